@@ -1,0 +1,19 @@
+//! Compiles `proto/herald/v1/*.proto` with protox (pure Rust), so a fresh
+//! machine builds with cargo alone: no system `protoc`.
+use std::{env, fs, path::PathBuf};
+
+use prost::Message;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
+    let files = ["herald/v1/registry.proto", "herald/v1/ingest.proto", "herald/v1/delivery.proto"];
+    let fds = protox::compile(files, [&root])?;
+
+    // Server reflection serves this descriptor set.
+    let out = PathBuf::from(env::var("OUT_DIR")?);
+    fs::write(out.join("herald_descriptor.bin"), fds.encode_to_vec())?;
+
+    tonic_prost_build::configure().compile_fds(fds)?;
+    println!("cargo:rerun-if-changed={}", root.display());
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! Herald's contract: the types generated from `proto/herald/v1`, plus the
+//! pieces every service shares with them: conversion between
+//! `google.protobuf.Struct` and JSON, and the one mapping from domain errors
+//! to `tonic::Status`.
+
+pub mod json;
+pub mod status;
+
+#[allow(clippy::all, clippy::pedantic)]
+pub mod v1 {
+    tonic::include_proto!("herald.v1");
+
+    /// The encoded descriptor set of every Herald proto file, for server reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("herald_descriptor");
+}
