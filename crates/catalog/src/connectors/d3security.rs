@@ -1,0 +1,42 @@
+//! `d3security`: posts events to a D3 Security SOAR endpoint with a token.
+
+use serde_json::{Value, json};
+
+use super::{no_account_rules, no_params_rules, no_policy_rules, sub_actions};
+use crate::{ConnectorSpec, Worker};
+
+pub fn spec() -> ConnectorSpec {
+    ConnectorSpec {
+        id: "d3security",
+        name: "D3 Security",
+        worker: Worker::Incident,
+        config_schema: json!({
+            "type": "object",
+            "required": ["url"],
+            "additionalProperties": false,
+            "properties": {"url": {"type": "string", "format": "uri", "description": "D3 event API URL"}},
+        }),
+        secrets_schema: json!({
+            "type": "object",
+            "required": ["token"],
+            "additionalProperties": false,
+            "properties": {"token": {"type": "string", "minLength": 1}},
+        }),
+        params_schema: sub_actions(&[("run", run()), ("test", run())]),
+        account_rules: no_account_rules,
+        params_rules: no_params_rules,
+        policy_rules: no_policy_rules,
+    }
+}
+
+fn run() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "body": {"type": "string"},
+            "severity": {"type": "string", "description": "high, medium, low or empty"},
+            "eventType": {"type": "string"},
+        },
+    })
+}

@@ -1,0 +1,129 @@
+//! `jira`: Jira REST API v2 issues and comments, with basic auth of an
+//! account e-mail and API token.
+
+use serde_json::{Map, Value, json};
+
+use super::{
+    check_field_map, comments, empty_object, field_map, no_account_rules, no_policy_rules,
+    sub_action, sub_actions,
+};
+use crate::schema::join;
+use crate::{ConnectorSpec, Violations, Worker};
+
+/// Kibana's cap on `otherFields`.
+const MAX_OTHER_FIELDS: usize = 20;
+const INCIDENT_FIELDS: &[&str] = &[
+    "summary",
+    "description",
+    "externalId",
+    "issueType",
+    "priority",
+    "labels",
+    "parent",
+    "otherFields",
+];
+
+pub fn spec() -> ConnectorSpec {
+    ConnectorSpec {
+        id: "jira",
+        name: "Jira",
+        worker: Worker::Incident,
+        config_schema: json!({
+            "type": "object",
+            "required": ["apiUrl", "projectKey"],
+            "additionalProperties": false,
+            "properties": {
+                "apiUrl": {"type": "string", "format": "uri", "description": "Jira base URL, https://<site>.atlassian.net"},
+                "projectKey": {"type": "string", "minLength": 1},
+            },
+        }),
+        secrets_schema: json!({
+            "type": "object",
+            "required": ["email", "apiToken"],
+            "additionalProperties": false,
+            "properties": {
+                "email": {"type": "string", "minLength": 1, "description": "Login e-mail of the API token's user"},
+                "apiToken": {"type": "string", "minLength": 1},
+            },
+        }),
+        params_schema: params_schema(),
+        account_rules: no_account_rules,
+        params_rules,
+        policy_rules: no_policy_rules,
+    }
+}
+
+fn nullable_string() -> Value {
+    json!({"type": ["string", "null"]})
+}
+
+fn one_string(field: &str) -> Value {
+    json!({
+        "type": "object",
+        "required": [field],
+        "additionalProperties": false,
+        "properties": {field: {"type": "string"}},
+    })
+}
+
+fn params_schema() -> Value {
+    let push = json!({
+        "type": "object",
+        "required": ["incident"],
+        "additionalProperties": false,
+        "properties": {
+            "incident": {
+                "type": "object",
+                "required": ["summary"],
+                "additionalProperties": false,
+                "properties": {
+                    "summary": {"type": "string"},
+                    "description": nullable_string(),
+                    "externalId": {"type": ["string", "null"], "description": "Issue id to update instead of creating one"},
+                    "issueType": {"type": ["string", "null"], "description": "Issue type id"},
+                    "priority": {"type": ["string", "null"], "description": "Priority name"},
+                    "labels": {"type": ["array", "null"], "items": {"type": "string"}},
+                    "parent": {"type": ["string", "null"], "description": "Parent issue key, for sub-tasks"},
+                    "otherFields": field_map("Further issue fields, by field id"),
+                },
+            },
+            "comments": comments(),
+        },
+    });
+    sub_actions(&[
+        ("pushToService", push),
+        ("getIncident", one_string("externalId")),
+        ("getFields", json!({"type": "object"})),
+        ("handshake", empty_object()),
+        ("issueTypes", empty_object()),
+        ("fieldsByIssueType", one_string("id")),
+        ("issues", one_string("title")),
+        ("issue", one_string("id")),
+    ])
+}
+
+fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations) {
+    let Some(("pushToService", push)) = sub_action(params) else {
+        return;
+    };
+    let Some(incident) = push.get("incident").and_then(Value::as_object) else {
+        return;
+    };
+    let labels = incident.get("labels").and_then(Value::as_array);
+    for (index, label) in labels.into_iter().flatten().enumerate() {
+        if label
+            .as_str()
+            .is_some_and(|label| label.contains(char::is_whitespace))
+        {
+            let path = join(prefix, &format!("subActionParams.incident.labels[{index}]"));
+            out.push(path, "must not contain spaces");
+        }
+    }
+    check_field_map(
+        incident.get("otherFields"),
+        &join(prefix, "subActionParams.incident.otherFields"),
+        MAX_OTHER_FIELDS,
+        INCIDENT_FIELDS,
+        out,
+    );
+}

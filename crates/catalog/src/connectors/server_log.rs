@@ -1,0 +1,33 @@
+//! `server-log`: writes the message to the incident worker's own log, at a
+//! chosen level. Useful to try rules without reaching anyone.
+
+use serde_json::json;
+
+use super::{empty_object, no_account_rules, no_params_rules, no_policy_rules};
+use crate::{ConnectorSpec, Worker};
+
+pub fn spec() -> ConnectorSpec {
+    ConnectorSpec {
+        id: "server-log",
+        name: "Server log",
+        worker: Worker::Incident,
+        config_schema: empty_object(),
+        secrets_schema: empty_object(),
+        params_schema: json!({
+            "type": "object",
+            "required": ["message"],
+            "additionalProperties": false,
+            "properties": {
+                "message": {"type": "string"},
+                "level": {
+                    "type": "string",
+                    "enum": ["trace", "debug", "info", "warn", "error", "fatal"],
+                    "default": "info",
+                },
+            },
+        }),
+        account_rules: no_account_rules,
+        params_rules: no_params_rules,
+        policy_rules: no_policy_rules,
+    }
+}

@@ -1,0 +1,84 @@
+//! `tines`: lists stories and webhooks of a Tines tenant, and runs a story by
+//! posting to its webhook (given as the webhook object or its full URL).
+
+use serde_json::{Map, Value, json};
+
+use super::{no_account_rules, no_policy_rules, sub_action, sub_actions};
+use crate::schema::join;
+use crate::{ConnectorSpec, Violations, Worker};
+
+pub fn spec() -> ConnectorSpec {
+    ConnectorSpec {
+        id: "tines",
+        name: "Tines",
+        worker: Worker::Incident,
+        config_schema: json!({
+            "type": "object",
+            "required": ["url"],
+            "additionalProperties": false,
+            "properties": {"url": {"type": "string", "format": "uri", "description": "Tenant URL"}},
+        }),
+        secrets_schema: json!({
+            "type": "object",
+            "required": ["email", "token"],
+            "additionalProperties": false,
+            "properties": {
+                "email": {"type": "string", "minLength": 1},
+                "token": {"type": "string", "minLength": 1},
+            },
+        }),
+        params_schema: sub_actions(&[
+            ("stories", json!({"type": ["object", "null"]})),
+            (
+                "webhooks",
+                json!({
+                    "type": "object",
+                    "required": ["storyId"],
+                    "additionalProperties": false,
+                    "properties": {"storyId": {"type": ["integer", "string"]}},
+                }),
+            ),
+            ("run", run()),
+            ("test", run()),
+        ]),
+        account_rules: no_account_rules,
+        params_rules,
+        policy_rules: no_policy_rules,
+    }
+}
+
+fn run() -> Value {
+    json!({
+        "type": "object",
+        "required": ["body"],
+        "additionalProperties": false,
+        "properties": {
+            "webhook": {
+                "type": "object",
+                "required": ["id", "name", "storyId"],
+                "properties": {
+                    "id": {"type": ["integer", "string"]},
+                    "name": {"type": "string"},
+                    "storyId": {"type": ["integer", "string"]},
+                    "path": {"type": "string"},
+                    "secret": {"type": "string"},
+                },
+            },
+            // Posted to directly, so it goes through the host policy.
+            "webhookUrl": {"type": "string", "format": "uri"},
+            "body": {"type": "string", "description": "JSON document to post"},
+        },
+    })
+}
+
+fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations) {
+    if let Some(("run" | "test", run)) = sub_action(params)
+        && !run.contains_key("webhook")
+        && !run.contains_key("webhookUrl")
+    {
+        out.push(
+            join(prefix, "subActionParams.webhookUrl"),
+            "required when webhook is absent",
+        );
+    }
+}

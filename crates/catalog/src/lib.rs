@@ -1,0 +1,287 @@
+//! Every connector type Herald knows, in one place: its three JSON Schemas
+//! (`config`, `secrets`, `params`, with Kibana's field names), the cross-field
+//! rules a schema cannot express, the worker binary that serves it, and the
+//! delivery policy checks. The registry validates accounts with it, ingest
+//! validates action params, and workers re-check the policy at send time.
+
+pub mod connectors;
+pub mod email;
+pub mod policy;
+pub mod schema;
+
+use std::fmt;
+use std::sync::LazyLock;
+
+use serde_json::{Map, Value};
+
+pub use policy::Policy;
+
+/// The worker binary that delivers a connector type's actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Worker {
+    Email,
+    Chat,
+    Incident,
+}
+
+impl Worker {
+    pub fn binary(&self) -> &'static str {
+        match self {
+            Worker::Email => "herald-email-worker",
+            Worker::Chat => "herald-chat-worker",
+            Worker::Incident => "herald-incident-worker",
+        }
+    }
+}
+
+/// Cross-field rules over an account: `(config, secrets, out)`.
+pub type AccountRules = fn(&Map<String, Value>, &Map<String, Value>, &mut Violations);
+/// Cross-field rules over one action's params: `(params, path prefix, out)`.
+pub type ParamsRules = fn(&Map<String, Value>, &str, &mut Violations);
+/// Policy checks the schema walk cannot derive, such as hosts that follow
+/// from other fields (an e-mail `service` name): `(config, secrets, policy, out)`.
+pub type PolicyRules = fn(&Map<String, Value>, &Map<String, Value>, &Policy, &mut Violations);
+
+/// One connector type.
+#[derive(Debug, Clone)]
+pub struct ConnectorSpec {
+    /// Kibana's action type id without the leading dot.
+    pub id: &'static str,
+    pub name: &'static str,
+    pub worker: Worker,
+    pub config_schema: Value,
+    pub secrets_schema: Value,
+    pub params_schema: Value,
+    /// Cross-field rules the schema subset cannot express; push violations
+    /// with full paths (`config.host`, `secrets.user`).
+    pub account_rules: AccountRules,
+    /// Same for params; paths are relative to `prefix` (see [`schema::join`]).
+    pub params_rules: ParamsRules,
+    pub policy_rules: PolicyRules,
+}
+
+/// One problem with a document, at a path from the root
+/// (`config.port`, `actions[1].params.dedupKey`). Messages never carry the
+/// offending value: it may be a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Every violation found in a document, reported together so that an admin
+/// fixes an account in one round trip.
+#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
+#[error("{}", joined(.0))]
+pub struct Violations(pub Vec<Violation>);
+
+fn joined(violations: &[Violation]) -> String {
+    violations
+        .iter()
+        .map(Violation::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Violations {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Violation {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Violation> {
+        self.0.iter()
+    }
+
+    pub fn into_result(self) -> Result<(), Violations> {
+        if self.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+impl<'a> IntoIterator for &'a Violations {
+    type Item = &'a Violation;
+    type IntoIter = std::slice::Iter<'a, Violation>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// All connector types, in the contract's order.
+#[derive(Debug)]
+pub struct Catalog {
+    specs: Vec<ConnectorSpec>,
+}
+
+static CATALOG: LazyLock<Catalog> = LazyLock::new(|| Catalog {
+    specs: connectors::all().into_iter().map(with_dialect).collect(),
+});
+
+/// Built once; the schemas are plain data, so everyone shares one copy.
+pub fn catalog() -> &'static Catalog {
+    &CATALOG
+}
+
+/// Tags each published schema with its dialect, for tools that read them
+/// from `ListConnectorTypes`.
+fn with_dialect(mut spec: ConnectorSpec) -> ConnectorSpec {
+    for schema in [
+        &mut spec.config_schema,
+        &mut spec.secrets_schema,
+        &mut spec.params_schema,
+    ] {
+        if let Some(object) = schema.as_object_mut() {
+            object.insert(
+                "$schema".into(),
+                "https://json-schema.org/draft/2020-12/schema".into(),
+            );
+        }
+    }
+    spec
+}
+
+impl Catalog {
+    /// Accepts the canonical id (`email`) and Kibana's dotted form (`.email`).
+    pub fn get(&self, connector_type: &str) -> Option<&ConnectorSpec> {
+        let id = connector_type.strip_prefix('.').unwrap_or(connector_type);
+        self.specs.iter().find(|spec| spec.id == id)
+    }
+
+    pub fn all(&self) -> &[ConnectorSpec] {
+        &self.specs
+    }
+}
+
+static EMPTY_OBJECT: LazyLock<Value> = LazyLock::new(|| Value::Object(Map::new()));
+
+/// `null` (or absent, which callers pass as `null`) reads as `{}`; anything
+/// else that is not an object is reported once and skipped.
+fn document<'a>(value: &'a Value, path: &str, out: &mut Violations) -> Option<&'a Value> {
+    match value {
+        Value::Null => Some(&EMPTY_OBJECT),
+        Value::Object(_) => Some(value),
+        _ => {
+            out.push(path, "must be an object");
+            None
+        }
+    }
+}
+
+fn object(value: &Value) -> &Map<String, Value> {
+    value.as_object().expect("document() only returns objects")
+}
+
+impl ConnectorSpec {
+    /// Property names of the secrets schema.
+    pub fn secret_fields(&self) -> Vec<&str> {
+        self.secrets_schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|properties| properties.keys().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// Schema, account rules and policy, every violation at once; paths start
+    /// with `config.` or `secrets.`.
+    pub fn validate_account(
+        &self,
+        config: &Value,
+        secrets: &Value,
+        policy: &Policy,
+    ) -> Result<(), Violations> {
+        let mut out = Violations::new();
+        let config = document(config, "config", &mut out);
+        let secrets = document(secrets, "secrets", &mut out);
+        if let Some(config) = config {
+            schema::validate(&self.config_schema, config, "config", &mut out);
+        }
+        if let Some(secrets) = secrets {
+            schema::validate(&self.secrets_schema, secrets, "secrets", &mut out);
+        }
+        // The rules look at both documents together; with one of them
+        // unusable they would only add noise.
+        if let (Some(config), Some(secrets)) = (config, secrets) {
+            (self.account_rules)(object(config), object(secrets), &mut out);
+        }
+        self.policy_violations(config, secrets, policy, &mut out);
+        out.into_result()
+    }
+
+    /// Schema, params rules and the e-mail domain (and URL host) policy on
+    /// the params of one action. Paths are prefixed: prefix
+    /// `actions[1].params` gives `actions[1].params.dedupKey`, prefix `""`
+    /// gives `dedupKey`.
+    pub fn validate_params(
+        &self,
+        params: &Value,
+        prefix: &str,
+        policy: &Policy,
+    ) -> Result<(), Violations> {
+        let mut out = Violations::new();
+        let root = if prefix.is_empty() { "params" } else { prefix };
+        if let Some(params) = document(params, root, &mut out) {
+            schema::validate(&self.params_schema, params, prefix, &mut out);
+            (self.params_rules)(object(params), prefix, &mut out);
+            schema::check_policy(&self.params_schema, params, prefix, policy, &mut out);
+        }
+        out.into_result()
+    }
+
+    /// Only the policy part of [`ConnectorSpec::validate_account`] (hosts and
+    /// e-mail domains), so that workers can re-check an account at send time
+    /// against the policy in force then.
+    pub fn check_policy(
+        &self,
+        config: &Value,
+        secrets: &Value,
+        policy: &Policy,
+    ) -> Result<(), Violations> {
+        let mut out = Violations::new();
+        let config = document(config, "config", &mut out);
+        let secrets = document(secrets, "secrets", &mut out);
+        self.policy_violations(config, secrets, policy, &mut out);
+        out.into_result()
+    }
+
+    fn policy_violations(
+        &self,
+        config: Option<&Value>,
+        secrets: Option<&Value>,
+        policy: &Policy,
+        out: &mut Violations,
+    ) {
+        if let Some(config) = config {
+            schema::check_policy(&self.config_schema, config, "config", policy, out);
+        }
+        if let Some(secrets) = secrets {
+            schema::check_policy(&self.secrets_schema, secrets, "secrets", policy, out);
+        }
+        if let (Some(config), Some(secrets)) = (config, secrets) {
+            (self.policy_rules)(object(config), object(secrets), policy, out);
+        }
+    }
+}
