@@ -1,0 +1,84 @@
+//! Tells the rest of Herald that an account changed (`herald.account.changed`
+//! with its id and version, never its content), so ingest and workers drop
+//! their cached copy. NATS is optional for the registry: when it is down,
+//! saving still works and the announcement is queued by the client until it
+//! reconnects, or dropped after a short wait; caches elsewhere also expire
+//! on their own.
+
+use std::time::Duration;
+
+use herald_proto::v1::AccountChanged;
+use prost::Message;
+
+/// How long an RPC may wait for the NATS client to take an announcement.
+const PUBLISH_WAIT: Duration = Duration::from_millis(250);
+
+pub struct Announcer {
+    client: Option<async_nats::Client>,
+    subject: String,
+}
+
+impl Announcer {
+    /// Connects in the background: a NATS server that is down at start
+    /// delays announcements, never the registry.
+    pub async fn connect(url: &str, subject_prefix: &str) -> Announcer {
+        let subject = format!("{subject_prefix}.account.changed");
+        let client = async_nats::ConnectOptions::new()
+            .name("herald-registry")
+            .retry_on_initial_connect()
+            .connect(url)
+            .await;
+        match client {
+            Ok(client) => Announcer {
+                client: Some(client),
+                subject,
+            },
+            Err(error) => {
+                tracing::warn!(%error, nats.url = %url, "account changes will not be announced");
+                Announcer {
+                    client: None,
+                    subject,
+                }
+            }
+        }
+    }
+
+    /// For a registry run without NATS at all.
+    pub fn disabled() -> Announcer {
+        Announcer {
+            client: None,
+            subject: String::new(),
+        }
+    }
+
+    pub async fn account_changed(
+        &self,
+        id: &str,
+        version: i64,
+        connector_type: &str,
+        deleted: bool,
+    ) {
+        let Some(client) = &self.client else { return };
+        let payload = AccountChanged {
+            id: id.to_owned(),
+            version,
+            deleted,
+            connector_type: connector_type.to_owned(),
+        }
+        .encode_to_vec();
+        match tokio::time::timeout(
+            PUBLISH_WAIT,
+            client.publish(self.subject.clone(), payload.into()),
+        )
+        .await
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, account.id = %id, "could not announce account change")
+            }
+            Err(_) => {
+                tracing::warn!(account.id = %id, "NATS is not taking messages; account change not announced")
+            }
+        }
+    }
+}

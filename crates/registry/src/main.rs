@@ -1,0 +1,41 @@
+//! `herald-registry` serves the accounts registry until SIGTERM or Ctrl-C.
+//! `herald-registry rotate-keys` re-seals every secret under the first key of
+//! HERALD_MASTER_KEY, after a new key was put in front of the old one.
+
+use anyhow::Context;
+use herald_registry::{Settings, open_registry, run};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let filter = EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+
+    let settings = Settings::from_env()?;
+    match std::env::args().nth(1).as_deref() {
+        None | Some("serve") => run(settings, shutdown_signal()).await,
+        Some("rotate-keys") => {
+            let registry = open_registry(&settings).await?;
+            let count = registry
+                .rotate_keys()
+                .await
+                .context("key rotation stopped")?;
+            println!("re-sealed the secrets of {count} account(s) under the current key");
+            Ok(())
+        }
+        Some(other) => {
+            anyhow::bail!("unknown command `{other}`: use `serve` (the default) or `rotate-keys`")
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down: finishing in-flight calls");
+}

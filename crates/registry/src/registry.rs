@@ -1,0 +1,552 @@
+//! The registry's rules, independent of gRPC: validation against the catalog
+//! and the policy, secrets merged on replace and sealed before they reach the
+//! store, optimistic concurrency, preconfigured accounts that cannot change,
+//! and an announcement after every change.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use herald_catalog::{ConnectorSpec, Policy, Violations, catalog};
+use herald_config::PreconfiguredAccount;
+use herald_proto::status::{ErrorCode, ServiceError};
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use crate::announce::Announcer;
+use crate::secret_box::{SealError, SecretBox};
+use crate::store::{AccountStore, StoreError, StoredAccount};
+
+pub const MAX_PAGE_SIZE: usize = 1000;
+const DEFAULT_PAGE_SIZE: usize = 100;
+const MAX_NAME_LEN: usize = 256;
+
+static ACCOUNT_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new("^[a-z0-9][a-z0-9._-]{0,62}$").expect("valid regex"));
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("invalid account: {0}")]
+    Invalid(Violations),
+    #[error("account {0} does not exist")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(
+        "account {0} is preconfigured in HERALD_CONFIG and cannot be changed or deleted through the API"
+    )]
+    Preconfigured(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("secrets of account {id} cannot be decrypted")]
+    Seal {
+        id: String,
+        #[source]
+        source: SealError,
+    },
+}
+
+impl ServiceError for RegistryError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            RegistryError::Invalid(_) => ErrorCode::InvalidArgument,
+            RegistryError::NotFound(_) => ErrorCode::NotFound,
+            RegistryError::Conflict(_) => ErrorCode::Aborted,
+            RegistryError::Preconfigured(_) => ErrorCode::FailedPrecondition,
+            RegistryError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
+            RegistryError::Store(_) | RegistryError::Seal { .. } => ErrorCode::Internal,
+        }
+    }
+}
+
+/// Secret values. Debug prints the field names only, so a stray `{:?}` in a
+/// log line or an error cannot leak a credential.
+#[derive(Clone, Default, PartialEq)]
+pub struct SecretMap(pub Map<String, Value>);
+
+impl std::fmt::Debug for SecretMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.keys().map(|k| (k, "[redacted]")))
+            .finish()
+    }
+}
+
+/// An account as readers without secrets see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountView {
+    pub id: String,
+    pub connector_type: &'static str,
+    pub name: String,
+    pub config: Map<String, Value>,
+    pub secret_fields: Vec<String>,
+    pub preconfigured: bool,
+    pub version: i64,
+    /// Milliseconds since the Unix epoch; 0 for preconfigured accounts.
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// An account with its secrets, for the `service` role only.
+#[derive(Debug, Clone)]
+pub struct ResolvedAccount {
+    pub view: AccountView,
+    pub secrets: SecretMap,
+}
+
+/// A create-or-replace request, as the caller sent it.
+#[derive(Debug, Clone, Default)]
+pub struct AccountInput {
+    pub id: String,
+    pub connector_type: String,
+    pub name: String,
+    pub config: Map<String, Value>,
+    /// A value replaces the stored secret, `null` removes it, and a field
+    /// left out keeps its stored value.
+    pub secrets: SecretMap,
+    /// The version the caller read; 0 replaces unconditionally.
+    pub version: i64,
+}
+
+struct Preconfigured {
+    view: AccountView,
+    secrets: SecretMap,
+    expose_config: bool,
+}
+
+pub struct Registry {
+    store: AccountStore,
+    secret_box: SecretBox,
+    policy: Policy,
+    preconfigured: BTreeMap<String, Preconfigured>,
+    announcer: Arc<Announcer>,
+}
+
+impl Registry {
+    /// Checks every preconfigured account now, so a bad one stops the
+    /// registry at start with a message naming it.
+    pub fn new(
+        store: AccountStore,
+        secret_box: SecretBox,
+        policy: Policy,
+        preconfigured: Vec<PreconfiguredAccount>,
+        announcer: Arc<Announcer>,
+    ) -> Result<Registry, String> {
+        let mut table = BTreeMap::new();
+        for account in preconfigured {
+            let at = format!("preconfigured account {}", account.id);
+            if !ACCOUNT_ID.is_match(&account.id) {
+                return Err(format!("{at}: id must match [a-z0-9][a-z0-9._-]{{0,62}}"));
+            }
+            let spec = catalog().get(&account.connector_type).ok_or_else(|| {
+                format!("{at}: unknown connector type {}", account.connector_type)
+            })?;
+            let (config, secrets) = (
+                Value::Object(account.config),
+                Value::Object(account.secrets),
+            );
+            spec.validate_account(&config, &secrets, &policy)
+                .map_err(|v| format!("{at}: {v}"))?;
+            let (Value::Object(config), Value::Object(secrets)) = (config, secrets) else {
+                unreachable!("built from maps above")
+            };
+            let view = AccountView {
+                id: account.id.clone(),
+                connector_type: spec.id,
+                name: account.name,
+                config,
+                secret_fields: secret_fields(&secrets),
+                preconfigured: true,
+                version: 1,
+                created_at: 0,
+                updated_at: 0,
+            };
+            let entry = Preconfigured {
+                view,
+                secrets: SecretMap(secrets),
+                expose_config: account.expose_config,
+            };
+            table.insert(account.id, entry);
+        }
+        Ok(Registry {
+            store,
+            secret_box,
+            policy,
+            preconfigured: table,
+            announcer,
+        })
+    }
+
+    pub fn store(&self) -> &AccountStore {
+        &self.store
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub async fn put(&self, input: AccountInput) -> Result<AccountView, RegistryError> {
+        let mut violations = Violations::default();
+        if !ACCOUNT_ID.is_match(&input.id) {
+            violations.push("id", "must match [a-z0-9][a-z0-9._-]{0,62}");
+        }
+        if input.name.trim().is_empty() {
+            violations.push("name", "required");
+        } else if input.name.chars().count() > MAX_NAME_LEN {
+            violations.push("name", format!("must be at most {MAX_NAME_LEN} characters"));
+        }
+        let spec = self.spec_for_put(&input.connector_type, &mut violations);
+        if self.preconfigured.contains_key(&input.id) {
+            return Err(RegistryError::Preconfigured(input.id));
+        }
+        let (Some(spec), true) = (spec, violations.is_empty()) else {
+            return Err(RegistryError::Invalid(violations));
+        };
+
+        let current = self.store.get(&input.id).await?;
+        if input.version != 0 && current.as_ref().map(|c| c.version) != Some(input.version) {
+            return Err(RegistryError::Conflict(match &current {
+                Some(c) => format!(
+                    "account {} is at version {}, not {}: read it again and retry",
+                    input.id, c.version, input.version
+                ),
+                None => format!(
+                    "account {} does not exist (the put named version {})",
+                    input.id, input.version
+                ),
+            }));
+        }
+        if let Some(c) = &current
+            && c.connector_type != spec.id
+        {
+            violations.push(
+                "connector_type",
+                format!(
+                    "cannot change from {} to {}: delete the account and create it again",
+                    c.connector_type, spec.id
+                ),
+            );
+            return Err(RegistryError::Invalid(violations));
+        }
+
+        let mut secrets = match &current {
+            Some(c) => self.open(c)?,
+            None => SecretMap::default(),
+        };
+        for (field, value) in input.secrets.0 {
+            if value.is_null() {
+                secrets.0.remove(&field);
+            } else {
+                secrets.0.insert(field, value);
+            }
+        }
+        let (config, secrets_value) = (Value::Object(input.config), Value::Object(secrets.0));
+        spec.validate_account(&config, &secrets_value, &self.policy)
+            .map_err(RegistryError::Invalid)?;
+        let (Value::Object(config), Value::Object(secrets)) = (config, secrets_value) else {
+            unreachable!("built from maps above")
+        };
+
+        let now = now_ms();
+        let plaintext = serde_json::to_vec(&secrets).expect("JSON values serialize");
+        let mut stored = StoredAccount {
+            secret_fields: secret_fields(&secrets),
+            secrets: self.secret_box.seal(&plaintext, &aad(&input.id, spec.id)),
+            id: input.id,
+            connector_type: spec.id.to_owned(),
+            name: input.name,
+            config,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let written = match &current {
+            Some(c) => {
+                stored.version = c.version + 1;
+                stored.created_at = c.created_at;
+                self.store.update(&stored, c.version).await?
+            }
+            None => self.store.insert(&stored).await?,
+        };
+        if !written {
+            return Err(RegistryError::Conflict(format!(
+                "account {} was changed concurrently: read it again and retry",
+                stored.id
+            )));
+        }
+        tracing::info!(account.id = %stored.id, account.type = %stored.connector_type, version = stored.version, "account saved");
+        self.announcer
+            .account_changed(&stored.id, stored.version, spec.id, false)
+            .await;
+        Ok(view_of(stored, spec))
+    }
+
+    fn spec_for_put(
+        &self,
+        connector_type: &str,
+        violations: &mut Violations,
+    ) -> Option<&'static ConnectorSpec> {
+        if connector_type.is_empty() {
+            violations.push("connector_type", "required");
+            return None;
+        }
+        let Some(spec) = catalog().get(connector_type) else {
+            violations.push(
+                "connector_type",
+                format!("unknown connector type {connector_type} (see ListConnectorTypes)"),
+            );
+            return None;
+        };
+        if !self.policy.type_enabled(spec.id) {
+            violations.push(
+                "connector_type",
+                format!("{} is not in policy.enabled_connector_types", spec.id),
+            );
+        }
+        Some(spec)
+    }
+
+    pub async fn get(&self, id: &str) -> Result<AccountView, RegistryError> {
+        if let Some(p) = self.preconfigured.get(id) {
+            return Ok(public_view(p));
+        }
+        let stored = self
+            .store
+            .get(id)
+            .await?
+            .ok_or_else(|| RegistryError::NotFound(id.to_owned()))?;
+        let spec = Self::spec_of_stored(&stored)?;
+        Ok(view_of(stored, spec))
+    }
+
+    pub async fn resolve(&self, id: &str) -> Result<ResolvedAccount, RegistryError> {
+        if let Some(p) = self.preconfigured.get(id) {
+            return Ok(ResolvedAccount {
+                view: p.view.clone(),
+                secrets: p.secrets.clone(),
+            });
+        }
+        let stored = self
+            .store
+            .get(id)
+            .await?
+            .ok_or_else(|| RegistryError::NotFound(id.to_owned()))?;
+        let secrets = self.open(&stored)?;
+        let spec = Self::spec_of_stored(&stored)?;
+        Ok(ResolvedAccount {
+            view: view_of(stored, spec),
+            secrets,
+        })
+    }
+
+    /// One page of accounts by id, stored and preconfigured together.
+    /// `page_token` is the last id of the previous page.
+    pub async fn list(
+        &self,
+        connector_type: Option<&str>,
+        page_size: usize,
+        page_token: &str,
+    ) -> Result<(Vec<AccountView>, String), RegistryError> {
+        let page_size = match page_size {
+            0 => DEFAULT_PAGE_SIZE,
+            n => n.min(MAX_PAGE_SIZE),
+        };
+        let wanted = match connector_type.filter(|t| !t.is_empty()) {
+            None => None,
+            Some(t) => Some(catalog().get(t).map(|s| s.id).ok_or_else(|| {
+                let mut v = Violations::default();
+                v.push(
+                    "connector_type",
+                    format!("unknown connector type {t} (see ListConnectorTypes)"),
+                );
+                RegistryError::Invalid(v)
+            })?),
+        };
+        // One more than a page tells whether another page follows.
+        let stored = self
+            .store
+            .list(wanted, page_token, page_size as i64 + 1)
+            .await?;
+        let mut page: Vec<AccountView> = Vec::with_capacity(page_size + 1);
+        let mut fixed = self
+            .preconfigured
+            .range::<str, _>((
+                std::ops::Bound::Excluded(page_token),
+                std::ops::Bound::Unbounded,
+            ))
+            .map(|(_, p)| p)
+            .filter(|p| wanted.is_none_or(|t| p.view.connector_type == t))
+            .peekable();
+        let mut stored = stored.into_iter().peekable();
+        while page.len() <= page_size {
+            let take_fixed = match (fixed.peek(), stored.peek()) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some(p), Some(s)) => p.view.id <= s.id,
+            };
+            if take_fixed {
+                let p = fixed.next().expect("peeked");
+                // A stored row with a preconfigured id is shadowed.
+                if stored.peek().is_some_and(|s| s.id == p.view.id) {
+                    stored.next();
+                }
+                page.push(public_view(p));
+            } else {
+                let s = stored.next().expect("peeked");
+                let spec = Self::spec_of_stored(&s)?;
+                page.push(view_of(s, spec));
+            }
+        }
+        let next = if page.len() > page_size {
+            page.truncate(page_size);
+            page.last().map(|a| a.id.clone()).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok((page, next))
+    }
+
+    pub async fn delete(&self, id: &str, version: i64) -> Result<(), RegistryError> {
+        if self.preconfigured.contains_key(id) {
+            return Err(RegistryError::Preconfigured(id.to_owned()));
+        }
+        let current = self
+            .store
+            .get(id)
+            .await?
+            .ok_or_else(|| RegistryError::NotFound(id.to_owned()))?;
+        if version != 0 && version != current.version {
+            return Err(RegistryError::Conflict(format!(
+                "account {id} is at version {}, not {version}: read it again and retry",
+                current.version
+            )));
+        }
+        if !self.store.delete(id, current.version).await? {
+            return Err(RegistryError::Conflict(format!(
+                "account {id} was changed concurrently: read it again and retry"
+            )));
+        }
+        tracing::info!(account.id = %id, account.type = %current.connector_type, "account deleted");
+        self.announcer
+            .account_changed(id, current.version, &current.connector_type, true)
+            .await;
+        Ok(())
+    }
+
+    /// Every connector type and whether policy enables it.
+    pub fn connector_types(&self) -> impl Iterator<Item = (&'static ConnectorSpec, bool)> + '_ {
+        catalog()
+            .all()
+            .iter()
+            .map(|s| (s, self.policy.type_enabled(s.id)))
+    }
+
+    /// Re-seals every account sealed by an older key under the current one.
+    /// Returns how many were re-sealed. Safe to run while the registry serves.
+    pub async fn rotate_keys(&self) -> Result<usize, RegistryError> {
+        let current = self.secret_box.current_key_id().to_owned();
+        let mut done = 0;
+        loop {
+            let batch = self.store.sealed_by_other_keys(&current, 100).await?;
+            if batch.is_empty() {
+                return Ok(done);
+            }
+            let mut progressed = false;
+            for account in batch {
+                let plaintext = self
+                    .secret_box
+                    .open(&account.secrets, &aad(&account.id, &account.connector_type))
+                    .map_err(|source| RegistryError::Seal {
+                        id: account.id.clone(),
+                        source,
+                    })?;
+                let fresh = self
+                    .secret_box
+                    .seal(&plaintext, &aad(&account.id, &account.connector_type));
+                // A row changed meanwhile was re-sealed by that change.
+                if self
+                    .store
+                    .reseal(&account.id, account.version, &account.secrets, &fresh)
+                    .await?
+                {
+                    done += 1;
+                }
+                progressed = true;
+            }
+            if !progressed {
+                return Ok(done);
+            }
+        }
+    }
+
+    fn open(&self, stored: &StoredAccount) -> Result<SecretMap, RegistryError> {
+        let seal_error = |source| RegistryError::Seal {
+            id: stored.id.clone(),
+            source,
+        };
+        let plaintext = self
+            .secret_box
+            .open(&stored.secrets, &aad(&stored.id, &stored.connector_type))
+            .map_err(seal_error)?;
+        let map = serde_json::from_slice(&plaintext).map_err(|_| {
+            RegistryError::Store(StoreError::Corrupt {
+                id: stored.id.clone(),
+                reason: "secrets are not a JSON object".into(),
+            })
+        })?;
+        Ok(SecretMap(map))
+    }
+
+    /// A stored row's type; unknown only if a newer Herald with more types wrote it.
+    fn spec_of_stored(stored: &StoredAccount) -> Result<&'static ConnectorSpec, RegistryError> {
+        catalog().get(&stored.connector_type).ok_or_else(|| {
+            RegistryError::Store(StoreError::Corrupt {
+                id: stored.id.clone(),
+                reason: format!("unknown connector type {}", stored.connector_type),
+            })
+        })
+    }
+}
+
+/// Associated data binding a ciphertext to its account and type.
+fn aad(id: &str, connector_type: &str) -> Vec<u8> {
+    format!("herald.account.secrets\0{id}\0{connector_type}").into_bytes()
+}
+
+fn secret_fields(secrets: &Map<String, Value>) -> Vec<String> {
+    secrets
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+fn view_of(stored: StoredAccount, spec: &'static ConnectorSpec) -> AccountView {
+    AccountView {
+        id: stored.id,
+        connector_type: spec.id,
+        name: stored.name,
+        config: stored.config,
+        secret_fields: stored.secret_fields,
+        preconfigured: false,
+        version: stored.version,
+        created_at: stored.created_at,
+        updated_at: stored.updated_at,
+    }
+}
+
+/// Kibana hides a preconfigured connector's config unless `exposeConfig`.
+fn public_view(p: &Preconfigured) -> AccountView {
+    let mut view = p.view.clone();
+    if !p.expose_config {
+        view.config = Map::new();
+    }
+    view
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

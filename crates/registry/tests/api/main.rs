@@ -1,0 +1,10 @@
+//! The registry over real gRPC, on SQLite in a temp dir and on PostgreSQL
+//! when it answers, with a real nats-server where announcements matter.
+
+mod helpers;
+
+mod announce;
+mod grpc;
+mod preconfigured;
+mod secrets;
+mod storage;
