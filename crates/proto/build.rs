@@ -6,7 +6,11 @@ use prost::Message;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
-    let files = ["herald/v1/registry.proto", "herald/v1/ingest.proto", "herald/v1/delivery.proto"];
+    let files = [
+        "herald/v1/registry.proto",
+        "herald/v1/ingest.proto",
+        "herald/v1/delivery.proto",
+    ];
     let fds = protox::compile(files, [&root])?;
 
     // Server reflection serves this descriptor set.

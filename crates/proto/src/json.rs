@@ -9,7 +9,10 @@ use serde_json::{Map, Number, Value as Json};
 const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
 
 pub fn struct_to_json(s: &Struct) -> Map<String, Json> {
-    s.fields.iter().map(|(k, v)| (k.clone(), value_to_json(v))).collect()
+    s.fields
+        .iter()
+        .map(|(k, v)| (k.clone(), value_to_json(v)))
+        .collect()
 }
 
 /// `None` (field absent) becomes an empty object.
@@ -39,7 +42,10 @@ fn number_to_json(n: f64) -> Json {
 
 pub fn json_to_struct(map: &Map<String, Json>) -> Struct {
     Struct {
-        fields: map.iter().map(|(k, v)| (k.clone(), json_to_value(v))).collect(),
+        fields: map
+            .iter()
+            .map(|(k, v)| (k.clone(), json_to_value(v)))
+            .collect(),
     }
 }
 
@@ -64,7 +70,8 @@ mod tests {
 
     #[test]
     fn round_trip_keeps_integers_integers() {
-        let doc = json!({"port": 587, "ratio": 0.5, "tags": ["a", null, true], "nested": {"x": -3}});
+        let doc =
+            json!({"port": 587, "ratio": 0.5, "tags": ["a", null, true], "nested": {"x": -3}});
         let map = doc.as_object().unwrap();
         let back = struct_to_json(&json_to_struct(map));
         assert_eq!(Json::Object(back), doc);
@@ -73,7 +80,9 @@ mod tests {
 
     #[test]
     fn non_finite_numbers_become_null() {
-        let v = Value { kind: Some(Kind::NumberValue(f64::NAN)) };
+        let v = Value {
+            kind: Some(Kind::NumberValue(f64::NAN)),
+        };
         assert_eq!(value_to_json(&v), Json::Null);
     }
 }
