@@ -7,8 +7,13 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use futures::StreamExt;
 use herald_proto::v1::AccountChanged;
 use prost::Message;
+
+use crate::cache::AccountCache;
 
 /// How long an RPC may wait for the NATS client to take an announcement.
 const PUBLISH_WAIT: Duration = Duration::from_millis(250);
@@ -49,6 +54,31 @@ impl Announcer {
             client: None,
             subject: String::new(),
         }
+    }
+
+    /// Drops cached accounts that any registry replica announces as changed.
+    pub fn drop_changed_from(&self, cache: Arc<AccountCache>) {
+        let Some(client) = self.client.clone() else {
+            return;
+        };
+        let subject = self.subject.clone();
+        tokio::spawn(async move {
+            let mut changes = match client.subscribe(subject).await {
+                Ok(changes) => changes,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot watch account changes; cached accounts expire on their own");
+                    return;
+                }
+            };
+            while let Some(message) = changes.next().await {
+                match AccountChanged::decode(message.payload) {
+                    Ok(changed) => cache.invalidate(&changed.id),
+                    Err(error) => {
+                        tracing::warn!(%error, "undecodable account change announcement ignored")
+                    }
+                }
+            }
+        });
     }
 
     pub async fn account_changed(

@@ -7,6 +7,7 @@
 
 pub mod announce;
 pub mod auth;
+pub mod cache;
 pub mod registry;
 pub mod secret_box;
 pub mod service;

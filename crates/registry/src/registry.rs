@@ -14,6 +14,7 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 use crate::announce::Announcer;
+use crate::cache::AccountCache;
 use crate::secret_box::{SealError, SecretBox};
 use crate::store::{AccountStore, StoreError, StoredAccount};
 
@@ -120,6 +121,7 @@ pub struct Registry {
     policy: Policy,
     preconfigured: BTreeMap<String, Preconfigured>,
     announcer: Arc<Announcer>,
+    cache: Arc<AccountCache>,
 }
 
 impl Registry {
@@ -168,12 +170,15 @@ impl Registry {
             };
             table.insert(account.id, entry);
         }
+        let cache = Arc::new(AccountCache::default());
+        announcer.drop_changed_from(cache.clone());
         Ok(Registry {
             store,
             secret_box,
             policy,
             preconfigured: table,
             announcer,
+            cache,
         })
     }
 
@@ -274,11 +279,12 @@ impl Registry {
                 stored.id
             )));
         }
+        self.cache.invalidate(&stored.id);
         tracing::info!(account.id = %stored.id, account.type = %stored.connector_type, version = stored.version, "account saved");
         self.announcer
             .account_changed(&stored.id, stored.version, spec.id, false)
             .await;
-        Ok(view_of(stored, spec))
+        Ok(view_of(&stored, spec))
     }
 
     fn spec_for_put(
@@ -310,13 +316,8 @@ impl Registry {
         if let Some(p) = self.preconfigured.get(id) {
             return Ok(public_view(p));
         }
-        let stored = self
-            .store
-            .get(id)
-            .await?
-            .ok_or_else(|| RegistryError::NotFound(id.to_owned()))?;
-        let spec = Self::spec_of_stored(&stored)?;
-        Ok(view_of(stored, spec))
+        let stored = self.load(id).await?;
+        Ok(view_of(&stored, Self::spec_of_stored(&stored)?))
     }
 
     pub async fn resolve(&self, id: &str) -> Result<ResolvedAccount, RegistryError> {
@@ -326,16 +327,10 @@ impl Registry {
                 secrets: p.secrets.clone(),
             });
         }
-        let stored = self
-            .store
-            .get(id)
-            .await?
-            .ok_or_else(|| RegistryError::NotFound(id.to_owned()))?;
-        let secrets = self.open(&stored)?;
-        let spec = Self::spec_of_stored(&stored)?;
+        let stored = self.load(id).await?;
         Ok(ResolvedAccount {
-            view: view_of(stored, spec),
-            secrets,
+            secrets: self.open(&stored)?,
+            view: view_of(&stored, Self::spec_of_stored(&stored)?),
         })
     }
 
@@ -394,8 +389,7 @@ impl Registry {
                 page.push(public_view(p));
             } else {
                 let s = stored.next().expect("peeked");
-                let spec = Self::spec_of_stored(&s)?;
-                page.push(view_of(s, spec));
+                page.push(view_of(&s, Self::spec_of_stored(&s)?));
             }
         }
         let next = if page.len() > page_size {
@@ -427,6 +421,7 @@ impl Registry {
                 "account {id} was changed concurrently: read it again and retry"
             )));
         }
+        self.cache.invalidate(id);
         tracing::info!(account.id = %id, account.type = %current.connector_type, "account deleted");
         self.announcer
             .account_changed(id, current.version, &current.connector_type, true)
@@ -452,6 +447,8 @@ impl Registry {
             if batch.is_empty() {
                 return Ok(done);
             }
+            // Stop if a whole batch was changed under us (by a replica that
+            // seals with another key) rather than loop on it.
             let mut progressed = false;
             for account in batch {
                 let plaintext = self
@@ -470,14 +467,31 @@ impl Registry {
                     .reseal(&account.id, account.version, &account.secrets, &fresh)
                     .await?
                 {
+                    self.cache.invalidate(&account.id);
                     done += 1;
+                    progressed = true;
                 }
-                progressed = true;
             }
             if !progressed {
                 return Ok(done);
             }
         }
+    }
+
+    /// A stored account, from the cache when it is fresh there.
+    async fn load(&self, id: &str) -> Result<Arc<StoredAccount>, RegistryError> {
+        if let Some(hit) = self.cache.get(id) {
+            return Ok(hit);
+        }
+        let epoch = self.cache.epoch();
+        let stored = Arc::new(
+            self.store
+                .get(id)
+                .await?
+                .ok_or_else(|| RegistryError::NotFound(id.to_owned()))?,
+        );
+        self.cache.fill(epoch, stored.clone());
+        Ok(stored)
     }
 
     fn open(&self, stored: &StoredAccount) -> Result<SecretMap, RegistryError> {
@@ -522,13 +536,13 @@ fn secret_fields(secrets: &Map<String, Value>) -> Vec<String> {
         .collect()
 }
 
-fn view_of(stored: StoredAccount, spec: &'static ConnectorSpec) -> AccountView {
+fn view_of(stored: &StoredAccount, spec: &'static ConnectorSpec) -> AccountView {
     AccountView {
-        id: stored.id,
+        id: stored.id.clone(),
         connector_type: spec.id,
-        name: stored.name,
-        config: stored.config,
-        secret_fields: stored.secret_fields,
+        name: stored.name.clone(),
+        config: stored.config.clone(),
+        secret_fields: stored.secret_fields.clone(),
         preconfigured: false,
         version: stored.version,
         created_at: stored.created_at,

@@ -113,3 +113,58 @@ async fn the_registry_works_while_nats_is_down() {
         i += 1;
     }
 }
+
+/// Two replicas on one database: a write through one reaches reads through
+/// the other well before the cache's TTL, carried by the announcement.
+#[tokio::test]
+async fn replicas_drop_cached_accounts_on_announcements() {
+    let nats = NatsServer::start();
+    let url = nats.url();
+    let mut a = TestRegistry::start_with(|s| s.nats_url = Some(url.clone())).await;
+    let mut b_settings = a.settings.clone();
+    b_settings.listen = "127.0.0.1:0".parse().unwrap();
+    let b = herald_registry::Server::start(b_settings).await.unwrap();
+    let mut b_client = connect(&b.url()).await;
+
+    a.client
+        .put_account(put(slack("shared", "https://hooks.slack.com/1")))
+        .await
+        .unwrap();
+    let get = || {
+        authed(
+            PRODUCER,
+            v1::GetAccountRequest {
+                id: "shared".into(),
+            },
+        )
+    };
+    assert_eq!(
+        b_client
+            .get_account(get())
+            .await
+            .unwrap()
+            .into_inner()
+            .version,
+        1
+    );
+
+    let mut next = slack("shared", "https://hooks.slack.com/2");
+    next.version = 1;
+    a.client.put_account(put(next)).await.unwrap();
+    let written = Instant::now();
+    while b_client
+        .get_account(get())
+        .await
+        .unwrap()
+        .into_inner()
+        .version
+        != 2
+    {
+        assert!(
+            written.elapsed() < herald_registry::cache::TTL / 2,
+            "replica b still serves version 1"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    b.stop().await.unwrap();
+}
