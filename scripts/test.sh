@@ -17,3 +17,4 @@ cargo nextest run --workspace --all-targets
 cargo test --workspace --doc
 
 # client conformance tests (python) run here
+scripts/python-client-test.sh

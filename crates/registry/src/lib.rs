@@ -87,12 +87,15 @@ pub async fn serve(
     health_reporter
         .set_serving::<AccountRegistryServer<service::RegistryService>>()
         .await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(herald_proto::v1::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .with_service_name("herald.v1.AccountRegistry")
-        .with_service_name("grpc.health.v1.Health")
-        .build_v1()?;
+    // v1 for current clients, v1alpha for older ones (grpcurl before 1.9,
+    // Python's grpcio-reflection).
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(herald_proto::v1::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .with_service_name("herald.v1.AccountRegistry")
+            .with_service_name("grpc.health.v1.Health")
+    };
     let accounts = AccountRegistryServer::with_interceptor(
         service::RegistryService::new(registry),
         move |request| tokens.authenticate(request),
@@ -100,7 +103,8 @@ pub async fn serve(
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
         .add_service(health_service)
-        .add_service(reflection)
+        .add_service(reflection().build_v1()?)
+        .add_service(reflection().build_v1alpha()?)
         .add_service(accounts)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await?;
