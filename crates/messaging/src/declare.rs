@@ -1,0 +1,237 @@
+//! The streams and buckets, declared at every start with create-or-update,
+//! so that an operator's changed setting (replicas, duplicate window) is
+//! applied to an existing stream instead of silently ignored.
+//!
+//! Retention, and why:
+//! - ACTIONS (`herald.action.>`): work queue. Each action is delivered by
+//!   exactly one consumer (the durable of its type, filtered on its own
+//!   subject) and is removed once acked or terminated; nothing else reads it,
+//!   and unacked actions stay stored however long a vendor is down.
+//! - EVENTS (`herald.event`): work queue, for the same reason: ingest's one
+//!   durable consumer takes each event once, and events published while
+//!   ingest is down wait for it.
+//! - RESULTS (`herald.result.>`): limits, with a maximum age. Results are
+//!   read by anyone who cares (dashboards, `heraldctl`, tests) without
+//!   taking them from each other, and are history, not work.
+//! - DEAD (`herald.dead.>`): limits, with no age limit: a dead letter stays
+//!   until an operator replays or purges it; losing one would lose an alert.
+//! - status bucket: the latest state of each action (history 1), expiring
+//!   after the configured time.
+//! - idempotency bucket: the action ids given to each idempotency key,
+//!   kept far longer than the duplicate window, so a resubmission days later
+//!   still gets the same ids and is not delivered again.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, kv, stream};
+
+use crate::Subjects;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MessagingError {
+    #[error("cannot declare stream {name}: {source}")]
+    Stream {
+        name: String,
+        source: async_nats::jetstream::context::CreateStreamError,
+    },
+    #[error("cannot declare bucket {name}: {reason}")]
+    Bucket { name: String, reason: String },
+}
+
+/// Messaging settings, from the environment (see `Settings::from_env`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub subjects: Subjects,
+    /// HERALD_NATS_REPLICAS: 1 on a single server, 3 in a cluster.
+    pub replicas: usize,
+    /// HERALD_DUPLICATE_WINDOW: how long JetStream remembers a Nats-Msg-Id.
+    pub duplicate_window: Duration,
+    /// HERALD_RESULTS_MAX_AGE
+    pub results_max_age: Duration,
+    /// HERALD_STATUS_TTL: how long GetActionStatus can answer for an action.
+    pub status_ttl: Duration,
+    /// HERALD_IDEMPOTENCY_TTL: how long an idempotency key is remembered.
+    pub idempotency_ttl: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        const DAY: u64 = 24 * 3600;
+        Settings {
+            subjects: Subjects::new("herald"),
+            replicas: 1,
+            duplicate_window: Duration::from_secs(600),
+            results_max_age: Duration::from_secs(7 * DAY),
+            status_ttl: Duration::from_secs(7 * DAY),
+            idempotency_ttl: Duration::from_secs(30 * DAY),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads HERALD_SUBJECT_PREFIX, HERALD_NATS_REPLICAS and the durations
+    /// (`10m`, `7d` is written `168h`) named above.
+    pub fn from_env() -> Result<Settings, String> {
+        let mut s = Settings::default();
+        if let Ok(prefix) = std::env::var("HERALD_SUBJECT_PREFIX") {
+            s.subjects = Subjects::new(prefix);
+        }
+        if let Ok(v) = std::env::var("HERALD_NATS_REPLICAS") {
+            s.replicas = match v.parse() {
+                Ok(n @ 1..=5) => n,
+                _ => return Err(format!("HERALD_NATS_REPLICAS: `{v}` is not 1..5")),
+            };
+        }
+        for (name, field) in [
+            ("HERALD_DUPLICATE_WINDOW", &mut s.duplicate_window),
+            ("HERALD_RESULTS_MAX_AGE", &mut s.results_max_age),
+            ("HERALD_STATUS_TTL", &mut s.status_ttl),
+            ("HERALD_IDEMPOTENCY_TTL", &mut s.idempotency_ttl),
+        ] {
+            if let Ok(v) = std::env::var(name) {
+                *field = parse_duration(&v).ok_or_else(|| {
+                    format!("{name}: `{v}` is not a duration such as 10m or 168h")
+                })?;
+            }
+        }
+        Ok(s)
+    }
+}
+
+fn parse_duration(text: &str) -> Option<Duration> {
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let n: u64 = text[..split].parse().ok()?;
+    let unit = match &text[split..] {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return None,
+    };
+    Some(Duration::from_millis(n.checked_mul(unit)?))
+}
+
+/// Handles on everything declared.
+#[derive(Clone)]
+pub struct Declared {
+    pub jetstream: jetstream::Context,
+    pub actions: stream::Stream,
+    pub events: stream::Stream,
+    pub dead: stream::Stream,
+    pub status: kv::Store,
+    pub idempotency: kv::Store,
+    pub settings: Settings,
+}
+
+pub async fn declare(
+    client: async_nats::Client,
+    settings: &Settings,
+) -> Result<Declared, MessagingError> {
+    let js = jetstream::new(client);
+    let s = &settings.subjects;
+    let base = |name: String, subjects: Vec<String>, retention| stream::Config {
+        name,
+        subjects,
+        retention,
+        storage: stream::StorageType::File,
+        num_replicas: settings.replicas,
+        duplicate_window: settings.duplicate_window,
+        ..Default::default()
+    };
+    let actions = base(
+        s.stream("ACTIONS"),
+        vec![format!("{}.action.>", s.prefix())],
+        stream::RetentionPolicy::WorkQueue,
+    );
+    let events = base(
+        s.stream("EVENTS"),
+        vec![s.event()],
+        stream::RetentionPolicy::WorkQueue,
+    );
+    let results = stream::Config {
+        max_age: settings.results_max_age,
+        ..base(
+            s.stream("RESULTS"),
+            vec![format!("{}.result.>", s.prefix())],
+            stream::RetentionPolicy::Limits,
+        )
+    };
+    let dead = base(
+        s.stream("DEAD"),
+        vec![format!("{}.dead.>", s.prefix())],
+        stream::RetentionPolicy::Limits,
+    );
+    for config in [&actions, &events, &results, &dead] {
+        js.create_or_update_stream(config.clone())
+            .await
+            .map_err(|source| MessagingError::Stream {
+                name: config.name.clone(),
+                source,
+            })?;
+    }
+    let get = |name: String| {
+        let js = js.clone();
+        async move {
+            js.get_stream(&name)
+                .await
+                .map_err(|e| MessagingError::Bucket {
+                    name: name.clone(),
+                    reason: e.to_string(),
+                })
+        }
+    };
+    let status = bucket(&js, s.bucket("status"), settings.status_ttl, settings).await?;
+    let idempotency = bucket(
+        &js,
+        s.bucket("idempotency"),
+        settings.idempotency_ttl,
+        settings,
+    )
+    .await?;
+    Ok(Declared {
+        actions: get(actions.name).await?,
+        events: get(events.name).await?,
+        dead: get(dead.name).await?,
+        jetstream: js,
+        status,
+        idempotency,
+        settings: settings.clone(),
+    })
+}
+
+/// A key-value bucket is a stream named `KV_<bucket>`. It is declared as
+/// such, with the settings async-nats gives new buckets, because the
+/// client's bucket helpers ask for account details whose reply from a 2.9
+/// server it cannot parse.
+async fn bucket(
+    js: &jetstream::Context,
+    name: String,
+    max_age: Duration,
+    settings: &Settings,
+) -> Result<kv::Store, MessagingError> {
+    let config = stream::Config {
+        name: format!("KV_{name}"),
+        subjects: vec![format!("$KV.{name}.>")],
+        max_messages_per_subject: 1,
+        max_age,
+        storage: stream::StorageType::File,
+        num_replicas: settings.replicas,
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        discard: stream::DiscardPolicy::New,
+        // A bucket's window may not exceed its max_age.
+        duplicate_window: max_age.min(Duration::from_secs(120)),
+        ..Default::default()
+    };
+    let fail = |reason: String| MessagingError::Bucket {
+        name: name.clone(),
+        reason,
+    };
+    js.create_or_update_stream(config)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    js.get_key_value(name.clone())
+        .await
+        .map_err(|e| fail(e.to_string()))
+}

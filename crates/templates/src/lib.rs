@@ -1,0 +1,1 @@
+//! Mustache templates (being written).
