@@ -7,39 +7,8 @@ use serde_json::{Map, Value};
 use crate::http::Outbound;
 use crate::outcome::Outcome;
 
-/// An account as resolved from the registry, secrets included. Debug prints
-/// secret names only.
-#[derive(Clone)]
-pub struct Account {
-    pub id: String,
-    pub connector_type: String,
-    pub name: String,
-    pub version: i64,
-    pub config: Map<String, Value>,
-    pub secrets: Map<String, Value>,
-}
-
-impl std::fmt::Debug for Account {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Account")
-            .field("id", &self.id)
-            .field("connector_type", &self.connector_type)
-            .field("version", &self.version)
-            .field("secret_fields", &self.secrets.keys().collect::<Vec<_>>())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Account {
-    /// A config string, or `None` when absent, null or not a string.
-    pub fn config_str(&self, field: &str) -> Option<&str> {
-        self.config.get(field).and_then(Value::as_str)
-    }
-
-    pub fn secret_str(&self, field: &str) -> Option<&str> {
-        self.secrets.get(field).and_then(Value::as_str)
-    }
-}
+/// Accounts come from the registry, secrets included.
+pub use herald_registry_client::Account;
 
 /// One attempt at one action.
 #[derive(Debug, Clone)]

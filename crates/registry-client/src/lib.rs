@@ -1,0 +1,188 @@
+//! How ingest and workers read accounts from `herald-registry`: a gRPC
+//! client authenticated as the `service` role, with a short-lived cache so
+//! a busy worker asks the registry once per account, not once per action.
+//! Cached entries are dropped when `herald.account.changed` names them and
+//! expire after the TTL anyway (in case NATS was away).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use herald_proto::json::opt_struct_to_json;
+use herald_proto::v1::{self, AccountChanged, account_registry_client::AccountRegistryClient};
+use prost::Message;
+use serde_json::{Map, Value};
+use tonic::transport::{Channel, Endpoint};
+
+/// An account as resolved from the registry. Debug prints secret names only.
+#[derive(Clone)]
+pub struct Account {
+    pub id: String,
+    pub connector_type: String,
+    pub name: String,
+    pub version: i64,
+    pub config: Map<String, Value>,
+    /// Empty unless the client resolves secrets.
+    pub secrets: Map<String, Value>,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("id", &self.id)
+            .field("connector_type", &self.connector_type)
+            .field("version", &self.version)
+            .field("secret_fields", &self.secrets.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Account {
+    /// A config string; `None` when absent, null or not a string.
+    pub fn config_str(&self, field: &str) -> Option<&str> {
+        self.config.get(field).and_then(Value::as_str)
+    }
+
+    pub fn secret_str(&self, field: &str) -> Option<&str> {
+        self.secrets.get(field).and_then(Value::as_str)
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LookupError {
+    #[error("account {0} does not exist")]
+    NotFound(String),
+    /// The registry did not answer; the caller should wait and retry.
+    #[error("the registry is unavailable: {0}")]
+    Unavailable(String),
+    /// The registry refused us (bad token, wrong role): a configuration error.
+    #[error("the registry refused the lookup: {0}")]
+    Refused(String),
+}
+
+/// Whether lookups return secrets (`ResolveAccount`, for workers) or not
+/// (`GetAccount`, for ingest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    WithSecrets,
+    WithoutSecrets,
+}
+
+#[derive(Clone)]
+pub struct RegistryClient {
+    client: AccountRegistryClient<Channel>,
+    authorization: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
+    lookup: Lookup,
+    cache: Arc<RwLock<HashMap<String, (Arc<Account>, Instant)>>>,
+    ttl: Duration,
+}
+
+/// How long an account is served from the cache without asking again.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(30);
+/// Each lookup's own deadline, so a hung registry reads as unavailable.
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl RegistryClient {
+    /// Does not connect yet: the first lookup does, so a registry that is
+    /// down at start delays work instead of stopping the caller.
+    pub fn new(url: &str, service_token: &str, lookup: Lookup) -> Result<RegistryClient, String> {
+        let endpoint = Endpoint::from_shared(url.to_owned())
+            .map_err(|e| format!("HERALD_REGISTRY_URL `{url}`: {e}"))?
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(CALL_TIMEOUT)
+            .tcp_nodelay(true);
+        let authorization = format!("Bearer {service_token}").parse().map_err(|_| {
+            "HERALD_SERVICE_TOKEN holds characters not allowed in a header".to_owned()
+        })?;
+        Ok(RegistryClient {
+            client: AccountRegistryClient::new(endpoint.connect_lazy()),
+            authorization,
+            lookup,
+            cache: Arc::default(),
+            ttl: DEFAULT_TTL,
+        })
+    }
+
+    pub fn with_ttl(mut self, ttl: Duration) -> RegistryClient {
+        self.ttl = ttl;
+        self
+    }
+
+    pub async fn account(&self, id: &str) -> Result<Arc<Account>, LookupError> {
+        if let Some((account, at)) = self.cache.read().expect("cache lock").get(id)
+            && at.elapsed() < self.ttl
+        {
+            return Ok(account.clone());
+        }
+        let account = Arc::new(self.fetch(id).await?);
+        let mut cache = self.cache.write().expect("cache lock");
+        if cache.len() > 100_000 {
+            cache.clear();
+        }
+        cache.insert(id.to_owned(), (account.clone(), Instant::now()));
+        Ok(account)
+    }
+
+    pub fn forget(&self, id: &str) {
+        self.cache.write().expect("cache lock").remove(id);
+    }
+
+    async fn fetch(&self, id: &str) -> Result<Account, LookupError> {
+        let mut client = self.client.clone();
+        let result = match self.lookup {
+            Lookup::WithSecrets => {
+                let request = self.request(v1::ResolveAccountRequest { id: id.to_owned() });
+                client.resolve_account(request).await
+            }
+            Lookup::WithoutSecrets => {
+                let request = self.request(v1::GetAccountRequest { id: id.to_owned() });
+                client.get_account(request).await
+            }
+        };
+        let account = result.map_err(|status| match status.code() {
+            tonic::Code::NotFound => LookupError::NotFound(id.to_owned()),
+            tonic::Code::Unauthenticated
+            | tonic::Code::PermissionDenied
+            | tonic::Code::InvalidArgument => LookupError::Refused(status.message().to_owned()),
+            _ => LookupError::Unavailable(format!("{}: {}", status.code(), status.message())),
+        })?;
+        let a = account.into_inner();
+        Ok(Account {
+            config: opt_struct_to_json(a.config.as_ref()),
+            secrets: opt_struct_to_json(a.secrets.as_ref()),
+            id: a.id,
+            connector_type: a.connector_type,
+            name: a.name,
+            version: a.version,
+        })
+    }
+
+    fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        request
+            .metadata_mut()
+            .insert("authorization", self.authorization.clone());
+        request
+    }
+
+    /// Drops cached accounts as `herald.account.changed` announces changes.
+    /// Subscribes before returning, so no later change is missed; the
+    /// watching runs until the NATS client closes.
+    pub async fn drop_changed(
+        &self,
+        nats: &async_nats::Client,
+        subject: String,
+    ) -> Result<(), async_nats::SubscribeError> {
+        let mut changes = nats.subscribe(subject).await?;
+        let cache = self.cache.clone();
+        tokio::spawn(async move {
+            while let Some(message) = changes.next().await {
+                if let Ok(changed) = AccountChanged::decode(message.payload) {
+                    cache.write().expect("cache lock").remove(&changed.id);
+                }
+            }
+        });
+        Ok(())
+    }
+}
