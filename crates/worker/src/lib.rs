@@ -10,3 +10,45 @@ pub mod rate_limit;
 
 pub use connector::{Account, Connector, Delivery};
 pub use outcome::{HttpRequest, HttpResponse, Outcome, classify_status};
+
+pub mod backoff;
+pub mod runtime;
+pub mod settings;
+
+pub use runtime::{Disposition, Worker, WorkerError};
+pub use settings::WorkerSettings;
+
+/// What a worker binary's `main` calls: reads the environment, connects to
+/// NATS (waiting for it if it is not up yet), and runs `connectors` until
+/// SIGTERM or Ctrl-C.
+pub async fn run_from_env(
+    name: &str,
+    connectors: Vec<std::sync::Arc<dyn Connector>>,
+) -> Result<(), String> {
+    let settings = WorkerSettings::from_env(name)?;
+    let nats = async_nats::ConnectOptions::new()
+        .name(name)
+        .retry_on_initial_connect()
+        .connect(&settings.nats_url)
+        .await
+        .map_err(|e| format!("HERALD_NATS_URL {}: {e}", settings.nats_url))?;
+    let worker = std::sync::Arc::new(
+        Worker::new(settings, nats, connectors)
+            .await
+            .map_err(|e| e.to_string())?,
+    );
+    worker
+        .run(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// SIGTERM (Kubernetes) or Ctrl-C.
+pub async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

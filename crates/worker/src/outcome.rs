@@ -125,11 +125,16 @@ impl HttpResponse {
         VendorResponse {
             status: u32::from(self.status),
             body: text,
-            request_id: ["x-request-id", "x-slack-req-id", "request-id", "x-ms-request-id"]
-                .iter()
-                .find_map(|h| self.header(h))
-                .unwrap_or_default()
-                .to_owned(),
+            request_id: [
+                "x-request-id",
+                "x-slack-req-id",
+                "request-id",
+                "x-ms-request-id",
+            ]
+            .iter()
+            .find_map(|h| self.header(h))
+            .unwrap_or_default()
+            .to_owned(),
         }
     }
 }
@@ -180,14 +185,17 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
         return Some(Duration::from_secs(seconds));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn response(status: u16, headers: &[(&str, &str)]) -> HttpResponse {
+    fn response(status: u16, headers: &[(&'static str, &str)]) -> HttpResponse {
         let mut map = http::HeaderMap::new();
         for (k, v) in headers {
             map.insert(http::HeaderName::from_static(k), v.parse().unwrap());
@@ -203,17 +211,37 @@ mod tests {
     fn statuses_classify() {
         assert_eq!(classify_status(&response(200, &[])), None);
         assert_eq!(classify_status(&response(204, &[])), None);
-        let Some(Outcome::Retry { kind, after, .. }) = classify_status(&response(429, &[("retry-after", "2")])) else {
+        let Some(Outcome::Retry { kind, after, .. }) =
+            classify_status(&response(429, &[("retry-after", "2")]))
+        else {
             panic!()
         };
-        assert_eq!((kind, after), (ErrorKind::Throttled, Some(Duration::from_secs(2))));
+        assert_eq!(
+            (kind, after),
+            (ErrorKind::Throttled, Some(Duration::from_secs(2)))
+        );
         for status in [408, 500, 502, 503] {
-            assert!(matches!(classify_status(&response(status, &[])), Some(Outcome::Retry { after: None, .. })), "{status}");
+            assert!(
+                matches!(
+                    classify_status(&response(status, &[])),
+                    Some(Outcome::Retry { after: None, .. })
+                ),
+                "{status}"
+            );
         }
         for status in [401, 403] {
-            assert!(matches!(classify_status(&response(status, &[])), Some(Outcome::Permanent { kind: ErrorKind::Auth, .. })));
+            assert!(matches!(
+                classify_status(&response(status, &[])),
+                Some(Outcome::Permanent {
+                    kind: ErrorKind::Auth,
+                    ..
+                })
+            ));
         }
-        let Some(Outcome::Permanent { kind, response, .. }) = classify_status(&response(400, &[])) else { panic!() };
+        let Some(Outcome::Permanent { kind, response, .. }) = classify_status(&response(400, &[]))
+        else {
+            panic!()
+        };
         assert_eq!(kind, ErrorKind::VendorRejected);
         assert_eq!(response.unwrap().body, "{\"message\":\"nope\"}");
     }
@@ -221,10 +249,16 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("120"), Some(Duration::from_secs(120)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         let later = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(30));
         let d = parse_retry_after(&later).unwrap();
-        assert!(d > Duration::from_secs(28) && d <= Duration::from_secs(30), "{d:?}");
+        assert!(
+            d > Duration::from_secs(28) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 }

@@ -1,0 +1,596 @@
+//! The consume loop: one durable pull consumer per connector type, shared
+//! by every replica of the worker (JetStream splits the messages between
+//! them); explicit acks; a bounded number of deliveries in flight; every
+//! attempt ending in an ack, a delayed NAK or a dead letter plus TERM, with
+//! its result published and the action's status updated first.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use async_nats::jetstream::{self, AckKind, consumer::pull};
+use futures::StreamExt;
+use herald_catalog::catalog;
+use herald_messaging::{Declared, Outgoing, Publisher, headers};
+use herald_proto::json::struct_to_json;
+use herald_proto::v1::{
+    ActionRequest, ActionResult, ActionState, ActionStatusRecord, DeadLetter, ErrorKind,
+    VendorResponse,
+};
+use herald_registry_client::{LookupError, RegistryClient};
+use prost::Message as _;
+use tokio::sync::{Semaphore, watch};
+
+use crate::backoff::retry_delay;
+use crate::http::Outbound;
+use crate::rate_limit::RateLimiter;
+use crate::settings::WorkerSettings;
+use crate::{Connector, Delivery, Outcome};
+
+/// How the runtime disposed of one message; returned by [`Worker::process_one`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Disposition {
+    Delivered,
+    /// NAKed; JetStream redelivers after the delay.
+    Retry(Duration),
+    /// Dead-lettered and terminated.
+    Failed(String),
+    /// Not processed (shutdown): NAKed for another replica or a restart.
+    Released,
+}
+
+pub struct Worker {
+    connectors: HashMap<&'static str, Arc<dyn Connector>>,
+    declared: Declared,
+    publisher: Publisher,
+    registry: RegistryClient,
+    http: Outbound,
+    limiter: RateLimiter,
+    settings: WorkerSettings,
+    /// Flips to true when in-flight deliveries must give up (shutdown deadline).
+    abandon: watch::Receiver<bool>,
+    abandon_tx: watch::Sender<bool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("consumer for {connector_type}: {message}")]
+    Consumer {
+        connector_type: String,
+        message: String,
+    },
+}
+
+impl Worker {
+    /// Declares the streams, and readies the registry client, the outbound
+    /// HTTP client and the rate limiter.
+    pub async fn new(
+        settings: WorkerSettings,
+        nats: async_nats::Client,
+        connectors: Vec<Arc<dyn Connector>>,
+    ) -> Result<Worker, WorkerError> {
+        let setup = |e: String| WorkerError::Setup(e);
+        let declared = herald_messaging::declare(nats.clone(), &settings.messaging)
+            .await
+            .map_err(|e| setup(e.to_string()))?;
+        let registry = RegistryClient::new(
+            &settings.registry_url,
+            &settings.service_token,
+            herald_registry_client::Lookup::WithSecrets,
+        )
+        .map_err(setup)?
+        .with_ttl(settings.account_ttl);
+        registry
+            .drop_changed(&nats, settings.messaging.subjects.account_changed())
+            .await
+            .map_err(|e| setup(format!("cannot watch account changes: {e}")))?;
+        let http = Outbound::new(settings.outbound.clone(), settings.config.policy.clone())
+            .map_err(|e| setup(e.to_string()))?;
+        let limiter = RateLimiter::new(&settings.config.delivery.rate_limits);
+        let (abandon_tx, abandon) = watch::channel(false);
+        Ok(Worker {
+            connectors: connectors
+                .into_iter()
+                .map(|c| (c.connector_type(), c))
+                .collect(),
+            publisher: Publisher::new(declared.jetstream.clone()),
+            declared,
+            registry,
+            http,
+            limiter,
+            settings,
+            abandon,
+            abandon_tx,
+        })
+    }
+
+    /// Consumes until `shutdown` resolves; then stops fetching, gives
+    /// in-flight deliveries `shutdown_grace` to finish, and NAKs the rest
+    /// so another replica (or this one, restarted) takes them at once.
+    pub async fn run(
+        self: Arc<Self>,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), WorkerError> {
+        // Bounds deliveries in flight across all types: each holds a
+        // connection, a registry entry and memory; beyond this the vendor or
+        // the machine is the bottleneck and more only adds latency.
+        let permits = Arc::new(Semaphore::new(self.settings.concurrency));
+        let (stop_tx, stop) = watch::channel(false);
+        let mut loops = Vec::new();
+        for connector_type in self.connectors.keys() {
+            let consumer = self.consumer(connector_type).await?;
+            loops.push(tokio::spawn(self.clone().consume(
+                consumer,
+                permits.clone(),
+                stop.clone(),
+            )));
+        }
+        tracing::info!(worker = %self.settings.name, types = ?self.connectors.keys().collect::<Vec<_>>(), "consuming");
+        shutdown.await;
+        tracing::info!("stopping: no new fetches; finishing in-flight deliveries");
+        let _ = stop_tx.send(true);
+        for l in loops {
+            let _ = l.await;
+        }
+        let all = self.settings.concurrency as u32;
+        if tokio::time::timeout(self.settings.shutdown_grace, permits.acquire_many(all))
+            .await
+            .is_err()
+        {
+            tracing::warn!("shutdown grace over: releasing unfinished deliveries for redelivery");
+            let _ = self.abandon_tx.send(true);
+            let _ = permits.acquire_many(all).await;
+        }
+        Ok(())
+    }
+
+    async fn consumer(
+        &self,
+        connector_type: &str,
+    ) -> Result<jetstream::consumer::PullConsumer, WorkerError> {
+        let subjects = &self.settings.messaging.subjects;
+        let config = pull::Config {
+            durable_name: Some(subjects.consumer(connector_type)),
+            description: Some(format!(
+                "{} deliveries of {connector_type}",
+                self.settings.name
+            )),
+            filter_subject: subjects.action(connector_type),
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            ack_wait: self.settings.ack_wait,
+            // Attempts are counted and ended by the runtime (max_attempts),
+            // so the server must never give up on a message by itself.
+            max_deliver: -1,
+            // Shared by every replica: room for all of them to be busy.
+            max_ack_pending: 20_000,
+            ..Default::default()
+        };
+        self.declared
+            .actions
+            .create_consumer(config)
+            .await
+            .map_err(|e| WorkerError::Consumer {
+                connector_type: connector_type.to_owned(),
+                message: e.to_string(),
+            })
+    }
+
+    async fn consume(
+        self: Arc<Self>,
+        consumer: jetstream::consumer::PullConsumer,
+        permits: Arc<Semaphore>,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        while !*stop.borrow() {
+            // Fetch only as many as can start now: nothing is held in a
+            // client buffer, so a shutdown leaves no message stranded until
+            // its ack wait expires.
+            let room = permits.available_permits().clamp(1, 256);
+            let batch = consumer
+                .fetch()
+                .max_messages(room)
+                .expires(Duration::from_millis(500))
+                .messages()
+                .await;
+            let mut batch = match batch {
+                Ok(batch) => batch,
+                Err(error) => {
+                    tracing::warn!(%error, "fetch failed; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                        _ = stop.changed() => {}
+                    }
+                    continue;
+                }
+            };
+            while let Some(message) = batch.next().await {
+                let message = match message {
+                    Ok(m) => m,
+                    Err(error) => {
+                        tracing::debug!(%error, "fetch ended");
+                        break;
+                    }
+                };
+                let permit = permits
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .expect("semaphore never closed");
+                let worker = self.clone();
+                tokio::spawn(async move {
+                    worker.process_one(message).await;
+                    drop(permit);
+                });
+            }
+        }
+    }
+
+    /// One message, start to finish: decode, resolve the account, check
+    /// policy, wait for the rate limit, deliver, record, and ack / NAK /
+    /// terminate. Public so tests drive the runtime one step at a time.
+    pub async fn process_one(&self, message: jetstream::Message) -> Disposition {
+        let attempt = message
+            .info()
+            .map(|i| i.delivered.max(1) as u32)
+            .unwrap_or(1);
+        let traceparent = message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(headers::TRACEPARENT))
+            .map(|v| v.as_str().to_owned());
+        let request = match ActionRequest::decode(message.payload.clone()) {
+            Ok(r)
+                if !r.action_id.is_empty()
+                    && message.subject.as_str()
+                        == self.settings.messaging.subjects.action(&r.connector_type) =>
+            {
+                r
+            }
+            Ok(_) => {
+                return self
+                    .dead_malformed(
+                        &message,
+                        "the action request does not match its subject or has no action_id",
+                    )
+                    .await;
+            }
+            Err(e) => {
+                return self
+                    .dead_malformed(
+                        &message,
+                        &format!("the action request cannot be decoded: {e}"),
+                    )
+                    .await;
+            }
+        };
+        let started = SystemTime::now();
+        let outcome = match self.attempt(&message, &request, attempt).await {
+            Some(outcome) => outcome,
+            None => return self.release(&message).await,
+        };
+        self.finish(
+            &message,
+            &request,
+            attempt,
+            started,
+            outcome,
+            traceparent.as_deref(),
+        )
+        .await
+    }
+
+    /// `None` when the worker is shutting down before an outcome was reached.
+    async fn attempt(
+        &self,
+        message: &jetstream::Message,
+        request: &ActionRequest,
+        attempt: u32,
+    ) -> Option<Outcome> {
+        let Some(connector) = self.connectors.get(request.connector_type.as_str()) else {
+            return Some(Outcome::permanent(
+                ErrorKind::InvalidConfig,
+                format!("this worker does not deliver {}", request.connector_type),
+            ));
+        };
+        let account = match self
+            .with_progress(message, self.resolve(&request.account_id))
+            .await?
+        {
+            Ok(account) => account,
+            Err(outcome) => return Some(outcome),
+        };
+        if account.connector_type != request.connector_type {
+            return Some(Outcome::permanent(
+                ErrorKind::InvalidConfig,
+                format!(
+                    "account {} is now of type {}, not {}",
+                    account.id, account.connector_type, request.connector_type
+                ),
+            ));
+        }
+        // The policy may have changed since the account was saved.
+        let policy = &self.settings.config.policy;
+        if !policy.type_enabled(&request.connector_type) {
+            return Some(Outcome::permanent(
+                ErrorKind::Policy,
+                format!("{} is disabled by policy", request.connector_type),
+            ));
+        }
+        if let Some(spec) = catalog().get(&request.connector_type) {
+            let (config, secrets) = (
+                serde_json::Value::Object(account.config.clone()),
+                serde_json::Value::Object(account.secrets.clone()),
+            );
+            if let Err(violations) = spec.check_policy(&config, &secrets, policy) {
+                return Some(Outcome::permanent(
+                    ErrorKind::Policy,
+                    violations.to_string(),
+                ));
+            }
+        }
+        self.with_progress(
+            message,
+            self.limiter
+                .acquire(&request.connector_type, &request.account_id),
+        )
+        .await?;
+        let delivery = Delivery {
+            action_id: request.action_id.clone(),
+            attempt,
+            params: request
+                .params
+                .as_ref()
+                .map(struct_to_json)
+                .unwrap_or_default(),
+            account,
+        };
+        self.with_progress(message, connector.deliver(&delivery, &self.http))
+            .await
+    }
+
+    /// Resolves the account, waiting while the registry is unreachable: a
+    /// registry outage delays deliveries, it must not fail them.
+    async fn resolve(&self, id: &str) -> Result<Arc<crate::Account>, Outcome> {
+        let mut wait = Duration::from_millis(200);
+        loop {
+            match self.registry.account(id).await {
+                Ok(account) => return Ok(account),
+                Err(LookupError::NotFound(_)) => {
+                    return Err(Outcome::permanent(
+                        ErrorKind::AccountMissing,
+                        format!("account {id} no longer exists"),
+                    ));
+                }
+                Err(error) => {
+                    tracing::warn!(account.id = %id, %error, "waiting for the registry");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    /// Runs `work`, telling JetStream the message is still being worked on
+    /// (`+WPI`) every third of the ack wait, so a slow vendor does not cause
+    /// a redelivery; gives up (`None`) when shutdown abandons deliveries.
+    async fn with_progress<T>(
+        &self,
+        message: &jetstream::Message,
+        work: impl Future<Output = T>,
+    ) -> Option<T> {
+        let abandoned = abandoned(self.abandon.clone());
+        tokio::pin!(abandoned);
+        let mut tick = tokio::time::interval(self.settings.ack_wait / 3);
+        tick.tick().await;
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                result = &mut work => return Some(result),
+                _ = tick.tick() => {
+                    let _ = message.ack_with(AckKind::Progress).await;
+                }
+                _ = &mut abandoned => return None,
+            }
+        }
+    }
+
+    async fn finish(
+        &self,
+        message: &jetstream::Message,
+        request: &ActionRequest,
+        attempt: u32,
+        started: SystemTime,
+        outcome: Outcome,
+        traceparent: Option<&str>,
+    ) -> Disposition {
+        let max_attempts = match request.max_attempts {
+            0 => self.settings.config.delivery.max_attempts,
+            n => n,
+        };
+        let outcome = match outcome {
+            Outcome::Retry {
+                kind,
+                reason,
+                response,
+                ..
+            } if attempt >= max_attempts => Outcome::Permanent {
+                kind: ErrorKind::AttemptsExhausted,
+                reason: format!(
+                    "gave up after {attempt} attempts; last: {reason} ({})",
+                    kind.as_str_name()
+                ),
+                response,
+            },
+            other => other,
+        };
+        let mut result = ActionResult {
+            action_id: request.action_id.clone(),
+            account_id: request.account_id.clone(),
+            connector_type: request.connector_type.clone(),
+            attempt,
+            started_at: Some(started.into()),
+            finished_at: Some(SystemTime::now().into()),
+            ..Default::default()
+        };
+        let (disposition, ack) = match outcome {
+            Outcome::Delivered { handles, response } => {
+                result.state = ActionState::Delivered as i32;
+                result.handles = handles.into_iter().collect();
+                result.vendor_response = response;
+                (Disposition::Delivered, AckKind::Ack)
+            }
+            Outcome::Retry {
+                kind,
+                reason,
+                after,
+                response,
+            } => {
+                let delay = retry_delay(&self.settings.config.delivery.backoff, attempt, after);
+                tracing::info!(action.id = %request.action_id, attempt, error = %reason, retry_in = ?delay, "attempt failed; will retry");
+                result.state = ActionState::Retrying as i32;
+                result.error_kind = kind as i32;
+                result.error = reason;
+                result.vendor_response = response;
+                result.retry_after_ms = delay.as_millis() as u64;
+                (Disposition::Retry(delay), AckKind::Nak(Some(delay)))
+            }
+            Outcome::Permanent {
+                kind,
+                reason,
+                response,
+            } => {
+                tracing::warn!(action.id = %request.action_id, attempt, error = %reason, "action failed for good");
+                let dead = DeadLetter {
+                    request: Some(request.clone()),
+                    raw: Vec::new(),
+                    subject: message.subject.to_string(),
+                    error_kind: kind as i32,
+                    reason: reason.clone(),
+                    attempts: attempt,
+                    dead_at: Some(SystemTime::now().into()),
+                    vendor_response: response.clone(),
+                };
+                let dead_message = Outgoing {
+                    subject: self
+                        .settings
+                        .messaging
+                        .subjects
+                        .dead(&request.connector_type),
+                    msg_id: format!("{}:dead", request.action_id),
+                    payload: dead.encode_to_vec().into(),
+                };
+                // A dead letter must be stored before the action is let go.
+                if let Err(error) = self.publisher.publish(dead_message, traceparent).await {
+                    tracing::error!(%error, action.id = %request.action_id, "cannot store the dead letter; retrying later");
+                    let _ = message
+                        .ack_with(AckKind::Nak(Some(Duration::from_secs(5))))
+                        .await;
+                    return Disposition::Retry(Duration::from_secs(5));
+                }
+                result.state = ActionState::Failed as i32;
+                result.error_kind = kind as i32;
+                result.error = reason.clone();
+                result.vendor_response = response;
+                (Disposition::Failed(reason), AckKind::Term)
+            }
+        };
+        self.record(request, &result, traceparent).await;
+        if let Err(error) = message.ack_with(ack).await {
+            tracing::warn!(%error, action.id = %request.action_id, "ack not sent; JetStream will redeliver");
+        }
+        disposition
+    }
+
+    /// Publishes the attempt's result and moves the status. A failure here
+    /// is logged, not fatal: the delivery itself already happened.
+    async fn record(
+        &self,
+        request: &ActionRequest,
+        result: &ActionResult,
+        traceparent: Option<&str>,
+    ) {
+        let status = ActionStatusRecord {
+            action_id: result.action_id.clone(),
+            account_id: result.account_id.clone(),
+            connector_type: result.connector_type.clone(),
+            state: result.state,
+            attempts: result.attempt,
+            last_error: result.error.clone(),
+            last_error_kind: result.error_kind,
+            accepted_at: request.accepted_at,
+            updated_at: result.finished_at,
+            handles: result.handles.clone(),
+            history: Vec::new(),
+        };
+        let published = Outgoing {
+            subject: self
+                .settings
+                .messaging
+                .subjects
+                .result(&result.connector_type),
+            msg_id: format!("{}:{}", result.action_id, result.attempt),
+            payload: result.encode_to_vec().into(),
+        };
+        let (published, stored) = tokio::join!(
+            self.publisher.publish(published, traceparent),
+            self.declared
+                .status
+                .put(&result.action_id, status.encode_to_vec().into())
+        );
+        if let Err(error) = published {
+            tracing::error!(%error, action.id = %result.action_id, "result not published");
+        }
+        if let Err(error) = stored {
+            tracing::error!(%error, action.id = %result.action_id, "status not stored");
+        }
+    }
+
+    async fn dead_malformed(&self, message: &jetstream::Message, reason: &str) -> Disposition {
+        tracing::warn!(subject = %message.subject, %reason, "malformed action request dead-lettered");
+        let sequence = message.info().map(|i| i.stream_sequence).unwrap_or(0);
+        let connector_type = message
+            .subject
+            .rsplit('.')
+            .next()
+            .unwrap_or("unknown")
+            .to_owned();
+        let dead = DeadLetter {
+            request: None,
+            raw: message.payload.to_vec(),
+            subject: message.subject.to_string(),
+            error_kind: ErrorKind::Malformed as i32,
+            reason: reason.to_owned(),
+            attempts: 1,
+            dead_at: Some(SystemTime::now().into()),
+            vendor_response: None::<VendorResponse>,
+        };
+        let outgoing = Outgoing {
+            subject: self.settings.messaging.subjects.dead(&connector_type),
+            msg_id: format!("malformed:{}:{sequence}", message.subject),
+            payload: dead.encode_to_vec().into(),
+        };
+        if let Err(error) = self.publisher.publish(outgoing, None).await {
+            tracing::error!(%error, "cannot store the dead letter of a malformed message; retrying later");
+            let _ = message
+                .ack_with(AckKind::Nak(Some(Duration::from_secs(5))))
+                .await;
+            return Disposition::Retry(Duration::from_secs(5));
+        }
+        let _ = message.ack_with(AckKind::Term).await;
+        Disposition::Failed(reason.to_owned())
+    }
+
+    async fn release(&self, message: &jetstream::Message) -> Disposition {
+        let _ = message.ack_with(AckKind::Nak(None)).await;
+        Disposition::Released
+    }
+}
+
+/// Resolves once shutdown gives up on in-flight deliveries.
+async fn abandoned(mut abandon: watch::Receiver<bool>) {
+    // The guard wait_for returns must not live across an await.
+    let _ = abandon.wait_for(|a| *a).await.is_ok();
+}

@@ -1,0 +1,100 @@
+//! A worker's settings, from the environment (CONTRACT.md names the shared
+//! ones; the HERALD_WORKER_* ones are the runtime's own).
+
+use std::time::Duration;
+
+use herald_config::{HeraldConfig, parse_duration};
+
+use crate::http::OutboundSettings;
+
+#[derive(Clone)]
+pub struct WorkerSettings {
+    /// The binary's name, for logs and consumer descriptions.
+    pub name: String,
+    /// HERALD_NATS_URL
+    pub nats_url: String,
+    /// HERALD_REGISTRY_URL
+    pub registry_url: String,
+    /// HERALD_SERVICE_TOKEN: the worker's credential towards the registry.
+    pub service_token: String,
+    pub messaging: herald_messaging::Settings,
+    /// HERALD_CONFIG: policy and delivery settings.
+    pub config: HeraldConfig,
+    /// HERALD_WORKER_CONCURRENCY: deliveries in flight per process.
+    pub concurrency: usize,
+    /// HERALD_WORKER_ACK_WAIT: how long JetStream waits for an ack before
+    /// redelivering; progress acks extend it during long sends.
+    pub ack_wait: Duration,
+    /// HERALD_WORKER_SHUTDOWN_GRACE: time in-flight deliveries get on SIGTERM.
+    pub shutdown_grace: Duration,
+    /// HERALD_WORKER_ACCOUNT_TTL: how long a resolved account is reused.
+    pub account_ttl: Duration,
+    pub outbound: OutboundSettings,
+}
+
+impl std::fmt::Debug for WorkerSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerSettings")
+            .field("name", &self.name)
+            .field("nats_url", &self.nats_url)
+            .field("registry_url", &self.registry_url)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WorkerSettings {
+    pub fn new(name: &str) -> WorkerSettings {
+        WorkerSettings {
+            name: name.to_owned(),
+            nats_url: "nats://127.0.0.1:4222".into(),
+            registry_url: "http://127.0.0.1:50051".into(),
+            service_token: String::new(),
+            messaging: herald_messaging::Settings::default(),
+            config: HeraldConfig::default(),
+            concurrency: 256,
+            ack_wait: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(25),
+            account_ttl: herald_registry_client::DEFAULT_TTL,
+            outbound: OutboundSettings::default(),
+        }
+    }
+
+    pub fn from_env(name: &str) -> Result<WorkerSettings, String> {
+        let mut s = WorkerSettings::new(name);
+        let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+        if let Some(v) = var("HERALD_NATS_URL") {
+            s.nats_url = v;
+        }
+        if let Some(v) = var("HERALD_REGISTRY_URL") {
+            s.registry_url = v;
+        }
+        s.service_token = var("HERALD_SERVICE_TOKEN")
+            .and_then(|t| t.split(',').next().map(str::trim).map(str::to_owned))
+            .ok_or(
+                "HERALD_SERVICE_TOKEN is not set: workers read accounts from the registry with it",
+            )?;
+        s.messaging = herald_messaging::Settings::from_env()?;
+        s.config = herald_config::from_env().map_err(|e| e.to_string())?;
+        if let Some(v) = var("HERALD_WORKER_CONCURRENCY") {
+            s.concurrency = v
+                .parse()
+                .ok()
+                .filter(|n| (1..=10_000).contains(n))
+                .ok_or(format!("HERALD_WORKER_CONCURRENCY: `{v}` is not 1..10000"))?;
+        }
+        for (name, field) in [
+            ("HERALD_WORKER_ACK_WAIT", &mut s.ack_wait),
+            ("HERALD_WORKER_SHUTDOWN_GRACE", &mut s.shutdown_grace),
+            ("HERALD_WORKER_ACCOUNT_TTL", &mut s.account_ttl),
+        ] {
+            if let Some(v) = var(name) {
+                *field = parse_duration(&v).map_err(|e| format!("{name}: {e}"))?;
+            }
+        }
+        if s.ack_wait < Duration::from_secs(3) {
+            return Err("HERALD_WORKER_ACK_WAIT: must be at least 3s".into());
+        }
+        Ok(s)
+    }
+}

@@ -1,0 +1,7 @@
+//! The runtime against a real nats-server, a real registry and a vendor on
+//! loopback (wiremock), with a small webhook-style connector defined here.
+
+mod harness;
+
+mod delivery;
+mod replicas;
