@@ -42,6 +42,42 @@ pub type ParamsRules = fn(&Map<String, Value>, &str, &mut Violations);
 /// from other fields (an e-mail `service` name): `(config, secrets, policy, out)`.
 pub type PolicyRules = fn(&Map<String, Value>, &Map<String, Value>, &Policy, &mut Violations);
 
+/// The escaping of values that `{{x}}` inserts into one string of an
+/// action's params: `(params, path) -> Escape`. `path` is the string's dotted
+/// path inside params, array items by index (`message`,
+/// `subActionParams.text`, `to[0]`). Params are passed whole because the
+/// choice may depend on a sibling field (`slack_api`'s `subAction`).
+pub type ParamEscape = fn(&Map<String, Value>, &str) -> Escape;
+
+/// How Mustache escapes an inserted value, as Kibana's
+/// `renderParameterTemplates` chooses per connector field: Markdown for an
+/// e-mail's `message`, Slack's own rules for Slack text, JSON string escaping
+/// for fields that hold a JSON document (`body`), none for the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Escape {
+    /// Inserted as is.
+    #[default]
+    None,
+    /// JSON string escaping without the quotes, so that `"{{x}}"` inside a
+    /// JSON document stays valid whatever `x` holds.
+    Json,
+    /// `&` `<` `>` as entities, backticks as `'`, and a value holding `*` or
+    /// `_` (and not a URL) wrapped in backticks so Slack does not format it.
+    Slack,
+    /// A backslash before each of `` \ | ` * _ { } [ ] ( ) # + - . ! ``.
+    Markdown,
+    /// HTML entities for ``& < > " ' / ` =``, as mustache.js's default
+    /// escape, which Kibana uses.
+    Html,
+}
+
+/// The [`ParamEscape`] of connectors whose params are plain values (or
+/// objects sent as such): nothing is escaped, like Kibana's
+/// `renderMustacheObject`.
+pub fn no_escape(_params: &Map<String, Value>, _path: &str) -> Escape {
+    Escape::None
+}
+
 /// One connector type.
 #[derive(Debug, Clone)]
 pub struct ConnectorSpec {
@@ -58,6 +94,8 @@ pub struct ConnectorSpec {
     /// Same for params; paths are relative to `prefix` (see [`schema::join`]).
     pub params_rules: ParamsRules,
     pub policy_rules: PolicyRules,
+    /// Escaping of each templated string in params; see [`ParamEscape`].
+    pub param_escape: ParamEscape,
 }
 
 /// One problem with a document, at a path from the root

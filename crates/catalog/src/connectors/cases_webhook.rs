@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::webhook::{auth_properties, auth_rules, headers, secrets_schema};
 use super::{comments, is_set, no_params_rules, no_policy_rules, sub_actions};
-use crate::{ConnectorSpec, Violations, Worker};
+use crate::{ConnectorSpec, Violations, Worker, no_escape};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -18,6 +18,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
+        param_escape: no_escape,
     }
 }
 

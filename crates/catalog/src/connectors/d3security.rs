@@ -1,9 +1,9 @@
 //! `d3security`: posts events to a D3 Security SOAR endpoint with a token.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::{no_account_rules, no_params_rules, no_policy_rules, sub_actions};
-use crate::{ConnectorSpec, Worker};
+use crate::{ConnectorSpec, Escape, Worker};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -26,6 +26,16 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
+        param_escape,
+    }
+}
+
+/// `run`'s body is a JSON document.
+fn param_escape(_params: &Map<String, Value>, path: &str) -> Escape {
+    if path == "subActionParams.body" {
+        Escape::Json
+    } else {
+        Escape::None
     }
 }
 

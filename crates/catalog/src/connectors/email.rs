@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::{is_set, is_true};
 use crate::email::well_known_service;
 use crate::schema::{check_host, join, url_host};
-use crate::{ConnectorSpec, Policy, Violations, Worker};
+use crate::{ConnectorSpec, Escape, Policy, Violations, Worker};
 
 const LOGIN_URL: &str = "https://login.microsoftonline.com";
 const GRAPH_URL: &str = "https://graph.microsoft.com/v1.0";
@@ -25,6 +25,17 @@ pub fn spec() -> ConnectorSpec {
         account_rules,
         params_rules,
         policy_rules,
+        param_escape,
+    }
+}
+
+/// Kibana renders `message` as Markdown (it becomes the HTML part through a
+/// Markdown renderer) and `messageHTML` as HTML; the rest is sent as given.
+fn param_escape(_params: &Map<String, Value>, path: &str) -> Escape {
+    match path {
+        "message" => Escape::Markdown,
+        "messageHTML" => Escape::Html,
+        _ => Escape::None,
     }
 }
 

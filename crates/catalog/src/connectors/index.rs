@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::{is_set, no_policy_rules};
 use crate::schema::join;
-use crate::{ConnectorSpec, Violations, Worker};
+use crate::{ConnectorSpec, Violations, Worker, no_escape};
 
 /// Kibana only lets an action override the index into the alert history.
 const ALERT_HISTORY_PREFIX: &str = "kibana-alert-history-";
@@ -48,6 +48,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules,
         params_rules,
         policy_rules: no_policy_rules,
+        param_escape: no_escape,
     }
 }
 

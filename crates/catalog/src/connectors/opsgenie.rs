@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use super::{no_account_rules, no_policy_rules, sub_action, sub_actions};
 use crate::schema::join;
-use crate::{ConnectorSpec, Violations, Worker};
+use crate::{ConnectorSpec, Violations, Worker, no_escape};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -36,6 +36,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,
+        param_escape: no_escape,
     }
 }
 

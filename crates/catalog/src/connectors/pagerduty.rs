@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::{is_set, no_account_rules, no_policy_rules};
 use crate::schema::join;
-use crate::{ConnectorSpec, Violations, Worker};
+use crate::{ConnectorSpec, Violations, Worker, no_escape};
 
 pub const DEFAULT_API_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 
@@ -34,6 +34,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,
+        param_escape: no_escape,
     }
 }
 

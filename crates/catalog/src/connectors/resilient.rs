@@ -8,7 +8,7 @@ use super::{
     sub_action, sub_actions,
 };
 use crate::schema::join;
-use crate::{ConnectorSpec, Violations, Worker};
+use crate::{ConnectorSpec, Violations, Worker, no_escape};
 
 /// Kibana's cap on `additionalFields`.
 const MAX_ADDITIONAL_FIELDS: usize = 50;
@@ -63,6 +63,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,
+        param_escape: no_escape,
     }
 }
 

@@ -9,7 +9,7 @@ use super::{
     sub_action, sub_actions,
 };
 use crate::schema::join;
-use crate::{ConnectorSpec, Violations, Worker};
+use crate::{ConnectorSpec, Violations, Worker, no_escape};
 
 /// Kibana's cap on `additional_fields`.
 const MAX_ADDITIONAL_FIELDS: usize = 20;
@@ -43,6 +43,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules,
         params_rules,
         policy_rules: no_policy_rules,
+        param_escape: no_escape,
     }
 }
 

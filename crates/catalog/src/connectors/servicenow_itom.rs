@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::servicenow::{account_rules, config_schema, get_choices, secrets_schema};
 use super::{no_params_rules, no_policy_rules, sub_actions};
-use crate::{ConnectorSpec, Worker};
+use crate::{ConnectorSpec, Worker, no_escape};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -19,6 +19,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
+        param_escape: no_escape,
     }
 }
 

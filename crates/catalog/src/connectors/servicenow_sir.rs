@@ -9,7 +9,7 @@ use super::servicenow::{
     secrets_schema,
 };
 use super::{empty_object, no_policy_rules, sub_actions};
-use crate::{ConnectorSpec, Worker};
+use crate::{ConnectorSpec, Worker, no_escape};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -28,6 +28,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules,
         params_rules,
         policy_rules: no_policy_rules,
+        param_escape: no_escape,
     }
 }
 

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::{no_account_rules, no_policy_rules, sub_action, sub_actions};
 use crate::schema::join;
-use crate::{ConnectorSpec, Violations, Worker};
+use crate::{ConnectorSpec, Escape, Violations, Worker};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -64,6 +64,20 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,
+        param_escape,
+    }
+}
+
+/// `text` is Slack mrkdwn for `postMessage` but a JSON document of blocks for
+/// `postBlockkit`.
+fn param_escape(params: &Map<String, Value>, path: &str) -> Escape {
+    if path != "subActionParams.text" {
+        return Escape::None;
+    }
+    match params.get("subAction").and_then(Value::as_str) {
+        Some("postMessage") => Escape::Slack,
+        Some("postBlockkit") => Escape::Json,
+        _ => Escape::None,
     }
 }
 

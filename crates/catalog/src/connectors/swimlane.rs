@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{comments, no_account_rules, no_params_rules, no_policy_rules, sub_actions};
-use crate::{ConnectorSpec, Worker};
+use crate::{ConnectorSpec, Worker, no_escape};
 
 const MAPPINGS: &[&str] = &[
     "ruleNameConfig",
@@ -32,6 +32,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
+        param_escape: no_escape,
     }
 }
 

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{empty_object, no_account_rules, no_params_rules, no_policy_rules};
-use crate::{ConnectorSpec, Worker};
+use crate::{ConnectorSpec, Worker, no_escape};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -31,5 +31,6 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
+        param_escape: no_escape,
     }
 }

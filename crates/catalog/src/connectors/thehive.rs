@@ -1,9 +1,9 @@
 //! `thehive`: TheHive cases (`pushToService`) and alerts (`createAlert`).
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::{comments, no_account_rules, no_params_rules, no_policy_rules, sub_actions};
-use crate::{ConnectorSpec, Worker};
+use crate::{ConnectorSpec, Escape, Worker};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -32,6 +32,18 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
+        param_escape,
+    }
+}
+
+/// `createAlert`'s `body` holds the JSON of the alert's other fields; the
+/// rest goes out as plain values (Kibana's `renderMustacheObject`).
+fn param_escape(params: &Map<String, Value>, path: &str) -> Escape {
+    let create_alert = params.get("subAction").and_then(Value::as_str) == Some("createAlert");
+    if create_alert && path == "subActionParams.body" {
+        Escape::Json
+    } else {
+        Escape::None
     }
 }
 

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::{no_account_rules, no_policy_rules, sub_action, sub_actions};
 use crate::schema::join;
-use crate::{ConnectorSpec, Violations, Worker};
+use crate::{ConnectorSpec, Escape, Violations, Worker};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -44,6 +44,17 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,
+        param_escape,
+    }
+}
+
+/// The story webhook's body is a JSON document. (Kibana's `run` replaces it
+/// with the JSON of every variable; Herald sends the body the user wrote.)
+fn param_escape(_params: &Map<String, Value>, path: &str) -> Escape {
+    if path == "subActionParams.body" {
+        Escape::Json
+    } else {
+        Escape::None
     }
 }
 

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::{no_account_rules, no_policy_rules};
 use crate::schema::join;
-use crate::{ConnectorSpec, Violations, Worker};
+use crate::{ConnectorSpec, Escape, Violations, Worker};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -33,6 +33,15 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,
+        param_escape,
+    }
+}
+
+fn param_escape(_params: &Map<String, Value>, path: &str) -> Escape {
+    if path == "body" {
+        Escape::Json
+    } else {
+        Escape::None
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::{is_set, no_params_rules, no_policy_rules};
 use crate::schema::join;
-use crate::{ConnectorSpec, Violations, Worker};
+use crate::{ConnectorSpec, Escape, Violations, Worker};
 
 pub const AUTH_BASIC: &str = "webhook-authentication-basic";
 pub const AUTH_SSL: &str = "webhook-authentication-ssl";
@@ -46,6 +46,16 @@ pub fn spec() -> ConnectorSpec {
         account_rules: auth_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
+        param_escape,
+    }
+}
+
+/// The body is usually a JSON document with `"{{x}}"` inside strings.
+fn param_escape(_params: &Map<String, Value>, path: &str) -> Escape {
+    if path == "body" {
+        Escape::Json
+    } else {
+        Escape::None
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::{is_set, no_params_rules, no_policy_rules};
 use crate::schema::join;
-use crate::{ConnectorSpec, Violations, Worker};
+use crate::{ConnectorSpec, Violations, Worker, no_escape};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -47,6 +47,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
+        param_escape: no_escape,
     }
 }
 

@@ -203,6 +203,56 @@ fn slack() {
     );
 }
 
+/// The fields of a Search Guard Signals slack action, in camelCase.
+#[test]
+fn slack_signals_fields() {
+    assert_valid(params(
+        "slack",
+        json!({
+            "message": "db-1 is down",
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*db-1* is down"}}],
+            "attachments": [{"color": "#ff0000", "text": "cpu 99%"}],
+            "channel": "#ops",
+            "username": "Herald",
+            "iconEmoji": ":rotating_light:",
+        }),
+    ));
+    assert_violations(
+        params(
+            "slack",
+            json!({
+                "message": "hi",
+                "blocks": {"type": "section"},
+                "attachments": ["x"],
+                "channel": "",
+                "username": 7,
+                "iconEmoji": "rotating_light",
+            }),
+        ),
+        &[
+            "attachments[0]: must be an object",
+            "blocks: must be an array",
+            "channel: must not be empty",
+            "iconEmoji: must match the pattern ^:[^:\\s]+:$",
+            "username: must be a string",
+        ],
+    );
+    // Signals' names are not aliases: `from` is `username`, `icon_emoji`
+    // is `iconEmoji`, `text` is `message`.
+    assert_violations(
+        params(
+            "slack",
+            json!({"message": "hi", "from": "Herald", "icon_emoji": ":x:"}),
+        ),
+        &["from: unknown field", "icon_emoji: unknown field"],
+    );
+    let too_many: Vec<_> = (0..51).map(|_| json!({"type": "divider"})).collect();
+    assert_violations(
+        params("slack", json!({"message": "hi", "blocks": too_many})),
+        &["blocks: must have at most 50 items"],
+    );
+}
+
 #[test]
 fn slack_api() {
     assert_valid(account(

@@ -2,6 +2,7 @@
 
 mod api;
 mod connectors;
+mod escape;
 mod policy;
 mod preconfigured;
 
