@@ -69,12 +69,15 @@ pub enum Lookup {
     WithoutSecrets,
 }
 
+/// Accounts by id, with when they were fetched.
+type Cache = Arc<RwLock<HashMap<String, (Arc<Account>, Instant)>>>;
+
 #[derive(Clone)]
 pub struct RegistryClient {
     client: AccountRegistryClient<Channel>,
     authorization: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
     lookup: Lookup,
-    cache: Arc<RwLock<HashMap<String, (Arc<Account>, Instant)>>>,
+    cache: Cache,
     ttl: Duration,
 }
 
