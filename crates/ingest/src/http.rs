@@ -1,0 +1,288 @@
+//! The HTTP face of ingest (axum): `POST /v1/events` and
+//! `GET /v1/actions/{action_id}` behind bearer-token auth, and the open
+//! `/healthz`, `/readyz` and `/metrics`. Errors answer
+//! `{"error":{"code","message","field"}}` with the status that
+//! `herald_proto::status` gives their code.
+
+use std::future::Future;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use herald_proto::status::{ErrorCode, ServiceError};
+use herald_proto::v1;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::auth::{AuthError, Tokens};
+use crate::event::Event;
+use crate::metrics::Via;
+use crate::submit::{IngestError, Ingestor, Origin, report};
+
+#[derive(Clone)]
+struct AppState {
+    ingestor: Ingestor,
+    tokens: Tokens,
+}
+
+pub fn router(ingestor: Ingestor, tokens: Tokens) -> Router {
+    let limit = ingestor.limits().max_event_bytes;
+    Router::new()
+        .route("/v1/events", post(submit))
+        .route("/v1/actions/{action_id}", get(action_status))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(AppState { ingestor, tokens })
+}
+
+pub async fn serve(
+    listener: TcpListener,
+    ingestor: Ingestor,
+    tokens: Tokens,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(ingestor, tokens))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// The snake_case name of a code, for the `code` of an error body.
+fn code_name(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::InvalidArgument => "invalid_argument",
+        ErrorCode::NotFound => "not_found",
+        ErrorCode::Aborted => "aborted",
+        ErrorCode::FailedPrecondition => "failed_precondition",
+        ErrorCode::Unauthenticated => "unauthenticated",
+        ErrorCode::PermissionDenied => "permission_denied",
+        ErrorCode::Unavailable => "unavailable",
+        ErrorCode::Internal => "internal",
+    }
+}
+
+fn error_body(status: StatusCode, code: &str, message: String, field: Option<&str>) -> Response {
+    let body = json!({"error": {"code": code, "message": message, "field": field.unwrap_or("")}});
+    (status, axum::Json(body)).into_response()
+}
+
+fn error_response(error: &IngestError) -> Response {
+    let code = error.code();
+    if code == ErrorCode::Internal {
+        tracing::error!(%error, "ingest request failed");
+    }
+    let status = StatusCode::from_u16(code.http()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    error_body(
+        status,
+        code_name(code),
+        error.public_message(),
+        error.field(),
+    )
+}
+
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), AuthError> {
+    let header = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    state.tokens.authorize(header).map(|_| ())
+}
+
+fn auth_response(error: AuthError) -> Response {
+    tracing::debug!(%error, "HTTP request refused");
+    let (status, code) = match error {
+        AuthError::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::PermissionDenied),
+        _ => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated),
+    };
+    let mut response = error_body(status, code_name(code), error.to_string(), None);
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static"));
+    }
+    response
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if let Err(error) = authorize(&state, &headers) {
+        return auth_response(error);
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let limit = state.ingestor.limits().max_event_bytes;
+            tracing::info!(via = "http", limit, "event refused: over the size limit");
+            return error_body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                code_name(ErrorCode::InvalidArgument),
+                format!(
+                    "the event is larger than the limit of {limit} bytes (HERALD_INGEST_MAX_EVENT_BYTES)"
+                ),
+                None,
+            );
+        }
+        Err(rejection) => {
+            return error_body(
+                rejection.status(),
+                code_name(ErrorCode::InvalidArgument),
+                rejection.body_text(),
+                None,
+            );
+        }
+    };
+    let result = match Event::from_json(&body) {
+        Ok(event) => {
+            let origin = Origin {
+                traceparent: headers
+                    .get("traceparent")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+                implicit_key: None,
+            };
+            state.ingestor.submit(&event, &origin).await
+        }
+        Err(violations) => Err(IngestError::Invalid(violations)),
+    };
+    report(state.ingestor.metrics(), Via::Http, &result);
+    match result {
+        Ok(accepted) => (
+            StatusCode::ACCEPTED,
+            axum::Json(submit_response_json(&accepted.response)),
+        )
+            .into_response(),
+        Err(error) => error_response(&error),
+    }
+}
+
+pub fn submit_response_json(response: &v1::SubmitResponse) -> Value {
+    let actions: Vec<Value> = response
+        .actions
+        .iter()
+        .map(|a| {
+            json!({
+                "action_id": a.action_id,
+                "account_id": a.account_id,
+                "connector_type": a.connector_type,
+            })
+        })
+        .collect();
+    json!({ "actions": actions })
+}
+
+async fn action_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(action_id): Path<String>,
+) -> Response {
+    if let Err(error) = authorize(&state, &headers) {
+        return auth_response(error);
+    }
+    match state.ingestor.status(&action_id).await {
+        Ok(status) => (StatusCode::OK, axum::Json(action_status_json(&status))).into_response(),
+        Err(error) => error_response(&error),
+    }
+}
+
+/// `queued`, `retrying`, `delivered`, `failed` (and `unspecified`).
+fn state_name(state: i32) -> String {
+    let name = v1::ActionState::try_from(state)
+        .unwrap_or(v1::ActionState::Unspecified)
+        .as_str_name();
+    name.trim_start_matches("ACTION_STATE_")
+        .to_ascii_lowercase()
+}
+
+/// `network`, `vendor_rejected`, ...; empty when unspecified.
+fn error_kind_name(kind: i32) -> String {
+    match v1::ErrorKind::try_from(kind) {
+        Ok(v1::ErrorKind::Unspecified) | Err(_) => String::new(),
+        Ok(kind) => kind
+            .as_str_name()
+            .trim_start_matches("ERROR_KIND_")
+            .to_ascii_lowercase(),
+    }
+}
+
+fn time(t: Option<&prost_types::Timestamp>) -> Value {
+    t.map_or(Value::Null, |t| Value::String(t.to_string()))
+}
+
+fn vendor_json(v: Option<&v1::VendorResponse>) -> Value {
+    v.map_or(
+        Value::Null,
+        |v| json!({"status": v.status, "body": v.body, "request_id": v.request_id}),
+    )
+}
+
+pub fn action_status_json(s: &v1::ActionStatus) -> Value {
+    let history: Vec<Value> = s
+        .history
+        .iter()
+        .map(|a| {
+            json!({
+                "number": a.number,
+                "state": state_name(a.state),
+                "error_kind": error_kind_name(a.error_kind),
+                "error": a.error,
+                "started_at": time(a.started_at.as_ref()),
+                "finished_at": time(a.finished_at.as_ref()),
+                "vendor_response": vendor_json(a.vendor_response.as_ref()),
+            })
+        })
+        .collect();
+    let handles: serde_json::Map<String, Value> = s
+        .handles
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    json!({
+        "action_id": s.action_id,
+        "state": state_name(s.state),
+        "attempts": s.attempts,
+        "last_error": s.last_error,
+        "last_error_kind": error_kind_name(s.last_error_kind),
+        "account_id": s.account_id,
+        "connector_type": s.connector_type,
+        "handles": handles,
+        "accepted_at": time(s.accepted_at.as_ref()),
+        "updated_at": time(s.updated_at.as_ref()),
+        "history": history,
+    })
+}
+
+async fn healthz() -> Response {
+    (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response()
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    let readiness = state.ingestor.readiness().await;
+    let part = |r: &Result<(), String>| match r {
+        Ok(()) => Value::String("ok".into()),
+        Err(why) => Value::String(why.clone()),
+    };
+    let body = json!({
+        "status": if readiness.ready() { "ready" } else { "not ready" },
+        "nats": part(&readiness.nats),
+        "registry": part(&readiness.registry),
+    });
+    let status = if readiness.ready() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.ingestor.metrics().render(),
+    )
+        .into_response()
+}

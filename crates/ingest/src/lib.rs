@@ -1,0 +1,209 @@
+//! herald-ingest: takes alert events over gRPC (`herald.v1.Ingest`), HTTP
+//! (`POST /v1/events`) and NATS (`herald.event`), checks each against the
+//! registry (accounts), the policy and the catalog (params, after rendering
+//! their templates), and publishes one action request per action on
+//! `herald.action.<type>` for the workers, all or nothing.
+//!
+//! `main.rs` only reads the environment and calls [`run`]; tests and
+//! `heraldctl up` call [`Server::start`], which binds `127.0.0.1:0` happily.
+
+pub mod auth;
+pub mod event;
+pub mod grpc;
+pub mod http;
+pub mod intake;
+pub mod metrics;
+pub mod settings;
+pub mod submit;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use herald_registry_client::{Lookup, RegistryClient};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use settings::{Limits, Settings};
+pub use submit::{Accepted, IngestError, Ingestor, Origin};
+
+/// Runs ingest until `shutdown` resolves (or one of its parts fails).
+pub async fn run(
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let mut server = Server::start(settings).await?;
+    tracing::info!(
+        grpc = %server.grpc_addr,
+        http = %server.http_addr,
+        "herald-ingest serving"
+    );
+    tokio::select! {
+        () = shutdown => {}
+        failed = server.first_exit() => {
+            let (name, result) = failed;
+            server.stop().await.ok();
+            return Err(match result {
+                Ok(()) => anyhow::anyhow!("{name} stopped unexpectedly"),
+                Err(e) => e.context(format!("{name} failed")),
+            });
+        }
+    }
+    server.stop().await?;
+    tracing::info!("herald-ingest stopped");
+    Ok(())
+}
+
+type Task = (&'static str, JoinHandle<anyhow::Result<()>>);
+
+/// Ingest serving in background tasks: for tests and for `heraldctl up`,
+/// which run it in the same process.
+pub struct Server {
+    pub grpc_addr: SocketAddr,
+    pub http_addr: SocketAddr,
+    ingestor: Ingestor,
+    stop: watch::Sender<bool>,
+    tasks: Vec<Task>,
+}
+
+impl Server {
+    /// Binds both listeners, connects to NATS, declares the streams and
+    /// starts serving gRPC, HTTP and the `herald.event` consumer. The
+    /// registry is not needed yet: lookups answer UNAVAILABLE until it is.
+    pub async fn start(settings: Settings) -> anyhow::Result<Server> {
+        let grpc_listener = TcpListener::bind(settings.grpc_addr)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {} (HERALD_INGEST_GRPC_ADDR)",
+                    settings.grpc_addr
+                )
+            })?;
+        let http_listener = TcpListener::bind(settings.http_addr)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {} (HERALD_INGEST_HTTP_ADDR)",
+                    settings.http_addr
+                )
+            })?;
+        let nats = async_nats::ConnectOptions::new()
+            .name("herald-ingest")
+            .connect(settings.nats_url.as_str())
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot connect to NATS at {} (HERALD_NATS_URL)",
+                    settings.nats_url
+                )
+            })?;
+        let declared = herald_messaging::declare(nats.clone(), &settings.messaging)
+            .await
+            .context("declaring streams and buckets")?;
+        let registry = RegistryClient::new(
+            &settings.registry_url,
+            settings.service_token.expose(),
+            Lookup::WithoutSecrets,
+        )
+        .map_err(anyhow::Error::msg)?;
+        registry
+            .drop_changed(&nats, settings.messaging.subjects.account_changed())
+            .await
+            .context("subscribing to account changes")?;
+        let ingestor = Ingestor::new(
+            registry,
+            settings.config.policy.clone(),
+            settings.limits,
+            declared,
+            nats,
+            Arc::default(),
+        );
+
+        let (stop, stopped) = watch::channel(false);
+        let signal = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let grpc_addr = grpc_listener.local_addr()?;
+        let http_addr = http_listener.local_addr()?;
+        let tasks: Vec<Task> = vec![
+            (
+                "gRPC server",
+                tokio::spawn(grpc::serve(
+                    grpc_listener,
+                    ingestor.clone(),
+                    settings.tokens.clone(),
+                    signal(stopped.clone()),
+                )),
+            ),
+            (
+                "HTTP server",
+                tokio::spawn({
+                    let serve = http::serve(
+                        http_listener,
+                        ingestor.clone(),
+                        settings.tokens.clone(),
+                        signal(stopped.clone()),
+                    );
+                    async move { serve.await.map_err(anyhow::Error::from) }
+                }),
+            ),
+            (
+                "herald.event intake",
+                tokio::spawn({
+                    let intake = intake::Intake::new(ingestor.clone(), settings.intake_concurrency);
+                    async move {
+                        intake.run(stopped).await;
+                        Ok(())
+                    }
+                }),
+            ),
+        ];
+        Ok(Server {
+            grpc_addr,
+            http_addr,
+            ingestor,
+            stop,
+            tasks,
+        })
+    }
+
+    pub fn grpc_url(&self) -> String {
+        format!("http://{}", self.grpc_addr)
+    }
+
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.http_addr)
+    }
+
+    /// The submission logic the servers use, for callers in the same process.
+    pub fn ingestor(&self) -> &Ingestor {
+        &self.ingestor
+    }
+
+    /// Waits until one part stops; it is taken out of the server.
+    async fn first_exit(&mut self) -> (&'static str, anyhow::Result<()>) {
+        if self.tasks.is_empty() {
+            return futures::future::pending().await;
+        }
+        let (result, index, _) =
+            futures::future::select_all(self.tasks.iter_mut().map(|(_, task)| task)).await;
+        let (name, _) = self.tasks.remove(index);
+        (name, result.unwrap_or_else(|e| Err(e.into())))
+    }
+
+    /// Stops taking events and requests, and waits for those in flight.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        let mut first_error = None;
+        for (name, task) in self.tasks {
+            let result = task.await.map_err(anyhow::Error::from).and_then(|r| r);
+            if let Err(e) = result {
+                tracing::error!(error = format!("{e:#}"), "{name} failed");
+                first_error.get_or_insert(e.context(format!("{name} failed")));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}

@@ -1,0 +1,185 @@
+//! Ingest's settings, from the environment (names in CONTRACT.md). Read once
+//! by `main.rs`; tests and `heraldctl up` build a [`Settings`] themselves.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use herald_config::HeraldConfig;
+
+use crate::auth::Tokens;
+
+/// What one event may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// HERALD_INGEST_MAX_EVENT_BYTES: the largest event accepted, as the JSON
+    /// body (HTTP, NATS) or the encoded protobuf message (gRPC).
+    pub max_event_bytes: usize,
+    /// Actions per event. An event is validated and published as one unit,
+    /// so this bounds the work (and the registry lookups) of one request.
+    pub max_actions: usize,
+    /// Characters of an idempotency key.
+    pub max_idempotency_key_len: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_event_bytes: 1024 * 1024,
+            max_actions: 100,
+            max_idempotency_key_len: 256,
+        }
+    }
+}
+
+/// Ingest's own credential towards the registry; never printed.
+#[derive(Clone)]
+pub struct ServiceToken(String);
+
+impl ServiceToken {
+    pub fn new(token: impl Into<String>) -> ServiceToken {
+        ServiceToken(token.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ServiceToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServiceToken([redacted])")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// HERALD_INGEST_GRPC_ADDR
+    pub grpc_addr: SocketAddr,
+    /// HERALD_INGEST_HTTP_ADDR
+    pub http_addr: SocketAddr,
+    /// HERALD_NATS_URL
+    pub nats_url: String,
+    /// HERALD_REGISTRY_URL
+    pub registry_url: String,
+    /// The first HERALD_SERVICE_TOKEN: what ingest presents to the registry.
+    pub service_token: ServiceToken,
+    /// HERALD_PRODUCER_TOKEN and HERALD_ADMIN_TOKEN may submit and read
+    /// status; HERALD_SERVICE_TOKEN is recognised, and refused.
+    pub tokens: Tokens,
+    /// HERALD_CONFIG (ingest uses its `policy`).
+    pub config: HeraldConfig,
+    /// HERALD_SUBJECT_PREFIX, HERALD_DUPLICATE_WINDOW and the other
+    /// messaging variables.
+    pub messaging: herald_messaging::Settings,
+    pub limits: Limits,
+    /// HERALD_INGEST_CONCURRENCY: events from `herald.event` handled at once.
+    pub intake_concurrency: usize,
+}
+
+pub const DEFAULT_INTAKE_CONCURRENCY: usize = 32;
+
+impl Settings {
+    pub fn from_env() -> anyhow::Result<Settings> {
+        let var =
+            |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+        let addr = |name: &str, default: &str| -> anyhow::Result<SocketAddr> {
+            let text = var(name, default);
+            text.parse()
+                .with_context(|| format!("{name}: `{text}` is not an address such as {default}"))
+        };
+        let number = |name: &str, default: usize| -> anyhow::Result<usize> {
+            match std::env::var(name) {
+                Err(_) => Ok(default),
+                Ok(text) => match text.trim().parse::<usize>() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => anyhow::bail!("{name}: `{text}` is not a positive whole number"),
+                },
+            }
+        };
+        let tokens = Tokens::from_env()?;
+        let service = var("HERALD_SERVICE_TOKEN", "");
+        let service_token = service
+            .split(',')
+            .map(str::trim)
+            .find(|t| !t.is_empty())
+            .context("HERALD_SERVICE_TOKEN: ingest needs it to read accounts from the registry")?;
+        let limits = Limits {
+            max_event_bytes: number(
+                "HERALD_INGEST_MAX_EVENT_BYTES",
+                Limits::default().max_event_bytes,
+            )?,
+            ..Limits::default()
+        };
+        Ok(Settings {
+            grpc_addr: addr("HERALD_INGEST_GRPC_ADDR", "127.0.0.1:50052")?,
+            http_addr: addr("HERALD_INGEST_HTTP_ADDR", "127.0.0.1:8080")?,
+            nats_url: var("HERALD_NATS_URL", "nats://127.0.0.1:4222"),
+            registry_url: var("HERALD_REGISTRY_URL", "http://127.0.0.1:50051"),
+            service_token: ServiceToken::new(service_token),
+            tokens,
+            config: herald_config::from_env()?,
+            messaging: herald_messaging::Settings::from_env().map_err(anyhow::Error::msg)?,
+            limits,
+            intake_concurrency: number("HERALD_INGEST_CONCURRENCY", DEFAULT_INTAKE_CONCURRENCY)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // nextest runs each test in a process of its own, so setting variables
+    // here touches no other test.
+    fn set(vars: &[(&str, &str)]) {
+        for (k, v) in vars {
+            // SAFETY: single-threaded at this point of the test.
+            unsafe { std::env::set_var(k, v) };
+        }
+    }
+
+    #[test]
+    fn from_env_reads_defaults_and_overrides() {
+        set(&[
+            ("HERALD_PRODUCER_TOKEN", "producer-token-0123456789"),
+            (
+                "HERALD_SERVICE_TOKEN",
+                " service-token-0123456789 , service-token-next-0123",
+            ),
+            ("HERALD_INGEST_MAX_EVENT_BYTES", "2048"),
+            ("HERALD_INGEST_HTTP_ADDR", "0.0.0.0:9000"),
+        ]);
+        let s = Settings::from_env().unwrap();
+        assert_eq!(s.grpc_addr, "127.0.0.1:50052".parse().unwrap());
+        assert_eq!(s.http_addr, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(s.nats_url, "nats://127.0.0.1:4222");
+        assert_eq!(s.registry_url, "http://127.0.0.1:50051");
+        assert_eq!(s.service_token.expose(), "service-token-0123456789");
+        assert_eq!(s.limits.max_event_bytes, 2048);
+        assert_eq!(s.limits.max_actions, 100);
+        assert_eq!(s.intake_concurrency, DEFAULT_INTAKE_CONCURRENCY);
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("service-token-0123456789"), "{printed}");
+        assert!(!printed.contains("producer-token-0123456789"), "{printed}");
+    }
+
+    #[test]
+    fn from_env_names_a_bad_value() {
+        set(&[
+            ("HERALD_PRODUCER_TOKEN", "producer-token-0123456789"),
+            ("HERALD_SERVICE_TOKEN", "service-token-0123456789"),
+            ("HERALD_INGEST_MAX_EVENT_BYTES", "1MiB"),
+        ]);
+        let error = Settings::from_env().unwrap_err().to_string();
+        assert!(
+            error.starts_with("HERALD_INGEST_MAX_EVENT_BYTES"),
+            "{error}"
+        );
+        set(&[
+            ("HERALD_INGEST_MAX_EVENT_BYTES", "1024"),
+            ("HERALD_SERVICE_TOKEN", ""),
+        ]);
+        let error = Settings::from_env().unwrap_err().to_string();
+        assert!(error.starts_with("HERALD_SERVICE_TOKEN"), "{error}");
+    }
+}

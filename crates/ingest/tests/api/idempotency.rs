@@ -1,0 +1,143 @@
+//! The same idempotency key gives the same action ids and one delivery,
+//! within JetStream's duplicate window and after it (the idempotency
+//! record answers then).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn event(key: &str) -> Value {
+    json!({
+        "idempotency_key": key,
+        "context": {"host": "db1"},
+        "actions": [
+            {"account_id": "ops-slack", "params": {"message": "down: {{context.host}}"}},
+            {"account_id": "ops-pd", "params": {"summary": "down: {{context.host}}"}},
+        ],
+    })
+}
+
+fn ids(response: &herald_proto::v1::SubmitResponse) -> Vec<String> {
+    response
+        .actions
+        .iter()
+        .map(|a| a.action_id.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn same_key_same_ids_one_message_even_after_the_duplicate_window() {
+    let app = TestApp::start_with(|s| {
+        s.messaging.duplicate_window = Duration::from_secs(1);
+    })
+    .await;
+
+    let first = app
+        .submit(PRODUCER, request(&event("evt-42")))
+        .await
+        .unwrap();
+    let first_ids = ids(&first);
+    assert_eq!(first_ids.len(), 2);
+    assert!(first_ids.iter().all(|id| id.len() == 32), "{first_ids:?}");
+    assert_ne!(first_ids[0], first_ids[1]);
+
+    let again = app
+        .submit(PRODUCER, request(&event("evt-42")))
+        .await
+        .unwrap();
+    assert_eq!(again, first);
+    assert_eq!(app.action_count().await, 2);
+
+    // Past JetStream's window only the idempotency record prevents a
+    // second delivery.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let response = app.post_event(Some(PRODUCER), &event("evt-42")).await;
+    assert_eq!(response.status(), 202);
+    let body: Value = response.json().await.unwrap();
+    let http_ids: Vec<&str> = body["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(http_ids, first_ids);
+    assert_eq!(app.action_count().await, 2);
+
+    // Another key, other ids.
+    let other = app
+        .submit(PRODUCER, request(&event("evt-43")))
+        .await
+        .unwrap();
+    assert!(ids(&other).iter().all(|id| !first_ids.contains(id)));
+    assert_eq!(app.action_count().await, 4);
+}
+
+#[tokio::test]
+async fn concurrent_submissions_with_one_key_publish_once() {
+    let app = TestApp::start().await;
+    let (a, b) = tokio::join!(
+        app.submit(PRODUCER, request(&event("evt-race"))),
+        app.submit(PRODUCER, request(&event("evt-race"))),
+    );
+    assert_eq!(ids(&a.unwrap()), ids(&b.unwrap()));
+    assert_eq!(app.action_count().await, 2);
+}
+
+#[tokio::test]
+async fn a_resubmission_never_puts_a_status_back_to_queued() {
+    let app = TestApp::start_with(|s| {
+        s.messaging.duplicate_window = Duration::from_secs(1);
+    })
+    .await;
+    let first = app
+        .submit(PRODUCER, request(&event("evt-done")))
+        .await
+        .unwrap();
+    let id = first.actions[0].action_id.clone();
+
+    // A worker delivered it meanwhile.
+    let declared = app.ingest.ingestor().declared().clone();
+    let delivered = herald_proto::v1::ActionStatusRecord {
+        action_id: id.clone(),
+        account_id: "ops-slack".into(),
+        connector_type: "slack".into(),
+        state: herald_proto::v1::ActionState::Delivered as i32,
+        attempts: 1,
+        ..Default::default()
+    };
+    declared
+        .status
+        .put(&id, prost::Message::encode_to_vec(&delivered).into())
+        .await
+        .unwrap();
+    // Lose the idempotency record, so the resubmission publishes again.
+    let purge = declared
+        .idempotency
+        .purge(idempotency_key_of("evt-done"))
+        .await;
+    purge.unwrap();
+
+    let again = app
+        .submit(PRODUCER, request(&event("evt-done")))
+        .await
+        .unwrap();
+    assert_eq!(again, first);
+    let status: Value = app
+        .get_status(Some(PRODUCER), &id)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["state"], "delivered");
+    assert_eq!(status["attempts"], 1);
+}
+
+fn idempotency_key_of(key: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,10 @@
+//! herald-ingest against a real nats-server, a real registry in-process and
+//! real gRPC and HTTP clients.
+
+mod auth;
+mod helpers;
+mod idempotency;
+mod intake;
+mod limits;
+mod submit;
+mod unavailable;
