@@ -1,0 +1,792 @@
+//! `Outbound` against real servers on loopback: wiremock for plain HTTP, a
+//! small rustls server for the TLS options.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use herald_proto::v1::ErrorKind;
+use serde_json::{Map, Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio_rustls::rustls;
+use wiremock::matchers::{body_bytes, header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::*;
+
+fn policy(hosts: &[&str]) -> Policy {
+    Policy {
+        allowed_hosts: hosts.iter().map(|h| h.to_string()).collect(),
+        ..Policy::default()
+    }
+}
+
+fn outbound(hosts: &[&str]) -> Outbound {
+    Outbound::new(OutboundSettings::default(), policy(hosts)).unwrap()
+}
+
+fn account(config: Value, secrets: Value) -> Account {
+    let object = |v: Value| match v {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    Account {
+        id: "acc-1".into(),
+        connector_type: "webhook".into(),
+        name: "test".into(),
+        version: 1,
+        config: object(config),
+        secrets: object(secrets),
+    }
+}
+
+fn plain() -> Account {
+    account(json!({}), json!({}))
+}
+
+fn get(url: impl Into<String>) -> HttpRequest {
+    HttpRequest {
+        method: http::Method::GET,
+        url: url.into(),
+        headers: vec![],
+        body: None,
+    }
+}
+
+/// No error may show the URL's path or query: they carry the secrets.
+fn assert_no_url(error: &SendError) {
+    for text in [error.to_string(), format!("{error:?}")] {
+        for secret in ["secret-path", "SEKRIT", "token="] {
+            assert!(!text.contains(secret), "{text:?} shows {secret}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn post_arrives_exactly_and_the_answer_comes_back() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/services/T1/B2"))
+        .and(header("content-type", "application/json"))
+        .and(header("x-api-key", "k1"))
+        .and(header(
+            "user-agent",
+            concat!("herald/", env!("CARGO_PKG_VERSION")),
+        ))
+        .and(body_bytes(br#"{"text":"disk full"}"#.to_vec()))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("x-request-id", "req-9")
+                .set_body_string("created"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let request = HttpRequest::post_json(
+        format!("{}/services/T1/B2", server.uri()),
+        &json!({"text": "disk full"}),
+    )
+    .header("x-api-key", "k1");
+    let response = outbound(&["127.0.0.1"])
+        .send(&plain(), request)
+        .await
+        .unwrap();
+    assert_eq!(response.status, 201);
+    assert_eq!(response.body, "created");
+    assert_eq!(response.header("x-request-id"), Some("req-9"));
+}
+
+#[tokio::test]
+async fn get_with_query_and_repeated_headers() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/items"))
+        .and(query_param("q", "a b"))
+        .respond_with(ResponseTemplate::new(404).set_body_string(r#"{"message":"nope"}"#))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut request = get(format!("{}/api/items?q=a%20b", server.uri()));
+    request.headers = vec![
+        ("accept".into(), "a/b".into()),
+        ("accept".into(), "c/d".into()),
+    ];
+    let response = outbound(&["*"]).send(&plain(), request).await.unwrap();
+    assert_eq!(response.status, 404, "any status is a response");
+    assert_eq!(response.json().unwrap()["message"], "nope");
+    let received = &server.received_requests().await.unwrap()[0];
+    let accepts: Vec<_> = received.headers.get_all("accept").iter().collect();
+    assert_eq!(accepts, ["a/b", "c/d"]);
+}
+
+#[tokio::test]
+async fn a_slow_answer_times_out() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let settings = OutboundSettings {
+        response_timeout: Duration::from_millis(200),
+        ..OutboundSettings::default()
+    };
+    let outbound = Outbound::new(settings, policy(&["127.0.0.1"])).unwrap();
+    let started = std::time::Instant::now();
+    let error = outbound
+        .send(
+            &plain(),
+            get(format!("{}/secret-path?token=SEKRIT", server.uri())),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SendError::Timeout), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_no_url(&error);
+    assert!(matches!(
+        error.outcome(),
+        Outcome::Retry {
+            kind: ErrorKind::Network,
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn a_host_outside_the_policy_is_refused_before_sending() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let request = HttpRequest::post_json(
+        format!("{}/secret-path?token=SEKRIT", server.uri()),
+        &json!({}),
+    );
+    let error = outbound(&["hooks.slack.com"])
+        .send(&plain(), request)
+        .await
+        .unwrap_err();
+    let SendError::Policy { host } = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(host, "127.0.0.1");
+    assert_no_url(&error);
+    assert!(server.received_requests().await.unwrap().is_empty());
+    assert!(matches!(
+        error.outcome(),
+        Outcome::Permanent {
+            kind: ErrorKind::Policy,
+            ..
+        }
+    ));
+    // An empty list allows nothing, as in Kibana.
+    let error = outbound(&[])
+        .send(&plain(), get(server.uri()))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SendError::Policy { .. }));
+}
+
+#[tokio::test]
+async fn a_redirect_outside_the_policy_is_refused() {
+    let server = MockServer::start().await;
+    Mock::given(path("/secret-path"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", "http://evil.invalid/steal?token=SEKRIT"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = outbound(&["127.0.0.1"])
+        .send(
+            &plain(),
+            get(format!("{}/secret-path?token=SEKRIT", server.uri())),
+        )
+        .await
+        .unwrap_err();
+    let SendError::Policy { host } = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(host, "evil.invalid");
+    assert_no_url(&error);
+    assert!(!error.to_string().contains("steal"));
+}
+
+#[tokio::test]
+async fn an_allowed_redirect_is_followed_without_a_referer() {
+    let server = MockServer::start().await;
+    Mock::given(path("/start"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", format!("{}/end", server.uri())),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/end"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("done"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let response = outbound(&["127.0.0.1"])
+        .send(
+            &plain(),
+            get(format!("{}/start?token=SEKRIT", server.uri())),
+        )
+        .await
+        .unwrap();
+    assert_eq!((response.status, &response.body[..]), (200, &b"done"[..]));
+    let requests = server.received_requests().await.unwrap();
+    assert!(
+        requests.iter().all(|r| !r.headers.contains_key("referer")),
+        "the previous URL must not travel to the next host"
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_loop_stops() {
+    let server = MockServer::start().await;
+    Mock::given(path("/loop"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", format!("{}/loop", server.uri())),
+        )
+        .mount(&server)
+        .await;
+    let error = outbound(&["127.0.0.1"])
+        .send(&plain(), get(format!("{}/loop", server.uri())))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, SendError::Connect(m) if m.contains("redirects")),
+        "{error:?}"
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        MAX_REDIRECTS + 1
+    );
+}
+
+#[tokio::test]
+async fn a_body_over_the_cap_is_too_large() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'x'; 2000]))
+        .mount(&server)
+        .await;
+    let settings = OutboundSettings {
+        max_response_bytes: 1000,
+        ..OutboundSettings::default()
+    };
+    let outbound = Outbound::new(settings, policy(&["127.0.0.1"])).unwrap();
+    let error = outbound
+        .send(
+            &plain(),
+            get(format!("{}/secret-path?token=SEKRIT", server.uri())),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, SendError::TooLarge { limit: 1000 }),
+        "{error:?}"
+    );
+    assert_no_url(&error);
+    assert!(matches!(
+        error.outcome(),
+        Outcome::Permanent {
+            kind: ErrorKind::VendorRejected,
+            ..
+        }
+    ));
+    // Exactly at the cap is fine.
+    let settings = OutboundSettings {
+        max_response_bytes: 2000,
+        ..OutboundSettings::default()
+    };
+    let outbound = Outbound::new(settings, policy(&["127.0.0.1"])).unwrap();
+    let response = outbound.send(&plain(), get(server.uri())).await.unwrap();
+    assert_eq!(response.body.len(), 2000);
+}
+
+/// A server that answers every request with a chunked body that never ends.
+async fn endless_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let head = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = format!("400\r\n{}\r\n", "y".repeat(0x400));
+                while socket.write_all(chunk.as_bytes()).await.is_ok() {}
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn an_endless_body_stops_at_the_cap() {
+    let addr = endless_server().await;
+    let settings = OutboundSettings {
+        max_response_bytes: 64 * 1024,
+        response_timeout: Duration::from_secs(10),
+        ..OutboundSettings::default()
+    };
+    let outbound = Outbound::new(settings, policy(&["127.0.0.1"])).unwrap();
+    let error = outbound
+        .send(&plain(), get(format!("http://{addr}/")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, SendError::TooLarge { limit: 65536 }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_closed_port_is_a_connect_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let error = outbound(&["127.0.0.1"])
+        .send(
+            &plain(),
+            get(format!("http://{addr}/secret-path?token=SEKRIT")),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SendError::Connect(_)), "{error:?}");
+    assert_no_url(&error);
+    assert!(matches!(
+        error.outcome(),
+        Outcome::Retry {
+            kind: ErrorKind::Network,
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn an_unknown_host_is_a_connect_error() {
+    let error = outbound(&["*"])
+        .send(
+            &plain(),
+            get("http://herald-test.invalid/secret-path?token=SEKRIT"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SendError::Connect(_)), "{error:?}");
+    assert_no_url(&error);
+}
+
+#[tokio::test]
+async fn unusable_requests_are_invalid() {
+    let outbound = outbound(&["*"]);
+    for url in [
+        "not a url",
+        "ftp://files.test/secret-path?token=SEKRIT",
+        "/relative",
+    ] {
+        let error = outbound.send(&plain(), get(url)).await.unwrap_err();
+        assert!(
+            matches!(error, SendError::InvalidRequest(_)),
+            "{url}: {error:?}"
+        );
+        assert_no_url(&error);
+    }
+    let request = get("http://127.0.0.1:9/secret-path?token=SEKRIT")
+        .header("authorization", "Bearer SEKRIT\n");
+    let error = outbound.send(&plain(), request).await.unwrap_err();
+    assert!(matches!(error, SendError::InvalidRequest(_)), "{error:?}");
+    assert!(error.to_string().contains("authorization"));
+    assert_no_url(&error);
+    assert!(matches!(
+        error.outcome(),
+        Outcome::Permanent {
+            kind: ErrorKind::InvalidParams,
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn the_account_proxy_carries_the_request() {
+    // wiremock stands in for an HTTP proxy: it receives the absolute-form
+    // request for the vendor's host.
+    let proxy = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("via proxy"))
+        .expect(1)
+        .mount(&proxy)
+        .await;
+    let account = account(json!({"proxyUrl": proxy.uri()}), json!({}));
+    // The policy is about the vendor's host, not the proxy's.
+    let outbound = outbound(&["vendor.test"]);
+    let request = HttpRequest::post_json("http://vendor.test/hook", &json!({"a": 1}));
+    let response = outbound.send(&account, request).await.unwrap();
+    assert_eq!(response.body, "via proxy");
+    let received = &proxy.received_requests().await.unwrap()[0];
+    assert_eq!(received.url.host_str(), Some("vendor.test"));
+}
+
+#[tokio::test]
+async fn the_global_proxy_carries_the_request_and_an_account_proxy_overrides_it() {
+    let global = MockServer::start().await;
+    let own = MockServer::start().await;
+    for (server, name) in [(&global, "global"), (&own, "own")] {
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(name))
+            .mount(server)
+            .await;
+    }
+    let settings = OutboundSettings {
+        proxy: Some(global.uri()),
+        ..OutboundSettings::default()
+    };
+    let outbound = Outbound::new(settings, policy(&["vendor.test"])).unwrap();
+    let response = outbound
+        .send(&plain(), get("http://vendor.test/x"))
+        .await
+        .unwrap();
+    assert_eq!(response.body, "global");
+    let mine = account(json!({"proxyUrl": own.uri()}), json!({}));
+    let response = outbound
+        .send(&mine, get("http://vendor.test/x"))
+        .await
+        .unwrap();
+    assert_eq!(response.body, "own");
+}
+
+#[tokio::test]
+async fn a_bad_proxy_url_is_invalid_config_without_its_credentials() {
+    let account = account(
+        json!({"proxyUrl": "ftp://user:SEKRIT@proxy.test:21"}),
+        json!({}),
+    );
+    let error = outbound(&["*"])
+        .send(&account, get("http://vendor.test/"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, SendError::InvalidConfig(m) if m.contains("config.proxyUrl")),
+        "{error:?}"
+    );
+    assert_no_url(&error);
+    assert!(matches!(
+        error.outcome(),
+        Outcome::Permanent {
+            kind: ErrorKind::InvalidConfig,
+            ..
+        }
+    ));
+    let settings = OutboundSettings {
+        proxy: Some("nonsense".into()),
+        ..OutboundSettings::default()
+    };
+    assert!(matches!(
+        Outbound::new(settings, Policy::default()),
+        Err(OutboundError::Proxy(_))
+    ));
+}
+
+// ---- TLS ----
+
+/// A CA, and certificates it signed.
+struct Pki {
+    ca_pem: String,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "Herald test CA");
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca = params.self_signed(&key).unwrap();
+        Pki {
+            ca_pem: ca.pem(),
+            issuer: rcgen::Issuer::new(params, key),
+        }
+    }
+
+    /// A certificate for `names`, and its key, both PEM.
+    fn issue(&self, names: &[&str]) -> (String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let cert = rcgen::CertificateParams::new(names)
+            .unwrap()
+            .signed_by(&key, &self.issuer)
+            .unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+fn der_certs(pem: &str) -> Vec<rustls::pki_types::CertificateDer<'static>> {
+    use rustls::pki_types::pem::PemObject;
+    rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// An HTTPS server on loopback answering `200 ok` to each request. With
+/// `client_ca`, it requires a client certificate signed by it.
+async fn tls_server(cert_pem: &str, key_pem: &str, client_ca: Option<&str>) -> SocketAddr {
+    use rustls::pki_types::PrivateKeyDer;
+    use rustls::pki_types::pem::PemObject;
+    let builder = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap();
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in der_certs(ca) {
+                roots.add(cert).unwrap();
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                roots.into(),
+                provider(),
+            )
+            .build()
+            .unwrap();
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let config = builder
+        .with_single_cert(
+            der_certs(cert_pem),
+            PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap(),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok";
+                let _ = tls.write_all(answer.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+fn tls_account(config: Value, secrets: Value) -> Account {
+    account(config, secrets)
+}
+
+#[tokio::test]
+async fn a_custom_ca_is_trusted_as_pem_or_base64() {
+    let pki = Pki::new();
+    let (cert, key) = pki.issue(&["localhost", "127.0.0.1"]);
+    let addr = tls_server(&cert, &key, None).await;
+    let outbound = outbound(&["127.0.0.1"]);
+    let url = format!("https://{addr}/");
+
+    let with_pem = tls_account(json!({"ca": pki.ca_pem}), json!({}));
+    let response = outbound.send(&with_pem, get(&url)).await.unwrap();
+    assert_eq!((response.status, &response.body[..]), (200, &b"ok"[..]));
+
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&pki.ca_pem);
+    let mut with_base64 = tls_account(json!({"ca": encoded}), json!({}));
+    with_base64.id = "acc-2".into();
+    let response = outbound.send(&with_base64, get(&url)).await.unwrap();
+    assert_eq!(response.status, 200);
+}
+
+#[tokio::test]
+async fn an_unknown_issuer_is_a_tls_error() {
+    let pki = Pki::new();
+    let (cert, key) = pki.issue(&["127.0.0.1"]);
+    let addr = tls_server(&cert, &key, None).await;
+    let error = outbound(&["127.0.0.1"])
+        .send(
+            &plain(),
+            get(format!("https://{addr}/secret-path?token=SEKRIT")),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SendError::Tls(_)), "{error:?}");
+    assert_no_url(&error);
+    assert!(matches!(
+        error.outcome(),
+        Outcome::Permanent {
+            kind: ErrorKind::InvalidConfig,
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn verification_modes() {
+    let pki = Pki::new();
+    // The certificate names another host than the one we connect to.
+    let (cert, key) = pki.issue(&["other.test"]);
+    let addr = tls_server(&cert, &key, None).await;
+    let outbound = outbound(&["127.0.0.1"]);
+    let url = format!("https://{addr}/");
+    let mode = |id: &str, config: Value| {
+        let mut account = tls_account(config, json!({}));
+        account.id = id.into();
+        account
+    };
+
+    let full = mode(
+        "full",
+        json!({"ca": pki.ca_pem, "verificationMode": "full"}),
+    );
+    let error = outbound.send(&full, get(&url)).await.unwrap_err();
+    assert!(matches!(error, SendError::Tls(_)), "{error:?}");
+
+    // An unknown mode is the safe default.
+    let odd = mode(
+        "odd",
+        json!({"ca": pki.ca_pem, "verificationMode": "lenient"}),
+    );
+    let error = outbound.send(&odd, get(&url)).await.unwrap_err();
+    assert!(matches!(error, SendError::Tls(_)), "{error:?}");
+
+    let certificate = mode(
+        "certificate",
+        json!({"ca": pki.ca_pem, "verificationMode": "certificate"}),
+    );
+    let response = outbound.send(&certificate, get(&url)).await.unwrap();
+    assert_eq!(response.status, 200);
+
+    // `certificate` still checks the chain.
+    let no_ca = mode("no-ca", json!({"verificationMode": "certificate"}));
+    let error = outbound.send(&no_ca, get(&url)).await.unwrap_err();
+    assert!(matches!(error, SendError::Tls(_)), "{error:?}");
+
+    let none = mode("none", json!({"verificationMode": "none"}));
+    let response = outbound.send(&none, get(&url)).await.unwrap();
+    assert_eq!(response.status, 200);
+}
+
+#[tokio::test]
+async fn a_client_certificate_is_presented() {
+    let pki = Pki::new();
+    let (cert, key) = pki.issue(&["127.0.0.1"]);
+    let addr = tls_server(&cert, &key, Some(&pki.ca_pem)).await;
+    let outbound = outbound(&["127.0.0.1"]);
+    let url = format!("https://{addr}/");
+    let (client_cert, client_key) = pki.issue(&["herald.test"]);
+
+    let mut with_cert = tls_account(
+        json!({"ca": pki.ca_pem}),
+        json!({
+            "crt": base64::engine::general_purpose::STANDARD.encode(&client_cert),
+            "key": client_key,
+        }),
+    );
+    with_cert.id = "with-cert".into();
+    let response = outbound.send(&with_cert, get(&url)).await.unwrap();
+    assert_eq!(response.status, 200);
+
+    let mut without = tls_account(json!({"ca": pki.ca_pem}), json!({}));
+    without.id = "without-cert".into();
+    assert!(outbound.send(&without, get(&url)).await.is_err());
+}
+
+#[tokio::test]
+async fn unusable_tls_material_is_a_tls_error_naming_the_field() {
+    let outbound = outbound(&["*"]);
+    let cases = [
+        (json!({"ca": "not a certificate"}), json!({}), "config.ca"),
+        (
+            json!({"ca": "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"}),
+            json!({}),
+            "config.ca",
+        ),
+        (json!({}), json!({"crt": "SEKRIT"}), "secrets.crt"),
+        (json!({}), json!({"crt": "x", "key": "y"}), "secrets.crt"),
+        (json!({}), json!({"pfx": "SEKRIT"}), "secrets.pfx"),
+    ];
+    for (config, secrets, field) in cases {
+        let account = account(config, secrets);
+        let error = outbound
+            .send(
+                &account,
+                get("https://vendor.test/secret-path?token=SEKRIT"),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, SendError::Tls(m) if m.contains(field)),
+            "{field}: {error:?}"
+        );
+        assert_no_url(&error);
+        assert!(matches!(
+            error.outcome(),
+            Outcome::Permanent {
+                kind: ErrorKind::InvalidConfig,
+                ..
+            }
+        ));
+    }
+}
+
+#[tokio::test]
+async fn account_clients_are_cached_per_version() {
+    let pki = Pki::new();
+    let (cert, key) = pki.issue(&["127.0.0.1"]);
+    let addr = tls_server(&cert, &key, None).await;
+    let outbound = outbound(&["127.0.0.1"]);
+    let url = format!("https://{addr}/");
+    let mut account = tls_account(json!({"ca": pki.ca_pem}), json!({}));
+    for _ in 0..3 {
+        outbound.send(&account, get(&url)).await.unwrap();
+    }
+    assert_eq!(outbound.inner.accounts.len(), 1);
+    // A new version with a CA that does not match gets a new client.
+    account.version = 2;
+    account.config = json!({"ca": Pki::new().ca_pem})
+        .as_object()
+        .unwrap()
+        .clone();
+    assert!(matches!(
+        outbound.send(&account, get(&url)).await,
+        Err(SendError::Tls(_))
+    ));
+    assert_eq!(outbound.inner.accounts.len(), 1);
+    // Accounts without options use the shared client and no cache entry.
+    outbound.send(&plain_other(), get(&url)).await.unwrap_err();
+    assert_eq!(outbound.inner.accounts.len(), 1);
+}
+
+fn plain_other() -> Account {
+    let mut account = plain();
+    account.id = "plain".into();
+    account
+}
