@@ -1,0 +1,164 @@
+//! Herald in one process: the registry (SQLite in `dir`), ingest and the
+//! chat worker, joined by the NATS server at `nats_url`. The parts are the
+//! same libraries the binaries run; only the process boundary is gone.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use herald_config::HeraldConfig;
+use herald_proto::json::json_to_struct;
+use herald_proto::v1;
+use herald_worker::{Worker, WorkerSettings};
+use rand::Rng;
+use tokio::sync::watch;
+
+pub struct StackOptions {
+    pub nats_url: String,
+    /// Where the registry keeps its SQLite database.
+    pub dir: PathBuf,
+    pub config: HeraldConfig,
+    /// Applied to the chat worker's settings before it starts.
+    pub worker: Box<dyn FnOnce(&mut WorkerSettings) + Send>,
+    /// False when the worker runs elsewhere (a separate process).
+    pub run_worker: bool,
+}
+
+impl StackOptions {
+    pub fn new(nats_url: impl Into<String>, dir: impl Into<PathBuf>) -> StackOptions {
+        StackOptions {
+            nats_url: nats_url.into(),
+            dir: dir.into(),
+            config: HeraldConfig::default(),
+            worker: Box::new(|_| {}),
+            run_worker: true,
+        }
+    }
+}
+
+pub struct Stack {
+    pub registry: herald_registry::Server,
+    pub ingest: herald_ingest::Server,
+    pub admin_token: String,
+    pub producer_token: String,
+    pub service_token: String,
+    /// The chat worker's settings, to start more replicas (or a process) alike.
+    pub worker_settings: WorkerSettings,
+    stop_worker: watch::Sender<bool>,
+    worker: Option<tokio::task::JoinHandle<Result<(), herald_worker::WorkerError>>>,
+}
+
+fn token(role: &str) -> String {
+    let n: u128 = rand::rng().random();
+    format!("{role}-{n:032x}")
+}
+
+impl Stack {
+    pub async fn start(options: StackOptions) -> anyhow::Result<Stack> {
+        let (admin, producer, service) = (token("admin"), token("producer"), token("service"));
+        let registry = herald_registry::Server::start(herald_registry::Settings {
+            listen: "127.0.0.1:0".parse()?,
+            database_url: format!("sqlite://{}/registry.db", options.dir.display()),
+            master_key: herald_registry::settings::MasterKey::new(
+                herald_registry::secret_box::SecretBox::generate_key(),
+            ),
+            tokens: herald_registry::auth::Tokens::new(&admin, &producer, &service)?,
+            config: options.config.clone(),
+            nats_url: Some(options.nats_url.clone()),
+            subject_prefix: "herald".into(),
+        })
+        .await
+        .context("registry")?;
+        let ingest = herald_ingest::Server::start(herald_ingest::Settings {
+            grpc_addr: "127.0.0.1:0".parse()?,
+            http_addr: "127.0.0.1:0".parse()?,
+            nats_url: options.nats_url.clone(),
+            registry_url: registry.url(),
+            service_token: herald_ingest::settings::ServiceToken::new(&service),
+            tokens: herald_ingest::auth::Tokens::new(&admin, &producer, &service)?,
+            config: options.config.clone(),
+            messaging: herald_messaging::Settings::default(),
+            limits: herald_ingest::settings::Limits::default(),
+            intake_concurrency: herald_ingest::settings::DEFAULT_INTAKE_CONCURRENCY,
+        })
+        .await
+        .context("ingest")?;
+
+        let mut worker_settings = WorkerSettings::new("herald-chat-worker");
+        worker_settings.nats_url = options.nats_url.clone();
+        worker_settings.registry_url = registry.url();
+        worker_settings.service_token = service.clone();
+        worker_settings.config = options.config;
+        (options.worker)(&mut worker_settings);
+        let (stop_worker, mut stopped) = watch::channel(false);
+        let worker = if options.run_worker {
+            let nats = async_nats::connect(&options.nats_url)
+                .await
+                .context("worker's NATS connection")?;
+            let worker = Arc::new(
+                Worker::new(
+                    worker_settings.clone(),
+                    nats,
+                    herald_chat_worker::connectors(),
+                )
+                .await?,
+            );
+            Some(tokio::spawn(worker.run(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })))
+        } else {
+            None
+        };
+        Ok(Stack {
+            registry,
+            ingest,
+            admin_token: admin,
+            producer_token: producer,
+            service_token: service,
+            worker_settings,
+            stop_worker,
+            worker,
+        })
+    }
+
+    /// Registers (or replaces) an account with the admin token.
+    pub async fn put_account(
+        &self,
+        id: &str,
+        connector_type: &str,
+        config: serde_json::Value,
+        secrets: serde_json::Value,
+    ) -> anyhow::Result<()> {
+        let mut client =
+            v1::account_registry_client::AccountRegistryClient::connect(self.registry.url())
+                .await?;
+        let mut request = tonic::Request::new(v1::PutAccountRequest {
+            account: Some(v1::Account {
+                id: id.into(),
+                connector_type: connector_type.into(),
+                name: id.into(),
+                config: config.as_object().map(json_to_struct),
+                secrets: secrets.as_object().map(json_to_struct),
+                ..Default::default()
+            }),
+        });
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {}", self.admin_token).parse()?,
+        );
+        client.put_account(request).await?;
+        Ok(())
+    }
+
+    /// Stops the worker (finishing in-flight deliveries), ingest and the registry.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop_worker.send(true);
+        if let Some(worker) = self.worker {
+            tokio::time::timeout(Duration::from_secs(60), worker).await???;
+        }
+        self.ingest.stop().await?;
+        self.registry.stop().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,98 @@
+use std::time::{Duration, Instant};
+
+use herald_stack::{Stack, StackOptions};
+use herald_test_support::NatsServer;
+use serde_json::{Value, json};
+
+pub struct Env {
+    pub nats: NatsServer,
+    pub stack: Stack,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub async fn start(adjust: impl FnOnce(&mut StackOptions)) -> Env {
+        herald_test_support::init_tracing();
+        let nats = NatsServer::start();
+        let dir = tempfile::tempdir().unwrap();
+        let mut options = StackOptions::new(nats.url(), dir.path());
+        options.worker = Box::new(|w| {
+            w.config.delivery.backoff.initial = Duration::from_millis(20);
+            w.config.delivery.backoff.max = Duration::from_millis(200);
+        });
+        adjust(&mut options);
+        let stack = Stack::start(options).await.unwrap();
+        Env {
+            nats,
+            stack,
+            http: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    /// `POST /v1/events`; the response status and JSON body.
+    pub async fn submit(&self, event: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}/v1/events", self.stack.ingest.http_url()))
+            .bearer_auth(&self.stack.producer_token)
+            .json(&event)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn status(&self, action_id: &str) -> Value {
+        self.http
+            .get(format!(
+                "{}/v1/actions/{action_id}",
+                self.stack.ingest.http_url()
+            ))
+            .bearer_auth(&self.stack.producer_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the action reaches `state` (or fails the test after 20 s).
+    pub async fn wait_for_state(&self, action_id: &str, state: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let status = self.status(action_id).await;
+            if status["state"] == state {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "action {action_id} never became {state}: {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+pub fn action_ids(body: &Value) -> Vec<String> {
+    body["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+pub fn teams_event(key: Option<&str>, account: &str, message: &str) -> Value {
+    let mut event = json!({
+        "context": {"host": "db-1"},
+        "actions": [{"account_id": account, "params": {"message": message}}]
+    });
+    if let Some(key) = key {
+        event["idempotency_key"] = key.into();
+    }
+    event
+}

@@ -1,0 +1,8 @@
+//! Herald end to end: a real nats-server, the registry, ingest and the chat
+//! worker (in process, or as a separate process where killing it matters),
+//! and vendors as HTTP servers on loopback.
+
+mod helpers;
+
+mod pipeline;
+mod restarts;
