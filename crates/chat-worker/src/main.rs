@@ -7,7 +7,9 @@ use tracing_subscriber::EnvFilter;
 async fn main() {
     let filter = EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
-    if let Err(error) = herald_worker::run_from_env("herald-chat-worker", herald_chat_worker::connectors()).await {
+    if let Err(error) =
+        herald_worker::run_from_env("herald-chat-worker", herald_chat_worker::connectors()).await
+    {
         eprintln!("herald-chat-worker: {error}");
         std::process::exit(1);
     }
