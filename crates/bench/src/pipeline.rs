@@ -1,0 +1,368 @@
+//! `herald-bench pipeline`: actions from a producer (gRPC `Submit`) through
+//! ingest, JetStream and the chat worker to an HTTP receiver, all on this
+//! machine (nats-server in its own process; registry, ingest, worker,
+//! producer and receiver in this one). Prints throughput and the latency
+//! from acceptance (Submit returned) to arrival at the receiver.
+//!
+//! The baseline, measured first in the same run, is the bare minimum such
+//! a pipeline does: publish to JetStream, consume, POST, ack.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use async_nats::jetstream::{self, AckKind};
+use axum::extract::State;
+use futures::StreamExt;
+use herald_proto::json::json_to_struct;
+use herald_proto::v1::{self, ingest_client::IngestClient};
+use herald_stack::{Stack, StackOptions};
+use herald_test_support::NatsServer;
+use tokio::sync::Semaphore;
+
+struct Options {
+    actions: usize,
+    /// Offered actions/s; 0 = as fast as the producers can submit.
+    rate: usize,
+    per_event: usize,
+    producers: usize,
+    concurrency: usize,
+}
+
+/// What the receiver saw, indexed by action number.
+struct Arrivals {
+    start: Instant,
+    /// Nanoseconds after `start` when Submit returned for the action.
+    accepted: Vec<AtomicU64>,
+    /// Nanoseconds after `start` of the first arrival.
+    arrived: Vec<AtomicU64>,
+    count: Vec<AtomicU32>,
+    distinct: AtomicUsize,
+}
+
+impl Arrivals {
+    fn new(n: usize) -> Arc<Arrivals> {
+        let zeros = |n| (0..n).map(|_| AtomicU64::new(0)).collect();
+        Arc::new(Arrivals {
+            start: Instant::now(),
+            accepted: zeros(n),
+            arrived: zeros(n),
+            count: (0..n).map(|_| AtomicU32::new(0)).collect(),
+            distinct: AtomicUsize::new(0),
+        })
+    }
+
+    fn now(&self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
+    }
+
+    fn arrive(&self, index: usize) {
+        if let Some(count) = self.count.get(index)
+            && count.fetch_add(1, Ordering::Relaxed) == 0
+        {
+            self.arrived[index].store(self.now(), Ordering::Relaxed);
+            self.distinct.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    async fn wait_all(&self, n: usize, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        while self.distinct.load(Ordering::Relaxed) < n {
+            if Instant::now() > deadline {
+                anyhow::bail!(
+                    "only {} of {n} arrived within {timeout:?}",
+                    self.distinct.load(Ordering::Relaxed)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+
+    /// Throughput and latency percentiles, printed as one line.
+    fn report(&self, label: &str, n: usize, first_submit: u64) -> f64 {
+        let last = self
+            .arrived
+            .iter()
+            .map(|a| a.load(Ordering::Relaxed))
+            .max()
+            .unwrap_or(0);
+        let elapsed = (last.saturating_sub(first_submit)) as f64 / 1e9;
+        let mut latencies: Vec<u64> = (0..n)
+            .map(|i| {
+                self.arrived[i]
+                    .load(Ordering::Relaxed)
+                    .saturating_sub(self.accepted[i].load(Ordering::Relaxed))
+                    / 1000
+            })
+            .collect();
+        latencies.sort_unstable();
+        let twice = self
+            .count
+            .iter()
+            .filter(|c| c.load(Ordering::Relaxed) > 1)
+            .count();
+        let rate = n as f64 / elapsed;
+        println!(
+            "{label:<24} {rate:>8.0} actions/s   latency p50 {:>6.1} ms  p90 {:>6.1} ms  p99 {:>6.1} ms  max {:>7.1} ms   ({n} actions, {twice} twice)",
+            crate::percentile(&latencies, 0.5) as f64 / 1000.0,
+            crate::percentile(&latencies, 0.9) as f64 / 1000.0,
+            crate::percentile(&latencies, 0.99) as f64 / 1000.0,
+            latencies.last().copied().unwrap_or(0) as f64 / 1000.0,
+        );
+        rate
+    }
+}
+
+/// An HTTP receiver that records which action each POST carries (the
+/// action number is the whole message text).
+async fn receiver(arrivals: Arc<Arrivals>) -> anyhow::Result<String> {
+    async fn hook(State(arrivals): State<Arc<Arrivals>>, body: axum::body::Bytes) -> &'static str {
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body)
+            && let Some(index) = v
+                .get("text")
+                .and_then(|t| t.as_str())
+                .and_then(|t| t.parse::<usize>().ok())
+        {
+            arrivals.arrive(index);
+        }
+        "1"
+    }
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(hook))
+        .with_state(arrivals);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(url)
+}
+
+pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
+    let mut o = Options {
+        actions: 100_000,
+        rate: 0,
+        per_event: 10,
+        producers: 16,
+        concurrency: 256,
+    };
+    crate::flags(&args, |flag, value| {
+        match flag {
+            "--actions" => o.actions = value.parse()?,
+            "--rate" => o.rate = value.parse()?,
+            "--per-event" => o.per_event = value.parse()?,
+            "--producers" => o.producers = value.parse()?,
+            "--concurrency" => o.concurrency = value.parse()?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    anyhow::ensure!(
+        o.actions > 0 && (1..=100).contains(&o.per_event) && o.producers > 0,
+        "bad options"
+    );
+    let nats = NatsServer::start();
+    println!(
+        "herald-bench pipeline: {} actions, {} per event, {} producers, offered {}, worker concurrency {}, {} cores",
+        o.actions,
+        o.per_event,
+        o.producers,
+        if o.rate == 0 {
+            "as fast as possible".to_owned()
+        } else {
+            format!("{}/s", o.rate)
+        },
+        o.concurrency,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+    );
+    let baseline = bare_pipeline(&nats, &o).await?;
+    let herald = herald_pipeline(&nats, &o).await?;
+    if o.rate == 0 {
+        println!("ratio to baseline: {:.2}", herald / baseline);
+    }
+    Ok(())
+}
+
+async fn herald_pipeline(nats: &NatsServer, o: &Options) -> anyhow::Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let mut options = StackOptions::new(nats.url(), dir.path());
+    let concurrency = o.concurrency;
+    options.worker = Box::new(move |w| w.concurrency = concurrency);
+    let stack = Stack::start(options).await?;
+    let arrivals = Arrivals::new(o.actions);
+    let hook = receiver(arrivals.clone()).await?;
+    stack
+        .put_account(
+            "bench",
+            "teams",
+            serde_json::json!({}),
+            serde_json::json!({"webhookUrl": hook}),
+        )
+        .await?;
+
+    let channel = tonic::transport::Endpoint::from_shared(stack.ingest.grpc_url())?
+        .tcp_nodelay(true)
+        .connect()
+        .await?;
+    let events = o.actions.div_ceil(o.per_event);
+    let next = Arc::new(AtomicUsize::new(0));
+    let first_submit = arrivals.now();
+    let pace = pace(o);
+    let producers: Vec<_> = (0..o.producers)
+        .map(|_| {
+            let (channel, next, arrivals, token) = (
+                channel.clone(),
+                next.clone(),
+                arrivals.clone(),
+                stack.producer_token.clone(),
+            );
+            let (per_event, n) = (o.per_event, o.actions);
+            tokio::spawn(async move {
+                let mut client = IngestClient::new(channel);
+                let mut tick = pace.map(tokio::time::interval);
+                loop {
+                    let event = next.fetch_add(1, Ordering::Relaxed);
+                    if event >= events {
+                        return Ok::<_, anyhow::Error>(());
+                    }
+                    if let Some(tick) = tick.as_mut() {
+                        tick.tick().await;
+                    }
+                    let range = event * per_event..((event + 1) * per_event).min(n);
+                    let actions = range
+                        .clone()
+                        .map(|i| v1::ActionSpec {
+                            account_id: "bench".into(),
+                            params: serde_json::json!({"message": i.to_string()})
+                                .as_object()
+                                .map(json_to_struct),
+                        })
+                        .collect();
+                    let mut request = tonic::Request::new(v1::SubmitRequest {
+                        idempotency_key: String::new(),
+                        context: None,
+                        actions,
+                    });
+                    request
+                        .metadata_mut()
+                        .insert("authorization", format!("Bearer {token}").parse()?);
+                    client.submit(request).await.context("submit")?;
+                    let accepted = arrivals.now();
+                    for i in range {
+                        arrivals.accepted[i].store(accepted, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for p in producers {
+        p.await??;
+    }
+    arrivals
+        .wait_all(o.actions, Duration::from_secs(600))
+        .await?;
+    let rate = arrivals.report("herald", o.actions, first_submit);
+    stack.stop().await?;
+    Ok(rate)
+}
+
+/// Each producer's interval between events when a rate is offered.
+fn pace(o: &Options) -> Option<Duration> {
+    (o.rate > 0)
+        .then(|| Duration::from_secs_f64(o.per_event as f64 * o.producers as f64 / o.rate as f64))
+}
+
+/// Publish, consume, POST, ack: no registry, no validation, no results.
+async fn bare_pipeline(nats: &NatsServer, o: &Options) -> anyhow::Result<f64> {
+    let client = async_nats::connect(nats.url()).await?;
+    let js = jetstream::new(client);
+    let stream = js
+        .create_or_update_stream(jetstream::stream::Config {
+            name: "BARE".into(),
+            subjects: vec!["bare.>".into()],
+            retention: jetstream::stream::RetentionPolicy::WorkQueue,
+            ..Default::default()
+        })
+        .await?;
+    let stream = js.get_stream(stream.config.name).await?;
+    let consumer: jetstream::consumer::PullConsumer = stream
+        .create_consumer(jetstream::consumer::pull::Config {
+            durable_name: Some("bare".into()),
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            max_ack_pending: 20_000,
+            ..Default::default()
+        })
+        .await?;
+    let arrivals = Arrivals::new(o.actions);
+    let hook = receiver(arrivals.clone()).await?;
+    let http = reqwest::Client::builder().tcp_nodelay(true).build()?;
+    let permits = Arc::new(Semaphore::new(o.concurrency));
+    let n = o.actions;
+    let consuming = tokio::spawn({
+        async move {
+            let mut messages = consumer.messages().await?;
+            let mut taken = 0;
+            while taken < n {
+                let Some(message) = messages.next().await else {
+                    break;
+                };
+                let message = message?;
+                taken += 1;
+                let permit = permits.clone().acquire_owned().await?;
+                let (http, hook) = (http.clone(), hook.clone());
+                tokio::spawn(async move {
+                    let text = String::from_utf8_lossy(&message.payload).into_owned();
+                    let _ = http
+                        .post(&hook)
+                        .json(&serde_json::json!({"text": text}))
+                        .send()
+                        .await;
+                    let _ = message.ack_with(AckKind::Ack).await;
+                    drop(permit);
+                });
+            }
+            Ok::<_, anyhow::Error>(())
+        }
+    });
+    let first_submit = arrivals.now();
+    let next = Arc::new(AtomicUsize::new(0));
+    let pace = pace(o);
+    let producers: Vec<_> = (0..o.producers)
+        .map(|_| {
+            let (js, next, arrivals) = (js.clone(), next.clone(), arrivals.clone());
+            let per_event = o.per_event;
+            tokio::spawn(async move {
+                let mut tick = pace.map(tokio::time::interval);
+                loop {
+                    let start = next.fetch_add(per_event, Ordering::Relaxed);
+                    if start >= n {
+                        return Ok::<_, anyhow::Error>(());
+                    }
+                    if let Some(tick) = tick.as_mut() {
+                        tick.tick().await;
+                    }
+                    let mut acks = Vec::new();
+                    for i in start..(start + per_event).min(n) {
+                        acks.push(
+                            js.publish(format!("bare.{i}"), i.to_string().into())
+                                .await?,
+                        );
+                    }
+                    for ack in acks {
+                        ack.await?;
+                    }
+                    let accepted = arrivals.now();
+                    for i in start..(start + per_event).min(n) {
+                        arrivals.accepted[i].store(accepted, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for p in producers {
+        p.await??;
+    }
+    arrivals.wait_all(n, Duration::from_secs(600)).await?;
+    consuming.abort();
+    Ok(arrivals.report("baseline (bare)", n, first_submit))
+}
