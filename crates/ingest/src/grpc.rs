@@ -106,7 +106,7 @@ pub async fn serve(
                 .metadata()
                 .get("authorization")
                 .map(|v| v.as_bytes());
-            tokens.authorize(header).map_err(auth_status)?;
+            crate::auth::authorize(&tokens, header).map_err(auth_status)?;
             Ok(request)
         });
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));

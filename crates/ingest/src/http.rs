@@ -87,7 +87,7 @@ fn error_response(error: &IngestError) -> Response {
 
 fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), AuthError> {
     let header = headers.get(header::AUTHORIZATION).map(|v| v.as_bytes());
-    state.tokens.authorize(header).map(|_| ())
+    crate::auth::authorize(&state.tokens, header).map(|_| ())
 }
 
 fn auth_response(error: AuthError) -> Response {

@@ -97,6 +97,10 @@ impl Settings {
             }
         };
         let tokens = Tokens::from_env()?;
+        anyhow::ensure!(
+            tokens.has(crate::auth::Role::Producer) || tokens.has(crate::auth::Role::Admin),
+            "no producer or admin token is configured, so nobody could submit: set HERALD_PRODUCER_TOKEN"
+        );
         let service = var("HERALD_SERVICE_TOKEN", "");
         let service_token = service
             .split(',')

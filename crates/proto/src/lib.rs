@@ -3,6 +3,7 @@
 //! `google.protobuf.Struct` and JSON, and the one mapping from domain errors
 //! to `tonic::Status`.
 
+pub mod auth;
 pub mod json;
 pub mod status;
 

@@ -1,122 +1,21 @@
-//! Bearer tokens per role, from HERALD_ADMIN_TOKEN, HERALD_PRODUCER_TOKEN and
-//! HERALD_SERVICE_TOKEN (comma-separated, so a token can be rotated by
-//! listing the old and the new one for a while). Tokens are compared in
-//! constant time, and every configured token is compared, so the time taken
-//! says nothing about which one came close.
+//! Who may call the registry: the caller's role comes from its bearer token
+//! (`herald_proto::auth`), and each RPC names the roles it allows.
 
-use subtle::ConstantTimeEq;
+pub use herald_proto::auth::{Role, TokenError, Tokens};
 use tonic::{Request, Status};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Manages accounts.
-    Admin,
-    /// Submits events, reads status and accounts (without secrets).
-    Producer,
-    /// Ingest and workers: reads accounts with secrets.
-    Service,
-}
-
-impl Role {
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Producer => "producer",
-            Role::Service => "service",
-        }
-    }
-}
-
-/// A token; its Debug output never shows it.
-#[derive(Clone)]
-struct Token(Vec<u8>);
-
-impl std::fmt::Debug for Token {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Token([redacted])")
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Tokens {
-    entries: Vec<(Token, Role)>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum TokenError {
-    #[error(
-        "no bearer token is configured: set HERALD_ADMIN_TOKEN, HERALD_PRODUCER_TOKEN and HERALD_SERVICE_TOKEN"
-    )]
-    None,
-    #[error("one token is configured for both the {0} and the {1} role; give each role its own")]
-    Shared(&'static str, &'static str),
-    #[error("a {0} token is shorter than 16 characters; use a long random value")]
-    TooShort(&'static str),
-}
-
-impl Tokens {
-    /// Each argument is the comma-separated value of a role's variable.
-    pub fn new(admin: &str, producer: &str, service: &str) -> Result<Tokens, TokenError> {
-        let mut entries: Vec<(Token, Role)> = Vec::new();
-        for (list, role) in [
-            (admin, Role::Admin),
-            (producer, Role::Producer),
-            (service, Role::Service),
-        ] {
-            for token in list.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-                if token.len() < 16 {
-                    return Err(TokenError::TooShort(role.name()));
-                }
-                if let Some((_, other)) = entries.iter().find(|(t, _)| t.0 == token.as_bytes()) {
-                    return Err(TokenError::Shared(other.name(), role.name()));
-                }
-                entries.push((Token(token.as_bytes().to_vec()), role));
-            }
-        }
-        if entries.is_empty() {
-            return Err(TokenError::None);
-        }
-        Ok(Tokens { entries })
-    }
-
-    pub fn from_env() -> Result<Tokens, TokenError> {
-        let var = |name| std::env::var(name).unwrap_or_default();
-        Tokens::new(
-            &var("HERALD_ADMIN_TOKEN"),
-            &var("HERALD_PRODUCER_TOKEN"),
-            &var("HERALD_SERVICE_TOKEN"),
-        )
-    }
-
-    pub fn role_of(&self, presented: &[u8]) -> Option<Role> {
-        let mut found = None;
-        for (token, role) in &self.entries {
-            if bool::from(token.0.as_slice().ct_eq(presented)) {
-                found = Some(*role);
-            }
-        }
-        found
-    }
-
-    /// Reads `authorization: Bearer <token>` and records the caller's role in
-    /// the request's extensions for the handlers.
-    pub fn authenticate<T>(&self, mut request: Request<T>) -> Result<Request<T>, Status> {
-        let header = request.metadata().get("authorization").ok_or_else(|| {
-            Status::unauthenticated("missing `authorization: Bearer <token>` metadata")
-        })?;
-        let presented = header
-            .as_bytes()
-            .strip_prefix(b"Bearer ")
-            .or_else(|| header.as_bytes().strip_prefix(b"bearer "))
-            .ok_or_else(|| {
-                Status::unauthenticated("authorization metadata must be `Bearer <token>`")
-            })?;
-        let role = self
-            .role_of(presented.trim_ascii())
-            .ok_or_else(|| Status::unauthenticated("unknown bearer token"))?;
-        request.extensions_mut().insert(role);
-        Ok(request)
-    }
+/// Reads `authorization: Bearer <token>` and records the caller's role in
+/// the request's extensions for the handlers.
+pub fn authenticate<T>(tokens: &Tokens, mut request: Request<T>) -> Result<Request<T>, Status> {
+    let header = request
+        .metadata()
+        .get("authorization")
+        .map(|v| v.as_bytes());
+    let role = tokens
+        .identify(header)
+        .map_err(|e| Status::unauthenticated(e.to_string()))?;
+    request.extensions_mut().insert(role);
+    Ok(request)
 }
 
 /// Refuses the call unless the caller holds one of `allowed`.
@@ -139,42 +38,20 @@ pub fn require<T>(request: &Request<T>, allowed: &[Role], action: &str) -> Resul
 mod tests {
     use super::*;
 
-    const A: &str = "admin-token-0123456789";
-    const P: &str = "producer-token-0123456789";
-    const S: &str = "service-token-0123456789";
-
-    #[test]
-    fn roles_by_token_with_rotation_lists() {
-        let t = Tokens::new(&format!("{A}, admin-token-next-0123"), P, S).unwrap();
-        assert_eq!(t.role_of(A.as_bytes()), Some(Role::Admin));
-        assert_eq!(t.role_of(b"admin-token-next-0123"), Some(Role::Admin));
-        assert_eq!(t.role_of(P.as_bytes()), Some(Role::Producer));
-        assert_eq!(t.role_of(S.as_bytes()), Some(Role::Service));
-        assert_eq!(t.role_of(b"admin-token-012345678"), None);
-        assert_eq!(t.role_of(b""), None);
-        assert!(!format!("{t:?}").contains(A));
-    }
-
-    #[test]
-    fn bad_token_settings_are_refused() {
-        assert!(matches!(Tokens::new("", "", ""), Err(TokenError::None)));
-        assert!(matches!(
-            Tokens::new(A, A, ""),
-            Err(TokenError::Shared("admin", "producer"))
-        ));
-        assert!(matches!(
-            Tokens::new("short", "", ""),
-            Err(TokenError::TooShort("admin"))
-        ));
-    }
-
     #[test]
     fn authenticate_reads_the_bearer_header() {
-        let t = Tokens::new(A, P, S).unwrap();
+        let t = Tokens::new(
+            "admin-token-0123456789",
+            "producer-token-0123456789",
+            "service-token-0123456789",
+        )
+        .unwrap();
         let mut req = Request::new(());
-        req.metadata_mut()
-            .insert("authorization", format!("Bearer {P}").parse().unwrap());
-        let req = t.authenticate(req).unwrap();
+        req.metadata_mut().insert(
+            "authorization",
+            "Bearer producer-token-0123456789".parse().unwrap(),
+        );
+        let req = authenticate(&t, req).unwrap();
         assert_eq!(
             require(&req, &[Role::Producer], "read").unwrap(),
             Role::Producer
@@ -184,7 +61,7 @@ mod tests {
             tonic::Code::PermissionDenied
         );
         assert_eq!(
-            t.authenticate(Request::new(())).unwrap_err().code(),
+            authenticate(&t, Request::new(())).unwrap_err().code(),
             tonic::Code::Unauthenticated
         );
         let mut wrong = Request::new(());
@@ -193,7 +70,7 @@ mod tests {
             "Bearer nope-nope-nope-nope".parse().unwrap(),
         );
         assert_eq!(
-            t.authenticate(wrong).unwrap_err().code(),
+            authenticate(&t, wrong).unwrap_err().code(),
             tonic::Code::Unauthenticated
         );
     }

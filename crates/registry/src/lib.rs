@@ -98,7 +98,7 @@ pub async fn serve(
     };
     let accounts = AccountRegistryServer::with_interceptor(
         service::RegistryService::new(registry),
-        move |request| tokens.authenticate(request),
+        move |request| auth::authenticate(&tokens, request),
     );
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
