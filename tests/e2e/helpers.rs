@@ -1,3 +1,4 @@
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use herald_stack::{Stack, StackOptions};
@@ -95,4 +96,50 @@ pub fn teams_event(key: Option<&str>, account: &str, message: &str) -> Value {
         event["idempotency_key"] = key.into();
     }
     event
+}
+
+/// The `herald-chat-worker` binary beside this test's own executable
+/// (`cargo nextest run --workspace --all-targets` builds it).
+fn worker_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let binary = dir.join("herald-chat-worker");
+    assert!(
+        binary.exists(),
+        "{} is missing: build it with `cargo build -p herald-chat-worker`",
+        binary.display()
+    );
+    binary
+}
+
+/// A worker process, killed (SIGKILL) on drop so a failing test leaves none behind.
+pub struct WorkerProcess(Child);
+
+impl WorkerProcess {
+    /// SIGKILL: no chance to ack or NAK anything.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn spawn_worker(env: &Env) -> WorkerProcess {
+    WorkerProcess(
+        Command::new(worker_binary())
+            .env("HERALD_NATS_URL", env.nats.url())
+            .env("HERALD_REGISTRY_URL", env.stack.registry_url())
+            .env("HERALD_SERVICE_TOKEN", &env.stack.service_token)
+            .env("HERALD_WORKER_ACK_WAIT", "3s")
+            .env("HERALD_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    )
 }

@@ -155,3 +155,56 @@ async fn a_malformed_event_is_dead_lettered_and_ingest_keeps_serving() {
     assert_eq!(dead_event.payload, b"{not json");
     assert!(!dead_event.reason.is_empty());
 }
+
+#[tokio::test]
+async fn a_registry_stopped_for_ten_seconds_delays_deliveries_but_loses_none() {
+    // The worker runs as its own process, started once the registry is down.
+    let mut env = Env::start(|o| o.run_worker = false).await;
+    let teams = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&teams)
+        .await;
+    env.stack
+        .put_account(
+            "t",
+            "teams",
+            json!({}),
+            json!({"webhookUrl": format!("{}/hook", teams.uri())}),
+        )
+        .await
+        .unwrap();
+    // Accepted while the registry is up: ingest needs it to validate.
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let (status, body) = env
+            .submit(teams_event(None, "t", &format!("alert {i}")))
+            .await;
+        assert_eq!(status, 202);
+        ids.extend(action_ids(&body));
+    }
+    env.stack.stop_registry().await.unwrap();
+    let mut worker = spawn_worker(&env);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(
+        teams.received_requests().await.unwrap().len(),
+        0,
+        "nothing can be delivered without the account"
+    );
+    assert_eq!(
+        env.status(&ids[0]).await["state"],
+        "queued",
+        "waiting is not failing"
+    );
+
+    env.stack.start_registry().await.unwrap();
+    for id in &ids {
+        env.wait_for_state(id, "delivered").await;
+    }
+    worker.kill();
+    assert_eq!(
+        teams.received_requests().await.unwrap().len(),
+        20,
+        "each action exactly once"
+    );
+}

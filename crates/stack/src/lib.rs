@@ -38,7 +38,10 @@ impl StackOptions {
 }
 
 pub struct Stack {
-    pub registry: herald_registry::Server,
+    /// `None` while stopped by [`Stack::stop_registry`].
+    registry: Option<herald_registry::Server>,
+    registry_settings: herald_registry::Settings,
+    registry_url: String,
     pub ingest: herald_ingest::Server,
     pub admin_token: String,
     pub producer_token: String,
@@ -57,7 +60,7 @@ fn token(role: &str) -> String {
 impl Stack {
     pub async fn start(options: StackOptions) -> anyhow::Result<Stack> {
         let (admin, producer, service) = (token("admin"), token("producer"), token("service"));
-        let registry = herald_registry::Server::start(herald_registry::Settings {
+        let mut registry_settings = herald_registry::Settings {
             listen: "127.0.0.1:0".parse()?,
             database_url: format!("sqlite://{}/registry.db", options.dir.display()),
             master_key: herald_registry::settings::MasterKey::new(
@@ -67,14 +70,18 @@ impl Stack {
             config: options.config.clone(),
             nats_url: Some(options.nats_url.clone()),
             subject_prefix: "herald".into(),
-        })
-        .await
-        .context("registry")?;
+        };
+        let registry = herald_registry::Server::start(registry_settings.clone())
+            .await
+            .context("registry")?;
+        // A restarted registry comes back where ingest and workers look.
+        registry_settings.listen = registry.addr;
+        let registry_url = registry.url();
         let ingest = herald_ingest::Server::start(herald_ingest::Settings {
             grpc_addr: "127.0.0.1:0".parse()?,
             http_addr: "127.0.0.1:0".parse()?,
             nats_url: options.nats_url.clone(),
-            registry_url: registry.url(),
+            registry_url: registry_url.clone(),
             service_token: herald_ingest::settings::ServiceToken::new(&service),
             tokens: herald_ingest::auth::Tokens::new(&admin, &producer, &service)?,
             config: options.config.clone(),
@@ -87,7 +94,7 @@ impl Stack {
 
         let mut worker_settings = WorkerSettings::new("herald-chat-worker");
         worker_settings.nats_url = options.nats_url.clone();
-        worker_settings.registry_url = registry.url();
+        worker_settings.registry_url = registry_url.clone();
         worker_settings.service_token = service.clone();
         worker_settings.config = options.config;
         (options.worker)(&mut worker_settings);
@@ -111,7 +118,9 @@ impl Stack {
             None
         };
         Ok(Stack {
-            registry,
+            registry: Some(registry),
+            registry_settings,
+            registry_url,
             ingest,
             admin_token: admin,
             producer_token: producer,
@@ -131,7 +140,7 @@ impl Stack {
         secrets: serde_json::Value,
     ) -> anyhow::Result<()> {
         let mut client =
-            v1::account_registry_client::AccountRegistryClient::connect(self.registry.url())
+            v1::account_registry_client::AccountRegistryClient::connect(self.registry_url.clone())
                 .await?;
         let mut request = tonic::Request::new(v1::PutAccountRequest {
             account: Some(v1::Account {
@@ -151,6 +160,27 @@ impl Stack {
         Ok(())
     }
 
+    pub fn registry_url(&self) -> &str {
+        &self.registry_url
+    }
+
+    /// Stops the registry, as an outage would.
+    pub async fn stop_registry(&mut self) -> anyhow::Result<()> {
+        if let Some(registry) = self.registry.take() {
+            registry.stop().await?;
+        }
+        Ok(())
+    }
+
+    /// Starts the registry again, on the same address and database.
+    pub async fn start_registry(&mut self) -> anyhow::Result<()> {
+        if self.registry.is_none() {
+            self.registry =
+                Some(herald_registry::Server::start(self.registry_settings.clone()).await?);
+        }
+        Ok(())
+    }
+
     /// Stops the worker (finishing in-flight deliveries), ingest and the registry.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.stop_worker.send(true);
@@ -158,7 +188,9 @@ impl Stack {
             tokio::time::timeout(Duration::from_secs(60), worker).await???;
         }
         self.ingest.stop().await?;
-        self.registry.stop().await?;
+        if let Some(registry) = self.registry {
+            registry.stop().await?;
+        }
         Ok(())
     }
 }
