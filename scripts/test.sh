@@ -13,6 +13,8 @@ scripts/setup.sh
 # run, so a suite that silently skipped cannot pass.
 export HERALD_TEST_REQUIRE_POSTGRES=1
 
+# The end-to-end tests start the service binaries as processes.
+cargo build --workspace --bins
 cargo nextest run --workspace --all-targets
 cargo test --workspace --doc
 

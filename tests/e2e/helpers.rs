@@ -99,7 +99,7 @@ pub fn teams_event(key: Option<&str>, account: &str, message: &str) -> Value {
 }
 
 /// The `herald-chat-worker` binary beside this test's own executable
-/// (`cargo nextest run --workspace --all-targets` builds it).
+/// (`scripts/test.sh` builds it first with `cargo build --workspace --bins`).
 fn worker_binary() -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
