@@ -8,6 +8,10 @@
 mod pipeline;
 mod registry;
 
+/// The allocator the service binaries use, so figures match them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
