@@ -89,26 +89,11 @@ impl Settings {
             ("HERALD_IDEMPOTENCY_TTL", &mut s.idempotency_ttl),
         ] {
             if let Ok(v) = std::env::var(name) {
-                *field = parse_duration(&v).ok_or_else(|| {
-                    format!("{name}: `{v}` is not a duration such as 10m or 168h")
-                })?;
+                *field = herald_config::parse_duration(&v).map_err(|e| format!("{name}: {e}"))?;
             }
         }
         Ok(s)
     }
-}
-
-fn parse_duration(text: &str) -> Option<Duration> {
-    let split = text.find(|c: char| !c.is_ascii_digit())?;
-    let n: u64 = text[..split].parse().ok()?;
-    let unit = match &text[split..] {
-        "ms" => 1,
-        "s" => 1000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        _ => return None,
-    };
-    Some(Duration::from_millis(n.checked_mul(unit)?))
 }
 
 /// Handles on everything declared.
