@@ -49,8 +49,7 @@ pub struct Worker {
     limiter: RateLimiter,
     settings: WorkerSettings,
     /// Flips to true when in-flight deliveries must give up (shutdown deadline).
-    abandon: watch::Receiver<bool>,
-    abandon_tx: watch::Sender<bool>,
+    abandon: watch::Sender<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,7 +89,7 @@ impl Worker {
         let http = Outbound::new(settings.outbound.clone(), settings.config.policy.clone())
             .map_err(|e| setup(e.to_string()))?;
         let limiter = RateLimiter::new(&settings.config.delivery.rate_limits);
-        let (abandon_tx, abandon) = watch::channel(false);
+        let (abandon, _) = watch::channel(false);
         Ok(Worker {
             connectors: connectors
                 .into_iter()
@@ -103,7 +102,6 @@ impl Worker {
             limiter,
             settings,
             abandon,
-            abandon_tx,
         })
     }
 
@@ -141,7 +139,7 @@ impl Worker {
             .is_err()
         {
             tracing::warn!("shutdown grace over: releasing unfinished deliveries for redelivery");
-            let _ = self.abandon_tx.send(true);
+            self.abandon.send_replace(true);
             let _ = permits.acquire_many(all).await;
         }
         Ok(())
@@ -381,7 +379,7 @@ impl Worker {
         message: &jetstream::Message,
         work: impl Future<Output = T>,
     ) -> Option<T> {
-        let abandoned = abandoned(self.abandon.clone());
+        let abandoned = abandoned(self.abandon.subscribe());
         tokio::pin!(abandoned);
         let mut tick = tokio::time::interval(self.settings.ack_wait / 3);
         tick.tick().await;
