@@ -3,6 +3,7 @@
 //! JetStream, delivers them through the shared outbound HTTP client, and
 //! acks, retries or dead-letters each by its `Outcome`.
 
+pub mod attempt;
 pub mod connector;
 pub mod http;
 pub mod outcome;
@@ -14,11 +15,26 @@ pub use outcome::{HttpRequest, HttpResponse, Outcome, classify_status};
 pub mod backoff;
 pub mod runtime;
 pub mod settings;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use runtime::{Disposition, Worker, WorkerError};
 pub use settings::WorkerSettings;
 
-/// What a worker binary's `main` calls: reads the environment, connects to
+/// A worker binary's whole `main`: logs per `HERALD_LOG` (default `info`),
+/// runs `connectors` until SIGTERM or Ctrl-C, and exits 1 with the reason if
+/// the worker cannot start.
+pub async fn main(name: &str, connectors: Vec<std::sync::Arc<dyn Connector>>) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    if let Err(error) = run_from_env(name, connectors).await {
+        eprintln!("{name}: {error}");
+        std::process::exit(1);
+    }
+}
+
+/// What `main` runs: reads the environment, connects to
 /// NATS (waiting for it if it is not up yet), and runs `connectors` until
 /// SIGTERM or Ctrl-C.
 pub async fn run_from_env(

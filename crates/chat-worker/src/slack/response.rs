@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use herald_proto::v1::ErrorKind;
 use herald_worker::{HttpResponse, Outcome, classify_status};
 
-use crate::{snippet, with_reason};
+use herald_worker::attempt::{snippet, with_reason};
 
 pub fn classify(response: &HttpResponse) -> Outcome {
     let status = response.status;

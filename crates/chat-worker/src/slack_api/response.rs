@@ -10,7 +10,7 @@ use herald_worker::outcome::parse_retry_after;
 use herald_worker::{HttpResponse, Outcome, classify_status};
 use serde_json::Value;
 
-use crate::{snippet, with_reason};
+use herald_worker::attempt::{snippet, with_reason};
 
 pub fn classify(response: &HttpResponse) -> Outcome {
     let status = response.status;

@@ -7,7 +7,7 @@ use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::{SlackApi, build, classify};
-use crate::test_support::{
+use herald_worker::testing::{
     account, assert_no_secret, body_json as request_json, closed_port_url, delivered, delivery,
     headers, object, outbound, permanent, response, retry,
 };
@@ -627,7 +627,7 @@ async fn no_outcome_shows_the_token() {
     let server = MockServer::start().await;
     // One client for the whole test: building one loads the root certificates.
     let outbound = outbound();
-    for answer in crate::test_support::answers() {
+    for answer in herald_worker::testing::answers() {
         server.reset().await;
         Mock::given(method("POST"))
             .respond_with(answer)

@@ -26,7 +26,7 @@ impl Connector for Teams {
 
     async fn deliver(&self, delivery: &Delivery, http: &Outbound) -> Outcome {
         let request = build(&delivery.params, &delivery.account);
-        crate::attempt(http, &delivery.account, request, classify).await
+        herald_worker::attempt::attempt(http, &delivery.account, request, classify).await
     }
 }
 

@@ -10,7 +10,7 @@ use herald_proto::v1::ErrorKind;
 use herald_worker::outcome::parse_retry_after;
 use herald_worker::{HttpResponse, Outcome, classify_status};
 
-use crate::{snippet, with_reason};
+use herald_worker::attempt::{snippet, with_reason};
 
 const FAILED_IN_200: &str = "Webhook message delivery failed";
 

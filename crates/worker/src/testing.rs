@@ -1,24 +1,24 @@
-//! What the connectors' tests share: accounts, deliveries, canned responses,
+//! What connector tests share (feature `testing`): accounts, deliveries, canned responses,
 //! a real `Outbound` that may reach the loopback mock server, and the
 //! assertions on outcomes.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::http::{Outbound, OutboundSettings};
+use crate::{Account, Delivery, HttpRequest, HttpResponse, Outcome};
 use herald_catalog::Policy;
 use herald_proto::v1::ErrorKind;
-use herald_worker::http::{Outbound, OutboundSettings};
-use herald_worker::{Account, Delivery, HttpRequest, HttpResponse, Outcome};
 use serde_json::{Map, Value};
 
-pub(crate) fn object(value: Value) -> Map<String, Value> {
+pub fn object(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(map) => map,
         other => panic!("not an object: {other}"),
     }
 }
 
-pub(crate) fn account(connector_type: &str, config: Value, secrets: Value) -> Account {
+pub fn account(connector_type: &str, config: Value, secrets: Value) -> Account {
     Account {
         id: format!("test-{connector_type}"),
         connector_type: connector_type.to_owned(),
@@ -29,7 +29,7 @@ pub(crate) fn account(connector_type: &str, config: Value, secrets: Value) -> Ac
     }
 }
 
-pub(crate) fn delivery(account: Account, params: Value) -> Delivery {
+pub fn delivery(account: Account, params: Value) -> Delivery {
     Delivery {
         action_id: "act-1".into(),
         attempt: 1,
@@ -42,7 +42,7 @@ pub(crate) fn delivery(account: Account, params: Value) -> Delivery {
 /// test thread (libtest runs each test on its own thread, each tokio test
 /// its own runtime, so pooled connections never outlive theirs): building
 /// one loads the root certificates, which is most of a test's time.
-pub(crate) fn outbound() -> Outbound {
+pub fn outbound() -> Outbound {
     thread_local! {
         static OUTBOUND: Outbound =
             Outbound::new(OutboundSettings::default(), Policy::default()).expect("outbound client");
@@ -50,7 +50,7 @@ pub(crate) fn outbound() -> Outbound {
     OUTBOUND.with(Outbound::clone)
 }
 
-pub(crate) fn response(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
+pub fn response(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
     let mut map = http::HeaderMap::new();
     for (name, value) in headers {
         map.insert(
@@ -65,11 +65,11 @@ pub(crate) fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Htt
     }
 }
 
-pub(crate) fn body_json(request: &HttpRequest) -> Value {
+pub fn body_json(request: &HttpRequest) -> Value {
     serde_json::from_slice(request.body.as_deref().expect("a body")).expect("a JSON body")
 }
 
-pub(crate) fn headers(request: &HttpRequest) -> Vec<(&str, &str)> {
+pub fn headers(request: &HttpRequest) -> Vec<(&str, &str)> {
     request
         .headers
         .iter()
@@ -78,7 +78,7 @@ pub(crate) fn headers(request: &HttpRequest) -> Vec<(&str, &str)> {
 }
 
 #[track_caller]
-pub(crate) fn permanent(outcome: Outcome) -> (ErrorKind, String) {
+pub fn permanent(outcome: Outcome) -> (ErrorKind, String) {
     match outcome {
         Outcome::Permanent { kind, reason, .. } => (kind, reason),
         other => panic!("expected a permanent outcome, got {other:?}"),
@@ -86,7 +86,7 @@ pub(crate) fn permanent(outcome: Outcome) -> (ErrorKind, String) {
 }
 
 #[track_caller]
-pub(crate) fn retry(outcome: Outcome) -> (ErrorKind, Option<Duration>, String) {
+pub fn retry(outcome: Outcome) -> (ErrorKind, Option<Duration>, String) {
     match outcome {
         Outcome::Retry {
             kind,
@@ -99,7 +99,7 @@ pub(crate) fn retry(outcome: Outcome) -> (ErrorKind, Option<Duration>, String) {
 }
 
 #[track_caller]
-pub(crate) fn delivered(outcome: Outcome) -> Vec<(String, String)> {
+pub fn delivered(outcome: Outcome) -> Vec<(String, String)> {
     match outcome {
         Outcome::Delivered { handles, .. } => handles.into_iter().collect(),
         other => panic!("expected delivered, got {other:?}"),
@@ -108,7 +108,7 @@ pub(crate) fn delivered(outcome: Outcome) -> Vec<(String, String)> {
 
 /// Neither the reason nor anything else the outcome prints holds a secret.
 #[track_caller]
-pub(crate) fn assert_no_secret(outcome: &Outcome, secrets: &[&str]) {
+pub fn assert_no_secret(outcome: &Outcome, secrets: &[&str]) {
     let printed = format!("{outcome:?}");
     let reason = match outcome {
         Outcome::Retry { reason, .. } | Outcome::Permanent { reason, .. } => reason.as_str(),
@@ -126,7 +126,7 @@ pub(crate) fn assert_no_secret(outcome: &Outcome, secrets: &[&str]) {
 /// `http://127.0.0.1:<port>` where nothing listens: a port the OS just gave
 /// out and took back. (A dropped `MockServer` goes back to wiremock's pool
 /// and keeps answering.)
-pub(crate) fn closed_port_url() -> String {
+pub fn closed_port_url() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     let port = listener.local_addr().expect("its address").port();
     drop(listener);
@@ -135,7 +135,7 @@ pub(crate) fn closed_port_url() -> String {
 
 /// The answers every "no secret in any outcome" test plays back: success,
 /// an error inside a 2xx, and each error status a vendor gives.
-pub(crate) fn answers() -> Vec<wiremock::ResponseTemplate> {
+pub fn answers() -> Vec<wiremock::ResponseTemplate> {
     use wiremock::ResponseTemplate;
     let mut answers = vec![
         ResponseTemplate::new(200).set_body_string("ok"),

@@ -1,0 +1,17 @@
+//! `herald-incident-worker`: delivers the incident, ticketing, SOAR,
+//! webhook, index and server-log actions
+//! until SIGTERM; configuration from the environment (see the README).
+
+/// mimalloc: this process allocates many small, short-lived buffers per
+/// message; measured ~20% more pipeline throughput than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[tokio::main]
+async fn main() {
+    herald_worker::main(
+        "herald-incident-worker",
+        herald_incident_worker::connectors(),
+    )
+    .await
+}
