@@ -4,13 +4,41 @@
 //! Each is a folder with the same files: `mod.rs` (its params / config /
 //! secrets types and the `Connector`), `request.rs` (a pure build),
 //! `response.rs` (a pure classify) and `tests.rs`. The consume loop,
-//! retries and outbound HTTP live in `herald-worker`.
+//! retries and outbound HTTP live in `herald-worker`; what several of these
+//! connectors share is in `auth` (credentials, OAuth token cache) and
+//! `webhook_auth` (Kibana's webhook auth block).
 
 use std::sync::Arc;
 
 use herald_worker::Connector;
 
+pub mod auth;
+pub mod pagerduty;
+pub mod webhook;
+pub mod webhook_auth;
+
+pub use pagerduty::PagerDuty;
+pub use webhook::Webhook;
+
 /// Every connector this worker serves.
 pub fn connectors() -> Vec<Arc<dyn Connector>> {
-    vec![]
+    vec![Arc::new(PagerDuty), Arc::new(Webhook::default())]
+}
+
+/// `text` cut to at most `max` characters, where a vendor caps a field
+/// (PagerDuty's summary, Opsgenie's message).
+pub(crate) fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => text[..cut].to_owned(),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn truncates_by_characters() {
+        assert_eq!(super::truncate("héllo", 2), "hé");
+        assert_eq!(super::truncate("hi", 5), "hi");
+    }
 }
