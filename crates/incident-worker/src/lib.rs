@@ -13,16 +13,22 @@ use std::sync::Arc;
 use herald_worker::Connector;
 
 pub mod auth;
+pub mod jira;
 pub mod pagerduty;
 pub mod webhook;
 pub mod webhook_auth;
 
+pub use jira::Jira;
 pub use pagerduty::PagerDuty;
 pub use webhook::Webhook;
 
 /// Every connector this worker serves.
 pub fn connectors() -> Vec<Arc<dyn Connector>> {
-    vec![Arc::new(PagerDuty), Arc::new(Webhook::default())]
+    vec![
+        Arc::new(PagerDuty),
+        Arc::new(Jira),
+        Arc::new(Webhook::default()),
+    ]
 }
 
 /// `text` cut to at most `max` characters, where a vendor caps a field
