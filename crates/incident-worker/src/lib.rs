@@ -14,11 +14,13 @@ use herald_worker::Connector;
 
 pub mod auth;
 pub mod jira;
+pub mod opsgenie;
 pub mod pagerduty;
 pub mod webhook;
 pub mod webhook_auth;
 
 pub use jira::Jira;
+pub use opsgenie::Opsgenie;
 pub use pagerduty::PagerDuty;
 pub use webhook::Webhook;
 
@@ -26,6 +28,7 @@ pub use webhook::Webhook;
 pub fn connectors() -> Vec<Arc<dyn Connector>> {
     vec![
         Arc::new(PagerDuty),
+        Arc::new(Opsgenie),
         Arc::new(Jira),
         Arc::new(Webhook::default()),
     ]
