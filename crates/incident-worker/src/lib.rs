@@ -16,12 +16,14 @@ pub mod auth;
 pub mod jira;
 pub mod opsgenie;
 pub mod pagerduty;
+pub mod server_log;
 pub mod webhook;
 pub mod webhook_auth;
 
 pub use jira::Jira;
 pub use opsgenie::Opsgenie;
 pub use pagerduty::PagerDuty;
+pub use server_log::ServerLog;
 pub use webhook::Webhook;
 
 /// Every connector this worker serves.
@@ -31,6 +33,7 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(Opsgenie),
         Arc::new(Jira),
         Arc::new(Webhook::default()),
+        Arc::new(ServerLog),
     ]
 }
 
