@@ -13,6 +13,7 @@ use std::sync::Arc;
 use herald_worker::Connector;
 
 pub mod auth;
+pub mod index;
 pub mod jira;
 pub mod opsgenie;
 pub mod pagerduty;
@@ -20,6 +21,7 @@ pub mod server_log;
 pub mod webhook;
 pub mod webhook_auth;
 
+pub use index::Index;
 pub use jira::Jira;
 pub use opsgenie::Opsgenie;
 pub use pagerduty::PagerDuty;
@@ -33,6 +35,7 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(Opsgenie),
         Arc::new(Jira),
         Arc::new(Webhook::default()),
+        Arc::new(Index),
         Arc::new(ServerLog),
     ]
 }
