@@ -13,6 +13,7 @@ use std::sync::Arc;
 use herald_worker::Connector;
 
 pub mod auth;
+pub mod cases_webhook;
 pub mod index;
 pub mod jira;
 pub mod opsgenie;
@@ -21,6 +22,7 @@ pub mod server_log;
 pub mod webhook;
 pub mod webhook_auth;
 
+pub use cases_webhook::CasesWebhook;
 pub use index::Index;
 pub use jira::Jira;
 pub use opsgenie::Opsgenie;
@@ -35,6 +37,7 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(Opsgenie),
         Arc::new(Jira),
         Arc::new(Webhook::default()),
+        Arc::new(CasesWebhook::default()),
         Arc::new(Index),
         Arc::new(ServerLog),
     ]
@@ -46,6 +49,16 @@ pub(crate) fn truncate(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((cut, _)) => text[..cut].to_owned(),
         None => text.to_owned(),
+    }
+}
+
+/// The reason of a failed outcome, for a step reported inside a delivered
+/// one (a comment that could not be added).
+pub(crate) fn reason_of(outcome: &herald_worker::Outcome) -> &str {
+    match outcome {
+        herald_worker::Outcome::Retry { reason, .. }
+        | herald_worker::Outcome::Permanent { reason, .. } => reason,
+        herald_worker::Outcome::Delivered { .. } => "",
     }
 }
 

@@ -97,7 +97,7 @@ async fn push_to_service(
             Err(outcome) => Err(outcome),
         };
         if let Err(outcome) = outcome {
-            failed.push(format!("comments[{index}]: {}", reason_of(&outcome)));
+            failed.push(format!("comments[{index}]: {}", crate::reason_of(&outcome)));
         }
     }
     if !failed.is_empty() {
@@ -105,13 +105,6 @@ async fn push_to_service(
         handles.insert("comments_failed".into(), failed.join("; "));
     }
     Ok(handles)
-}
-
-fn reason_of(outcome: &Outcome) -> &str {
-    match outcome {
-        Outcome::Retry { reason, .. } | Outcome::Permanent { reason, .. } => reason,
-        Outcome::Delivered { .. } => "",
-    }
 }
 
 pub struct JiraAccount {
