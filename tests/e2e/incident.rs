@@ -290,5 +290,37 @@ fn incident_cases(uri: &str) -> Vec<Case> {
             params: json!({}),
             secret_values: vec!["CL1ENTSECRET"],
         },
+        Case {
+            account: "s-opsgenie",
+            connector_type: "opsgenie",
+            config: json!({"apiUrl": uri}),
+            secrets: json!({"apiKey": "GEN1EKEYSECRET"}),
+            params: json!({"subAction": "createAlert", "subActionParams": {"message": "x"}}),
+            secret_values: vec!["GEN1EKEYSECRET"],
+        },
+        Case {
+            account: "s-index",
+            connector_type: "index",
+            config: json!({"index": "alerts", "url": uri}),
+            secrets: json!({"apiKey": "ESAP1KEYSECRET"}),
+            params: json!({"documents": [{"host": "db-1"}]}),
+            secret_values: vec!["ESAP1KEYSECRET"],
+        },
+        Case {
+            account: "s-cases",
+            connector_type: "cases-webhook",
+            config: json!({
+                "createIncidentUrl": format!("{uri}/cases"),
+                "createIncidentJson": "{\"title\":{{{case.title}}}}",
+                "getIncidentUrl": format!("{uri}/cases/{{{{{{external.system.id}}}}}}"),
+                "getIncidentResponseExternalTitleKey": "title",
+                "viewIncidentUrl": format!("{uri}/view/{{{{{{external.system.id}}}}}}"),
+                "updateIncidentUrl": format!("{uri}/cases/{{{{{{external.system.id}}}}}}"),
+                "updateIncidentJson": "{\"title\":{{{case.title}}}}",
+            }),
+            secrets: json!({"user": "ops", "password": "CASESPASSWORDSECRET"}),
+            params: json!({"subAction": "pushToService", "subActionParams": {"incident": {"title": "x"}}}),
+            secret_values: vec!["CASESPASSWORDSECRET"],
+        },
     ]
 }

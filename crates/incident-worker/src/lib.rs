@@ -65,6 +65,24 @@ pub(crate) fn reason_of(outcome: &herald_worker::Outcome) -> &str {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn serves_incident_types_of_the_catalog_once_each() {
+        let incident: Vec<&str> = herald_catalog::catalog()
+            .all()
+            .iter()
+            .filter(|spec| spec.worker == herald_catalog::Worker::Incident)
+            .map(|spec| spec.id)
+            .collect();
+        let mut served: Vec<&str> = super::connectors()
+            .iter()
+            .map(|c| c.connector_type())
+            .collect();
+        assert!(served.iter().all(|t| incident.contains(t)), "{served:?}");
+        served.sort();
+        served.dedup();
+        assert_eq!(served.len(), super::connectors().len());
+    }
+
+    #[test]
     fn truncates_by_characters() {
         assert_eq!(super::truncate("héllo", 2), "hé");
         assert_eq!(super::truncate("hi", 5), "hi");
