@@ -4,5 +4,6 @@
 
 mod helpers;
 
+mod incident;
 mod pipeline;
 mod restarts;
