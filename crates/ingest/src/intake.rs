@@ -261,7 +261,7 @@ impl Intake {
         // (its ack lost) is not dead-lettered twice.
         let msg_id = match position {
             Some(p) => format!("dead-event.{p}"),
-            None => crate::submit::action_id(None, 0),
+            None => crate::submit::event_id(None),
         };
         let traceparent = traceparent.filter(|t| crate::submit::is_traceparent(t));
         self.publisher

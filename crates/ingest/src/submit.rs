@@ -157,33 +157,34 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-/// With a key: the first 32 hex digits of SHA-256(key ‖ 0x00 ‖ index), so
-/// the same key gives the same ids. Without: a random UUID v4.
-pub fn action_id(seed: Option<&str>, index: usize) -> String {
+/// An accepted event's id, 32 hex digits. With a key: the start of
+/// SHA-256(key), so the same key gives the same ids; without: random.
+pub fn event_id(seed: Option<&str>) -> String {
     match seed {
-        Some(seed) => {
-            let mut h = Sha256::new();
-            h.update(seed.as_bytes());
-            h.update([0u8]);
-            h.update(index.to_string().as_bytes());
-            hex(&h.finalize()[..16])
-        }
+        Some(seed) => hex(&Sha256::digest(seed.as_bytes())[..16]),
         None => {
             let mut b = [0u8; 16];
             rand::rng().fill_bytes(&mut b);
-            b[6] = (b[6] & 0x0f) | 0x40;
-            b[8] = (b[8] & 0x3f) | 0x80;
-            let h = hex(&b);
-            format!(
-                "{}-{}-{}-{}-{}",
-                &h[..8],
-                &h[8..12],
-                &h[12..16],
-                &h[16..20],
-                &h[20..]
-            )
+            hex(&b)
         }
     }
+}
+
+/// The id of the event's `index`-th action: `<event id>-<index>`.
+pub fn action_id(event_id: &str, index: usize) -> String {
+    format!("{event_id}-{index}")
+}
+
+/// The event id and index an action id was made of.
+fn split_action_id(id: &str) -> Option<(&str, usize)> {
+    let (event, index) = id.rsplit_once('-')?;
+    let index = index.parse().ok()?;
+    (event.len() == 32 && event.bytes().all(|c| c.is_ascii_hexdigit())).then_some((event, index))
+}
+
+/// The status bucket's key for an event's `queued` record.
+fn queued_event_key(event_id: &str) -> String {
+    format!("event.{event_id}")
 }
 
 /// The idempotency bucket's key for an idempotency key: KV keys allow only
@@ -264,7 +265,7 @@ impl Ingestor {
                 replayed: true,
             });
         }
-        let seed = key.or(origin.implicit_key.as_deref());
+        let event_id = event_id(key.or(origin.implicit_key.as_deref()));
 
         let accounts = self.lookup_accounts(event).await?;
         let accepted_at = prost_types::Timestamp::from(SystemTime::now());
@@ -303,7 +304,7 @@ impl Ingestor {
                 );
                 continue;
             }
-            let id = action_id(seed, index);
+            let id = action_id(&event_id, index);
             let object = vars.as_object_mut().expect("vars is an object");
             object.insert("action".into(), json!({"id": id, "index": index}));
             object.insert(
@@ -347,7 +348,7 @@ impl Ingestor {
             .clone()
             .filter(|t| is_traceparent(t))
             .unwrap_or_else(new_traceparent);
-        self.publish(&prepared, event, &accepted_at, &traceparent)
+        self.publish(&event_id, &prepared, event, &accepted_at, &traceparent)
             .await?;
         this.metrics
             .actions_published(prepared.iter().map(|p| p.spec.id));
@@ -467,40 +468,41 @@ impl Ingestor {
         Ok(accounts)
     }
 
-    /// Pipelined: the `queued` status records first, then the action
-    /// requests, all sent before any ack is awaited.
+    /// Pipelined: the event's `queued` status record first, then the
+    /// action requests, all sent before any ack is awaited.
     async fn publish(
         &self,
+        event_id: &str,
         prepared: &[Prepared<'_>],
         event: &Event,
         accepted_at: &prost_types::Timestamp,
         traceparent: &str,
     ) -> Result<(), IngestError> {
         let this = &*self.inner;
-        let js = &this.declared.jetstream;
-        let mut status_acks = Vec::with_capacity(prepared.len());
-        for p in prepared {
-            let record = v1::ActionStatusRecord {
-                action_id: p.id.clone(),
-                account_id: p.account.id.clone(),
-                connector_type: p.spec.id.to_owned(),
-                state: v1::ActionState::Queued as i32,
-                attempts: 0,
-                accepted_at: Some(*accepted_at),
-                updated_at: Some(*accepted_at),
-                ..Default::default()
-            };
-            // Only when the action has no status yet: a resubmitted event
-            // whose action was already delivered must not go back to queued.
-            let put = PublishMessage::build()
-                .payload(record.encode_to_vec().into())
-                .expected_last_subject_sequence(0);
-            let ack = js
-                .send_publish(kv_subject(&this.declared.status, &p.id), put)
-                .await
-                .map_err(nats_error)?;
-            status_acks.push(ack);
-        }
+        let queued = v1::QueuedEvent {
+            accepted_at: Some(*accepted_at),
+            actions: prepared
+                .iter()
+                .map(|p| v1::QueuedAction {
+                    account_id: p.account.id.clone(),
+                    connector_type: p.spec.id.to_owned(),
+                })
+                .collect(),
+        };
+        // Only when the event has no record yet: a resubmission keeps the
+        // first acceptance time.
+        let put = PublishMessage::build()
+            .payload(queued.encode_to_vec().into())
+            .expected_last_subject_sequence(0);
+        let queued_ack = this
+            .declared
+            .jetstream
+            .send_publish(
+                kv_subject(&this.declared.status, &queued_event_key(event_id)),
+                put,
+            )
+            .await
+            .map_err(nats_error)?;
         let subjects = &this.declared.settings.subjects;
         let requests = prepared
             .iter()
@@ -526,48 +528,60 @@ impl Ingestor {
             .publish_all(requests, Some(traceparent))
             .await
             .map_err(nats_error)?;
-        for ack in status_acks {
-            match ack.await {
-                Ok(_) => {}
-                Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {}
-                Err(e) => return Err(nats_error(e)),
-            }
+        match queued_ack.await {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => Ok(()),
+            Err(e) => Err(nats_error(e)),
         }
-        Ok(())
     }
 
-    /// The action's latest state from the status bucket.
+    /// The action's latest state from the status bucket: its own record
+    /// once a worker made an attempt, else its event's `queued` record.
     pub async fn status(&self, action_id: &str) -> Result<v1::ActionStatus, IngestError> {
         if action_id.is_empty() {
             return Err(IngestError::invalid("action_id", "required"));
         }
+        let not_found = || IngestError::NotFound(action_id.to_owned());
         if !is_action_id(action_id) {
-            return Err(IngestError::NotFound(action_id.to_owned()));
+            return Err(not_found());
         }
-        let stored = self
-            .inner
-            .declared
-            .status
-            .get(action_id)
-            .await
-            .map_err(nats_error)?
-            .ok_or_else(|| IngestError::NotFound(action_id.to_owned()))?;
-        let r = v1::ActionStatusRecord::decode(stored).map_err(|e| {
+        let bucket = &self.inner.declared.status;
+        let unreadable = |e: prost::DecodeError| {
             tracing::error!(action_id, error = %e, "unreadable status record");
             IngestError::Internal(format!("status record of {action_id} is unreadable"))
-        })?;
+        };
+        if let Some(stored) = bucket.get(action_id).await.map_err(nats_error)? {
+            let r = v1::ActionStatusRecord::decode(stored).map_err(unreadable)?;
+            return Ok(v1::ActionStatus {
+                action_id: r.action_id,
+                state: r.state,
+                attempts: r.attempts,
+                last_error: r.last_error,
+                account_id: r.account_id,
+                connector_type: r.connector_type,
+                last_error_kind: r.last_error_kind,
+                accepted_at: r.accepted_at,
+                updated_at: r.updated_at,
+                handles: r.handles,
+                history: r.history,
+            });
+        }
+        let (event_id, index) = split_action_id(action_id).ok_or_else(not_found)?;
+        let stored = bucket
+            .get(queued_event_key(event_id))
+            .await
+            .map_err(nats_error)?
+            .ok_or_else(not_found)?;
+        let event = v1::QueuedEvent::decode(stored).map_err(unreadable)?;
+        let action = event.actions.get(index).ok_or_else(not_found)?;
         Ok(v1::ActionStatus {
-            action_id: r.action_id,
-            state: r.state,
-            attempts: r.attempts,
-            last_error: r.last_error,
-            account_id: r.account_id,
-            connector_type: r.connector_type,
-            last_error_kind: r.last_error_kind,
-            accepted_at: r.accepted_at,
-            updated_at: r.updated_at,
-            handles: r.handles,
-            history: r.history,
+            action_id: action_id.to_owned(),
+            state: v1::ActionState::Queued as i32,
+            account_id: action.account_id.clone(),
+            connector_type: action.connector_type.clone(),
+            accepted_at: event.accepted_at,
+            updated_at: event.accepted_at,
+            ..Default::default()
         })
     }
 
@@ -617,16 +631,15 @@ mod tests {
 
     #[test]
     fn action_ids() {
-        let a = action_id(Some("key-1"), 0);
-        assert_eq!(a.len(), 32);
-        assert_eq!(a, action_id(Some("key-1"), 0));
-        assert_ne!(a, action_id(Some("key-1"), 1));
-        assert_ne!(a, action_id(Some("key-2"), 0));
+        let e = event_id(Some("key-1"));
+        assert_eq!(e, event_id(Some("key-1")));
+        assert_ne!(e, event_id(Some("key-2")));
+        assert_ne!(event_id(None), event_id(None));
+        let a = action_id(&e, 3);
         assert!(is_action_id(&a));
-        let r = action_id(None, 0);
-        assert_eq!((r.len(), &r[14..15]), (36, "4"));
-        assert_ne!(r, action_id(None, 0));
-        assert!(is_action_id(&r));
+        assert_eq!(split_action_id(&a), Some((e.as_str(), 3)));
+        assert_eq!(split_action_id("abc-1"), None);
+        assert_eq!(split_action_id(&format!("{e}-x")), None);
         assert!(!is_action_id("a.b") && !is_action_id("") && !is_action_id("a b"));
     }
 

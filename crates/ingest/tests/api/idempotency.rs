@@ -40,7 +40,10 @@ async fn same_key_same_ids_one_message_even_after_the_duplicate_window() {
         .unwrap();
     let first_ids = ids(&first);
     assert_eq!(first_ids.len(), 2);
-    assert!(first_ids.iter().all(|id| id.len() == 32), "{first_ids:?}");
+    // `<event id>-<index>`, the event id derived from the key.
+    let event_id = first_ids[0].strip_suffix("-0").expect("the first action");
+    assert_eq!(first_ids[1], format!("{event_id}-1"));
+    assert_eq!(event_id.len(), 32, "{first_ids:?}");
     assert_ne!(first_ids[0], first_ids[1]);
 
     let again = app

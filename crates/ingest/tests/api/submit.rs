@@ -40,8 +40,8 @@ async fn accepted_over_grpc_and_http_with_rendered_params_and_queued_status() {
     );
     assert_eq!(
         grpc_action.action_id.len(),
-        36,
-        "a random UUID without a key"
+        34,
+        "a random event id (32 hex digits) and the index, without a key"
     );
 
     let response = app
@@ -120,6 +120,11 @@ async fn accepted_over_grpc_and_http_with_rendered_params_and_queued_status() {
     assert_eq!(status["connector_type"], "slack");
     assert_eq!(status["handles"], json!({}));
     assert!(status["updated_at"].as_str().unwrap().ends_with('Z'));
+
+    // An index past the event's actions is no action at all.
+    let (event, _) = http_id.rsplit_once('-').unwrap();
+    let response = app.get_status(Some(PRODUCER), &format!("{event}-7")).await;
+    assert_eq!(response.status(), 404);
 }
 
 #[tokio::test]
