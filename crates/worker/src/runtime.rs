@@ -265,7 +265,10 @@ impl Worker {
             }
         };
         let started = SystemTime::now();
-        let outcome = match self.attempt(&message, &request, attempt).await {
+        let outcome = match self
+            .with_progress(&message, self.attempt(&request, attempt))
+            .await
+        {
             Some(outcome) => outcome,
             None => return self.release(&message).await,
         };
@@ -280,42 +283,35 @@ impl Worker {
         .await
     }
 
-    /// `None` when the worker is shutting down before an outcome was reached.
-    async fn attempt(
-        &self,
-        message: &jetstream::Message,
-        request: &ActionRequest,
-        attempt: u32,
-    ) -> Option<Outcome> {
+    /// Resolves the account, checks policy, waits for the rate limit and
+    /// delivers.
+    async fn attempt(&self, request: &ActionRequest, attempt: u32) -> Outcome {
         let Some(connector) = self.connectors.get(request.connector_type.as_str()) else {
-            return Some(Outcome::permanent(
+            return Outcome::permanent(
                 ErrorKind::InvalidConfig,
                 format!("this worker does not deliver {}", request.connector_type),
-            ));
+            );
         };
-        let account = match self
-            .with_progress(message, self.resolve(&request.account_id))
-            .await?
-        {
+        let account = match self.resolve(&request.account_id).await {
             Ok(account) => account,
-            Err(outcome) => return Some(outcome),
+            Err(outcome) => return outcome,
         };
         if account.connector_type != request.connector_type {
-            return Some(Outcome::permanent(
+            return Outcome::permanent(
                 ErrorKind::InvalidConfig,
                 format!(
                     "account {} is now of type {}, not {}",
                     account.id, account.connector_type, request.connector_type
                 ),
-            ));
+            );
         }
         // The policy may have changed since the account was saved.
         let policy = &self.settings.config.policy;
         if !policy.type_enabled(&request.connector_type) {
-            return Some(Outcome::permanent(
+            return Outcome::permanent(
                 ErrorKind::Policy,
                 format!("{} is disabled by policy", request.connector_type),
-            ));
+            );
         }
         if let Some(spec) = catalog().get(&request.connector_type) {
             let (config, secrets) = (
@@ -323,18 +319,12 @@ impl Worker {
                 serde_json::Value::Object(account.secrets.clone()),
             );
             if let Err(violations) = spec.check_policy(&config, &secrets, policy) {
-                return Some(Outcome::permanent(
-                    ErrorKind::Policy,
-                    violations.to_string(),
-                ));
+                return Outcome::permanent(ErrorKind::Policy, violations.to_string());
             }
         }
-        self.with_progress(
-            message,
-            self.limiter
-                .acquire(&request.connector_type, &request.account_id),
-        )
-        .await?;
+        self.limiter
+            .acquire(&request.connector_type, &request.account_id)
+            .await;
         let delivery = Delivery {
             action_id: request.action_id.clone(),
             attempt,
@@ -345,8 +335,7 @@ impl Worker {
                 .unwrap_or_default(),
             account,
         };
-        self.with_progress(message, connector.deliver(&delivery, &self.http))
-            .await
+        connector.deliver(&delivery, &self.http).await
     }
 
     /// Resolves the account, waiting while the registry is unreachable: a
