@@ -4,13 +4,27 @@
 //! Each is a folder with the same files: `mod.rs` (its params / config /
 //! secrets types and the `Connector`), `request.rs` (a pure build),
 //! `response.rs` (a pure classify) and `tests.rs`. The consume loop,
-//! retries and outbound HTTP live in `herald-worker`.
+//! retries and outbound HTTP live in `herald-worker`; `rest`, `jwt` and
+//! `token_cache` are what several connectors here share.
 
 use std::sync::Arc;
 
 use herald_worker::Connector;
 
+pub mod jwt;
+pub mod rest;
+pub mod servicenow;
+pub mod token_cache;
+
+use servicenow::{Flavour, ServiceNow};
+
 /// Every connector this worker serves.
 pub fn connectors() -> Vec<Arc<dyn Connector>> {
-    vec![]
+    // One cache for every OAuth account of the worker.
+    let tokens = Arc::new(token_cache::TokenCache::default());
+    vec![
+        Arc::new(ServiceNow::new(Flavour::Itsm, tokens.clone())),
+        Arc::new(ServiceNow::new(Flavour::Sir, tokens.clone())),
+        Arc::new(ServiceNow::new(Flavour::Itom, tokens)),
+    ]
 }
