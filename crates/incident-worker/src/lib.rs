@@ -14,7 +14,10 @@ use herald_worker::Connector;
 pub mod jwt;
 pub mod rest;
 pub mod servicenow;
+#[cfg(test)]
+mod testing;
 pub mod token_cache;
+pub mod torq;
 
 use servicenow::{Flavour, ServiceNow};
 
@@ -26,5 +29,6 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(ServiceNow::new(Flavour::Itsm, tokens.clone())),
         Arc::new(ServiceNow::new(Flavour::Sir, tokens.clone())),
         Arc::new(ServiceNow::new(Flavour::Itom, tokens)),
+        Arc::new(torq::Torq),
     ]
 }

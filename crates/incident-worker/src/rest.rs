@@ -47,6 +47,12 @@ pub fn basic_auth(user: &str, password: &str) -> Secret {
     Secret::new(format!("Basic {token}"))
 }
 
+/// A JSON document written as text (Torq's, Tines' and D3's `body`).
+pub fn json_text(fields: &Fields<'_>, name: &str) -> Result<Value, Outcome> {
+    let text = fields.required_str(name)?;
+    serde_json::from_str(text).map_err(|_| fields.refuse(name, "must be a JSON document"))
+}
+
 /// A request with a JSON body, or none.
 pub fn json_request(method: http::Method, url: &Url, body: Option<&Value>) -> HttpRequest {
     match body {

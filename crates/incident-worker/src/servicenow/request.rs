@@ -74,29 +74,20 @@ pub fn close_fields() -> Incident {
 }
 
 /// The text fields an incident of each flavour takes as they are.
-fn text_fields(flavour: Flavour) -> &'static [&'static str] {
-    match flavour {
-        Flavour::Itsm => &[
-            "short_description",
-            "description",
-            "category",
-            "subcategory",
-            "correlation_id",
-            "correlation_display",
-            "severity",
-            "urgency",
-            "impact",
-        ],
-        _ => &[
-            "short_description",
-            "description",
-            "category",
-            "subcategory",
-            "correlation_id",
-            "correlation_display",
-            "priority",
-        ],
-    }
+fn text_fields(flavour: Flavour) -> Vec<&'static str> {
+    const COMMON: &[&str] = &[
+        "short_description",
+        "description",
+        "category",
+        "subcategory",
+        "correlation_id",
+        "correlation_display",
+    ];
+    let own: &[&str] = match flavour {
+        Flavour::Itsm => &["severity", "urgency", "impact"],
+        _ => &["priority"],
+    };
+    COMMON.iter().chain(own).copied().collect()
 }
 
 /// SIR observables: one value, a list, or a list in one string.
@@ -197,7 +188,7 @@ fn push(sub: &Fields<'_>, flavour: Flavour) -> Result<Operation, Outcome> {
     sub.only(&["incident", "comments"])?;
     let fields = sub.nested("incident")?;
     let text = text_fields(flavour);
-    let mut known: Vec<&str> = text.to_vec();
+    let mut known = text.clone();
     known.extend(["externalId", "additional_fields"]);
     if flavour == Flavour::Sir {
         known.extend(OBSERVABLES);
@@ -207,7 +198,7 @@ fn push(sub: &Fields<'_>, flavour: Flavour) -> Result<Operation, Outcome> {
     let mut incident = Incident::default();
     for field in text {
         if let Some(value) = fields.str(field)? {
-            incident.fields.insert((*field).to_owned(), json!(value));
+            incident.fields.insert(field.to_owned(), json!(value));
         }
     }
     if flavour == Flavour::Sir {
