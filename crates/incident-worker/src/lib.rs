@@ -18,6 +18,7 @@ pub mod servicenow;
 mod testing;
 pub mod token_cache;
 pub mod torq;
+pub mod xmatters;
 
 use servicenow::{Flavour, ServiceNow};
 
@@ -29,6 +30,7 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(ServiceNow::new(Flavour::Itsm, tokens.clone())),
         Arc::new(ServiceNow::new(Flavour::Sir, tokens.clone())),
         Arc::new(ServiceNow::new(Flavour::Itom, tokens)),
+        Arc::new(xmatters::XMatters),
         Arc::new(torq::Torq),
     ]
 }
