@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use herald_worker::Connector;
 
+pub mod d3security;
 pub mod jwt;
 pub mod rest;
 pub mod servicenow;
@@ -31,6 +32,7 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(ServiceNow::new(Flavour::Sir, tokens.clone())),
         Arc::new(ServiceNow::new(Flavour::Itom, tokens)),
         Arc::new(xmatters::XMatters),
+        Arc::new(d3security::D3Security),
         Arc::new(torq::Torq),
     ]
 }
