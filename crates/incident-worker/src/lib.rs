@@ -17,6 +17,7 @@ pub mod rest;
 pub mod servicenow;
 #[cfg(test)]
 mod testing;
+pub mod tines;
 pub mod token_cache;
 pub mod torq;
 pub mod xmatters;
@@ -33,6 +34,7 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(ServiceNow::new(Flavour::Itom, tokens)),
         Arc::new(xmatters::XMatters),
         Arc::new(d3security::D3Security),
+        Arc::new(tines::Tines),
         Arc::new(torq::Torq),
     ]
 }
