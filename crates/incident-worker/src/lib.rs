@@ -17,6 +17,7 @@ pub mod rest;
 pub mod servicenow;
 #[cfg(test)]
 mod testing;
+pub mod thehive;
 pub mod tines;
 pub mod token_cache;
 pub mod torq;
@@ -36,5 +37,6 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(d3security::D3Security),
         Arc::new(tines::Tines),
         Arc::new(torq::Torq),
+        Arc::new(thehive::TheHive),
     ]
 }

@@ -201,6 +201,24 @@ fn text_of(value: &Value) -> Option<String> {
     }
 }
 
+/// The handle that reports comment `index` (of `count`) failing after the
+/// record was written. Such a failure does not fail the action: the record
+/// exists, and a retry would write it again. Callers stop at the first.
+pub fn comment_error(
+    vendor: &str,
+    index: usize,
+    count: usize,
+    outcome: Outcome,
+) -> (&'static str, Option<String>) {
+    let reason = match outcome {
+        Outcome::Retry { reason, .. } | Outcome::Permanent { reason, .. } => reason,
+        Outcome::Delivered { .. } => String::new(),
+    };
+    tracing::warn!(%reason, "{vendor}: a comment failed after the record was written");
+    let error = format!("comment {} of {count}: {reason}", index + 1);
+    ("comment_error", Some(error))
+}
+
 /// A string or number at a JSON pointer, as text.
 pub fn text_at(json: &Value, pointer: &str) -> Option<String> {
     json.pointer(pointer)

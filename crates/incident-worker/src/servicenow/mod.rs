@@ -18,8 +18,9 @@ use herald_worker::http::Outbound;
 use herald_worker::{Account, Connector, Delivery, Outcome};
 use url::Url;
 
-use crate::rest::{base_url, delivered};
+use crate::rest::{base_url, comment_error, delivered};
 use crate::token_cache::TokenCache;
+use auth::VENDOR;
 
 pub use request::{Incident, Operation, Target};
 
@@ -187,9 +188,7 @@ impl ServiceNow {
     }
 }
 
-/// One operation's calls. Once a record is written the action is
-/// delivered: a comment that then fails is reported in the `comment_error`
-/// handle, not retried, since a retry would open the incident again.
+/// One operation's calls.
 async fn execute(
     operation: Operation,
     session: &mut auth::Session<'_>,
@@ -217,10 +216,7 @@ async fn execute(
                     .call(target.write(Some(&record.sys_id), &note))
                     .await;
                 if let Err(outcome) = result.and_then(|reply| response::written(target, &reply)) {
-                    let reason = reason_of(&outcome);
-                    tracing::warn!(sys_id = %record.sys_id, %reason, "ServiceNow comment failed after the incident was written");
-                    let error = format!("comment {} of {}: {reason}", i + 1, comments.len());
-                    handles.push(("comment_error", Some(error)));
+                    handles.push(comment_error(VENDOR, i, comments.len(), outcome));
                     break;
                 }
             }
@@ -295,13 +291,6 @@ async fn execute(
         }
     };
     Ok(delivered([], &reply.response))
-}
-
-fn reason_of(outcome: &Outcome) -> String {
-    match outcome {
-        Outcome::Retry { reason, .. } | Outcome::Permanent { reason, .. } => reason.clone(),
-        Outcome::Delivered { .. } => String::new(),
-    }
 }
 
 fn status_of(outcome: &Outcome) -> Option<u32> {
