@@ -15,6 +15,7 @@ pub mod d3security;
 pub mod jwt;
 pub mod rest;
 pub mod servicenow;
+pub mod swimlane;
 #[cfg(test)]
 mod testing;
 pub mod thehive;
@@ -34,6 +35,7 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(ServiceNow::new(Flavour::Sir, tokens.clone())),
         Arc::new(ServiceNow::new(Flavour::Itom, tokens)),
         Arc::new(xmatters::XMatters),
+        Arc::new(swimlane::Swimlane),
         Arc::new(d3security::D3Security),
         Arc::new(tines::Tines),
         Arc::new(torq::Torq),

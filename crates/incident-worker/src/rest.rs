@@ -53,6 +53,23 @@ pub fn json_text(fields: &Fields<'_>, name: &str) -> Result<Value, Outcome> {
     serde_json::from_str(text).map_err(|_| fields.refuse(name, "must be a JSON document"))
 }
 
+/// Kibana's `comments`: `[{comment, commentId}]`.
+pub fn comments(sub: &Fields<'_>) -> Result<Vec<String>, Outcome> {
+    let mut out = Vec::new();
+    for (i, item) in sub.array("comments")?.into_iter().flatten().enumerate() {
+        match item.get("comment").and_then(Value::as_str) {
+            Some(comment) if !comment.is_empty() => out.push(comment.to_owned()),
+            _ => {
+                return Err(sub.refuse(
+                    &format!("comments[{i}].comment"),
+                    "must be a non-empty string",
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A request with a JSON body, or none.
 pub fn json_request(method: http::Method, url: &Url, body: Option<&Value>) -> HttpRequest {
     match body {

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use super::{Flavour, ServiceNowAccount};
-use crate::rest::{endpoint, endpoint_with_query, json_request};
+use crate::rest::{comments, endpoint, endpoint_with_query, json_request};
 
 /// Where an account's records of one flavour go.
 #[derive(Debug, Clone)]
@@ -209,25 +209,13 @@ fn push(sub: &Fields<'_>, flavour: Flavour) -> Result<Operation, Outcome> {
         }
     }
     incident.additional = additional_fields(&fields)?;
-    let mut comments = Vec::new();
-    for (i, item) in sub.array("comments")?.into_iter().flatten().enumerate() {
-        match item.get("comment").and_then(Value::as_str) {
-            Some(comment) if !comment.is_empty() => comments.push(comment.to_owned()),
-            _ => {
-                return Err(sub.refuse(
-                    &format!("comments[{i}].comment"),
-                    "must be a non-empty string",
-                ));
-            }
-        }
-    }
     Ok(Operation::Push {
         external_id: fields
             .str("externalId")?
             .filter(|s| !s.is_empty())
             .map(str::to_owned),
         incident,
-        comments,
+        comments: comments(sub)?,
     })
 }
 

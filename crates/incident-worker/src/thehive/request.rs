@@ -8,7 +8,7 @@ use http::Method;
 use serde_json::{Map, Value, json};
 use url::Url;
 
-use crate::rest::{endpoint, json_request, json_text};
+use crate::rest::{comments, endpoint, json_request, json_text};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operation {
@@ -113,23 +113,6 @@ fn common_fields(fields: &Fields<'_>, out: &mut Map<String, Value>) -> Result<()
         out.insert("tags".into(), Value::Array(tags.clone()));
     }
     Ok(())
-}
-
-/// Kibana's `comments`: `[{comment, commentId}]`.
-pub fn comments(sub: &Fields<'_>) -> Result<Vec<String>, Outcome> {
-    let mut out = Vec::new();
-    for (i, item) in sub.array("comments")?.into_iter().flatten().enumerate() {
-        match item.get("comment").and_then(Value::as_str) {
-            Some(comment) if !comment.is_empty() => out.push(comment.to_owned()),
-            _ => {
-                return Err(sub.refuse(
-                    &format!("comments[{i}].comment"),
-                    "must be a non-empty string",
-                ));
-            }
-        }
-    }
-    Ok(out)
 }
 
 pub fn create_case(base: &Url, case: &Map<String, Value>) -> HttpRequest {
