@@ -13,6 +13,7 @@ use herald_worker::Connector;
 
 pub mod d3security;
 pub mod jwt;
+pub mod resilient;
 pub mod rest;
 pub mod servicenow;
 pub mod swimlane;
@@ -36,9 +37,43 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
         Arc::new(ServiceNow::new(Flavour::Itom, tokens)),
         Arc::new(xmatters::XMatters),
         Arc::new(swimlane::Swimlane),
+        Arc::new(resilient::Resilient),
         Arc::new(d3security::D3Security),
         Arc::new(tines::Tines),
         Arc::new(torq::Torq),
         Arc::new(thehive::TheHive),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn serves_incident_types_of_the_catalog() {
+        let served: Vec<&str> = super::connectors()
+            .iter()
+            .map(|c| c.connector_type())
+            .collect();
+        for id in &served {
+            let spec = herald_catalog::catalog()
+                .all()
+                .iter()
+                .find(|spec| spec.id == *id)
+                .unwrap_or_else(|| panic!("{id} is not in the catalog"));
+            assert_eq!(spec.worker, herald_catalog::Worker::Incident, "{id}");
+        }
+        for id in [
+            "servicenow",
+            "servicenow-sir",
+            "servicenow-itom",
+            "xmatters",
+            "swimlane",
+            "resilient",
+            "d3security",
+            "tines",
+            "torq",
+            "thehive",
+        ] {
+            assert!(served.contains(&id), "{id} is not served");
+        }
+    }
 }
