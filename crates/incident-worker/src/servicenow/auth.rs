@@ -10,7 +10,7 @@ use herald_worker::http::Outbound;
 use herald_worker::{Account, HttpRequest, Outcome};
 
 use super::{Credentials, ServiceNowAccount, request, response};
-use crate::jwt::{JwtGrant, assertion, now};
+use crate::jwt::{JwtError, JwtGrant, assertion, now};
 use crate::rest::{Reply, VendorClient, basic_auth};
 use crate::token_cache::{AccessToken, Token, TokenCache};
 
@@ -115,6 +115,7 @@ async fn fetch_token(
         key_id,
         user,
         private_key,
+        private_key_password,
     } = &servicenow.credentials
     else {
         unreachable!("tokens are fetched for OAuth accounts only")
@@ -125,11 +126,16 @@ async fn fetch_token(
         audience: client_id,
         key_id: Some(key_id),
         private_key_pem: private_key.expose(),
+        key_password: private_key_password.as_ref().map(Secret::expose),
     };
     let jwt = assertion(&grant, now()).map_err(|error| {
+        let field = match error {
+            JwtError::Password => "privateKeyPassword",
+            _ => "privateKey",
+        };
         Outcome::permanent(
             ErrorKind::InvalidConfig,
-            format!("secrets.privateKey: {error}"),
+            format!("secrets.{field}: {error}"),
         )
     })?;
     let request = request::token_request(&servicenow.api_url, client_id, client_secret, &jwt);

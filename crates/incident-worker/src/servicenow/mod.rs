@@ -103,6 +103,8 @@ pub enum Credentials {
         key_id: String,
         user: String,
         private_key: Secret,
+        /// For an encrypted PKCS#8 key.
+        private_key_password: Option<Secret>,
     },
 }
 
@@ -138,21 +140,13 @@ impl ServiceNowAccount {
         ])?;
         let api_url = base_url(&config, "apiUrl")?;
         let credentials = if config.bool("isOAuth")?.unwrap_or(false) {
-            if secrets
-                .str("privateKeyPassword")?
-                .is_some_and(|p| !p.is_empty())
-            {
-                return Err(secrets.refuse(
-                    "privateKeyPassword",
-                    "encrypted private keys are not supported: store the key unencrypted",
-                ));
-            }
             Credentials::OAuth {
                 client_id: config.required_str("clientId")?.to_owned(),
                 key_id: config.required_str("jwtKeyId")?.to_owned(),
                 user: config.required_str("userIdentifierValue")?.to_owned(),
                 client_secret: Secret::new(secrets.required_str("clientSecret")?),
                 private_key: Secret::new(secrets.required_str("privateKey")?),
+                private_key_password: secrets.str("privateKeyPassword")?.map(Secret::new),
             }
         } else {
             Credentials::Basic {

@@ -574,6 +574,50 @@ async fn oauth_gets_a_token_with_a_signed_jwt_and_reuses_it() {
 }
 
 #[tokio::test]
+async fn oauth_signs_with_an_encrypted_key_and_its_password() {
+    let server = MockServer::start().await;
+    let (private, public) = rsa_key();
+    let encrypted = crate::jwt::tests::encrypt(&private, "KEY-PASSWORD-SECRET");
+    mount_token_endpoint(&server, public, ACCESS_TOKEN, 1).await;
+    Mock::given(method("POST"))
+        .and(path("/api/now/v2/table/incident"))
+        .and(header(
+            "authorization",
+            format!("Bearer {ACCESS_TOKEN}").as_str(),
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(record("INC0010001", "1")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut account = oauth(&server.uri(), &encrypted);
+    account
+        .secrets
+        .insert("privateKeyPassword".into(), json!("KEY-PASSWORD-SECRET"));
+    let outcome = deliver(
+        &connector(Flavour::Itsm),
+        account,
+        push(json!({"short_description": "x"}), Value::Null),
+    )
+    .await;
+    assert!(matches!(outcome, Outcome::Delivered { .. }), "{outcome:?}");
+    let mut wrong = oauth(&server.uri(), &encrypted);
+    wrong
+        .secrets
+        .insert("privateKeyPassword".into(), json!("nope"));
+    let outcome = deliver(
+        &connector(Flavour::Itsm),
+        wrong,
+        push(json!({"short_description": "x"}), Value::Null),
+    )
+    .await;
+    assert_no_secret(&outcome, &["KEY-PASSWORD-SECRET", "nope"]);
+    assert_eq!(
+        permanent(outcome),
+        (ErrorKind::InvalidConfig, "secrets.privateKeyPassword: the encrypted private key cannot be decrypted with the password given".into())
+    );
+}
+
+#[tokio::test]
 async fn a_401_drops_the_cached_token_and_tries_once_more_with_a_new_one() {
     let server = MockServer::start().await;
     let (private, public) = rsa_key();
@@ -834,7 +878,7 @@ fn bad_params_and_accounts_name_the_field() {
             ),
             ok_params.clone(),
             ErrorKind::InvalidConfig,
-            "secrets.privateKey: not a PEM RSA private key (PKCS#1 or unencrypted PKCS#8)",
+            "secrets.privateKey: not a PEM RSA private key (PKCS#1, or PKCS#8 encrypted or not)",
         ),
         (
             account(
