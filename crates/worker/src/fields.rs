@@ -167,6 +167,23 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Any value; absent and null are `None`.
+    pub fn value(&self, name: &str) -> Option<&'a Value> {
+        self.get(name)
+    }
+
+    /// An id that JSON may carry as a number or a string, as text; absent,
+    /// null and `""` are `None`.
+    pub fn id(&self, name: &str) -> Result<Option<String>, Outcome> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(text)) if text.is_empty() => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(Value::Number(number)) => Ok(Some(number.to_string())),
+            Some(_) => Err(self.refuse(name, "must be a string or a number")),
+        }
+    }
+
     /// An array field; absent and null are `None`.
     pub fn array(&self, name: &str) -> Result<Option<&'a Vec<Value>>, Outcome> {
         match self.get(name) {
