@@ -105,28 +105,33 @@ pub async fn run(g: &Global, command: Command) -> Result<(), Failure> {
                 .map_err(|e| Failure::usage(format!("{file}: {e}")))?;
             let mut registry = client::registry(g).await?;
             let mut rows = Vec::new();
+            let mut result = Ok(());
+            // In file order; the first refusal stops, and what was saved
+            // before it is still listed.
             for doc in &accounts {
-                let saved = registry
+                match registry
                     .put_account(v1::PutAccountRequest {
                         account: Some(doc.to_proto()),
                     })
                     .await
-                    .map_err(|s| {
+                {
+                    Ok(saved) => rows.push(output::account(saved.get_ref())),
+                    Err(s) => {
                         let f = Failure::from(s);
-                        Failure {
+                        result = Err(Failure {
                             message: format!("account {}: {}", doc.id, f.message),
                             ..f
-                        }
-                    })?
-                    .into_inner();
-                rows.push(output::account(&saved));
+                        });
+                        break;
+                    }
+                }
             }
             output::list(
                 g.output,
                 &rows,
                 &["id", "connector_type", "version", "secret_fields"],
             );
-            Ok(())
+            result
         }
         Command::Get { id } => {
             let account = client::registry(g)

@@ -119,6 +119,12 @@ enum Command {
 }
 
 fn main() {
+    // Die quietly when the reader goes away (`heraldctl types | head`), as
+    // command-line tools do, instead of panicking on a failed print.
+    // SAFETY: called before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
