@@ -189,7 +189,7 @@ fn read_or_create(path: &Path, make: impl FnOnce() -> String) -> Result<String, 
     }
 }
 
-/// `tokens.env` (the format `scripts/run-registry.sh` wrote), made on first start.
+/// `tokens.env` (`NAME=value` lines, ready for `. herald-data/tokens.env`), made on first start.
 fn tokens(dir: &Path) -> Result<RoleTokens, Failure> {
     let generated = RoleTokens::generate();
     let text = read_or_create(&dir.join("tokens.env"), || {
