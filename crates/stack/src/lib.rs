@@ -3,6 +3,7 @@
 //! server at `nats_url`. The parts are the
 //! same libraries the binaries run; only the process boundary is gone.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,42 @@ pub struct StackOptions {
     pub worker: Box<dyn FnOnce(&mut WorkerSettings) + Send>,
     /// False when the worker runs elsewhere (a separate process).
     pub run_worker: bool,
+    /// `HERALD_MASTER_KEY`'s form; a fresh key when `None`.
+    pub master_key: Option<String>,
+    /// Fresh random tokens when `None`.
+    pub tokens: Option<RoleTokens>,
+    /// Listen addresses; port 0 (the default) lets the system pick.
+    pub registry_addr: SocketAddr,
+    pub ingest_grpc_addr: SocketAddr,
+    pub ingest_http_addr: SocketAddr,
+}
+
+/// One bearer token per role.
+#[derive(Clone)]
+pub struct RoleTokens {
+    pub admin: String,
+    pub producer: String,
+    pub service: String,
+}
+
+impl RoleTokens {
+    /// Fresh random tokens (`admin-<32 hex>`, ...).
+    pub fn generate() -> RoleTokens {
+        RoleTokens {
+            admin: token("admin"),
+            producer: token("producer"),
+            service: token("service"),
+        }
+    }
+}
+
+/// Every connector the stack's worker delivers. A worker crate joins the
+/// stack with one more `.chain(...)` line here.
+pub fn connectors() -> Vec<Arc<dyn herald_worker::Connector>> {
+    herald_chat_worker::connectors()
+        .into_iter()
+        .chain(herald_incident_worker::connectors())
+        .collect()
 }
 
 impl StackOptions {
@@ -34,6 +71,11 @@ impl StackOptions {
             config: HeraldConfig::default(),
             worker: Box::new(|_| {}),
             run_worker: true,
+            master_key: None,
+            tokens: None,
+            registry_addr: ANY_PORT,
+            ingest_grpc_addr: ANY_PORT,
+            ingest_http_addr: ANY_PORT,
         }
     }
 }
@@ -53,6 +95,9 @@ pub struct Stack {
     worker: Option<tokio::task::JoinHandle<Result<(), herald_worker::WorkerError>>>,
 }
 
+const ANY_PORT: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
+
 fn token(role: &str) -> String {
     let n: u128 = rand::rng().random();
     format!("{role}-{n:032x}")
@@ -60,12 +105,18 @@ fn token(role: &str) -> String {
 
 impl Stack {
     pub async fn start(options: StackOptions) -> anyhow::Result<Stack> {
-        let (admin, producer, service) = (token("admin"), token("producer"), token("service"));
+        let RoleTokens {
+            admin,
+            producer,
+            service,
+        } = options.tokens.unwrap_or_else(RoleTokens::generate);
         let mut registry_settings = herald_registry::Settings {
-            listen: "127.0.0.1:0".parse()?,
+            listen: options.registry_addr,
             database_url: format!("sqlite://{}/registry.db", options.dir.display()),
             master_key: herald_registry::settings::MasterKey::new(
-                herald_registry::secret_box::SecretBox::generate_key(),
+                options
+                    .master_key
+                    .unwrap_or_else(herald_registry::secret_box::SecretBox::generate_key),
             ),
             tokens: herald_registry::auth::Tokens::new(&admin, &producer, &service)?,
             config: options.config.clone(),
@@ -79,8 +130,8 @@ impl Stack {
         registry_settings.listen = registry.addr;
         let registry_url = registry.url();
         let ingest = herald_ingest::Server::start(herald_ingest::Settings {
-            grpc_addr: "127.0.0.1:0".parse()?,
-            http_addr: "127.0.0.1:0".parse()?,
+            grpc_addr: options.ingest_grpc_addr,
+            http_addr: options.ingest_http_addr,
             nats_url: options.nats_url.clone(),
             registry_url: registry_url.clone(),
             service_token: herald_ingest::settings::ServiceToken::new(&service),
@@ -104,17 +155,7 @@ impl Stack {
             let nats = async_nats::connect(&options.nats_url)
                 .await
                 .context("worker's NATS connection")?;
-            let worker = Arc::new(
-                Worker::new(
-                    worker_settings.clone(),
-                    nats,
-                    herald_chat_worker::connectors()
-                        .into_iter()
-                        .chain(herald_incident_worker::connectors())
-                        .collect(),
-                )
-                .await?,
-            );
+            let worker = Arc::new(Worker::new(worker_settings.clone(), nats, connectors()).await?);
             Some(tokio::spawn(worker.run(async move {
                 let _ = stopped.wait_for(|s| *s).await;
             })))

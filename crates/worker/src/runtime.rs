@@ -15,7 +15,7 @@ use herald_catalog::catalog;
 use herald_messaging::{Declared, Outgoing, Publisher, headers};
 use herald_proto::json::struct_to_json;
 use herald_proto::v1::{
-    ActionRequest, ActionResult, ActionState, ActionStatusRecord, DeadLetter, ErrorKind,
+    ActionRequest, ActionResult, ActionState, ActionStatusRecord, Attempt, DeadLetter, ErrorKind,
     VendorResponse,
 };
 use herald_registry_client::{LookupError, RegistryClient};
@@ -466,7 +466,10 @@ impl Worker {
                         .messaging
                         .subjects
                         .dead(&request.connector_type),
-                    msg_id: format!("{}:dead", request.action_id),
+                    // Per stored action message: a redelivery of this
+                    // message is deduplicated, a replay (a new message) that
+                    // fails again gets a dead letter of its own.
+                    msg_id: format!("{}:dead:{}", request.action_id, sequence(message)),
                     payload: dead.encode_to_vec().into(),
                 };
                 // A dead letter must be stored before the action is let go.
@@ -484,7 +487,8 @@ impl Worker {
                 (Disposition::Failed(reason), AckKind::Term)
             }
         };
-        self.record(request, &result, traceparent).await;
+        self.record(request, &result, sequence(message), traceparent)
+            .await;
         if let Err(error) = message.ack_with(ack).await {
             tracing::warn!(%error, action.id = %request.action_id, "ack not sent; JetStream will redeliver");
         }
@@ -497,6 +501,7 @@ impl Worker {
         &self,
         request: &ActionRequest,
         result: &ActionResult,
+        sequence: u64,
         traceparent: Option<&str>,
     ) {
         let status = ActionStatusRecord {
@@ -510,7 +515,19 @@ impl Worker {
             accepted_at: request.accepted_at,
             updated_at: result.finished_at,
             handles: result.handles.clone(),
-            history: Vec::new(),
+            // The attempt that just ended, with the vendor's answer, so
+            // that a status read shows it; earlier attempts are in
+            // herald.result.<type> (a read-modify-write here would cost a
+            // round trip per attempt).
+            history: vec![Attempt {
+                number: result.attempt,
+                state: result.state,
+                error_kind: result.error_kind,
+                error: result.error.clone(),
+                started_at: result.started_at,
+                finished_at: result.finished_at,
+                vendor_response: result.vendor_response.clone(),
+            }],
         };
         let published = Outgoing {
             subject: self
@@ -518,7 +535,7 @@ impl Worker {
                 .messaging
                 .subjects
                 .result(&result.connector_type),
-            msg_id: format!("{}:{}", result.action_id, result.attempt),
+            msg_id: format!("{}:{sequence}:{}", result.action_id, result.attempt),
             payload: result.encode_to_vec().into(),
         };
         let (published, stored) = tokio::join!(
@@ -537,7 +554,7 @@ impl Worker {
 
     async fn dead_malformed(&self, message: &jetstream::Message, reason: &str) -> Disposition {
         tracing::warn!(subject = %message.subject, %reason, "malformed action request dead-lettered");
-        let sequence = message.info().map(|i| i.stream_sequence).unwrap_or(0);
+        let sequence = sequence(message);
         let connector_type = message
             .subject
             .rsplit('.')
@@ -580,4 +597,10 @@ impl Worker {
 async fn abandoned(mut abandon: watch::Receiver<bool>) {
     // The guard wait_for returns must not live across an await.
     let _ = abandon.wait_for(|a| *a).await.is_ok();
+}
+
+/// The action message's sequence in its stream: the same for every
+/// redelivery of that message, new for a replay of the action.
+fn sequence(message: &jetstream::Message) -> u64 {
+    message.info().map(|i| i.stream_sequence).unwrap_or(0)
 }

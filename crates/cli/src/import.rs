@@ -1,0 +1,455 @@
+//! `heraldctl import`: Search Guard Signals account documents and Kibana's
+//! `xpack.actions.preconfigured` become Herald accounts. Every field is
+//! either translated (and said so) or reported as not translated; a document
+//! missing something Herald needs is not imported, never completed by a guess.
+
+use clap::Subcommand;
+use herald_proto::v1;
+use serde_json::{Map, Value, json};
+
+use crate::accounts::AccountDoc;
+use crate::client::{self, Failure};
+use crate::{Format, Global, output};
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Signals account documents (email, slack, pagerduty, jira), as the GET
+    /// API returns them (`_id`, `_source`) or bare (id = file name).
+    Signals {
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Print the accounts instead of writing them.
+        #[arg(long)]
+        dry_run: bool,
+        /// Herald's jira accounts name their project; Signals' do not.
+        #[arg(long, value_name = "KEY")]
+        jira_project: Option<String>,
+    },
+    /// Kibana's `xpack.actions.preconfigured` (a kibana.yml or just that section).
+    Kibana {
+        file: String,
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// One source document and what became of it.
+struct Item {
+    source: String,
+    account: Result<AccountDoc, String>,
+    translated: Vec<String>,
+    not_translated: Vec<String>,
+}
+
+impl Item {
+    fn new(source: String) -> Item {
+        Item {
+            source,
+            account: Err(String::new()),
+            translated: Vec::new(),
+            not_translated: Vec::new(),
+        }
+    }
+}
+
+pub async fn run(g: &Global, command: Command) -> Result<(), Failure> {
+    let (items, dry_run) = match command {
+        Command::Signals {
+            files,
+            dry_run,
+            jira_project,
+        } => {
+            let mut items = Vec::new();
+            for file in &files {
+                items.extend(signals_file(file, jira_project.as_deref())?);
+            }
+            (items, dry_run)
+        }
+        Command::Kibana { file, dry_run } => (kibana_file(&file)?, dry_run),
+    };
+    let outcomes = if dry_run {
+        items
+            .iter()
+            .map(|i| {
+                i.account
+                    .as_ref()
+                    .map(|_| "would import".to_owned())
+                    .map_err(Clone::clone)
+            })
+            .collect()
+    } else {
+        put_all(g, &items).await?
+    };
+    report(g.output, &items, &outcomes, dry_run);
+    let failed = outcomes.iter().filter(|o| o.is_err()).count();
+    if failed > 0 {
+        return Err(Failure::usage(format!(
+            "{failed} of {} document(s) not imported; see the report",
+            items.len()
+        )));
+    }
+    Ok(())
+}
+
+async fn put_all(g: &Global, items: &[Item]) -> Result<Vec<Result<String, String>>, Failure> {
+    let mut registry = client::registry(g).await?;
+    let bar = indicatif::ProgressBar::new(items.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("importing {bar:40} {pos}/{len}")
+            .expect("template"),
+    );
+    let mut outcomes = Vec::new();
+    for item in items {
+        let outcome = match &item.account {
+            Err(e) => Err(e.clone()),
+            Ok(doc) => match registry
+                .put_account(v1::PutAccountRequest {
+                    account: Some(doc.to_proto()),
+                })
+                .await
+            {
+                Ok(_) => Ok("imported".to_owned()),
+                // Unreachable or refused token: stop, nothing else would work.
+                Err(s) if Failure::from(s.clone()).exit == crate::Exit::Herald => {
+                    return Err(s.into());
+                }
+                Err(s) => Err(format!("refused by the registry: {}", s.message())),
+            },
+        };
+        outcomes.push(outcome);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(outcomes)
+}
+
+fn report(format: Format, items: &[Item], outcomes: &[Result<String, String>], dry_run: bool) {
+    let rows: Vec<Value> = items
+        .iter()
+        .zip(outcomes)
+        .map(|(item, outcome)| {
+            let mut row = json!({
+                "source": item.source,
+                "result": match outcome { Ok(s) => s.clone(), Err(_) => "not imported".into() },
+                "error": outcome.as_ref().err(),
+                "translated": item.translated,
+                "not_translated": item.not_translated,
+            });
+            if let Ok(doc) = &item.account {
+                row["id"] = doc.id.clone().into();
+                row["connector_type"] = doc.connector_type.clone().into();
+                if dry_run {
+                    row["account"] = doc.redacted();
+                }
+            }
+            row
+        })
+        .collect();
+    match format {
+        Format::Json => println!("{}", Value::Array(rows)),
+        Format::Table => {
+            for row in &rows {
+                println!(
+                    "{}: {} {} -> {}",
+                    output::cell(&row["source"]),
+                    output::cell(&row["connector_type"]),
+                    output::cell(&row["id"]),
+                    output::cell(&row["result"]),
+                );
+                for (label, key) in [
+                    ("error", "error"),
+                    ("translated", "translated"),
+                    ("not translated", "not_translated"),
+                ] {
+                    if let Some(list) = row[key].as_array() {
+                        for entry in list {
+                            println!("  {label}: {}", output::cell(entry));
+                        }
+                    } else if !row[key].is_null() {
+                        println!("  {label}: {}", output::cell(&row[key]));
+                    }
+                }
+                if dry_run && !row["account"].is_null() {
+                    println!("  account: {}", row["account"]);
+                }
+            }
+        }
+    }
+}
+
+/// Herald's id rule, `[a-z0-9][a-z0-9._-]{0,62}`, checked before writing.
+fn valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && id.len() <= 63
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+}
+
+// --- Search Guard Signals --------------------------------------------------
+
+fn signals_file(path: &str, jira_project: Option<&str>) -> Result<Vec<Item>, Failure> {
+    let docs = match client::read_document(path)? {
+        Value::Array(docs) => docs,
+        doc => vec![doc],
+    };
+    let many = docs.len() > 1;
+    Ok(docs
+        .into_iter()
+        .enumerate()
+        .map(|(i, doc)| {
+            let source = if many {
+                format!("{path}[{i}]")
+            } else {
+                path.to_owned()
+            };
+            let mut item = Item::new(source);
+            item.account = signals_account(path, doc, jira_project, &mut item);
+            item
+        })
+        .collect())
+}
+
+/// How one Signals field becomes part of a Herald account.
+enum To {
+    Config(&'static str),
+    Secret(&'static str),
+    /// A list of addresses; Signals also takes one string.
+    ConfigList(&'static str),
+    /// The reason it has no Herald equivalent and why that stops the import.
+    Refuse(&'static str),
+}
+
+fn signals_fields(connector_type: &str) -> Option<&'static [(&'static str, To)]> {
+    use To::*;
+    Some(match connector_type {
+        "email" => &[
+            ("host", Config("host")),
+            ("port", Config("port")),
+            ("user", Secret("user")),
+            ("password", Secret("password")),
+            ("enable_tls", Config("secure")),
+            ("enable_start_tls", Config("requireTls")),
+            ("trusted_hosts", ConfigList("trustedHosts")),
+            ("trust_all", Config("trustAll")),
+            ("default_from", Config("from")),
+            ("default_to", ConfigList("defaultTo")),
+            ("default_cc", ConfigList("defaultCc")),
+            ("default_bcc", ConfigList("defaultBcc")),
+            ("session_timeout", Config("sessionTimeout")),
+            ("proxy_host", Config("proxyHost")),
+            ("proxy_port", Config("proxyPort")),
+            ("proxy_user", Config("proxyUser")),
+            ("proxy_password", Secret("proxyPassword")),
+            ("debug", Config("debug")),
+        ],
+        "slack" => &[("url", Secret("webhookUrl"))],
+        "pagerduty" => &[
+            ("integration_key", Secret("routingKey")),
+            (
+                "url",
+                Refuse(
+                    "a Signals base URL, while Herald's config.apiUrl is the full Events API URL; set it by hand",
+                ),
+            ),
+            (
+                "uri",
+                Refuse(
+                    "a Signals base URL, while Herald's config.apiUrl is the full Events API URL; set it by hand",
+                ),
+            ),
+        ],
+        "jira" => &[
+            ("url", Config("apiUrl")),
+            ("user_name", Secret("email")),
+            ("auth_token", Secret("apiToken")),
+        ],
+        _ => return None,
+    })
+}
+
+/// Herald's required fields that Signals may leave out, per type.
+const SIGNALS_REQUIRED: &[(&str, &str, &str)] = &[
+    (
+        "email",
+        "from",
+        "default_from is not set, and Herald's email accounts need a sender (config.from)",
+    ),
+    ("slack", "webhookUrl", "url is not set"),
+    ("pagerduty", "routingKey", "integration_key is not set"),
+    ("jira", "apiUrl", "url is not set"),
+];
+
+fn signals_account(
+    path: &str,
+    doc: Value,
+    jira_project: Option<&str>,
+    item: &mut Item,
+) -> Result<AccountDoc, String> {
+    let Value::Object(mut doc) = doc else {
+        return Err("not an object".into());
+    };
+    // The GET API's envelope: {_id, found, _version, ..., _source: {...}}.
+    let (id, mut source) = match doc.remove("_source") {
+        Some(Value::Object(source)) => {
+            let id = doc.get("_id").and_then(Value::as_str).unwrap_or_default();
+            // Stored ids are `<type>/<id>`.
+            let id = id.rsplit('/').next().unwrap_or_default().to_owned();
+            (id, source)
+        }
+        Some(_) => return Err("_source: not an object".into()),
+        None => (client::file_stem(path), doc),
+    };
+    if id.is_empty() {
+        return Err("_id: missing".into());
+    }
+    if !valid_id(&id) {
+        return Err(format!(
+            "id {id:?}: Herald ids match [a-z0-9][a-z0-9._-]{{0,62}}; rename it"
+        ));
+    }
+    let connector_type = match source.remove("type") {
+        Some(Value::String(t)) => t,
+        _ => return Err("type: missing (email, slack, pagerduty or jira)".into()),
+    };
+    let fields = signals_fields(&connector_type).ok_or_else(|| {
+        format!("type {connector_type}: not a Signals account type (email, slack, pagerduty, jira)")
+    })?;
+    let (mut config, mut secrets) = (Map::new(), Map::new());
+    let mut refused = Vec::new();
+    for (field, value) in source {
+        let Some((_, to)) = fields.iter().find(|(f, _)| *f == field) else {
+            item.not_translated
+                .push(format!("{field}: no Herald equivalent; left out"));
+            continue;
+        };
+        if value.is_null() {
+            continue;
+        }
+        let (target, key, value) = match to {
+            To::Config(k) => (&mut config, *k, value),
+            To::Secret(k) => (&mut secrets, *k, value),
+            To::ConfigList(k) => match value {
+                Value::String(s) => (&mut config, *k, json!([s])),
+                other => (&mut config, *k, other),
+            },
+            To::Refuse(reason) => {
+                refused.push(format!("{field}: {reason}"));
+                continue;
+            }
+        };
+        let side = if matches!(to, To::Secret(_)) {
+            "secrets"
+        } else {
+            "config"
+        };
+        item.translated.push(format!("{field} -> {side}.{key}"));
+        target.insert(key.to_owned(), value);
+    }
+    if connector_type == "jira" {
+        match jira_project {
+            Some(key) => {
+                config.insert("projectKey".into(), key.into());
+                item.translated.push(format!("--jira-project -> config.projectKey = {key}"));
+            }
+            None => refused.push(
+                "config.projectKey: Signals keeps the Jira project in each watch; give --jira-project KEY".into(),
+            ),
+        }
+    }
+    for (t, key, reason) in SIGNALS_REQUIRED {
+        if *t == connector_type && !config.contains_key(*key) && !secrets.contains_key(*key) {
+            refused.push((*reason).to_owned());
+        }
+    }
+    if !refused.is_empty() {
+        item.not_translated.extend(refused.iter().cloned());
+        return Err(format!("cannot be translated: {}", refused.join("; ")));
+    }
+    Ok(AccountDoc {
+        id,
+        connector_type,
+        name: None,
+        config,
+        secrets,
+    })
+}
+
+// --- Kibana ------------------------------------------------------------------
+
+/// `xpack.actions.preconfigured` as a dotted key, nested maps, or alone.
+fn preconfigured_section(doc: &Value) -> Option<&Map<String, Value>> {
+    [
+        doc.get("xpack.actions.preconfigured"),
+        doc.get("xpack")
+            .and_then(|x| x.get("actions"))
+            .and_then(|a| a.get("preconfigured")),
+        doc.get("xpack.actions")
+            .and_then(|a| a.get("preconfigured")),
+        doc.get("xpack")
+            .and_then(|x| x.get("actions.preconfigured")),
+        doc.get("preconfigured"),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(Value::as_object)
+}
+
+fn kibana_file(path: &str) -> Result<Vec<Item>, Failure> {
+    let doc = client::read_document(path)?;
+    let section = preconfigured_section(&doc)
+        .ok_or_else(|| Failure::usage(format!("{path}: no xpack.actions.preconfigured section")))?;
+    Ok(section
+        .iter()
+        .map(|(id, entry)| {
+            let mut item = Item::new(format!("{path}: {id}"));
+            item.account = kibana_account(id, entry, &mut item);
+            item
+        })
+        .collect())
+}
+
+/// One entry, checked by the same parser that reads HERALD_CONFIG's
+/// preconfigured accounts (types, unknown keys, `${ENV}` secrets).
+fn kibana_account(id: &str, entry: &Value, item: &mut Item) -> Result<AccountDoc, String> {
+    let mut entry = entry.clone();
+    if let Some(expose) = entry.as_object_mut().and_then(|e| e.remove("exposeConfig")) {
+        item.not_translated.push(format!(
+            "exposeConfig: {expose}: no Herald equivalent (an account's config is shown to every reader)"
+        ));
+    }
+    let text = json!({ "preconfigured": { id: entry } }).to_string();
+    let config = herald_config::parse(&text, &|name| std::env::var(name).ok()).map_err(
+        |(field, message)| format!("{}: {message}", field.trim_start_matches("preconfigured.")),
+    )?;
+    let account = config
+        .preconfigured
+        .into_iter()
+        .next()
+        .ok_or("empty entry")?;
+    if !valid_id(id) {
+        return Err(format!(
+            "id {id:?}: Herald ids match [a-z0-9][a-z0-9._-]{{0,62}}; rename it"
+        ));
+    }
+    item.translated.push(format!(
+        "actionTypeId -> connector_type {}",
+        account.connector_type
+    ));
+    item.translated.push("name -> name".into());
+    for key in account.config.keys() {
+        item.translated
+            .push(format!("config.{key} -> config.{key}"));
+    }
+    for key in account.secrets.keys() {
+        item.translated
+            .push(format!("secrets.{key} -> secrets.{key}"));
+    }
+    Ok(AccountDoc {
+        id: account.id,
+        connector_type: account.connector_type,
+        name: Some(account.name),
+        config: account.config,
+        secrets: account.secrets,
+    })
+}
