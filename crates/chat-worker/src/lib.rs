@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use herald_worker::Connector;
 
-mod fields;
 pub mod slack;
 pub mod slack_api;
 pub mod teams;

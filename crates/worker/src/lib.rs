@@ -5,6 +5,7 @@
 
 pub mod attempt;
 pub mod connector;
+pub mod fields;
 pub mod http;
 pub mod outcome;
 pub mod rate_limit;

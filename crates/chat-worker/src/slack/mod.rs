@@ -12,7 +12,7 @@ use herald_worker::http::Outbound;
 use herald_worker::{Account, Connector, Delivery, Outcome};
 use serde_json::{Map, Value};
 
-use crate::fields::{Fields, Secret};
+use herald_worker::fields::{Fields, Secret};
 
 pub use request::build;
 pub use response::classify;

@@ -4,8 +4,8 @@
 //! (`subActionParams.text`), which `serde_json` errors do not, and must never
 //! echo a value (it may be a secret).
 
+use crate::Outcome;
 use herald_proto::v1::ErrorKind;
-use herald_worker::Outcome;
 use serde_json::{Map, Value};
 
 /// A credential (a webhook URL, a token). Debug prints `[redacted]`; the
@@ -31,7 +31,7 @@ impl std::fmt::Debug for Secret {
 
 /// One JSON object and where it sits (`secrets`, `config`, the params root
 /// or `subActionParams`), with the error kind its problems are.
-pub(crate) struct Fields<'a> {
+pub struct Fields<'a> {
     map: &'a Map<String, Value>,
     prefix: &'static str,
     kind: ErrorKind,
@@ -41,7 +41,7 @@ pub(crate) struct Fields<'a> {
 static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
 
 impl<'a> Fields<'a> {
-    pub(crate) fn params(map: &'a Map<String, Value>) -> Fields<'a> {
+    pub fn params(map: &'a Map<String, Value>) -> Fields<'a> {
         Fields {
             map,
             prefix: "",
@@ -49,7 +49,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub(crate) fn config(map: &'a Map<String, Value>) -> Fields<'a> {
+    pub fn config(map: &'a Map<String, Value>) -> Fields<'a> {
         Fields {
             map,
             prefix: "config",
@@ -57,7 +57,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub(crate) fn secrets(map: &'a Map<String, Value>) -> Fields<'a> {
+    pub fn secrets(map: &'a Map<String, Value>) -> Fields<'a> {
         Fields {
             map,
             prefix: "secrets",
@@ -67,7 +67,7 @@ impl<'a> Fields<'a> {
 
     /// The object in field `name` (absent or null: an empty one), read with
     /// `name` as its prefix. For objects at the root of params only.
-    pub(crate) fn nested(&self, name: &'static str) -> Result<Fields<'a>, Outcome> {
+    pub fn nested(&self, name: &'static str) -> Result<Fields<'a>, Outcome> {
         let map = match self.map.get(name) {
             None | Some(Value::Null) => &*EMPTY,
             Some(Value::Object(map)) => map,
@@ -81,7 +81,7 @@ impl<'a> Fields<'a> {
     }
 
     /// `prefix.name`, or `name` at the root.
-    pub(crate) fn path(&self, name: &str) -> String {
+    pub fn path(&self, name: &str) -> String {
         if self.prefix.is_empty() {
             name.to_owned()
         } else {
@@ -90,12 +90,12 @@ impl<'a> Fields<'a> {
     }
 
     /// The permanent outcome for a problem with field `name`.
-    pub(crate) fn refuse(&self, name: &str, problem: &str) -> Outcome {
+    pub fn refuse(&self, name: &str, problem: &str) -> Outcome {
         Outcome::permanent(self.kind, format!("{}: {problem}", self.path(name)))
     }
 
     /// Refuses any field not in `known`, as `deny_unknown_fields` would.
-    pub(crate) fn only(&self, known: &[&str]) -> Result<(), Outcome> {
+    pub fn only(&self, known: &[&str]) -> Result<(), Outcome> {
         match self.map.keys().find(|key| !known.contains(&key.as_str())) {
             Some(unknown) => Err(self.refuse(unknown, "unknown field")),
             None => Ok(()),
@@ -107,7 +107,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A string field; absent and null are `None`.
-    pub(crate) fn str(&self, name: &str) -> Result<Option<&'a str>, Outcome> {
+    pub fn str(&self, name: &str) -> Result<Option<&'a str>, Outcome> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::String(text)) => Ok(Some(text)),
@@ -116,7 +116,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A string field that must be given and not be empty.
-    pub(crate) fn required_str(&self, name: &str) -> Result<&'a str, Outcome> {
+    pub fn required_str(&self, name: &str) -> Result<&'a str, Outcome> {
         match self.str(name)? {
             None => Err(self.refuse(name, "required")),
             Some("") => Err(self.refuse(name, "must not be empty")),
@@ -125,7 +125,7 @@ impl<'a> Fields<'a> {
     }
 
     /// An array field; absent and null are `None`.
-    pub(crate) fn array(&self, name: &str) -> Result<Option<&'a Vec<Value>>, Outcome> {
+    pub fn array(&self, name: &str) -> Result<Option<&'a Vec<Value>>, Outcome> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::Array(items)) => Ok(Some(items)),
@@ -135,7 +135,7 @@ impl<'a> Fields<'a> {
 
     /// The first item of an array of strings, `None` when it is absent or
     /// empty.
-    pub(crate) fn first_str(&self, name: &str) -> Result<Option<&'a str>, Outcome> {
+    pub fn first_str(&self, name: &str) -> Result<Option<&'a str>, Outcome> {
         let Some(items) = self.array(name)? else {
             return Ok(None);
         };
@@ -148,7 +148,7 @@ impl<'a> Fields<'a> {
 
     /// An absolute http(s) URL. The parse error is left out of the reason:
     /// the URL may be a secret, and `url`'s messages say little more.
-    pub(crate) fn url(&self, name: &str, value: &str) -> Result<url::Url, Outcome> {
+    pub fn url(&self, name: &str, value: &str) -> Result<url::Url, Outcome> {
         url::Url::parse(value)
             .ok()
             .filter(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
