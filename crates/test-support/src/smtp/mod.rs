@@ -42,6 +42,8 @@ pub struct SmtpOptions {
     pub users: Option<Vec<(String, String)>>,
     /// AUTH only over TLS (aiosmtpd's default; implicit TLS always counts).
     pub auth_require_tls: bool,
+    /// AUTH mechanisms not offered (`"PLAIN"`, `"LOGIN"`).
+    pub auth_exclude: Vec<&'static str>,
     /// (`MAIL` | `RCPT` | `DATA`, reply): each such command, in order, gets
     /// the next reply given for it: an SMTP reply line, `DROP` (the
     /// connection is closed) or `SLEEP <seconds>`. Then commands succeed.
@@ -57,6 +59,7 @@ impl Default for SmtpOptions {
             require_starttls: false,
             users: None,
             auth_require_tls: true,
+            auth_exclude: Vec::new(),
             replies: Vec::new(),
         }
     }
@@ -73,6 +76,8 @@ pub struct ReceivedMail {
     pub auth_user: Option<String>,
     /// Whether the session was encrypted when the mail was accepted.
     pub tls: bool,
+    /// The client's port: mails sent over one connection share it.
+    pub peer_port: u16,
 }
 
 impl ReceivedMail {
@@ -148,6 +153,7 @@ impl SmtpServer {
                     .collect::<serde_json::Map<_, _>>()
             }),
             "auth_require_tls": options.auth_require_tls,
+            "auth_exclude": options.auth_exclude,
             "replies": replies,
             "record": path("mails.jsonl"),
         });
@@ -210,6 +216,7 @@ impl SmtpServer {
                     data: v["data"].as_str().unwrap_or_default().to_owned(),
                     auth_user: v["auth_user"].as_str().map(str::to_owned),
                     tls: v["tls"].as_bool().unwrap_or(false),
+                    peer_port: v["peer_port"].as_u64().unwrap_or(0) as u16,
                 }
             })
             .collect()

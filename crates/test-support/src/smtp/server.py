@@ -6,6 +6,7 @@ on 127.0.0.1, port chosen by the OS, configured by one JSON argument:
   require_starttls  refuse everything but EHLO/STARTTLS/QUIT before TLS
   users             {"user": "password"}: AUTH PLAIN and LOGIN offered; null: no AUTH
   auth_require_tls  AUTH only after TLS (aiosmtpd's default)
+  auth_exclude      mechanisms not to offer, e.g. ["PLAIN"]
   replies           {"MAIL"|"RCPT"|"DATA": [reply, ...]}: the next such command gets the next
                     reply ("451 4.3.0 busy", "DROP" closes the connection, "SLEEP <s>" waits
                     and then accepts); once used up, commands are accepted
@@ -67,6 +68,7 @@ class Recorder:
             "data": envelope.original_content.decode("utf-8", "replace"),
             "auth_user": user,
             "tls": server.transport.get_extra_info("ssl_object") is not None,
+            "peer_port": session.peer[1],
         }
         with open(self.record, "a", encoding="utf-8") as out:
             out.write(json.dumps(entry) + "\n")
@@ -108,6 +110,7 @@ async def main(config):
             # encrypted: there, the whole connection is.
             require_tls = bool(config.get("auth_require_tls", True)) and tls != "implicit"
             kwargs["auth_require_tls"] = require_tls
+            kwargs["auth_exclude_mechanism"] = config.get("auth_exclude") or []
         else:
             kwargs["auth_exclude_mechanism"] = ["LOGIN", "PLAIN"]
         return SMTP(handler, **kwargs)
