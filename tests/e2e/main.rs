@@ -4,5 +4,6 @@
 
 mod helpers;
 
+mod email;
 mod pipeline;
 mod restarts;

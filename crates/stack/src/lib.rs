@@ -107,7 +107,11 @@ impl Stack {
                 Worker::new(
                     worker_settings.clone(),
                     nats,
-                    herald_chat_worker::connectors(),
+                    [
+                        herald_chat_worker::connectors(),
+                        herald_email_worker::connectors(),
+                    ]
+                    .concat(),
                 )
                 .await?,
             );
