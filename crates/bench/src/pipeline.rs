@@ -21,28 +21,28 @@ use herald_stack::{Stack, StackOptions};
 use herald_test_support::NatsServer;
 use tokio::sync::Semaphore;
 
-struct Options {
-    actions: usize,
+pub(crate) struct Options {
+    pub(crate) actions: usize,
     /// Offered actions/s; 0 = as fast as the producers can submit.
-    rate: usize,
-    per_event: usize,
-    producers: usize,
-    concurrency: usize,
+    pub(crate) rate: usize,
+    pub(crate) per_event: usize,
+    pub(crate) producers: usize,
+    pub(crate) concurrency: usize,
 }
 
 /// What the receiver saw, indexed by action number.
-struct Arrivals {
-    start: Instant,
+pub(crate) struct Arrivals {
+    pub(crate) start: Instant,
     /// Nanoseconds after `start` when Submit returned for the action.
-    accepted: Vec<AtomicU64>,
+    pub(crate) accepted: Vec<AtomicU64>,
     /// Nanoseconds after `start` of the first arrival.
-    arrived: Vec<AtomicU64>,
+    pub(crate) arrived: Vec<AtomicU64>,
     count: Vec<AtomicU32>,
     distinct: AtomicUsize,
 }
 
 impl Arrivals {
-    fn new(n: usize) -> Arc<Arrivals> {
+    pub(crate) fn new(n: usize) -> Arc<Arrivals> {
         let zeros = |n| (0..n).map(|_| AtomicU64::new(0)).collect();
         Arc::new(Arrivals {
             start: Instant::now(),
@@ -53,20 +53,25 @@ impl Arrivals {
         })
     }
 
-    fn now(&self) -> u64 {
+    pub(crate) fn now(&self) -> u64 {
         self.start.elapsed().as_nanos() as u64
     }
 
-    fn arrive(&self, index: usize) {
+    pub(crate) fn arrive(&self, index: usize) {
+        self.arrive_at(index, self.now());
+    }
+
+    /// `arrive`, for an arrival seen at `at` (nanoseconds after `start`).
+    pub(crate) fn arrive_at(&self, index: usize, at: u64) {
         if let Some(count) = self.count.get(index)
             && count.fetch_add(1, Ordering::Relaxed) == 0
         {
-            self.arrived[index].store(self.now(), Ordering::Relaxed);
+            self.arrived[index].store(at, Ordering::Relaxed);
             self.distinct.fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    async fn wait_all(&self, n: usize, timeout: Duration) -> anyhow::Result<()> {
+    pub(crate) async fn wait_all(&self, n: usize, timeout: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + timeout;
         while self.distinct.load(Ordering::Relaxed) < n {
             if Instant::now() > deadline {
@@ -81,7 +86,12 @@ impl Arrivals {
     }
 
     /// Throughput and latency percentiles, printed as one line.
-    fn report(&self, label: &str, n: usize, first_submit: u64) -> f64 {
+    pub(crate) fn report(&self, label: &str, n: usize, first_submit: u64) -> f64 {
+        self.report_as(label, "actions", n, first_submit)
+    }
+
+    /// `report` with the unit counted (`actions`, `mails`).
+    pub(crate) fn report_as(&self, label: &str, unit: &str, n: usize, first_submit: u64) -> f64 {
         let last = self
             .arrived
             .iter()
@@ -105,7 +115,7 @@ impl Arrivals {
             .count();
         let rate = n as f64 / elapsed;
         println!(
-            "{label:<24} {rate:>8.0} actions/s   latency p50 {:>6.1} ms  p90 {:>6.1} ms  p99 {:>6.1} ms  max {:>7.1} ms   ({n} actions, {twice} twice)",
+            "{label:<24} {rate:>8.0} {unit}/s   latency p50 {:>6.1} ms  p90 {:>6.1} ms  p99 {:>6.1} ms  max {:>7.1} ms   ({n} {unit}, {twice} twice)",
             crate::percentile(&latencies, 0.5) as f64 / 1000.0,
             crate::percentile(&latencies, 0.9) as f64 / 1000.0,
             crate::percentile(&latencies, 0.99) as f64 / 1000.0,
@@ -200,6 +210,37 @@ async fn herald_pipeline(nats: &NatsServer, o: &Options) -> anyhow::Result<f64> 
         )
         .await?;
 
+    let first_submit = produce(
+        &stack,
+        o,
+        &arrivals,
+        "bench",
+        |i| serde_json::json!({"message": i.to_string()}),
+        None,
+    )
+    .await?;
+    arrivals
+        .wait_all(o.actions, Duration::from_secs(600))
+        .await?;
+    let rate = arrivals.report("herald", o.actions, first_submit);
+    stack.stop().await?;
+    Ok(rate)
+}
+
+/// What a submitted action is called: its number and its action id.
+pub(crate) type Submitted = Arc<dyn Fn(usize, &str) + Send + Sync>;
+
+/// Submits `o.actions` actions for `account` through ingest's gRPC, `o.per_event` per
+/// event from `o.producers` producers (paced when `o.rate` is set), recording when each
+/// was accepted; returns when the first was submitted.
+pub(crate) async fn produce(
+    stack: &Stack,
+    o: &Options,
+    arrivals: &Arc<Arrivals>,
+    account: &str,
+    params: fn(usize) -> serde_json::Value,
+    submitted: Option<Submitted>,
+) -> anyhow::Result<u64> {
     let channel = tonic::transport::Endpoint::from_shared(stack.ingest.grpc_url())?
         .tcp_nodelay(true)
         .connect()
@@ -210,11 +251,13 @@ async fn herald_pipeline(nats: &NatsServer, o: &Options) -> anyhow::Result<f64> 
     let pace = pace(o);
     let producers: Vec<_> = (0..o.producers)
         .map(|_| {
-            let (channel, next, arrivals, token) = (
+            let (channel, next, arrivals, token, account, submitted) = (
                 channel.clone(),
                 next.clone(),
                 arrivals.clone(),
                 stack.producer_token.clone(),
+                account.to_owned(),
+                submitted.clone(),
             );
             let (per_event, n) = (o.per_event, o.actions);
             tokio::spawn(async move {
@@ -232,10 +275,8 @@ async fn herald_pipeline(nats: &NatsServer, o: &Options) -> anyhow::Result<f64> 
                     let actions = range
                         .clone()
                         .map(|i| v1::ActionSpec {
-                            account_id: "bench".into(),
-                            params: serde_json::json!({"message": i.to_string()})
-                                .as_object()
-                                .map(json_to_struct),
+                            account_id: account.clone(),
+                            params: params(i).as_object().map(json_to_struct),
                         })
                         .collect();
                     let mut request = tonic::Request::new(v1::SubmitRequest {
@@ -246,7 +287,12 @@ async fn herald_pipeline(nats: &NatsServer, o: &Options) -> anyhow::Result<f64> 
                     request
                         .metadata_mut()
                         .insert("authorization", format!("Bearer {token}").parse()?);
-                    client.submit(request).await.context("submit")?;
+                    let response = client.submit(request).await.context("submit")?;
+                    if let Some(submitted) = &submitted {
+                        for (i, action) in range.clone().zip(&response.get_ref().actions) {
+                            submitted(i, &action.action_id);
+                        }
+                    }
                     let accepted = arrivals.now();
                     for i in range {
                         arrivals.accepted[i].store(accepted, Ordering::Relaxed);
@@ -258,12 +304,7 @@ async fn herald_pipeline(nats: &NatsServer, o: &Options) -> anyhow::Result<f64> 
     for p in producers {
         p.await??;
     }
-    arrivals
-        .wait_all(o.actions, Duration::from_secs(600))
-        .await?;
-    let rate = arrivals.report("herald", o.actions, first_submit);
-    stack.stop().await?;
-    Ok(rate)
+    Ok(first_submit)
 }
 
 /// Each producer's interval between events when a rate is offered.
