@@ -441,3 +441,105 @@ async fn attachments_travel_as_mime_parts() {
     );
     assert!(mail.data.contains("multipart/alternative"));
 }
+
+/// A minimal SOCKS5 proxy (RFC 1928, user/password per RFC 1929) on
+/// loopback that records each CONNECT target; no maintained one is in
+/// Debian's or PyPI's reach of these tests.
+async fn socks5_proxy(
+    user: &'static str,
+    password: &'static str,
+) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let targets = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = targets.clone();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut head = [0u8; 2];
+                client.read_exact(&mut head).await?;
+                let mut methods = vec![0u8; head[1] as usize];
+                client.read_exact(&mut methods).await?;
+                client.write_all(&[5, 2]).await?;
+                let mut version = [0u8; 2];
+                client.read_exact(&mut version).await?;
+                let mut given_user = vec![0u8; version[1] as usize];
+                client.read_exact(&mut given_user).await?;
+                let mut length = [0u8; 1];
+                client.read_exact(&mut length).await?;
+                let mut given_password = vec![0u8; length[0] as usize];
+                client.read_exact(&mut given_password).await?;
+                if given_user != user.as_bytes() || given_password != password.as_bytes() {
+                    client.write_all(&[1, 1]).await?;
+                    return Ok::<_, std::io::Error>(());
+                }
+                client.write_all(&[1, 0]).await?;
+                let mut request = [0u8; 4];
+                client.read_exact(&mut request).await?;
+                let host = match request[3] {
+                    3 => {
+                        client.read_exact(&mut length).await?;
+                        let mut name = vec![0u8; length[0] as usize];
+                        client.read_exact(&mut name).await?;
+                        String::from_utf8_lossy(&name).into_owned()
+                    }
+                    _ => {
+                        let mut ip = [0u8; 4];
+                        client.read_exact(&mut ip).await?;
+                        std::net::Ipv4Addr::from(ip).to_string()
+                    }
+                };
+                let target_port = client.read_u16().await?;
+                seen.lock().unwrap().push(format!("{host}:{target_port}"));
+                let mut upstream =
+                    tokio::net::TcpStream::connect((host.as_str(), target_port)).await?;
+                client.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0]).await?;
+                tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
+                Ok(())
+            });
+        }
+    });
+    (port, targets)
+}
+
+#[tokio::test]
+async fn mail_goes_through_a_socks5_proxy_with_its_credentials() {
+    let (cert, key) = self_signed(&["localhost"]);
+    let server = SmtpServer::start(SmtpOptions {
+        tls: SmtpTls::Implicit,
+        cert_pem: cert,
+        key_pem: key,
+        ..Default::default()
+    });
+    let (proxy_port, targets) = socks5_proxy("relay", "proxy-Pa55").await;
+    let email = Email::default();
+    let config = json!({"secure": true, "trustAll": true, "proxyHost": "127.0.0.1", "proxyPort": proxy_port, "proxyUser": "relay"});
+    let through = account(
+        server.port(),
+        config.clone(),
+        json!({"proxyPassword": "proxy-Pa55"}),
+    );
+    testing::delivered(deliver(&email, through, params()).await);
+    assert!(one_mail(&server).await.tls);
+    assert_eq!(
+        *targets.lock().unwrap(),
+        [format!("localhost:{}", server.port())]
+    );
+
+    let mut refused = account(
+        server.port(),
+        config,
+        json!({"proxyPassword": "wrong-Proxy-Pw"}),
+    );
+    refused.id = "refused".into();
+    let outcome = deliver(&email, refused, params()).await;
+    testing::assert_no_secret(&outcome, &["wrong-Proxy-Pw"]);
+    let (kind, reason) = testing::permanent(outcome);
+    assert_eq!(kind, ErrorKind::InvalidConfig);
+    assert!(
+        reason.contains("SOCKS5 proxy") && reason.contains("proxyUser"),
+        "{reason}"
+    );
+}
