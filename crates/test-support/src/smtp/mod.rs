@@ -45,7 +45,8 @@ pub struct SmtpOptions {
     /// AUTH mechanisms not offered (`"PLAIN"`, `"LOGIN"`).
     pub auth_exclude: Vec<&'static str>,
     /// (`MAIL` | `RCPT` | `DATA`, reply): each such command, in order, gets
-    /// the next reply given for it: an SMTP reply line, `DROP` (the
+    /// the next reply given for it: an SMTP reply line (2xx: accepted as
+    /// usual), `DROP` (the
     /// connection is closed) or `SLEEP <seconds>`. Then commands succeed.
     pub replies: Vec<(&'static str, String)>,
 }

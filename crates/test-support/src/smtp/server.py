@@ -8,8 +8,9 @@ on 127.0.0.1, port chosen by the OS, configured by one JSON argument:
   auth_require_tls  AUTH only after TLS (aiosmtpd's default)
   auth_exclude      mechanisms not to offer, e.g. ["PLAIN"]
   replies           {"MAIL"|"RCPT"|"DATA": [reply, ...]}: the next such command gets the next
-                    reply ("451 4.3.0 busy", "DROP" closes the connection, "SLEEP <s>" waits
-                    and then accepts); once used up, commands are accepted
+                    reply ("451 4.3.0 busy"; a 2xx reply accepts as usual; "DROP" closes the
+                    connection; "SLEEP <s>" waits and then accepts); once used up,
+                    commands are accepted
   record            file that gets one JSON line per accepted message
 
 Prints "LISTENING <port>" once it accepts connections; runs until killed.
@@ -33,6 +34,8 @@ class Recorder:
         if not queue:
             return None
         reply = queue.pop(0)
+        if reply.startswith("2"):
+            return None  # accepted as usual
         if reply == "DROP":
             server.transport.close()
             return "421 4.4.2 connection dropped by the test"

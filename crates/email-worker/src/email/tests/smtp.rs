@@ -274,23 +274,27 @@ async fn auth_over_plain_text_that_the_server_refuses_is_explained() {
 
 #[tokio::test]
 async fn a_wrong_password_fails_for_good_and_no_credential_is_shown_or_logged() {
-    let (cert, key) = self_signed(&["localhost"]);
-    let server = SmtpServer::start(SmtpOptions {
-        tls: SmtpTls::StartTls,
-        cert_pem: cert,
-        key_pem: key,
-        users: users(),
-        ..Default::default()
-    });
     let email = Email::default();
-    for (mechanism, id) in [("PLAIN", "plain"), ("LOGIN", "login")] {
+    for (offered, excluded, logged) in [
+        ("PLAIN", "LOGIN", "AUTH PLAIN [redacted]"),
+        ("LOGIN", "PLAIN", "C: [redacted]"),
+    ] {
+        let (cert, key) = self_signed(&["localhost"]);
+        let server = SmtpServer::start(SmtpOptions {
+            tls: SmtpTls::StartTls,
+            cert_pem: cert,
+            key_pem: key,
+            users: users(),
+            auth_exclude: vec![excluded],
+            ..Default::default()
+        });
         let wrong = "Wr0ng-Secret-77";
         let mut account = account(
             server.port(),
             json!({"hasAuth": true, "trustAll": true, "debug": true}),
             json!({"user": "alice", "password": wrong}),
         );
-        account.id = id.into();
+        account.id = offered.to_lowercase();
         let (outcome, logs) = with_logs(deliver(&email, account, params())).await;
         let secrets = [
             wrong,
@@ -299,22 +303,40 @@ async fn a_wrong_password_fails_for_good_and_no_credential_is_shown_or_logged() 
         ];
         testing::assert_no_secret(&outcome, &secrets);
         let (kind, reason) = testing::permanent(outcome);
-        assert_eq!(kind, ErrorKind::Auth, "{mechanism}");
+        assert_eq!(kind, ErrorKind::Auth, "{offered}");
         assert!(reason.contains("AUTH: the server answered 535"), "{reason}");
         for secret in secrets {
             assert!(
                 !logs.contains(secret),
-                "{mechanism}: the log shows a secret:\n{logs}"
+                "{offered}: the log shows a secret:\n{logs}"
             );
         }
-        // The dialogue is logged, AUTH redacted.
+        // The dialogue is logged, credentials redacted.
         assert!(
-            logs.contains("C: EHLO") && logs.contains("S: 220"),
+            logs.contains("C: EHLO") && logs.contains("S: 220") && logs.contains("C: STARTTLS"),
             "{logs}"
         );
-        assert!(logs.contains("AUTH PLAIN [redacted]"), "{logs}");
+        assert!(
+            logs.contains(&format!("C: AUTH {offered}")) && logs.contains(logged),
+            "{logs}"
+        );
+        assert!(server.messages().is_empty());
     }
-    assert!(server.messages().is_empty());
+}
+
+#[tokio::test]
+async fn a_pooled_connection_the_server_dropped_is_replaced_at_once() {
+    let server = SmtpServer::start(SmtpOptions {
+        replies: vec![("MAIL", "250 OK".into()), ("MAIL", "DROP".into())],
+        ..Default::default()
+    });
+    let email = Email::default();
+    let account = account(server.port(), json!({}), json!({}));
+    testing::delivered(deliver(&email, account.clone(), params()).await);
+    testing::delivered(deliver(&email, account, params()).await);
+    let mails = server.wait_for(2, Duration::from_secs(5)).await;
+    assert_eq!(mails.len(), 2);
+    assert_ne!(mails[0].peer_port, mails[1].peer_port, "a new connection");
 }
 
 fn base64_of(text: &str) -> String {
