@@ -5,5 +5,6 @@
 mod helpers;
 
 mod email;
+mod incident;
 mod pipeline;
 mod restarts;

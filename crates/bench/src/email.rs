@@ -105,6 +105,7 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
         per_event: 10,
         producers: 16,
         concurrency: 256,
+        baseline: true,
     };
     let mut connections = 16;
     crate::flags(&args, |flag, value| {
@@ -115,6 +116,7 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
             "--producers" => o.producers = value.parse()?,
             "--concurrency" => o.concurrency = value.parse()?,
             "--connections" => connections = value.parse()?,
+            "--baseline" => o.baseline = value.parse()?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -142,9 +144,12 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
         connections,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     );
-    let baseline = connector_alone(&o, sink.port, connections).await?;
+    let baseline = match o.baseline {
+        true => Some(connector_alone(&o, sink.port, connections).await?),
+        false => None,
+    };
     let herald = herald_pipeline(&nats, &o, sink.port, connections).await?;
-    if o.rate == 0 {
+    if let (Some(baseline), 0) = (baseline, o.rate) {
         println!("ratio to baseline: {:.2}", herald / baseline);
     }
     Ok(())

@@ -28,6 +28,8 @@ pub(crate) struct Options {
     pub(crate) per_event: usize,
     pub(crate) producers: usize,
     pub(crate) concurrency: usize,
+    /// `--baseline false` skips the bare pipeline (to profile Herald alone).
+    pub(crate) baseline: bool,
 }
 
 /// What the receiver saw, indexed by action number.
@@ -155,6 +157,7 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
         per_event: 10,
         producers: 16,
         concurrency: 256,
+        baseline: true,
     };
     crate::flags(&args, |flag, value| {
         match flag {
@@ -163,6 +166,7 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
             "--per-event" => o.per_event = value.parse()?,
             "--producers" => o.producers = value.parse()?,
             "--concurrency" => o.concurrency = value.parse()?,
+            "--baseline" => o.baseline = value.parse()?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -185,9 +189,12 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
         o.concurrency,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     );
-    let baseline = bare_pipeline(&nats, &o).await?;
+    let baseline = match o.baseline {
+        false => None,
+        true => Some(bare_pipeline(&nats, &o).await?),
+    };
     let herald = herald_pipeline(&nats, &o).await?;
-    if o.rate == 0 {
+    if let (Some(baseline), 0) = (baseline, o.rate) {
         println!("ratio to baseline: {:.2}", herald / baseline);
     }
     Ok(())

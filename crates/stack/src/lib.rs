@@ -1,5 +1,6 @@
-//! Herald in one process: the registry (SQLite in `dir`), ingest and the
-//! chat worker, joined by the NATS server at `nats_url`. The parts are the
+//! Herald in one process: the registry (SQLite in `dir`), ingest and one
+//! worker serving the chat and incident connectors, joined by the NATS
+//! server at `nats_url`. The parts are the
 //! same libraries the binaries run; only the process boundary is gone.
 
 use std::path::PathBuf;
@@ -107,11 +108,11 @@ impl Stack {
                 Worker::new(
                     worker_settings.clone(),
                     nats,
-                    [
-                        herald_chat_worker::connectors(),
-                        herald_email_worker::connectors(),
-                    ]
-                    .concat(),
+                    herald_chat_worker::connectors()
+                        .into_iter()
+                        .chain(herald_incident_worker::connectors())
+                        .chain(herald_email_worker::connectors())
+                        .collect(),
                 )
                 .await?,
             );

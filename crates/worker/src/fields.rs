@@ -4,8 +4,9 @@
 //! (`subActionParams.text`), which `serde_json` errors do not, and must never
 //! echo a value (it may be a secret).
 
-use crate::Outcome;
 use herald_proto::v1::ErrorKind;
+
+use crate::Outcome;
 use serde_json::{Map, Value};
 
 /// A credential (a webhook URL, a token). Debug prints `[redacted]`; the
@@ -33,7 +34,7 @@ impl std::fmt::Debug for Secret {
 /// or `subActionParams`), with the error kind its problems are.
 pub struct Fields<'a> {
     map: &'a Map<String, Value>,
-    prefix: &'static str,
+    prefix: String,
     kind: ErrorKind,
 }
 
@@ -44,7 +45,7 @@ impl<'a> Fields<'a> {
     pub fn params(map: &'a Map<String, Value>) -> Fields<'a> {
         Fields {
             map,
-            prefix: "",
+            prefix: String::new(),
             kind: ErrorKind::InvalidParams,
         }
     }
@@ -52,7 +53,7 @@ impl<'a> Fields<'a> {
     pub fn config(map: &'a Map<String, Value>) -> Fields<'a> {
         Fields {
             map,
-            prefix: "config",
+            prefix: "config".into(),
             kind: ErrorKind::InvalidConfig,
         }
     }
@@ -60,14 +61,14 @@ impl<'a> Fields<'a> {
     pub fn secrets(map: &'a Map<String, Value>) -> Fields<'a> {
         Fields {
             map,
-            prefix: "secrets",
+            prefix: "secrets".into(),
             kind: ErrorKind::InvalidConfig,
         }
     }
 
     /// The object in field `name` (absent or null: an empty one), read with
-    /// `name` as its prefix. For objects at the root of params only.
-    pub fn nested(&self, name: &'static str) -> Result<Fields<'a>, Outcome> {
+    /// its path (`subActionParams.incident`) as prefix.
+    pub fn nested(&self, name: &str) -> Result<Fields<'a>, Outcome> {
         let map = match self.map.get(name) {
             None | Some(Value::Null) => &*EMPTY,
             Some(Value::Object(map)) => map,
@@ -75,9 +76,51 @@ impl<'a> Fields<'a> {
         };
         Ok(Fields {
             map,
-            prefix: name,
+            prefix: self.path(name),
             kind: self.kind,
         })
+    }
+
+    /// The whole map, for fields passed on as they are.
+    pub fn map(&self) -> &'a Map<String, Value> {
+        self.map
+    }
+
+    /// An object field; absent and null are `None`.
+    pub fn object(&self, name: &str) -> Result<Option<&'a Map<String, Value>>, Outcome> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(map)),
+            Some(_) => Err(self.refuse(name, "must be an object")),
+        }
+    }
+
+    /// A boolean field; absent and null are `None`.
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, Outcome> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(flag)) => Ok(Some(*flag)),
+            Some(_) => Err(self.refuse(name, "must be true or false")),
+        }
+    }
+
+    /// A string field given and not empty, else `None`: optional fields
+    /// Kibana leaves as `""`.
+    pub fn non_empty_str(&self, name: &str) -> Result<Option<&'a str>, Outcome> {
+        Ok(self.str(name)?.filter(|text| !text.is_empty()))
+    }
+
+    /// An object of strings (headers, details); absent and null are empty.
+    pub fn string_map(&self, name: &str) -> Result<Vec<(&'a str, &'a str)>, Outcome> {
+        let Some(map) = self.object(name)? else {
+            return Ok(Vec::new());
+        };
+        map.iter()
+            .map(|(key, value)| match value {
+                Value::String(text) => Ok((key.as_str(), text.as_str())),
+                _ => Err(self.refuse(&format!("{name}.{key}"), "must be a string")),
+            })
+            .collect()
     }
 
     /// `prefix.name`, or `name` at the root.

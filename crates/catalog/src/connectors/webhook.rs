@@ -9,6 +9,8 @@ use crate::schema::join;
 use crate::{ConnectorSpec, Escape, Violations, Worker};
 
 pub const AUTH_BASIC: &str = "webhook-authentication-basic";
+/// Herald's addition: `Authorization: Bearer <secrets.token>`.
+pub const AUTH_BEARER: &str = "webhook-authentication-bearer";
 pub const AUTH_SSL: &str = "webhook-authentication-ssl";
 pub const AUTH_OAUTH2: &str = "webhook-oauth2-client-credentials";
 pub const AUTH_QUERY_PARAM: &str = "http-authentication-query-param";
@@ -73,7 +75,7 @@ pub(crate) fn auth_properties() -> Map<String, Value> {
         "hasAuth": {"type": "boolean", "default": true},
         "authType": {
             "type": ["string", "null"],
-            "enum": [AUTH_BASIC, AUTH_SSL, AUTH_OAUTH2, AUTH_QUERY_PARAM, null],
+            "enum": [AUTH_BASIC, AUTH_SSL, AUTH_OAUTH2, AUTH_QUERY_PARAM, AUTH_BEARER, null],
             "default": AUTH_BASIC,
         },
         "certType": {"type": "string", "enum": ["ssl-crt-key", "ssl-pfx"]},
@@ -105,6 +107,7 @@ pub(crate) fn secrets_schema() -> Value {
             "key": {"type": ["string", "null"], "description": "Client key (PEM, base64)"},
             "pfx": {"type": ["string", "null"], "description": "Client certificate and key (PFX, base64)"},
             "clientSecret": {"type": ["string", "null"], "description": "OAuth2 client secret"},
+            "token": {"type": ["string", "null"], "description": "Bearer token"},
             "secretHeaders": {
                 "type": ["object", "null"],
                 "maxProperties": MAX_HEADERS,
@@ -127,11 +130,12 @@ pub(crate) fn auth_rules(
         is_set(secrets, "crt") || is_set(secrets, "key"),
         is_set(secrets, "pfx"),
         is_set(secrets, "clientSecret"),
+        is_set(secrets, "token"),
     ];
     if kinds.iter().filter(|given| **given).count() > 1 {
         out.push(
             "secrets",
-            "use one kind of credential: user and password; crt and key; pfx; or clientSecret",
+            "use one kind of credential: user and password; crt and key; pfx; clientSecret; or token",
         );
     }
     if let Some(Value::String(fields)) = config.get("additionalFields")
@@ -193,6 +197,7 @@ fn check_credentials(
             require(config, "config", "clientId", why, out);
             require(secrets, "secrets", "clientSecret", why, out);
         }
+        AUTH_BEARER => require(secrets, "secrets", "token", "bearer authentication", out),
         // The parameter's name and value live in the URL or headers.
         AUTH_QUERY_PARAM => {}
         _ => {

@@ -201,6 +201,7 @@ fn secret_fields_are_the_secrets_properties() {
             "password",
             "pfx",
             "secretHeaders",
+            "token",
             "user"
         ]
     );

@@ -1033,6 +1033,19 @@ fn webhook() {
     ));
     assert_valid(account(
         "webhook",
+        json!({"url": "https://hooks.example.com", "authType": "webhook-authentication-bearer"}),
+        json!({"token": "t"}),
+    ));
+    assert_violations(
+        account(
+            "webhook",
+            json!({"url": "https://hooks.example.com", "authType": "webhook-authentication-bearer"}),
+            json!({"token": "", "user": "u"}),
+        ),
+        &["secrets.token: required for bearer authentication"],
+    );
+    assert_valid(account(
+        "webhook",
         json!({"url": "https://hooks.example.com", "hasAuth": false, "authType": null, "headers": null}),
         json!(null),
     ));
@@ -1068,7 +1081,7 @@ fn webhook() {
         ),
         &[
             "secrets.pfx: required for certType ssl-pfx",
-            "secrets: use one kind of credential: user and password; crt and key; pfx; or clientSecret",
+            "secrets: use one kind of credential: user and password; crt and key; pfx; clientSecret; or token",
         ],
     );
     let headers: serde_json::Map<String, Value> =
@@ -1081,7 +1094,8 @@ fn webhook() {
         ),
         &[
             "config.authType: must be one of: webhook-authentication-basic, webhook-authentication-ssl, \
-             webhook-oauth2-client-credentials, http-authentication-query-param, null",
+             webhook-oauth2-client-credentials, http-authentication-query-param, \
+             webhook-authentication-bearer, null",
             "config.headers: must have at most 20 entries",
             "secrets.password: required for basic authentication",
             "secrets.secretHeaders.X-1: also set in config.headers",

@@ -1,0 +1,177 @@
+//! `cases-webhook`: a case-management system reached through templated
+//! REST calls, as Kibana's `.cases-webhook`: create (or update, when the
+//! action names `externalId`), read the case's title, add comments. URL and
+//! JSON templates come from the account and are rendered here with the
+//! case; the new case's id is read from the response by a key path and
+//! carried in the result (`external_id`), so a later update can name it.
+//!
+//! Template values, as in Kibana: in JSON bodies `{{{case.title}}}`,
+//! `{{{case.description}}}`, `{{{case.tags}}}`, `{{{case.comment}}}`,
+//! `{{{external.system.id}}}` are JSON literals (quoted strings, arrays);
+//! in URLs `{{{external.system.id}}}` and `{{{external.system.title}}}` are
+//! percent-encoded text.
+
+mod request;
+mod response;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use herald_worker::fields::Fields;
+use herald_worker::http::Outbound;
+use herald_worker::{Connector, Delivery, Outcome};
+use serde_json::{Map, Value};
+
+use crate::auth::TokenCache;
+use crate::webhook_auth::WebhookAuth;
+
+pub use request::{CaseRequests, Templates};
+
+#[derive(Default)]
+pub struct CasesWebhook {
+    tokens: TokenCache,
+}
+
+#[async_trait::async_trait]
+impl Connector for CasesWebhook {
+    fn connector_type(&self) -> &'static str {
+        "cases-webhook"
+    }
+
+    async fn deliver(&self, delivery: &Delivery, http: &Outbound) -> Outcome {
+        let account = &delivery.account;
+        let parsed = Templates::parse(account).and_then(|templates| {
+            let push = Push::parse(&delivery.params)?;
+            Ok((templates, push, WebhookAuth::parse(account)?))
+        });
+        let (templates, push, auth) = match parsed {
+            Ok(parsed) => parsed,
+            Err(outcome) => return outcome,
+        };
+        let requests = CaseRequests::new(&templates, &push);
+        let send = |request| auth.send(&self.tokens, http, account, request);
+        match push_to_service(&requests, &push, send).await {
+            Ok(handles) => Outcome::Delivered {
+                handles,
+                response: None,
+            },
+            Err(outcome) => outcome,
+        }
+    }
+}
+
+/// Create or update, read the title, comment. As for Jira, once the case
+/// exists nothing is retried; failed comments are reported.
+async fn push_to_service<F, Fut>(
+    requests: &CaseRequests<'_>,
+    push: &Push,
+    send: F,
+) -> Result<BTreeMap<String, String>, Outcome>
+where
+    F: Fn(herald_worker::HttpRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<herald_worker::HttpResponse, Outcome>>,
+{
+    let id = match &push.external_id {
+        None => {
+            let answer = send(requests.create()?).await?;
+            response::created_id(&answer, requests.templates.response_key)?
+        }
+        Some(id) => {
+            let answer = send(requests.update(id)?).await?;
+            response::ok(&answer)?;
+            id.clone()
+        }
+    };
+    let title = match requests.get(&id) {
+        Ok(request) => match send(request).await {
+            Ok(answer) => response::title(&answer, requests.templates.title_key),
+            Err(_) => None,
+        },
+        Err(_) => None,
+    };
+    let mut handles = BTreeMap::from([("external_id".to_owned(), id.clone())]);
+    if let Ok(url) = requests.view_url(&id, title.as_deref()) {
+        handles.insert("external_url".into(), url);
+    }
+    if let Some(title) = title {
+        handles.insert("external_title".into(), title);
+    }
+    let mut failed = Vec::new();
+    for (index, comment) in push.comments.iter().enumerate() {
+        let Some(request) = requests.comment(&id, comment)? else {
+            break;
+        };
+        let result = match send(request).await {
+            Ok(answer) => response::ok(&answer),
+            Err(outcome) => Err(outcome),
+        };
+        if let Err(outcome) = result {
+            failed.push(format!("comments[{index}]: {}", crate::reason_of(&outcome)));
+        }
+    }
+    if !failed.is_empty() {
+        tracing::warn!(case = %id, failed = ?failed, "case comments not added");
+        handles.insert("comments_failed".into(), failed.join("; "));
+    }
+    Ok(handles)
+}
+
+/// `pushToService`'s params.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Push {
+    /// `title`, `description`, `id`, `severity`, `status`, `tags`, as given.
+    pub case: Map<String, Value>,
+    pub external_id: Option<String>,
+    pub comments: Vec<String>,
+}
+
+impl Push {
+    pub fn parse(params: &Map<String, Value>) -> Result<Push, Outcome> {
+        let root = Fields::params(params);
+        root.only(&["subAction", "subActionParams"])?;
+        if root.required_str("subAction")? != "pushToService" {
+            return Err(root.refuse("subAction", "must be pushToService"));
+        }
+        let sub = root.nested("subActionParams")?;
+        sub.only(&["incident", "comments"])?;
+        let incident = sub.nested("incident")?;
+        incident.only(&[
+            "title",
+            "description",
+            "id",
+            "severity",
+            "status",
+            "externalId",
+            "tags",
+        ])?;
+        incident.required_str("title")?;
+        for field in ["description", "id", "severity", "status"] {
+            incident.str(field)?;
+        }
+        incident.array("tags")?;
+        let case: Map<String, Value> = incident
+            .map()
+            .iter()
+            .filter(|(key, _)| key.as_str() != "externalId")
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        let mut comments = Vec::new();
+        for (index, item) in sub.array("comments")?.into_iter().flatten().enumerate() {
+            match item.get("comment") {
+                Some(Value::String(text)) if !text.is_empty() => comments.push(text.clone()),
+                Some(Value::String(_)) => {}
+                _ => {
+                    return Err(
+                        sub.refuse(&format!("comments[{index}].comment"), "must be a string")
+                    );
+                }
+            }
+        }
+        Ok(Push {
+            case,
+            external_id: incident.non_empty_str("externalId")?.map(str::to_owned),
+            comments,
+        })
+    }
+}
