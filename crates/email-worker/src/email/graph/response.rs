@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use herald_proto::v1::ErrorKind;
-use herald_worker::attempt::{snippet, with_reason};
+use herald_worker::attempt::vendor_error;
 use herald_worker::{HttpResponse, Outcome, classify_status};
 
 /// An access token; Debug never shows it.
@@ -32,33 +32,24 @@ impl Token {
 /// The token from a 200 answer; expiry counts from `started`, when the
 /// request left, so the cache never outlives the token.
 pub fn read_token(response: &HttpResponse, started: Instant) -> Result<Token, Outcome> {
-    if let Some(outcome) = classify_status(response) {
-        // The identity platform's error code and description (never the
-        // secret): `invalid_client`, `unauthorized_client`, ...
-        let detail = response
-            .json()
-            .and_then(|v| {
-                let code = v["error"].as_str()?.to_owned();
-                let description = v["error_description"].as_str().unwrap_or_default();
-                Some(format!(
-                    "{code}: {}",
-                    snippet(description.lines().next().unwrap_or_default().as_bytes())
-                ))
-            })
-            .unwrap_or_else(|| snippet(&response.body));
-        let reason = format!(
-            "Microsoft token endpoint answered {}: {detail}",
-            response.status
-        );
+    if !(200..300).contains(&response.status) {
+        let outcome = vendor_error(response, "Microsoft token endpoint");
+        // 400 and 401 here are refused client credentials, not a request
+        // the vendor rejected.
         return Err(match (response.status, outcome) {
-            (400 | 401, Outcome::Permanent { response, .. }) => Outcome::Permanent {
+            (
+                400 | 401,
+                Outcome::Permanent {
+                    reason, response, ..
+                },
+            ) => Outcome::Permanent {
                 kind: ErrorKind::Auth,
                 reason: format!(
                     "{reason} (check config.tenantId, config.clientId and secrets.clientSecret)"
                 ),
                 response,
             },
-            (_, outcome) => with_reason(outcome, reason),
+            (_, outcome) => outcome,
         });
     }
     let json = response.json().unwrap_or_default();
@@ -81,27 +72,10 @@ pub fn read_token(response: &HttpResponse, started: Instant) -> Result<Token, Ou
 }
 
 /// 202 is sent; anything else is classified by status, with Graph's error
-/// code and message in the reason.
+/// code and message in the reason (`herald_worker::attempt::vendor_error`).
 pub fn classify_send(response: &HttpResponse) -> Outcome {
-    let Some(outcome) = classify_status(response) else {
-        return Outcome::delivered();
-    };
-    let detail = response
-        .json()
-        .and_then(|v| {
-            let code = v["error"]["code"].as_str()?.to_owned();
-            Some(format!(
-                "{code}: {}",
-                v["error"]["message"].as_str().unwrap_or_default()
-            ))
-        })
-        .unwrap_or_else(|| snippet(&response.body));
-    with_reason(
-        outcome,
-        format!(
-            "Microsoft Graph sendMail answered {}: {}",
-            response.status,
-            snippet(detail.as_bytes())
-        ),
-    )
+    match classify_status(response) {
+        None => Outcome::delivered(),
+        Some(_) => vendor_error(response, "Microsoft Graph sendMail"),
+    }
 }
