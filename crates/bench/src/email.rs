@@ -99,50 +99,25 @@ fn params(i: usize) -> serde_json::Value {
 }
 
 pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
-    let mut o = Options {
-        actions: 50_000,
-        rate: 0,
-        per_event: 10,
-        producers: 16,
-        concurrency: 256,
-        baseline: true,
-    };
+    let mut o = Options::new(50_000);
     let mut connections = 16;
-    crate::flags(&args, |flag, value| {
-        match flag {
-            "--actions" => o.actions = value.parse()?,
-            "--rate" => o.rate = value.parse()?,
-            "--per-event" => o.per_event = value.parse()?,
-            "--producers" => o.producers = value.parse()?,
-            "--concurrency" => o.concurrency = value.parse()?,
-            "--connections" => connections = value.parse()?,
-            "--baseline" => o.baseline = value.parse()?,
-            _ => return Ok(false),
+    crate::flags(&args, |flag, value| match flag {
+        "--connections" => {
+            connections = value.parse()?;
+            Ok(true)
         }
-        Ok(true)
+        _ => o.set(flag, value),
     })?;
+    o.check()?;
     anyhow::ensure!(
-        o.actions > 0
-            && (1..=100).contains(&o.per_event)
-            && o.producers > 0
-            && (1..=100).contains(&connections),
-        "bad options"
+        (1..=100).contains(&connections),
+        "--connections must be 1..100"
     );
     let sink = SmtpSink::start()?;
     let nats = NatsServer::start();
     println!(
-        "herald-bench email: {} mails, {} per event, {} producers, offered {}, worker concurrency {}, {} SMTP connections to smtp-sink, {} cores",
-        o.actions,
-        o.per_event,
-        o.producers,
-        if o.rate == 0 {
-            "as fast as possible".to_owned()
-        } else {
-            format!("{}/s", o.rate)
-        },
-        o.concurrency,
-        connections,
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "herald-bench email: {}, {connections} SMTP connections to smtp-sink",
+        o.describe("mails")
     );
     let baseline = match o.baseline {
         true => Some(connector_alone(&o, sink.port, connections).await?),

@@ -150,45 +150,65 @@ async fn receiver(arrivals: Arc<Arrivals>) -> anyhow::Result<String> {
     Ok(url)
 }
 
-pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
-    let mut o = Options {
-        actions: 100_000,
-        rate: 0,
-        per_event: 10,
-        producers: 16,
-        concurrency: 256,
-        baseline: true,
-    };
-    crate::flags(&args, |flag, value| {
+impl Options {
+    /// The defaults, with `actions` actions.
+    pub(crate) fn new(actions: usize) -> Options {
+        Options {
+            actions,
+            rate: 0,
+            per_event: 10,
+            producers: 16,
+            concurrency: 256,
+            baseline: true,
+        }
+    }
+
+    /// Takes one of the shared flags; false for any other.
+    pub(crate) fn set(&mut self, flag: &str, value: &str) -> anyhow::Result<bool> {
         match flag {
-            "--actions" => o.actions = value.parse()?,
-            "--rate" => o.rate = value.parse()?,
-            "--per-event" => o.per_event = value.parse()?,
-            "--producers" => o.producers = value.parse()?,
-            "--concurrency" => o.concurrency = value.parse()?,
-            "--baseline" => o.baseline = value.parse()?,
+            "--actions" => self.actions = value.parse()?,
+            "--rate" => self.rate = value.parse()?,
+            "--per-event" => self.per_event = value.parse()?,
+            "--producers" => self.producers = value.parse()?,
+            "--concurrency" => self.concurrency = value.parse()?,
+            "--baseline" => self.baseline = value.parse()?,
             _ => return Ok(false),
         }
         Ok(true)
-    })?;
-    anyhow::ensure!(
-        o.actions > 0 && (1..=100).contains(&o.per_event) && o.producers > 0,
-        "bad options"
-    );
+    }
+
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.actions > 0 && (1..=100).contains(&self.per_event) && self.producers > 0,
+            "bad options"
+        );
+        Ok(())
+    }
+
+    /// The run's settings, for the first line printed.
+    pub(crate) fn describe(&self, unit: &str) -> String {
+        format!(
+            "{} {unit}, {} per event, {} producers, offered {}, worker concurrency {}, {} cores",
+            self.actions,
+            self.per_event,
+            self.producers,
+            if self.rate == 0 {
+                "as fast as possible".to_owned()
+            } else {
+                format!("{}/s", self.rate)
+            },
+            self.concurrency,
+            std::thread::available_parallelism().map_or(0, |n| n.get()),
+        )
+    }
+}
+
+pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
+    let mut o = Options::new(100_000);
+    crate::flags(&args, |flag, value| o.set(flag, value))?;
+    o.check()?;
     let nats = NatsServer::start();
-    println!(
-        "herald-bench pipeline: {} actions, {} per event, {} producers, offered {}, worker concurrency {}, {} cores",
-        o.actions,
-        o.per_event,
-        o.producers,
-        if o.rate == 0 {
-            "as fast as possible".to_owned()
-        } else {
-            format!("{}/s", o.rate)
-        },
-        o.concurrency,
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-    );
+    println!("herald-bench pipeline: {}", o.describe("actions"));
     let baseline = match o.baseline {
         false => None,
         true => Some(bare_pipeline(&nats, &o).await?),

@@ -38,6 +38,17 @@ fn users() -> Option<Vec<(String, String)>> {
     Some(vec![("alice".into(), PASSWORD.into())])
 }
 
+/// A server speaking `tls` with a self-signed certificate for `names`.
+fn tls_server(tls: SmtpTls, names: &[&str], options: SmtpOptions) -> SmtpServer {
+    let (cert_pem, key_pem) = self_signed(names);
+    SmtpServer::start(SmtpOptions {
+        tls,
+        cert_pem,
+        key_pem,
+        ..options
+    })
+}
+
 async fn one_mail(server: &SmtpServer) -> ReceivedMail {
     let mut mails = server.wait_for(1, Duration::from_secs(5)).await;
     assert_eq!(mails.len(), 1, "{mails:?}");
@@ -112,15 +123,15 @@ async fn starttls_with_a_custom_ca_and_auth_plain() {
 
 #[tokio::test]
 async fn implicit_tls_with_trust_all_and_auth_login() {
-    let (cert, key) = self_signed(&["localhost"]);
-    let server = SmtpServer::start(SmtpOptions {
-        tls: SmtpTls::Implicit,
-        cert_pem: cert,
-        key_pem: key,
-        users: users(),
-        auth_exclude: vec!["PLAIN"],
-        ..Default::default()
-    });
+    let server = tls_server(
+        SmtpTls::Implicit,
+        &["localhost"],
+        SmtpOptions {
+            users: users(),
+            auth_exclude: vec!["PLAIN"],
+            ..Default::default()
+        },
+    );
     let account = account(
         server.port(),
         json!({"hasAuth": true, "secure": true, "trustAll": true}),
@@ -135,13 +146,13 @@ async fn implicit_tls_with_trust_all_and_auth_login() {
 
 #[tokio::test]
 async fn a_self_signed_certificate_fails_for_good_unless_trusted() {
-    let (cert, key) = self_signed(&["localhost"]);
-    let server = SmtpServer::start(SmtpOptions {
-        tls: SmtpTls::Implicit,
-        cert_pem: cert,
-        key_pem: key,
-        ..Default::default()
-    });
+    let server = tls_server(
+        SmtpTls::Implicit,
+        &["localhost"],
+        SmtpOptions {
+            ..Default::default()
+        },
+    );
     let account = account(server.port(), json!({"secure": true}), json!({}));
     let (kind, reason) = testing::permanent(deliver(&Email::default(), account, params()).await);
     assert_eq!(kind, ErrorKind::InvalidConfig);
@@ -153,13 +164,13 @@ async fn a_self_signed_certificate_fails_for_good_unless_trusted() {
 
 #[tokio::test]
 async fn trusted_hosts_accept_a_certificate_issued_to_them_and_no_other() {
-    let (cert, key) = self_signed(&["mail.internal.test"]);
-    let server = SmtpServer::start(SmtpOptions {
-        tls: SmtpTls::StartTls,
-        cert_pem: cert,
-        key_pem: key,
-        ..Default::default()
-    });
+    let server = tls_server(
+        SmtpTls::StartTls,
+        &["mail.internal.test"],
+        SmtpOptions {
+            ..Default::default()
+        },
+    );
     let email = Email::default();
     let trusted = account(
         server.port(),
@@ -198,13 +209,7 @@ async fn required_tls_fails_when_the_server_offers_no_starttls() {
 
 #[tokio::test]
 async fn opportunistic_starttls_upgrades_when_offered_and_stays_plain_when_not() {
-    let (cert, key) = self_signed(&["localhost"]);
-    let offered = SmtpServer::start(SmtpOptions {
-        tls: SmtpTls::StartTls,
-        cert_pem: cert,
-        key_pem: key,
-        ..Default::default()
-    });
+    let offered = tls_server(SmtpTls::StartTls, &["localhost"], SmtpOptions::default());
     let email = Email::default();
     // No credentials, no TLS options: Kibana does not check a relay's
     // certificate then.
@@ -229,15 +234,15 @@ async fn opportunistic_starttls_upgrades_when_offered_and_stays_plain_when_not()
 
 #[tokio::test]
 async fn ignore_tls_never_upgrades_and_auth_works_in_plain_when_the_server_allows() {
-    let (cert, key) = self_signed(&["localhost"]);
-    let server = SmtpServer::start(SmtpOptions {
-        tls: SmtpTls::StartTls,
-        cert_pem: cert,
-        key_pem: key,
-        users: users(),
-        auth_require_tls: false,
-        ..Default::default()
-    });
+    let server = tls_server(
+        SmtpTls::StartTls,
+        &["localhost"],
+        SmtpOptions {
+            users: users(),
+            auth_require_tls: false,
+            ..Default::default()
+        },
+    );
     let account = account(
         server.port(),
         json!({"ignoreTls": true, "hasAuth": true}),
@@ -251,14 +256,14 @@ async fn ignore_tls_never_upgrades_and_auth_works_in_plain_when_the_server_allow
 
 #[tokio::test]
 async fn auth_over_plain_text_that_the_server_refuses_is_explained() {
-    let (cert, key) = self_signed(&["localhost"]);
-    let server = SmtpServer::start(SmtpOptions {
-        tls: SmtpTls::StartTls,
-        cert_pem: cert,
-        key_pem: key,
-        users: users(),
-        ..Default::default()
-    });
+    let server = tls_server(
+        SmtpTls::StartTls,
+        &["localhost"],
+        SmtpOptions {
+            users: users(),
+            ..Default::default()
+        },
+    );
     let account = account(
         server.port(),
         json!({"ignoreTls": true, "hasAuth": true}),
@@ -279,15 +284,15 @@ async fn a_wrong_password_fails_for_good_and_no_credential_is_shown_or_logged() 
         ("PLAIN", "LOGIN", "AUTH PLAIN [redacted]"),
         ("LOGIN", "PLAIN", "C: [redacted]"),
     ] {
-        let (cert, key) = self_signed(&["localhost"]);
-        let server = SmtpServer::start(SmtpOptions {
-            tls: SmtpTls::StartTls,
-            cert_pem: cert,
-            key_pem: key,
-            users: users(),
-            auth_exclude: vec![excluded],
-            ..Default::default()
-        });
+        let server = tls_server(
+            SmtpTls::StartTls,
+            &["localhost"],
+            SmtpOptions {
+                users: users(),
+                auth_exclude: vec![excluded],
+                ..Default::default()
+            },
+        );
         let wrong = "Wr0ng-Secret-77";
         let mut account = account(
             server.port(),
@@ -528,13 +533,13 @@ async fn socks5_proxy(
 
 #[tokio::test]
 async fn mail_goes_through_a_socks5_proxy_with_its_credentials() {
-    let (cert, key) = self_signed(&["localhost"]);
-    let server = SmtpServer::start(SmtpOptions {
-        tls: SmtpTls::Implicit,
-        cert_pem: cert,
-        key_pem: key,
-        ..Default::default()
-    });
+    let server = tls_server(
+        SmtpTls::Implicit,
+        &["localhost"],
+        SmtpOptions {
+            ..Default::default()
+        },
+    );
     let (proxy_port, targets) = socks5_proxy("relay", "proxy-Pa55").await;
     let email = Email::default();
     let config = json!({"secure": true, "trustAll": true, "proxyHost": "127.0.0.1", "proxyPort": proxy_port, "proxyUser": "relay"});
