@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what Herald's tests need, on Debian (bookworm or later)
 # with Rust already installed: nats-server, PostgreSQL, python3-venv,
+# python3-aiosmtpd (the e-mail tests' SMTP server), Postfix's smtp-sink (the
+# e-mail benchmark's sink; no Postfix MTA is configured or started),
 # cargo-nextest. Idempotent: what is there and answering is left alone, so on
 # a ready machine it only checks and prints. Never waits for input (sudo -n,
 # noninteractive apt), so it is safe in CI.
@@ -36,14 +38,23 @@ missing=()
 [[ -n $(pg_bindir) && -x $(pg_bindir)/postgres ]] || missing+=(postgresql)
 command -v python3 >/dev/null || missing+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+# Debian's interpreter, where Debian's python3-aiosmtpd lives (the tests run
+# /usr/bin/python3 unless HERALD_TEST_PYTHON says otherwise).
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
+[[ -x /usr/sbin/smtp-sink ]] || missing+=(postfix)
 
 if ((${#missing[@]})); then
   say "installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq || die "apt-get update failed"
+  # postfix only for smtp-sink: "No configuration" leaves it without a
+  # main.cf, so it neither asks questions nor starts an MTA on port 25.
+  if [[ " ${missing[*]} " == *" postfix "* ]]; then
+    echo "postfix postfix/main_mailer_type select No configuration" | as_root debconf-set-selections
+  fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
     || die "apt-get install ${missing[*]} failed"
 else
-  say "Debian packages: nats-server, postgresql, python3 with venv already installed"
+  say "Debian packages: nats-server, postgresql, python3 with venv, python3-aiosmtpd, postfix (smtp-sink) already installed"
 fi
 
 if cargo nextest --version >/dev/null 2>&1; then

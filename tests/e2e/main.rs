@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod email;
 mod incident;
 mod pipeline;
 mod restarts;

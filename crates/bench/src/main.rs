@@ -4,7 +4,9 @@
 //!
 //!     cargo run --release -p herald-bench -- registry [--callers 64] [--seconds 10] [--accounts 1000]
 //!     cargo run --release -p herald-bench -- pipeline [--actions 100000] [--rate 0] [--per-event 10]
+//!     cargo run --release -p herald-bench -- email [--actions 50000] [--connections 16] [--rate 0]
 
+mod email;
 mod pipeline;
 mod registry;
 
@@ -20,8 +22,9 @@ async fn main() -> anyhow::Result<()> {
     match command.as_deref() {
         Some("registry") => registry::main(rest).await,
         Some("pipeline") => pipeline::main(rest).await,
+        Some("email") => email::main(rest).await,
         _ => anyhow::bail!(
-            "usage: herald-bench registry|pipeline [flags]; see the README's Benchmarks"
+            "usage: herald-bench registry|pipeline|email [flags]; see the README's Benchmarks"
         ),
     }
 }

@@ -21,30 +21,30 @@ use herald_stack::{Stack, StackOptions};
 use herald_test_support::NatsServer;
 use tokio::sync::Semaphore;
 
-struct Options {
-    actions: usize,
+pub(crate) struct Options {
+    pub(crate) actions: usize,
     /// Offered actions/s; 0 = as fast as the producers can submit.
-    rate: usize,
-    per_event: usize,
-    producers: usize,
-    concurrency: usize,
+    pub(crate) rate: usize,
+    pub(crate) per_event: usize,
+    pub(crate) producers: usize,
+    pub(crate) concurrency: usize,
     /// `--baseline false` skips the bare pipeline (to profile Herald alone).
-    baseline: bool,
+    pub(crate) baseline: bool,
 }
 
 /// What the receiver saw, indexed by action number.
-struct Arrivals {
-    start: Instant,
+pub(crate) struct Arrivals {
+    pub(crate) start: Instant,
     /// Nanoseconds after `start` when Submit returned for the action.
-    accepted: Vec<AtomicU64>,
+    pub(crate) accepted: Vec<AtomicU64>,
     /// Nanoseconds after `start` of the first arrival.
-    arrived: Vec<AtomicU64>,
+    pub(crate) arrived: Vec<AtomicU64>,
     count: Vec<AtomicU32>,
     distinct: AtomicUsize,
 }
 
 impl Arrivals {
-    fn new(n: usize) -> Arc<Arrivals> {
+    pub(crate) fn new(n: usize) -> Arc<Arrivals> {
         let zeros = |n| (0..n).map(|_| AtomicU64::new(0)).collect();
         Arc::new(Arrivals {
             start: Instant::now(),
@@ -55,20 +55,25 @@ impl Arrivals {
         })
     }
 
-    fn now(&self) -> u64 {
+    pub(crate) fn now(&self) -> u64 {
         self.start.elapsed().as_nanos() as u64
     }
 
-    fn arrive(&self, index: usize) {
+    pub(crate) fn arrive(&self, index: usize) {
+        self.arrive_at(index, self.now());
+    }
+
+    /// `arrive`, for an arrival seen at `at` (nanoseconds after `start`).
+    pub(crate) fn arrive_at(&self, index: usize, at: u64) {
         if let Some(count) = self.count.get(index)
             && count.fetch_add(1, Ordering::Relaxed) == 0
         {
-            self.arrived[index].store(self.now(), Ordering::Relaxed);
+            self.arrived[index].store(at, Ordering::Relaxed);
             self.distinct.fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    async fn wait_all(&self, n: usize, timeout: Duration) -> anyhow::Result<()> {
+    pub(crate) async fn wait_all(&self, n: usize, timeout: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + timeout;
         while self.distinct.load(Ordering::Relaxed) < n {
             if Instant::now() > deadline {
@@ -83,7 +88,12 @@ impl Arrivals {
     }
 
     /// Throughput and latency percentiles, printed as one line.
-    fn report(&self, label: &str, n: usize, first_submit: u64) -> f64 {
+    pub(crate) fn report(&self, label: &str, n: usize, first_submit: u64) -> f64 {
+        self.report_as(label, "actions", n, first_submit)
+    }
+
+    /// `report` with the unit counted (`actions`, `mails`).
+    pub(crate) fn report_as(&self, label: &str, unit: &str, n: usize, first_submit: u64) -> f64 {
         let last = self
             .arrived
             .iter()
@@ -107,7 +117,7 @@ impl Arrivals {
             .count();
         let rate = n as f64 / elapsed;
         println!(
-            "{label:<24} {rate:>8.0} actions/s   latency p50 {:>6.1} ms  p90 {:>6.1} ms  p99 {:>6.1} ms  max {:>7.1} ms   ({n} actions, {twice} twice)",
+            "{label:<24} {rate:>8.0} {unit}/s   latency p50 {:>6.1} ms  p90 {:>6.1} ms  p99 {:>6.1} ms  max {:>7.1} ms   ({n} {unit}, {twice} twice)",
             crate::percentile(&latencies, 0.5) as f64 / 1000.0,
             crate::percentile(&latencies, 0.9) as f64 / 1000.0,
             crate::percentile(&latencies, 0.99) as f64 / 1000.0,
@@ -140,45 +150,65 @@ async fn receiver(arrivals: Arc<Arrivals>) -> anyhow::Result<String> {
     Ok(url)
 }
 
-pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
-    let mut o = Options {
-        actions: 100_000,
-        rate: 0,
-        per_event: 10,
-        producers: 16,
-        concurrency: 256,
-        baseline: true,
-    };
-    crate::flags(&args, |flag, value| {
+impl Options {
+    /// The defaults, with `actions` actions.
+    pub(crate) fn new(actions: usize) -> Options {
+        Options {
+            actions,
+            rate: 0,
+            per_event: 10,
+            producers: 16,
+            concurrency: 256,
+            baseline: true,
+        }
+    }
+
+    /// Takes one of the shared flags; false for any other.
+    pub(crate) fn set(&mut self, flag: &str, value: &str) -> anyhow::Result<bool> {
         match flag {
-            "--actions" => o.actions = value.parse()?,
-            "--rate" => o.rate = value.parse()?,
-            "--per-event" => o.per_event = value.parse()?,
-            "--producers" => o.producers = value.parse()?,
-            "--concurrency" => o.concurrency = value.parse()?,
-            "--baseline" => o.baseline = value.parse()?,
+            "--actions" => self.actions = value.parse()?,
+            "--rate" => self.rate = value.parse()?,
+            "--per-event" => self.per_event = value.parse()?,
+            "--producers" => self.producers = value.parse()?,
+            "--concurrency" => self.concurrency = value.parse()?,
+            "--baseline" => self.baseline = value.parse()?,
             _ => return Ok(false),
         }
         Ok(true)
-    })?;
-    anyhow::ensure!(
-        o.actions > 0 && (1..=100).contains(&o.per_event) && o.producers > 0,
-        "bad options"
-    );
+    }
+
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.actions > 0 && (1..=100).contains(&self.per_event) && self.producers > 0,
+            "bad options"
+        );
+        Ok(())
+    }
+
+    /// The run's settings, for the first line printed.
+    pub(crate) fn describe(&self, unit: &str) -> String {
+        format!(
+            "{} {unit}, {} per event, {} producers, offered {}, worker concurrency {}, {} cores",
+            self.actions,
+            self.per_event,
+            self.producers,
+            if self.rate == 0 {
+                "as fast as possible".to_owned()
+            } else {
+                format!("{}/s", self.rate)
+            },
+            self.concurrency,
+            std::thread::available_parallelism().map_or(0, |n| n.get()),
+        )
+    }
+}
+
+pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
+    let mut o = Options::new(100_000);
+    crate::flags(&args, |flag, value| o.set(flag, value))?;
+    o.check()?;
     let nats = NatsServer::start();
-    println!(
-        "herald-bench pipeline: {} actions, {} per event, {} producers, offered {}, worker concurrency {}, {} cores",
-        o.actions,
-        o.per_event,
-        o.producers,
-        if o.rate == 0 {
-            "as fast as possible".to_owned()
-        } else {
-            format!("{}/s", o.rate)
-        },
-        o.concurrency,
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-    );
+    println!("herald-bench pipeline: {}", o.describe("actions"));
     let baseline = match o.baseline {
         false => None,
         true => Some(bare_pipeline(&nats, &o).await?),
@@ -207,6 +237,37 @@ async fn herald_pipeline(nats: &NatsServer, o: &Options) -> anyhow::Result<f64> 
         )
         .await?;
 
+    let first_submit = produce(
+        &stack,
+        o,
+        &arrivals,
+        "bench",
+        |i| serde_json::json!({"message": i.to_string()}),
+        None,
+    )
+    .await?;
+    arrivals
+        .wait_all(o.actions, Duration::from_secs(600))
+        .await?;
+    let rate = arrivals.report("herald", o.actions, first_submit);
+    stack.stop().await?;
+    Ok(rate)
+}
+
+/// What a submitted action is called: its number and its action id.
+pub(crate) type Submitted = Arc<dyn Fn(usize, &str) + Send + Sync>;
+
+/// Submits `o.actions` actions for `account` through ingest's gRPC, `o.per_event` per
+/// event from `o.producers` producers (paced when `o.rate` is set), recording when each
+/// was accepted; returns when the first was submitted.
+pub(crate) async fn produce(
+    stack: &Stack,
+    o: &Options,
+    arrivals: &Arc<Arrivals>,
+    account: &str,
+    params: fn(usize) -> serde_json::Value,
+    submitted: Option<Submitted>,
+) -> anyhow::Result<u64> {
     let channel = tonic::transport::Endpoint::from_shared(stack.ingest.grpc_url())?
         .tcp_nodelay(true)
         .connect()
@@ -217,11 +278,13 @@ async fn herald_pipeline(nats: &NatsServer, o: &Options) -> anyhow::Result<f64> 
     let pace = pace(o);
     let producers: Vec<_> = (0..o.producers)
         .map(|_| {
-            let (channel, next, arrivals, token) = (
+            let (channel, next, arrivals, token, account, submitted) = (
                 channel.clone(),
                 next.clone(),
                 arrivals.clone(),
                 stack.producer_token.clone(),
+                account.to_owned(),
+                submitted.clone(),
             );
             let (per_event, n) = (o.per_event, o.actions);
             tokio::spawn(async move {
@@ -239,10 +302,8 @@ async fn herald_pipeline(nats: &NatsServer, o: &Options) -> anyhow::Result<f64> 
                     let actions = range
                         .clone()
                         .map(|i| v1::ActionSpec {
-                            account_id: "bench".into(),
-                            params: serde_json::json!({"message": i.to_string()})
-                                .as_object()
-                                .map(json_to_struct),
+                            account_id: account.clone(),
+                            params: params(i).as_object().map(json_to_struct),
                         })
                         .collect();
                     let mut request = tonic::Request::new(v1::SubmitRequest {
@@ -253,7 +314,12 @@ async fn herald_pipeline(nats: &NatsServer, o: &Options) -> anyhow::Result<f64> 
                     request
                         .metadata_mut()
                         .insert("authorization", format!("Bearer {token}").parse()?);
-                    client.submit(request).await.context("submit")?;
+                    let response = client.submit(request).await.context("submit")?;
+                    if let Some(submitted) = &submitted {
+                        for (i, action) in range.clone().zip(&response.get_ref().actions) {
+                            submitted(i, &action.action_id);
+                        }
+                    }
                     let accepted = arrivals.now();
                     for i in range {
                         arrivals.accepted[i].store(accepted, Ordering::Relaxed);
@@ -265,12 +331,7 @@ async fn herald_pipeline(nats: &NatsServer, o: &Options) -> anyhow::Result<f64> 
     for p in producers {
         p.await??;
     }
-    arrivals
-        .wait_all(o.actions, Duration::from_secs(600))
-        .await?;
-    let rate = arrivals.report("herald", o.actions, first_submit);
-    stack.stop().await?;
-    Ok(rate)
+    Ok(first_submit)
 }
 
 /// Each producer's interval between events when a rate is offered.

@@ -60,6 +60,7 @@ pub fn connectors() -> Vec<Arc<dyn herald_worker::Connector>> {
     herald_chat_worker::connectors()
         .into_iter()
         .chain(herald_incident_worker::connectors())
+        .chain(herald_email_worker::connectors())
         .collect()
 }
 

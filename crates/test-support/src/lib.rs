@@ -7,6 +7,8 @@
 //! - [`postgres_database`]: a fresh, randomly named PostgreSQL database on the
 //!   local (or `HERALD_TEST_POSTGRES_URL`) server, dropped on drop; `None`
 //!   when no server answers, unless `HERALD_TEST_REQUIRE_POSTGRES=1`.
+//! - [`SmtpServer`]: a real SMTP server (aiosmtpd) with STARTTLS, implicit
+//!   TLS, AUTH and scripted replies, recording what it accepts.
 //! - [`free_port`] and [`init_tracing`].
 //!
 //! Fixtures panic with a message saying what to do instead of returning
@@ -20,6 +22,7 @@
 
 mod nats;
 mod postgres;
+mod smtp;
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::sync::Once;
@@ -29,6 +32,7 @@ pub use postgres::{
     DEFAULT_POSTGRES_URL, POSTGRES_URL_ENV, PgDatabase, PostgresUnavailable, REQUIRE_POSTGRES_ENV,
     postgres_database,
 };
+pub use smtp::{ReceivedMail, SmtpOptions, SmtpServer, SmtpTls};
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 ///

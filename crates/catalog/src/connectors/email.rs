@@ -100,6 +100,10 @@ fn config_schema() -> Value {
             "requireTls": {"type": "boolean", "description": "Fail unless the server offers STARTTLS"},
             "ignoreTls": {"type": "boolean", "description": "Never use STARTTLS"},
             "sessionTimeout": {"type": "integer", "minimum": 1, "maximum": 3600, "description": "Seconds"},
+            "maxConnections": {
+                "type": "integer", "minimum": 1, "maximum": 100,
+                "description": "SMTP connections kept open to the server at most (default 8)",
+            },
             "proxyHost": {"type": ["string", "null"], "format": "hostname", "description": "SOCKS proxy"},
             "proxyPort": port(),
             "proxyUser": {"type": ["string", "null"]},

@@ -18,6 +18,7 @@ fn smtp_config() -> Value {
         "defaultBcc": ["Audit <audit@example.com>"],
         "trustedHosts": ["smtp.example.com"],
         "sessionTimeout": 30,
+        "maxConnections": 16,
         "proxyHost": "socks.example.com",
         "proxyPort": 1080,
         "proxyUser": "proxy",
@@ -55,6 +56,15 @@ fn email_accounts() {
         json!({"service": "ses-eu-west-1", "from": "a@example.com"}),
         json!({"user": "u", "password": "p"}),
     ));
+    assert_violations(
+        account(
+            "email",
+            json!({"service": "other", "from": "a@example.com", "host": "relay.internal", "port": 25,
+                   "hasAuth": false, "maxConnections": 0}),
+            json!({}),
+        ),
+        &["config.maxConnections: must be 1..100"],
+    );
 
     assert_violations(
         account(

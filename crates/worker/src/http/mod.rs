@@ -166,6 +166,12 @@ impl Outbound {
         &self.inner.settings
     }
 
+    /// The operator's policy, for what connectors check beyond hosts (the
+    /// e-mail domain allowlist at send time).
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
     /// Sends one request for `account` and reads the response, its body
     /// capped at `max_response_bytes`. Any status is a response; the
     /// connector classifies it. The account's `config.ca`,

@@ -1,0 +1,143 @@
+//! The TLS client settings of one SMTP account: the system's roots plus
+//! `config.ca`; `trustAll` (any certificate); `trustedHosts` with Search
+//! Guard Signals' meaning: a certificate issued to one of these names is
+//! accepted whoever issued it, and no other is.
+
+use std::sync::{Arc, OnceLock};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
+
+/// How the server's certificate is checked.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsOptions {
+    /// PEM certificates trusted besides the system's.
+    pub ca: Option<String>,
+    pub trust_all: bool,
+    pub trusted_hosts: Vec<String>,
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
+    PROVIDER
+        .get_or_init(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .clone()
+}
+
+/// The system's roots, read once.
+fn system_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
+}
+
+/// A client config for these options; the error names the field at fault.
+pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, String> {
+    let builder = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup: {e}"))?;
+    let algorithms = provider().signature_verification_algorithms;
+    let config = if options.trust_all {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptNamed {
+                names: None,
+                algorithms,
+            }))
+            .with_no_client_auth()
+    } else if !options.trusted_hosts.is_empty() {
+        let names = options
+            .trusted_hosts
+            .iter()
+            .map(|host| {
+                ServerName::try_from(host.trim().to_owned())
+                    .map_err(|_| format!("config.trustedHosts: {host:?} is not a host name"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptNamed {
+                names: Some(names),
+                algorithms,
+            }))
+            .with_no_client_auth()
+    } else {
+        let mut roots = RootCertStore::empty();
+        roots.add_parsable_certificates(system_roots().iter().cloned());
+        if let Some(ca) = &options.ca {
+            let certs = CertificateDer::pem_slice_iter(ca.as_bytes())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| "config.ca is not valid PEM".to_owned())?;
+            if certs.is_empty() {
+                return Err("config.ca holds no PEM certificate".into());
+            }
+            for cert in certs {
+                roots
+                    .add(cert)
+                    .map_err(|e| format!("config.ca: unusable certificate ({e})"))?;
+            }
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    Ok(Arc::new(config))
+}
+
+/// `trustAll` (`names: None`) or `trustedHosts`: the issuer is not checked;
+/// with names, the certificate must be valid for one of them. The
+/// handshake's signatures are checked either way, so the server holds the
+/// certificate's key.
+#[derive(Debug)]
+struct AcceptNamed {
+    names: Option<Vec<ServerName<'static>>>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for AcceptNamed {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        let Some(names) = &self.names else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+        if names
+            .iter()
+            .any(|name| rustls::client::verify_server_name(&parsed, name).is_ok())
+        {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(Error::General(
+                "the certificate is not issued to any of config.trustedHosts".into(),
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}

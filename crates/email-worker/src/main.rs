@@ -1,0 +1,12 @@
+//! `herald-email-worker`: delivers `email` actions until SIGTERM;
+//! configuration from the environment (see the README).
+
+/// mimalloc, as in the other workers: many small, short-lived buffers per
+/// message.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[tokio::main]
+async fn main() {
+    herald_worker::main("herald-email-worker", herald_email_worker::connectors()).await
+}
