@@ -195,9 +195,10 @@ struct Case {
 
 /// Each account's vendor answers with an error that fails the action for
 /// good (the reason, the vendor's answer, the dead letter and the status all
-/// get written), and nothing written shows a secret.
+/// get written, and logged), and nothing written or logged shows a secret.
 #[tokio::test]
-async fn no_secret_of_an_incident_account_reaches_results_statuses_or_dead_letters() {
+async fn no_secret_of_an_incident_account_reaches_results_statuses_dead_letters_or_logs() {
+    let logs = capture_logs();
     let env = Env::start(|_| {}).await;
     let vendor = MockServer::start().await;
     Mock::given(wiremock::matchers::any())
@@ -243,12 +244,46 @@ async fn no_secret_of_an_incident_account_reaches_results_statuses_or_dead_lette
     assert!(results.len() >= cases.len() && dead.len() >= cases.len());
     written.extend(results);
     written.extend(dead);
+    let logged = logs.lock().unwrap().clone();
+    assert!(
+        String::from_utf8_lossy(&logged).contains("action failed for good"),
+        "the worker's logs were captured"
+    );
+    written.push(logged);
     for bytes in &written {
         let text = String::from_utf8_lossy(bytes);
         for secret in &secrets {
             assert!(!text.contains(secret), "{secret} written: {text}");
         }
     }
+}
+
+/// Everything this test process logs, at every level, from here on (nextest
+/// runs each test in a process of its own, so the global subscriber is this
+/// test's alone).
+fn capture_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    #[derive(Clone, Default)]
+    struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    tracing::subscriber::set_global_default(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish(),
+    )
+    .expect("the test's only subscriber");
+    buffer.0
 }
 
 fn incident_cases(uri: &str) -> Vec<Case> {
