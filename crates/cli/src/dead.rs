@@ -127,6 +127,10 @@ impl DeadStream {
             .request
             .as_ref()
             .ok_or("the message could not be decoded when it died; nothing to replay")?;
+        // Read before publishing, written after only if nobody wrote in
+        // between: the worker may finish the replay before this update, and
+        // its record must win.
+        let status = self.queued_status(&request.action_id).await;
         Publisher::new(self.js.clone())
             .publish(
                 Outgoing {
@@ -140,7 +144,9 @@ impl DeadStream {
             )
             .await
             .map_err(|e| format!("cannot publish: {e}"))?;
-        self.queue_status(&request.action_id).await;
+        if let Some((kv, queued, revision)) = status {
+            let _ = kv.update(&request.action_id, queued.into(), revision).await;
+        }
         self.stream
             .delete_message(dead.sequence)
             .await
@@ -148,18 +154,19 @@ impl DeadStream {
         Ok(())
     }
 
-    /// The status says queued again, so `status --wait` waits for the
-    /// replay instead of reporting the old failure.
-    async fn queue_status(&self, action_id: &str) {
-        let Ok(kv) = self.js.get_key_value(self.subjects.bucket("status")).await else {
-            return;
-        };
-        if let Ok(Some(bytes)) = kv.get(action_id).await
-            && let Ok(mut record) = ActionStatusRecord::decode(bytes)
-        {
-            record.state = ActionState::Queued as i32;
-            let _ = kv.put(action_id, record.encode_to_vec().into()).await;
-        }
+    /// The action's status record set back to queued, and the revision it
+    /// replaces, so `status --wait` waits for the replay instead of
+    /// reporting the old failure.
+    async fn queued_status(&self, action_id: &str) -> Option<(jetstream::kv::Store, Vec<u8>, u64)> {
+        let kv = self
+            .js
+            .get_key_value(self.subjects.bucket("status"))
+            .await
+            .ok()?;
+        let entry = kv.entry(action_id).await.ok()??;
+        let mut record = ActionStatusRecord::decode(entry.value).ok()?;
+        record.state = ActionState::Queued as i32;
+        Some((kv, record.encode_to_vec(), entry.revision))
     }
 }
 
