@@ -48,6 +48,9 @@ pub async fn run(g: &Global, args: UpArgs) -> Result<(), Failure> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,herald::server_log=info"));
     tracing_subscriber::fmt().with_env_filter(filter).init();
+    // Listening from here on: a SIGTERM sent as soon as the ready line is
+    // printed must stop Herald cleanly, not kill it.
+    let shutdown = shutdown_signal();
 
     let dir = &args.data_dir;
     let fail = |what: &str, e: &dyn std::fmt::Display| Failure::herald(format!("{what}: {e}"));
@@ -112,7 +115,7 @@ pub async fn run(g: &Global, args: UpArgs) -> Result<(), Failure> {
     if result.is_ok() {
         println!("Ctrl-C stops Herald.");
         let _ = std::io::stdout().flush();
-        shutdown_signal().await;
+        shutdown.await;
         println!("stopping");
     }
     stack.stop().await.map_err(|e| fail("stopping", &e))?;
@@ -158,13 +161,17 @@ async fn demo(g: &Global, stack: &Stack, admin: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+/// SIGTERM or Ctrl-C. The handlers are installed when this is called, not
+/// when the future is first polled.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut interrupt = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
+        }
     }
 }
 
