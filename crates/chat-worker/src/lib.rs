@@ -34,16 +34,9 @@ mod tests {
 
     #[test]
     fn serves_every_type_the_catalog_gives_this_worker() {
-        let chat: Vec<&str> = herald_catalog::catalog()
-            .all()
-            .iter()
-            .filter(|spec| spec.worker == herald_catalog::Worker::Chat)
-            .map(|spec| spec.id)
-            .collect();
-        let served: Vec<&str> = super::connectors()
-            .iter()
-            .map(|c| c.connector_type())
-            .collect();
-        assert_eq!(served, chat);
+        herald_worker::testing::assert_serves_catalog_types(
+            &super::connectors(),
+            herald_catalog::Worker::Chat,
+        );
     }
 }

@@ -19,16 +19,9 @@ pub fn connectors() -> Vec<Arc<dyn Connector>> {
 mod tests {
     #[test]
     fn serves_every_type_the_catalog_gives_this_worker() {
-        let email: Vec<&str> = herald_catalog::catalog()
-            .all()
-            .iter()
-            .filter(|spec| spec.worker == herald_catalog::Worker::Email)
-            .map(|spec| spec.id)
-            .collect();
-        let served: Vec<&str> = super::connectors()
-            .iter()
-            .map(|c| c.connector_type())
-            .collect();
-        assert_eq!(served, email);
+        herald_worker::testing::assert_serves_catalog_types(
+            &super::connectors(),
+            herald_catalog::Worker::Email,
+        );
     }
 }

@@ -95,19 +95,10 @@ pub(crate) fn reason_of(outcome: &herald_worker::Outcome) -> &str {
 mod tests {
     #[test]
     fn serves_every_incident_type_of_the_catalog_once() {
-        let mut incident: Vec<&str> = herald_catalog::catalog()
-            .all()
-            .iter()
-            .filter(|spec| spec.worker == herald_catalog::Worker::Incident)
-            .map(|spec| spec.id)
-            .collect();
-        let mut served: Vec<&str> = super::connectors()
-            .iter()
-            .map(|c| c.connector_type())
-            .collect();
-        incident.sort();
-        served.sort();
-        assert_eq!(served, incident);
+        herald_worker::testing::assert_serves_catalog_types(
+            &super::connectors(),
+            herald_catalog::Worker::Incident,
+        );
     }
 
     #[test]

@@ -151,3 +151,21 @@ pub fn answers() -> Vec<wiremock::ResponseTemplate> {
     }
     answers
 }
+
+/// A worker serves exactly the connector types the catalog gives it.
+#[track_caller]
+pub fn assert_serves_catalog_types(
+    connectors: &[Arc<dyn crate::Connector>],
+    worker: herald_catalog::Worker,
+) {
+    let mut expected: Vec<&str> = herald_catalog::catalog()
+        .all()
+        .iter()
+        .filter(|spec| spec.worker == worker)
+        .map(|spec| spec.id)
+        .collect();
+    let mut served: Vec<&str> = connectors.iter().map(|c| c.connector_type()).collect();
+    expected.sort();
+    served.sort();
+    assert_eq!(served, expected);
+}
