@@ -61,15 +61,24 @@ fn compose_names_only_binaries_ports_and_variables_that_exist() {
         let at = format!("docker-compose.yml {name}");
         for (dependency, how) in service["depends_on"].as_mapping().into_iter().flatten() {
             let dependency = &services[dependency];
-            assert!(!dependency.is_null(), "{at}: depends on a service that does not exist");
+            assert!(
+                !dependency.is_null(),
+                "{at}: depends on a service that does not exist"
+            );
             if how["condition"] == "service_healthy" {
-                assert!(!dependency["healthcheck"].is_null(), "{at}: waits for a service without a health check");
+                assert!(
+                    !dependency["healthcheck"].is_null(),
+                    "{at}: waits for a service without a health check"
+                );
             }
         }
         for volume in model::str_list(&service["volumes"]) {
             if let Some(host) = volume.strip_prefix("./") {
                 let host = host.split(':').next().unwrap();
-                assert!(root().join(host).exists(), "{at}: mounts {host}, which does not exist");
+                assert!(
+                    root().join(host).exists(),
+                    "{at}: mounts {host}, which does not exist"
+                );
             }
         }
         let env: BTreeMap<String, Option<String>> = service["environment"]
@@ -80,11 +89,17 @@ fn compose_names_only_binaries_ports_and_variables_that_exist() {
             .collect();
         if service["image"] != "herald:local" {
             for var in env.keys() {
-                assert!(THIRD_PARTY.contains(&var.as_str()), "{at}: sets {var}, unknown to its image");
+                assert!(
+                    THIRD_PARTY.contains(&var.as_str()),
+                    "{at}: sets {var}, unknown to its image"
+                );
             }
             continue;
         }
-        assert_eq!(service["build"], ".", "{at}: built from the top-level Dockerfile");
+        assert_eq!(
+            service["build"], ".",
+            "{at}: built from the top-level Dockerfile"
+        );
         let command = match model::str_list(&service["entrypoint"]) {
             entrypoint if !entrypoint.is_empty() => entrypoint,
             _ => model::str_list(&service["command"]),
@@ -102,19 +117,31 @@ fn compose_names_only_binaries_ports_and_variables_that_exist() {
         }
         let probe = probed_port(&model::str_list(&service["healthcheck"]["test"]))
             .unwrap_or_else(|| panic!("{at}: a health check on http://127.0.0.1:PORT/readyz"));
-        assert!(ports.contains(&probe), "{at}: the health check probes {probe}, where nothing listens");
+        assert!(
+            ports.contains(&probe),
+            "{at}: the health check probes {probe}, where nothing listens"
+        );
         for published in model::str_list(&service["ports"]) {
             let inner: u16 = published.rsplit(':').next().unwrap().parse().unwrap();
-            assert!(ports.contains(&inner), "{at}: publishes {inner}, where nothing listens");
+            assert!(
+                ports.contains(&inner),
+                "{at}: publishes {inner}, where nothing listens"
+            );
         }
         if model::is_worker(&container.binary) {
             let stop = service["stop_grace_period"].as_str().unwrap_or("10s");
             let stop = herald_config::parse_duration(stop).unwrap();
             let grace = model::worker_grace(&container.env);
-            assert!(stop > grace, "{at}: stop_grace_period {stop:?} must exceed the {grace:?} drain");
+            assert!(
+                stop > grace,
+                "{at}: stop_grace_period {stop:?} must exceed the {grace:?} drain"
+            );
         }
     }
     for binary in SERVICE_BINARIES {
-        assert!(running.contains(*binary), "docker-compose.yml runs no {binary}");
+        assert!(
+            running.contains(*binary),
+            "docker-compose.yml runs no {binary}"
+        );
     }
 }

@@ -26,7 +26,13 @@ fn root() -> PathBuf {
 fn workspace_binaries() -> BTreeSet<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
-        .args(["metadata", "--no-deps", "--format-version", "1", "--offline"])
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
         .current_dir(root())
         .output()
         .expect("cargo metadata runs");
@@ -35,7 +41,12 @@ fn workspace_binaries() -> BTreeSet<String> {
     let mut bins = BTreeSet::new();
     for package in metadata["packages"].as_array().unwrap() {
         for target in package["targets"].as_array().unwrap() {
-            if target["kind"].as_array().unwrap().iter().any(|k| k == "bin") {
+            if target["kind"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k == "bin")
+            {
                 bins.insert(target["name"].as_str().unwrap().to_owned());
             }
         }
@@ -63,7 +74,9 @@ fn variables_the_code_reads() -> BTreeSet<String> {
                     for (at, _) in text.match_indices(prefix) {
                         let name: String = text[at + 1..]
                             .chars()
-                            .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                            .take_while(|c| {
+                                c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_'
+                            })
                             .collect();
                         if text[at + 1 + name.len()..].starts_with('"') {
                             found.insert(name);
@@ -128,14 +141,23 @@ fn dockerfile_copies_every_service_binary_and_only_existing_ones() {
         .collect();
     let existing = workspace_binaries();
     for bin in &listed {
-        assert!(existing.contains(bin), "Dockerfile copies {bin}, which the workspace does not build");
+        assert!(
+            existing.contains(bin),
+            "Dockerfile copies {bin}, which the workspace does not build"
+        );
     }
     for bin in SERVICE_BINARIES.iter().chain(&["heraldctl"]) {
         assert!(listed.contains(*bin), "Dockerfile does not copy {bin}");
     }
-    assert!(text.contains("FROM rust:1.95-bookworm AS build"), "builder stage");
+    assert!(
+        text.contains("FROM rust:1.95-bookworm AS build"),
+        "builder stage"
+    );
     assert!(text.contains("FROM debian:bookworm-slim"), "runtime stage");
-    assert!(text.contains("USER 10001"), "the runtime runs as a numeric non-root user");
+    assert!(
+        text.contains("USER 10001"),
+        "the runtime runs as a numeric non-root user"
+    );
 }
 
 /// Runs `deploy/generate-secrets.sh` into a temporary folder and returns
@@ -155,8 +177,14 @@ fn generated_secrets() -> (BTreeMap<String, String>, BTreeMap<String, String>) {
     let compose = model::env_file(&std::fs::read_to_string(&env).unwrap());
     let kube = model::env_file(&std::fs::read_to_string(&k8s).unwrap());
     let again = run();
-    assert!(!again.status.success(), "a second run must not overwrite the master key");
-    assert_eq!(model::env_file(&std::fs::read_to_string(&env).unwrap()), compose);
+    assert!(
+        !again.status.success(),
+        "a second run must not overwrite the master key"
+    );
+    assert_eq!(
+        model::env_file(&std::fs::read_to_string(&env).unwrap()),
+        compose
+    );
     (compose, kube)
 }
 
@@ -167,22 +195,32 @@ fn generated_secrets_are_what_the_binaries_accept() {
         .decode(&compose["HERALD_MASTER_KEY"])
         .expect("master key is base64");
     assert_eq!(key.len(), 32, "master key is 32 bytes");
-    let tokens: BTreeSet<&String> = ["HERALD_ADMIN_TOKEN", "HERALD_PRODUCER_TOKEN", "HERALD_SERVICE_TOKEN"]
-        .iter()
-        .map(|name| {
-            let token = &compose[*name];
-            assert!(token.len() >= 16, "{name} is shorter than 16 characters");
-            token
-        })
-        .collect();
+    let tokens: BTreeSet<&String> = [
+        "HERALD_ADMIN_TOKEN",
+        "HERALD_PRODUCER_TOKEN",
+        "HERALD_SERVICE_TOKEN",
+    ]
+    .iter()
+    .map(|name| {
+        let token = &compose[*name];
+        assert!(token.len() >= 16, "{name} is shorter than 16 characters");
+        token
+    })
+    .collect();
     assert_eq!(tokens.len(), 3, "tokens must differ");
     // Kubernetes gets the same secrets, minus the Compose database password.
     for (name, value) in &kube {
-        assert_eq!(compose.get(name), Some(value), "{name} differs between the files");
+        assert_eq!(
+            compose.get(name),
+            Some(value),
+            "{name} differs between the files"
+        );
     }
     let example = model::env_file(
-        &std::fs::read_to_string(root().join("deploy/kubernetes/overlays/example/secrets.env.example"))
-            .unwrap(),
+        &std::fs::read_to_string(
+            root().join("deploy/kubernetes/overlays/example/secrets.env.example"),
+        )
+        .unwrap(),
     );
     assert_eq!(
         kube.keys().collect::<Vec<_>>(),
@@ -191,7 +229,10 @@ fn generated_secrets_are_what_the_binaries_accept() {
     );
     let known = variables_the_code_reads();
     for name in kube.keys() {
-        assert!(known.contains(name), "secrets.env: {name} is read by no binary");
+        assert!(
+            known.contains(name),
+            "secrets.env: {name} is read by no binary"
+        );
     }
 }
 
@@ -203,7 +244,10 @@ fn helm_values_parse_and_nats_has_as_many_servers_as_stream_replicas() {
     assert!(nats[0]["config"]["jetstream"]["enabled"].as_bool().unwrap());
     let env = kubernetes::herald_env();
     let replicas: u64 = env["HERALD_NATS_REPLICAS"].parse().unwrap();
-    assert!(replicas <= servers, "{replicas} stream replicas need as many NATS servers, not {servers}");
+    assert!(
+        replicas <= servers,
+        "{replicas} stream replicas need as many NATS servers, not {servers}"
+    );
     assert_eq!(replicas, 3, "a cluster keeps every stream on three servers");
     // The registry's HERALD_DATABASE_URL is the Secret CloudNativePG makes
     // for this cluster: <fullnameOverride>-app.
@@ -215,8 +259,14 @@ fn helm_values_parse_and_nats_has_as_many_servers_as_stream_replicas() {
     let env = registry.value["spec"]["template"]["spec"]["containers"][0]["env"]
         .as_sequence()
         .unwrap();
-    let database = env.iter().find(|e| e["name"] == "HERALD_DATABASE_URL").unwrap();
+    let database = env
+        .iter()
+        .find(|e| e["name"] == "HERALD_DATABASE_URL")
+        .unwrap();
     let secret = &database["valueFrom"]["secretKeyRef"];
-    assert_eq!(secret["name"].as_str(), Some(format!("{cluster}-app").as_str()));
+    assert_eq!(
+        secret["name"].as_str(),
+        Some(format!("{cluster}-app").as_str())
+    );
     assert_eq!(secret["key"], "uri", "CloudNativePG's connection URL");
 }

@@ -32,7 +32,9 @@ pub fn env_file(text: &str) -> BTreeMap<String, String> {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|l| {
-            let (k, v) = l.split_once('=').unwrap_or_else(|| panic!("not KEY=VALUE: {l}"));
+            let (k, v) = l
+                .split_once('=')
+                .unwrap_or_else(|| panic!("not KEY=VALUE: {l}"));
             (k.to_owned(), v.to_owned())
         })
         .collect()
@@ -85,11 +87,22 @@ pub struct Container {
 impl Container {
     /// Checks the binary and the variable names, and returns the ports it
     /// listens on, by the variable that sets each.
-    pub fn check(&self, binaries: &BTreeSet<String>, known: &BTreeSet<String>) -> BTreeMap<String, u16> {
+    pub fn check(
+        &self,
+        binaries: &BTreeSet<String>,
+        known: &BTreeSet<String>,
+    ) -> BTreeMap<String, u16> {
         let at = &self.place;
-        assert!(binaries.contains(&self.binary), "{at}: runs {}, which the workspace does not build", self.binary);
+        assert!(
+            binaries.contains(&self.binary),
+            "{at}: runs {}, which the workspace does not build",
+            self.binary
+        );
         for name in self.env.keys() {
-            assert!(known.contains(name), "{at}: sets {name}, which no Herald binary reads");
+            assert!(
+                known.contains(name),
+                "{at}: sets {name}, which no Herald binary reads"
+            );
         }
         let mut ports = BTreeMap::new();
         for var in listen_vars(&self.binary) {
@@ -99,7 +112,10 @@ impl Container {
             let addr: SocketAddr = value
                 .parse()
                 .unwrap_or_else(|_| panic!("{at}: {var}={value} is not host:port"));
-            assert!(addr.ip().is_unspecified(), "{at}: {var}={value} must bind 0.0.0.0");
+            assert!(
+                addr.ip().is_unspecified(),
+                "{at}: {var}={value} must bind 0.0.0.0"
+            );
             ports.insert((*var).to_owned(), addr.port());
         }
         ports
