@@ -8,6 +8,7 @@ pub mod connectors;
 pub mod email;
 pub mod policy;
 pub mod schema;
+pub mod urls;
 
 use std::fmt;
 use std::sync::LazyLock;

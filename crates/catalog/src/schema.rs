@@ -211,7 +211,7 @@ pub fn check_host(host: &str, path: &str, policy: &Policy, out: &mut Violations)
 
 /// The host of an absolute http(s) URL, lower-cased by the URL parser.
 pub fn url_host(text: &str) -> Option<String> {
-    let url = url::Url::parse(text).ok()?;
+    let url = crate::urls::parse(text).ok()?;
     if !matches!(url.scheme(), "http" | "https") {
         return None;
     }

@@ -209,7 +209,7 @@ impl<'a> Fields<'a> {
     /// An absolute http(s) URL. The parse error is left out of the reason:
     /// the URL may be a secret, and `url`'s messages say little more.
     pub fn url(&self, name: &str, value: &str) -> Result<url::Url, Outcome> {
-        url::Url::parse(value)
+        herald_catalog::urls::parse(value)
             .ok()
             .filter(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
             .ok_or_else(|| self.refuse(name, "must be an absolute http(s) URL"))

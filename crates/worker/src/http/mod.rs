@@ -183,7 +183,7 @@ impl Outbound {
         request: HttpRequest,
     ) -> Result<HttpResponse, SendError> {
         let inner = &*self.inner;
-        let url = Url::parse(&request.url)
+        let url = herald_catalog::urls::parse(&request.url)
             .map_err(|e| SendError::InvalidRequest(format!("the URL cannot be parsed ({e})")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(SendError::InvalidRequest(format!(
