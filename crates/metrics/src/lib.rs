@@ -31,8 +31,7 @@ pub const CALL_BUCKETS: &[f64] = &[
 /// Seconds, for an action from acceptance to delivery: milliseconds when
 /// the vendor answers at once, minutes or hours through retries.
 pub const DELIVERY_BUCKETS: &[f64] = &[
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0,
-    3600.0,
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0,
 ];
 
 /// A process's metric families. Cheap to clone; clones share the families.
@@ -130,8 +129,10 @@ impl Readiness {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        self.checks
-            .push((name, Arc::new(move || Box::pin(check()) as BoxFuture<'_, _>)));
+        self.checks.push((
+            name,
+            Arc::new(move || Box::pin(check()) as BoxFuture<'_, _>),
+        ));
         self
     }
 
@@ -142,7 +143,10 @@ impl Readiness {
             async move {
                 match state {
                     async_nats::connection::State::Connected => Ok(()),
-                    other => Err(format!("not connected ({})", format!("{other:?}").to_lowercase())),
+                    other => Err(format!(
+                        "not connected ({})",
+                        format!("{other:?}").to_lowercase()
+                    )),
                 }
             }
         })

@@ -13,8 +13,12 @@ fn renders_the_text_format() {
         .gauge_vec("herald_test_in_flight", "In flight.", &["type"])
         .with_label_values(&["teams"])
         .set(2);
-    let latency =
-        metrics.histogram_vec("herald_test_latency_seconds", "Latency.", &["type"], &[0.1, 1.0]);
+    let latency = metrics.histogram_vec(
+        "herald_test_latency_seconds",
+        "Latency.",
+        &["type"],
+        &[0.1, 1.0],
+    );
     latency.with_label_values(&["slack"]).observe(0.05);
     latency.with_label_values(&["slack"]).observe(0.5);
 
@@ -32,7 +36,10 @@ fn renders_the_text_format() {
         "herald_test_latency_seconds_sum{type=\"slack\"} 0.55",
         "herald_test_latency_seconds_count{type=\"slack\"} 2",
     ] {
-        assert!(text.lines().any(|l| l == line), "no line `{line}` in:\n{text}");
+        assert!(
+            text.lines().any(|l| l == line),
+            "no line `{line}` in:\n{text}"
+        );
     }
 }
 
@@ -40,7 +47,9 @@ fn renders_the_text_format() {
 fn a_family_asked_for_twice_is_shared() {
     let metrics = Metrics::default();
     let a = metrics.counter_vec("herald_test_calls_total", "Calls.", &["call"]);
-    let b = metrics.clone().counter_vec("herald_test_calls_total", "Calls.", &["call"]);
+    let b = metrics
+        .clone()
+        .counter_vec("herald_test_calls_total", "Calls.", &["call"]);
     a.with_label_values(&["get"]).inc();
     b.with_label_values(&["get"]).inc();
     assert!(
