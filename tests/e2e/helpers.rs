@@ -130,6 +130,11 @@ impl Drop for WorkerProcess {
 }
 
 pub fn spawn_worker(env: &Env) -> WorkerProcess {
+    spawn_worker_with(env, &[])
+}
+
+/// A worker process with more (or other) environment variables.
+pub fn spawn_worker_with(env: &Env, vars: &[(&str, &str)]) -> WorkerProcess {
     WorkerProcess(
         Command::new(worker_binary())
             .env("HERALD_NATS_URL", env.nats.url())
@@ -137,9 +142,18 @@ pub fn spawn_worker(env: &Env) -> WorkerProcess {
             .env("HERALD_SERVICE_TOKEN", &env.stack.service_token)
             .env("HERALD_WORKER_ACK_WAIT", "3s")
             .env("HERALD_LOG", "warn")
+            // A free port rather than the default, so tests can run side by side.
+            .env("HERALD_METRICS_ADDR", "127.0.0.1:0")
+            .envs(vars.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap(),
     )
+}
+
+/// A loopback address no one listens on right now.
+pub fn free_addr() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
 }

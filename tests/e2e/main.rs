@@ -6,5 +6,6 @@ mod helpers;
 
 mod email;
 mod incident;
+mod metrics;
 mod pipeline;
 mod restarts;

@@ -29,25 +29,26 @@ struct AppState {
     tokens: Tokens,
 }
 
-pub fn router(ingestor: Ingestor, tokens: Tokens) -> Router {
+/// The ingest API, plus `/metrics`, `/healthz` and `/readyz` from `health`
+/// (`herald_metrics::router`).
+pub fn router(ingestor: Ingestor, tokens: Tokens, health: Router) -> Router {
     let limit = ingestor.limits().max_event_bytes;
     Router::new()
         .route("/v1/events", post(submit))
         .route("/v1/actions/{action_id}", get(action_status))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(AppState { ingestor, tokens })
+        .merge(health)
 }
 
 pub async fn serve(
     listener: TcpListener,
     ingestor: Ingestor,
     tokens: Tokens,
+    health: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(ingestor, tokens))
+    axum::serve(listener, router(ingestor, tokens, health))
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -254,35 +255,4 @@ pub fn action_status_json(s: &v1::ActionStatus) -> Value {
         "updated_at": time(s.updated_at.as_ref()),
         "history": history,
     })
-}
-
-async fn healthz() -> Response {
-    (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response()
-}
-
-async fn readyz(State(state): State<AppState>) -> Response {
-    let readiness = state.ingestor.readiness().await;
-    let part = |r: &Result<(), String>| match r {
-        Ok(()) => Value::String("ok".into()),
-        Err(why) => Value::String(why.clone()),
-    };
-    let body = json!({
-        "status": if readiness.ready() { "ready" } else { "not ready" },
-        "nats": part(&readiness.nats),
-        "registry": part(&readiness.registry),
-    });
-    let status = if readiness.ready() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, axum::Json(body)).into_response()
-}
-
-async fn metrics(State(state): State<AppState>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.ingestor.metrics().render(),
-    )
-        .into_response()
 }

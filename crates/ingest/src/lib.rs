@@ -21,6 +21,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use herald_metrics::{Metrics, Readiness};
 use herald_registry_client::{Lookup, RegistryClient};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -34,7 +35,7 @@ pub async fn run(
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let mut server = Server::start(settings).await?;
+    let mut server = Server::start(settings, Metrics::default()).await?;
     tracing::info!(
         grpc = %server.grpc_addr,
         http = %server.http_addr,
@@ -69,10 +70,12 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds both listeners, connects to NATS, declares the streams and
+    /// Binds the listeners, connects to NATS, declares the streams and
     /// starts serving gRPC, HTTP and the `herald.event` consumer. The
     /// registry is not needed yet: lookups answer UNAVAILABLE until it is.
-    pub async fn start(settings: Settings) -> anyhow::Result<Server> {
+    /// `/metrics` shows every family of `metrics` (under `heraldctl up`,
+    /// those of the registry and the worker too).
+    pub async fn start(settings: Settings, metrics: Metrics) -> anyhow::Result<Server> {
         let grpc_listener = TcpListener::bind(settings.grpc_addr)
             .await
             .with_context(|| {
@@ -89,6 +92,14 @@ impl Server {
                     settings.http_addr
                 )
             })?;
+        let metrics_listener = match settings.metrics_addr {
+            Some(addr) => Some(
+                herald_metrics::bind(addr)
+                    .await
+                    .map_err(anyhow::Error::msg)?,
+            ),
+            None => None,
+        };
         let nats = async_nats::ConnectOptions::new()
             .name("herald-ingest")
             .connect(settings.nats_url.as_str())
@@ -107,18 +118,25 @@ impl Server {
             settings.service_token.expose(),
             Lookup::WithoutSecrets,
         )
-        .map_err(anyhow::Error::msg)?;
+        .map_err(anyhow::Error::msg)?
+        .with_metrics(&metrics);
         registry
             .drop_changed(&nats, settings.messaging.subjects.account_changed())
             .await
             .context("subscribing to account changes")?;
+        let readiness = Readiness::default().nats(nats).check("registry", {
+            let registry = registry.clone();
+            move || {
+                let registry = registry.clone();
+                async move { registry.probe().await }
+            }
+        });
         let ingestor = Ingestor::new(
             registry,
             settings.config.policy.clone(),
             settings.limits,
             declared,
-            nats,
-            Arc::default(),
+            Arc::new(metrics::IngestMetrics::new(&metrics)),
         );
 
         let (stop, stopped) = watch::channel(false);
@@ -127,7 +145,7 @@ impl Server {
         };
         let grpc_addr = grpc_listener.local_addr()?;
         let http_addr = http_listener.local_addr()?;
-        let tasks: Vec<Task> = vec![
+        let mut tasks: Vec<Task> = vec![
             (
                 "gRPC server",
                 tokio::spawn(grpc::serve(
@@ -144,6 +162,7 @@ impl Server {
                         http_listener,
                         ingestor.clone(),
                         settings.tokens.clone(),
+                        herald_metrics::router(metrics.clone(), readiness.clone()),
                         signal(stopped.clone()),
                     );
                     async move { serve.await.map_err(anyhow::Error::from) }
@@ -160,6 +179,14 @@ impl Server {
                 }),
             ),
         ];
+        if let Some(listener) = metrics_listener {
+            let serve =
+                herald_metrics::serve(listener, metrics, readiness, signal(stop.subscribe()));
+            tasks.push((
+                "metrics server",
+                tokio::spawn(async move { serve.await.map_err(anyhow::Error::from) }),
+            ));
+        }
         Ok(Server {
             grpc_addr,
             http_addr,

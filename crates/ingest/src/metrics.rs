@@ -1,10 +1,11 @@
-//! Counters served on `GET /metrics` in Prometheus' text format. A handful
-//! of counters behind one mutex: an event costs registry lookups and
-//! JetStream round trips, so a lock per event is noise.
+//! Ingest's metrics, on the process's [`herald_metrics::Metrics`]: events by
+//! transport and outcome, actions accepted by connector type, and events
+//! dead-lettered from `herald.event`. Every series is resolved at start, so
+//! counting an event is an atomic add.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
+use std::collections::HashMap;
+
+use herald_metrics::{IntCounter, Metrics};
 
 /// How an event reached ingest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -15,6 +16,8 @@ pub enum Via {
 }
 
 impl Via {
+    const ALL: [Via; 3] = [Via::Grpc, Via::Http, Via::Nats];
+
     pub fn name(self) -> &'static str {
         match self {
             Via::Grpc => "grpc",
@@ -35,6 +38,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    const ALL: [Outcome; 4] = [
+        Outcome::Accepted,
+        Outcome::Replayed,
+        Outcome::Invalid,
+        Outcome::Unavailable,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Outcome::Accepted => "accepted",
@@ -45,75 +55,56 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Default)]
-pub struct Metrics {
-    counters: Mutex<Counters>,
+pub struct IngestMetrics {
+    /// By `Via as usize`, then `Outcome as usize`.
+    events: [[IntCounter; 4]; 3],
+    /// By catalog type id.
+    accepted: HashMap<&'static str, IntCounter>,
+    dead_events: IntCounter,
 }
 
-#[derive(Debug, Default)]
-struct Counters {
-    events: BTreeMap<(Via, Outcome), u64>,
-    actions: BTreeMap<String, u64>,
-    dead_events: u64,
-}
-
-impl Metrics {
-    pub fn event(&self, via: Via, outcome: Outcome) {
-        *self.lock().events.entry((via, outcome)).or_default() += 1;
+impl IngestMetrics {
+    pub fn new(metrics: &Metrics) -> IngestMetrics {
+        let events = metrics.counter_vec(
+            "herald_ingest_events_total",
+            "Events received, by transport and outcome.",
+            &["via", "outcome"],
+        );
+        let accepted = metrics.counter_vec(
+            "herald_actions_accepted_total",
+            "Action requests accepted and stored on JetStream, by connector type.",
+            &["type"],
+        );
+        IngestMetrics {
+            events: Via::ALL.map(|via| {
+                Outcome::ALL.map(|outcome| events.with_label_values(&[via.name(), outcome.name()]))
+            }),
+            accepted: herald_catalog::catalog()
+                .all()
+                .iter()
+                .map(|spec| (spec.id, accepted.with_label_values(&[spec.id])))
+                .collect(),
+            dead_events: metrics.counter(
+                "herald_ingest_dead_events_total",
+                "Events from the NATS subject that could not be accepted.",
+            ),
+        }
     }
 
-    pub fn actions_published<'a>(&self, connector_types: impl IntoIterator<Item = &'a str>) {
-        let mut counters = self.lock();
+    pub fn event(&self, via: Via, outcome: Outcome) {
+        self.events[via as usize][outcome as usize].inc();
+    }
+
+    pub fn actions_accepted<'a>(&self, connector_types: impl IntoIterator<Item = &'a str>) {
         for t in connector_types {
-            match counters.actions.get_mut(t) {
-                Some(n) => *n += 1,
-                None => {
-                    counters.actions.insert(t.to_owned(), 1);
-                }
+            if let Some(counter) = self.accepted.get(t) {
+                counter.inc();
             }
         }
     }
 
     pub fn dead_event(&self) {
-        self.lock().dead_events += 1;
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Counters> {
-        self.counters.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The Prometheus text exposition.
-    pub fn render(&self) -> String {
-        let c = self.lock();
-        let mut out = String::new();
-        out.push_str(
-            "# HELP herald_ingest_events_total Events received, by transport and outcome.\n",
-        );
-        out.push_str("# TYPE herald_ingest_events_total counter\n");
-        for ((via, outcome), n) in &c.events {
-            let _ = writeln!(
-                out,
-                "herald_ingest_events_total{{via=\"{}\",outcome=\"{}\"}} {n}",
-                via.name(),
-                outcome.name()
-            );
-        }
-        out.push_str(
-            "# HELP herald_ingest_actions_published_total Action requests stored on JetStream, by connector type.\n",
-        );
-        out.push_str("# TYPE herald_ingest_actions_published_total counter\n");
-        for (t, n) in &c.actions {
-            let _ = writeln!(
-                out,
-                "herald_ingest_actions_published_total{{connector_type=\"{t}\"}} {n}"
-            );
-        }
-        out.push_str(
-            "# HELP herald_ingest_dead_events_total Events from the NATS subject that could not be accepted.\n",
-        );
-        out.push_str("# TYPE herald_ingest_dead_events_total counter\n");
-        let _ = writeln!(out, "herald_ingest_dead_events_total {}", c.dead_events);
-        out
+        self.dead_events.inc();
     }
 }
 
@@ -123,13 +114,23 @@ mod tests {
 
     #[test]
     fn renders_counters() {
-        let m = Metrics::default();
+        let metrics = Metrics::default();
+        let m = IngestMetrics::new(&metrics);
         m.event(Via::Http, Outcome::Accepted);
         m.event(Via::Http, Outcome::Accepted);
-        m.actions_published(["slack", "slack", "email"]);
-        let text = m.render();
-        assert!(text.contains("herald_ingest_events_total{via=\"http\",outcome=\"accepted\"} 2"));
-        assert!(text.contains("herald_ingest_actions_published_total{connector_type=\"slack\"} 2"));
-        assert!(text.contains("herald_ingest_dead_events_total 0"));
+        m.event(Via::Nats, Outcome::Invalid);
+        m.actions_accepted(["slack", "slack", "email"]);
+        let text = metrics.render();
+        for line in [
+            "herald_ingest_events_total{outcome=\"accepted\",via=\"http\"} 2",
+            "herald_ingest_events_total{outcome=\"invalid\",via=\"nats\"} 1",
+            "herald_ingest_events_total{outcome=\"accepted\",via=\"grpc\"} 0",
+            "herald_actions_accepted_total{type=\"slack\"} 2",
+            "herald_actions_accepted_total{type=\"email\"} 1",
+            "herald_actions_accepted_total{type=\"teams\"} 0",
+            "herald_ingest_dead_events_total 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
+        }
     }
 }

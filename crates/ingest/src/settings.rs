@@ -74,6 +74,9 @@ pub struct Settings {
     pub limits: Limits,
     /// HERALD_INGEST_CONCURRENCY: events from `herald.event` handled at once.
     pub intake_concurrency: usize,
+    /// HERALD_METRICS_ADDR: a plain-HTTP listener of its own for `/metrics`,
+    /// `/healthz` and `/readyz` (they are on the HTTP listener anyway).
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 pub const DEFAULT_INTAKE_CONCURRENCY: usize = 32;
@@ -125,6 +128,7 @@ impl Settings {
             messaging: herald_messaging::Settings::from_env().map_err(anyhow::Error::msg)?,
             limits,
             intake_concurrency: number("HERALD_INGEST_CONCURRENCY", DEFAULT_INTAKE_CONCURRENCY)?,
+            metrics_addr: herald_metrics::addr_from_env(None).map_err(anyhow::Error::msg)?,
         })
     }
 }

@@ -23,7 +23,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::event::Event;
-use crate::metrics::{Metrics, Outcome, Via};
+use crate::metrics::{IngestMetrics, Outcome, Via};
 use crate::settings::Limits;
 
 #[derive(Debug, thiserror::Error)]
@@ -93,19 +93,6 @@ pub struct Accepted {
     pub replayed: bool,
 }
 
-/// Readiness of what ingest depends on; `Err` says why not.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Readiness {
-    pub nats: Result<(), String>,
-    pub registry: Result<(), String>,
-}
-
-impl Readiness {
-    pub fn ready(&self) -> bool {
-        self.nats.is_ok() && self.registry.is_ok()
-    }
-}
-
 /// Validates and publishes events; cheap to clone.
 #[derive(Clone)]
 pub struct Ingestor {
@@ -118,8 +105,7 @@ struct Inner {
     limits: Limits,
     publisher: Publisher,
     declared: Declared,
-    nats: async_nats::Client,
-    metrics: Arc<Metrics>,
+    metrics: Arc<IngestMetrics>,
 }
 
 /// One action that passed every check, ready to publish.
@@ -214,16 +200,13 @@ fn nats_error(e: impl std::fmt::Display) -> IngestError {
     IngestError::NatsUnavailable(e.to_string())
 }
 
-const READINESS_PROBE_ACCOUNT: &str = "herald-ingest.readiness-probe";
-
 impl Ingestor {
     pub fn new(
         registry: RegistryClient,
         policy: Policy,
         limits: Limits,
         declared: Declared,
-        nats: async_nats::Client,
-        metrics: Arc<Metrics>,
+        metrics: Arc<IngestMetrics>,
     ) -> Ingestor {
         Ingestor {
             inner: Arc::new(Inner {
@@ -232,7 +215,6 @@ impl Ingestor {
                 limits,
                 publisher: Publisher::new(declared.jetstream.clone()),
                 declared,
-                nats,
                 metrics,
             }),
         }
@@ -242,7 +224,7 @@ impl Ingestor {
         &self.inner.limits
     }
 
-    pub fn metrics(&self) -> &Arc<Metrics> {
+    pub fn metrics(&self) -> &Arc<IngestMetrics> {
         &self.inner.metrics
     }
 
@@ -351,7 +333,7 @@ impl Ingestor {
         self.publish(&event_id, &prepared, event, &accepted_at, &traceparent)
             .await?;
         this.metrics
-            .actions_published(prepared.iter().map(|p| p.spec.id));
+            .actions_accepted(prepared.iter().map(|p| p.spec.id));
 
         let response = v1::SubmitResponse {
             actions: prepared
@@ -584,31 +566,12 @@ impl Ingestor {
             ..Default::default()
         })
     }
-
-    /// Whether NATS is connected and the registry answers ingest's lookups.
-    pub async fn readiness(&self) -> Readiness {
-        let this = &*self.inner;
-        let nats = match this.nats.connection_state() {
-            async_nats::connection::State::Connected => Ok(()),
-            state => Err(format!("{state:?}").to_lowercase()),
-        };
-        // A real lookup, so a rejected service token shows here too; the
-        // answer is dropped from the cache first, else a cached account
-        // would hide a registry that has gone away.
-        this.registry.forget(READINESS_PROBE_ACCOUNT);
-        let registry = match this.registry.account(READINESS_PROBE_ACCOUNT).await {
-            Ok(_) | Err(LookupError::NotFound(_)) => Ok(()),
-            Err(e) => Err(e.to_string()),
-        };
-        this.registry.forget(READINESS_PROBE_ACCOUNT);
-        Readiness { nats, registry }
-    }
 }
 
 /// Counts the outcome and logs a refused event once, here: the fields at
 /// fault but never their values (params may hold anything), and never a
 /// token.
-pub fn report(metrics: &Metrics, via: Via, result: &Result<Accepted, IngestError>) {
+pub fn report(metrics: &IngestMetrics, via: Via, result: &Result<Accepted, IngestError>) {
     let outcome = match result {
         Ok(Accepted { replayed: true, .. }) => Outcome::Replayed,
         Ok(_) => Outcome::Accepted,

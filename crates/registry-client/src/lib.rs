@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use herald_metrics::{Histogram, Metrics};
+
 use futures::StreamExt;
 use herald_proto::json::opt_struct_to_json;
 use herald_proto::v1::{self, AccountChanged, account_registry_client::AccountRegistryClient};
@@ -79,7 +81,53 @@ pub struct RegistryClient {
     lookup: Lookup,
     cache: Cache,
     ttl: Duration,
+    calls: CallMetrics,
 }
+
+/// `herald_registry_call_duration_seconds{call,outcome}`, resolved once per
+/// outcome so a lookup costs no label search.
+#[derive(Clone)]
+struct CallMetrics {
+    ok: Histogram,
+    not_found: Histogram,
+    unavailable: Histogram,
+    refused: Histogram,
+}
+
+impl CallMetrics {
+    fn new(metrics: &Metrics, lookup: Lookup) -> CallMetrics {
+        let family = metrics.histogram_vec(
+            "herald_registry_call_duration_seconds",
+            "Account lookups from this process to herald-registry, by call and outcome.",
+            &["call", "outcome"],
+            herald_metrics::CALL_BUCKETS,
+        );
+        let call = match lookup {
+            Lookup::WithSecrets => "resolve_account",
+            Lookup::WithoutSecrets => "get_account",
+        };
+        let outcome = |o: &str| family.with_label_values(&[call, o]);
+        CallMetrics {
+            ok: outcome("ok"),
+            not_found: outcome("not_found"),
+            unavailable: outcome("unavailable"),
+            refused: outcome("refused"),
+        }
+    }
+
+    fn observe<T>(&self, result: &Result<T, LookupError>, took: Duration) {
+        let histogram = match result {
+            Ok(_) => &self.ok,
+            Err(LookupError::NotFound(_)) => &self.not_found,
+            Err(LookupError::Unavailable(_)) => &self.unavailable,
+            Err(LookupError::Refused(_)) => &self.refused,
+        };
+        histogram.observe(took.as_secs_f64());
+    }
+}
+
+/// The id the readiness probe looks up; no account has it.
+const PROBE_ACCOUNT: &str = "herald.readiness-probe";
 
 /// How long an account is served from the cache without asking again.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(30);
@@ -104,7 +152,15 @@ impl RegistryClient {
             lookup,
             cache: Arc::default(),
             ttl: DEFAULT_TTL,
+            // Counted nowhere until `with_metrics` says where.
+            calls: CallMetrics::new(&Metrics::default(), lookup),
         })
+    }
+
+    /// Times every lookup into `metrics`.
+    pub fn with_metrics(mut self, metrics: &Metrics) -> RegistryClient {
+        self.calls = CallMetrics::new(metrics, self.lookup);
+        self
     }
 
     pub fn with_ttl(mut self, ttl: Duration) -> RegistryClient {
@@ -131,7 +187,24 @@ impl RegistryClient {
         self.cache.write().expect("cache lock").remove(id);
     }
 
+    /// Whether the registry answers a lookup (with this client's token, so
+    /// a refused token shows too). Bypasses the cache, which could hide a
+    /// registry that has gone away, and is not counted in the call metrics.
+    pub async fn probe(&self) -> Result<(), String> {
+        match self.call(PROBE_ACCOUNT).await {
+            Ok(_) | Err(LookupError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     async fn fetch(&self, id: &str) -> Result<Account, LookupError> {
+        let started = Instant::now();
+        let result = self.call(id).await;
+        self.calls.observe(&result, started.elapsed());
+        result
+    }
+
+    async fn call(&self, id: &str) -> Result<Account, LookupError> {
         let mut client = self.client.clone();
         let result = match self.lookup {
             Lookup::WithSecrets => {

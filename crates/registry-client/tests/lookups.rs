@@ -23,6 +23,7 @@ async fn registry(dir: &std::path::Path, nats_url: Option<String>) -> Server {
         config: herald_config::HeraldConfig::default(),
         nats_url,
         subject_prefix: "herald".into(),
+        metrics_addr: None,
     })
     .await
     .unwrap()

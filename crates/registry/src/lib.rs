@@ -8,6 +8,7 @@
 pub mod announce;
 pub mod auth;
 pub mod cache;
+pub mod metrics;
 pub mod registry;
 pub mod secret_box;
 pub mod service;
@@ -19,6 +20,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use herald_metrics::{Metrics, Readiness};
 use herald_proto::v1::account_registry_server::AccountRegistryServer;
 use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
@@ -68,11 +70,51 @@ pub async fn run(
             settings.listen
         )
     })?;
+    let metrics_listener = match settings.metrics_addr {
+        Some(addr) => Some(
+            herald_metrics::bind(addr)
+                .await
+                .map_err(anyhow::Error::msg)?,
+        ),
+        None => None,
+    };
     let registry = Arc::new(open_registry(&settings).await?);
-    tracing::info!(addr = %listener.local_addr()?, "herald-registry serving gRPC");
-    serve(listener, registry, settings.tokens.clone(), shutdown).await?;
+    let metrics = Metrics::default();
+    tracing::info!(addr = %listener.local_addr()?, metrics = ?settings.metrics_addr, "herald-registry serving gRPC");
+    // Served until gRPC has stopped, so probes answer while calls drain.
+    let metrics_server = metrics_listener.map(|listener| {
+        tokio::spawn(herald_metrics::serve(
+            listener,
+            metrics.clone(),
+            readiness(&registry),
+            std::future::pending(),
+        ))
+    });
+    let served = serve(
+        listener,
+        registry,
+        settings.tokens.clone(),
+        metrics,
+        shutdown,
+    )
+    .await;
+    if let Some(server) = metrics_server {
+        server.abort();
+    }
+    served?;
     tracing::info!("herald-registry stopped");
     Ok(())
+}
+
+/// Ready while the store answers. NATS is left out on purpose: without it
+/// the registry still serves (only change announcements wait), and taking
+/// every replica out of service during a NATS outage would stop lookups too.
+pub fn readiness(registry: &Arc<Registry>) -> Readiness {
+    let registry = registry.clone();
+    Readiness::default().check("store", move || {
+        let registry = registry.clone();
+        async move { registry.store().ping().await.map_err(|e| e.to_string()) }
+    })
 }
 
 /// Serves `herald.v1.AccountRegistry` (behind bearer-token auth), plus
@@ -81,6 +123,7 @@ pub async fn serve(
     listener: TcpListener,
     registry: Arc<Registry>,
     tokens: Tokens,
+    metrics: Metrics,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -102,6 +145,7 @@ pub async fn serve(
     );
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
+        .layer(metrics::RequestMetricsLayer::new(&metrics))
         .add_service(health_service)
         .add_service(reflection().build_v1()?)
         .add_service(reflection().build_v1alpha()?)
@@ -121,13 +165,28 @@ pub struct Server {
 
 impl Server {
     pub async fn start(settings: Settings) -> anyhow::Result<Server> {
+        Server::start_with_metrics(settings, &Metrics::default()).await
+    }
+
+    /// Counts requests into `metrics` (shared with ingest and the worker
+    /// under `heraldctl up`). `settings.metrics_addr` is not served here.
+    pub async fn start_with_metrics(
+        settings: Settings,
+        metrics: &Metrics,
+    ) -> anyhow::Result<Server> {
         let listener = TcpListener::bind(settings.listen).await?;
         let addr = listener.local_addr()?;
         let registry = Arc::new(open_registry(&settings).await?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, registry, settings.tokens.clone(), async {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(serve(
+            listener,
+            registry,
+            settings.tokens.clone(),
+            metrics.clone(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
         Ok(Server {
             addr,
             stop: Some(stop),

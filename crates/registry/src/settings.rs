@@ -45,6 +45,9 @@ pub struct Settings {
     pub nats_url: Option<String>,
     /// HERALD_SUBJECT_PREFIX
     pub subject_prefix: String,
+    /// HERALD_METRICS_ADDR: where `/metrics`, `/healthz` and `/readyz` are
+    /// served (plain HTTP); `None` serves none.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Settings {
@@ -64,6 +67,8 @@ impl Settings {
             config: herald_config::from_env()?,
             nats_url: Some(var("HERALD_NATS_URL", "nats://127.0.0.1:4222")),
             subject_prefix: var("HERALD_SUBJECT_PREFIX", "herald"),
+            metrics_addr: herald_metrics::addr_from_env(Some("127.0.0.1:9101"))
+                .map_err(anyhow::Error::msg)?,
         })
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use herald_config::HeraldConfig;
+use herald_metrics::Metrics;
 use herald_proto::json::json_to_struct;
 use herald_proto::v1;
 use herald_worker::{Worker, WorkerSettings};
@@ -82,6 +83,8 @@ impl StackOptions {
 }
 
 pub struct Stack {
+    /// Every part's metrics, served on ingest's HTTP listener (`/metrics`).
+    pub metrics: Metrics,
     /// `None` while stopped by [`Stack::stop_registry`].
     registry: Option<herald_registry::Server>,
     registry_settings: herald_registry::Settings,
@@ -123,25 +126,32 @@ impl Stack {
             config: options.config.clone(),
             nats_url: Some(options.nats_url.clone()),
             subject_prefix: "herald".into(),
+            metrics_addr: None,
         };
-        let registry = herald_registry::Server::start(registry_settings.clone())
-            .await
-            .context("registry")?;
+        let metrics = Metrics::default();
+        let registry =
+            herald_registry::Server::start_with_metrics(registry_settings.clone(), &metrics)
+                .await
+                .context("registry")?;
         // A restarted registry comes back where ingest and workers look.
         registry_settings.listen = registry.addr;
         let registry_url = registry.url();
-        let ingest = herald_ingest::Server::start(herald_ingest::Settings {
-            grpc_addr: options.ingest_grpc_addr,
-            http_addr: options.ingest_http_addr,
-            nats_url: options.nats_url.clone(),
-            registry_url: registry_url.clone(),
-            service_token: herald_ingest::settings::ServiceToken::new(&service),
-            tokens: herald_ingest::auth::Tokens::new(&admin, &producer, &service)?,
-            config: options.config.clone(),
-            messaging: herald_messaging::Settings::default(),
-            limits: herald_ingest::settings::Limits::default(),
-            intake_concurrency: herald_ingest::settings::DEFAULT_INTAKE_CONCURRENCY,
-        })
+        let ingest = herald_ingest::Server::start(
+            herald_ingest::Settings {
+                grpc_addr: options.ingest_grpc_addr,
+                http_addr: options.ingest_http_addr,
+                nats_url: options.nats_url.clone(),
+                registry_url: registry_url.clone(),
+                service_token: herald_ingest::settings::ServiceToken::new(&service),
+                tokens: herald_ingest::auth::Tokens::new(&admin, &producer, &service)?,
+                config: options.config.clone(),
+                messaging: herald_messaging::Settings::default(),
+                limits: herald_ingest::settings::Limits::default(),
+                intake_concurrency: herald_ingest::settings::DEFAULT_INTAKE_CONCURRENCY,
+                metrics_addr: None,
+            },
+            metrics.clone(),
+        )
         .await
         .context("ingest")?;
 
@@ -156,7 +166,8 @@ impl Stack {
             let nats = async_nats::connect(&options.nats_url)
                 .await
                 .context("worker's NATS connection")?;
-            let worker = Arc::new(Worker::new(worker_settings.clone(), nats, connectors()).await?);
+            let worker =
+                Arc::new(Worker::new(worker_settings.clone(), nats, connectors(), &metrics).await?);
             Some(tokio::spawn(worker.run(async move {
                 let _ = stopped.wait_for(|s| *s).await;
             })))
@@ -164,6 +175,7 @@ impl Stack {
             None
         };
         Ok(Stack {
+            metrics,
             registry: Some(registry),
             registry_settings,
             registry_url,
@@ -221,8 +233,13 @@ impl Stack {
     /// Starts the registry again, on the same address and database.
     pub async fn start_registry(&mut self) -> anyhow::Result<()> {
         if self.registry.is_none() {
-            self.registry =
-                Some(herald_registry::Server::start(self.registry_settings.clone()).await?);
+            self.registry = Some(
+                herald_registry::Server::start_with_metrics(
+                    self.registry_settings.clone(),
+                    &self.metrics,
+                )
+                .await?,
+            );
         }
         Ok(())
     }

@@ -7,6 +7,7 @@ pub mod attempt;
 pub mod connector;
 pub mod fields;
 pub mod http;
+mod metrics;
 pub mod outcome;
 pub mod rate_limit;
 
@@ -49,15 +50,36 @@ pub async fn run_from_env(
         .connect(&settings.nats_url)
         .await
         .map_err(|e| format!("HERALD_NATS_URL {}: {e}", settings.nats_url))?;
+    let metrics_listener = match settings.metrics_addr {
+        Some(addr) => Some(herald_metrics::bind(addr).await?),
+        None => None,
+    };
+    let metrics = herald_metrics::Metrics::default();
     let worker = std::sync::Arc::new(
-        Worker::new(settings, nats, connectors)
+        Worker::new(settings, nats, connectors, &metrics)
             .await
             .map_err(|e| e.to_string())?,
     );
-    worker
-        .run(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+    // Served until the worker has stopped: probes and a last scrape still
+    // answer during the shutdown grace.
+    let metrics_server = metrics_listener.map(|listener| {
+        let serve = herald_metrics::serve(
+            listener,
+            metrics,
+            worker.readiness(),
+            std::future::pending(),
+        );
+        tokio::spawn(async move {
+            if let Err(error) = serve.await {
+                tracing::error!(%error, "the metrics listener failed");
+            }
+        })
+    });
+    let result = worker.run(shutdown_signal()).await;
+    if let Some(server) = metrics_server {
+        server.abort();
+    }
+    result.map_err(|e| e.to_string())
 }
 
 /// SIGTERM (Kubernetes) or Ctrl-C.

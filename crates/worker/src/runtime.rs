@@ -13,6 +13,7 @@ use async_nats::jetstream::{self, AckKind, consumer::pull};
 use futures::StreamExt;
 use herald_catalog::catalog;
 use herald_messaging::{Declared, Outgoing, Publisher, headers};
+use herald_metrics::{Metrics, Readiness};
 use herald_proto::json::struct_to_json;
 use herald_proto::v1::{
     ActionRequest, ActionResult, ActionState, ActionStatusRecord, Attempt, DeadLetter, ErrorKind,
@@ -24,6 +25,7 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::backoff::retry_delay;
 use crate::http::Outbound;
+use crate::metrics::{InFlight, PENDING_REFRESH, WorkerMetrics};
 use crate::rate_limit::RateLimiter;
 use crate::settings::WorkerSettings;
 use crate::{Connector, Delivery, Outcome};
@@ -48,6 +50,8 @@ pub struct Worker {
     http: Outbound,
     limiter: RateLimiter,
     settings: WorkerSettings,
+    metrics: WorkerMetrics,
+    readiness: Readiness,
     /// Flips to true when in-flight deliveries must give up (shutdown deadline).
     abandon: watch::Sender<bool>,
 }
@@ -65,11 +69,12 @@ pub enum WorkerError {
 
 impl Worker {
     /// Declares the streams, and readies the registry client, the outbound
-    /// HTTP client and the rate limiter.
+    /// HTTP client and the rate limiter. Counts into `metrics`.
     pub async fn new(
         settings: WorkerSettings,
         nats: async_nats::Client,
         connectors: Vec<Arc<dyn Connector>>,
+        metrics: &Metrics,
     ) -> Result<Worker, WorkerError> {
         let setup = |e: String| WorkerError::Setup(e);
         let declared = herald_messaging::declare(nats.clone(), &settings.messaging)
@@ -81,7 +86,8 @@ impl Worker {
             herald_registry_client::Lookup::WithSecrets,
         )
         .map_err(setup)?
-        .with_ttl(settings.account_ttl);
+        .with_ttl(settings.account_ttl)
+        .with_metrics(metrics);
         registry
             .drop_changed(&nats, settings.messaging.subjects.account_changed())
             .await
@@ -90,11 +96,21 @@ impl Worker {
             .map_err(|e| setup(e.to_string()))?;
         let limiter = RateLimiter::new(&settings.config.delivery.rate_limits);
         let (abandon, _) = watch::channel(false);
+        let types: Vec<&'static str> = connectors.iter().map(|c| c.connector_type()).collect();
+        let readiness = Readiness::default().nats(nats).check("registry", {
+            let registry = registry.clone();
+            move || {
+                let registry = registry.clone();
+                async move { registry.probe().await }
+            }
+        });
         Ok(Worker {
             connectors: connectors
                 .into_iter()
                 .map(|c| (c.connector_type(), c))
                 .collect(),
+            metrics: WorkerMetrics::new(metrics, &types),
+            readiness,
             publisher: Publisher::new(declared.jetstream.clone()),
             declared,
             registry,
@@ -120,6 +136,11 @@ impl Worker {
         let mut loops = Vec::new();
         for connector_type in self.connectors.keys() {
             let consumer = self.consumer(connector_type).await?;
+            loops.push(tokio::spawn(self.clone().watch_pending(
+                connector_type,
+                consumer.clone(),
+                stop.clone(),
+            )));
             loops.push(tokio::spawn(self.clone().consume(
                 consumer,
                 permits.clone(),
@@ -143,6 +164,34 @@ impl Worker {
             let _ = permits.acquire_many(all).await;
         }
         Ok(())
+    }
+
+    /// What `/readyz` checks: NATS is connected and the registry answers.
+    pub fn readiness(&self) -> Readiness {
+        self.readiness.clone()
+    }
+
+    /// Keeps `herald_consumer_pending` current for one type until stopped.
+    async fn watch_pending(
+        self: Arc<Self>,
+        connector_type: &'static str,
+        mut consumer: jetstream::consumer::PullConsumer,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let Some(gauge) = self.metrics.of(connector_type).map(|m| m.pending.clone()) else {
+            return;
+        };
+        let mut tick = tokio::time::interval(PENDING_REFRESH);
+        while !*stop.borrow() {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => return,
+            }
+            match consumer.info().await {
+                Ok(info) => gauge.set((info.num_pending + info.num_ack_pending as u64) as i64),
+                Err(error) => tracing::debug!(%error, connector_type, "consumer info not read"),
+            }
+        }
     }
 
     async fn consumer(
@@ -230,6 +279,7 @@ impl Worker {
     /// policy, wait for the rate limit, deliver, record, and ack / NAK /
     /// terminate. Public so tests drive the runtime one step at a time.
     pub async fn process_one(&self, message: jetstream::Message) -> Disposition {
+        let _in_flight = InFlight::start(self.metrics.of(subject_type(&message.subject)));
         let attempt = message
             .info()
             .map(|i| i.delivered.max(1) as u32)
@@ -427,6 +477,10 @@ impl Worker {
                 result.state = ActionState::Delivered as i32;
                 result.handles = handles.into_iter().collect();
                 result.vendor_response = response;
+                let accepted_at = request
+                    .accepted_at
+                    .and_then(|t| SystemTime::try_from(t).ok());
+                self.metrics.delivered(&request.connector_type, accepted_at);
                 (Disposition::Delivered, AckKind::Ack)
             }
             Outcome::Retry {
@@ -442,6 +496,7 @@ impl Worker {
                 result.error = reason;
                 result.vendor_response = response;
                 result.retry_after_ms = delay.as_millis() as u64;
+                self.metrics.retry(&request.connector_type);
                 (Disposition::Retry(delay), AckKind::Nak(Some(delay)))
             }
             Outcome::Permanent {
@@ -475,11 +530,13 @@ impl Worker {
                 // A dead letter must be stored before the action is let go.
                 if let Err(error) = self.publisher.publish(dead_message, traceparent).await {
                     tracing::error!(%error, action.id = %request.action_id, "cannot store the dead letter; retrying later");
+                    self.metrics.retry(&request.connector_type);
                     let _ = message
                         .ack_with(AckKind::Nak(Some(Duration::from_secs(5))))
                         .await;
                     return Disposition::Retry(Duration::from_secs(5));
                 }
+                self.metrics.failed(&request.connector_type, kind);
                 result.state = ActionState::Failed as i32;
                 result.error_kind = kind as i32;
                 result.error = reason.clone();
@@ -555,12 +612,7 @@ impl Worker {
     async fn dead_malformed(&self, message: &jetstream::Message, reason: &str) -> Disposition {
         tracing::warn!(subject = %message.subject, %reason, "malformed action request dead-lettered");
         let sequence = sequence(message);
-        let connector_type = message
-            .subject
-            .rsplit('.')
-            .next()
-            .unwrap_or("unknown")
-            .to_owned();
+        let connector_type = subject_type(&message.subject);
         let dead = DeadLetter {
             request: None,
             raw: message.payload.to_vec(),
@@ -572,17 +624,19 @@ impl Worker {
             vendor_response: None::<VendorResponse>,
         };
         let outgoing = Outgoing {
-            subject: self.settings.messaging.subjects.dead(&connector_type),
+            subject: self.settings.messaging.subjects.dead(connector_type),
             msg_id: format!("malformed:{}:{sequence}", message.subject),
             payload: dead.encode_to_vec().into(),
         };
         if let Err(error) = self.publisher.publish(outgoing, None).await {
             tracing::error!(%error, "cannot store the dead letter of a malformed message; retrying later");
+            self.metrics.retry(connector_type);
             let _ = message
                 .ack_with(AckKind::Nak(Some(Duration::from_secs(5))))
                 .await;
             return Disposition::Retry(Duration::from_secs(5));
         }
+        self.metrics.failed(connector_type, ErrorKind::Malformed);
         let _ = message.ack_with(AckKind::Term).await;
         Disposition::Failed(reason.to_owned())
     }
@@ -597,6 +651,11 @@ impl Worker {
 async fn abandoned(mut abandon: watch::Receiver<bool>) {
     // The guard wait_for returns must not live across an await.
     let _ = abandon.wait_for(|a| *a).await.is_ok();
+}
+
+/// The connector type an action subject names: its last token.
+fn subject_type(subject: &str) -> &str {
+    subject.rsplit('.').next().unwrap_or_default()
 }
 
 /// The action message's sequence in its stream: the same for every

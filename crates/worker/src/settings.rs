@@ -1,6 +1,7 @@
 //! A worker's settings, from the environment (CONTRACT.md names the shared
 //! ones; the HERALD_WORKER_* ones are the runtime's own).
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use herald_config::{HeraldConfig, parse_duration};
@@ -30,7 +31,18 @@ pub struct WorkerSettings {
     /// HERALD_WORKER_ACCOUNT_TTL: how long a resolved account is reused.
     pub account_ttl: Duration,
     pub outbound: OutboundSettings,
+    /// HERALD_METRICS_ADDR: where `/metrics`, `/healthz` and `/readyz` are
+    /// served; `None` serves none (the runtime inside `heraldctl up`).
+    pub metrics_addr: Option<SocketAddr>,
 }
+
+/// Each worker binary's default HERALD_METRICS_ADDR, one port apiece so
+/// they can share a host.
+const DEFAULT_METRICS_ADDRS: &[(&str, &str)] = &[
+    ("herald-chat-worker", "127.0.0.1:9102"),
+    ("herald-email-worker", "127.0.0.1:9103"),
+    ("herald-incident-worker", "127.0.0.1:9104"),
+];
 
 impl std::fmt::Debug for WorkerSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -57,6 +69,7 @@ impl WorkerSettings {
             shutdown_grace: Duration::from_secs(25),
             account_ttl: herald_registry_client::DEFAULT_TTL,
             outbound: OutboundSettings::default(),
+            metrics_addr: None,
         }
     }
 
@@ -92,6 +105,11 @@ impl WorkerSettings {
                 *field = parse_duration(&v).map_err(|e| format!("{name}: {e}"))?;
             }
         }
+        let default_metrics_addr = DEFAULT_METRICS_ADDRS
+            .iter()
+            .find(|(binary, _)| *binary == name)
+            .map(|(_, addr)| *addr);
+        s.metrics_addr = herald_metrics::addr_from_env(default_metrics_addr)?;
         if s.ack_wait < Duration::from_secs(3) {
             return Err("HERALD_WORKER_ACK_WAIT: must be at least 3s".into());
         }

@@ -51,6 +51,7 @@ impl TestApp {
             config: HeraldConfig::default(),
             nats_url: None,
             subject_prefix: "herald".into(),
+            metrics_addr: None,
         };
         let registry = herald_registry::Server::start(registry_settings.clone())
             .await
@@ -72,9 +73,12 @@ impl TestApp {
                 ..Limits::default()
             },
             intake_concurrency: 4,
+            metrics_addr: None,
         };
         adjust(&mut settings);
-        let ingest = Server::start(settings).await.expect("ingest starts");
+        let ingest = Server::start(settings, herald_metrics::Metrics::default())
+            .await
+            .expect("ingest starts");
         let client = async_nats::connect(nats.url()).await.unwrap();
         let channel = Channel::from_shared(ingest.grpc_url())
             .unwrap()

@@ -67,6 +67,7 @@ impl Harness {
             config: herald_config::HeraldConfig::default(),
             nats_url: Some(nats.url()),
             subject_prefix: "herald".into(),
+            metrics_addr: None,
         };
         let registry = herald_registry::Server::start(registry_settings.clone())
             .await
@@ -85,6 +86,7 @@ impl Harness {
                 settings.clone(),
                 client.clone(),
                 vec![Arc::new(PostParams("a"))],
+                &herald_metrics::Metrics::default(),
             )
             .await
             .unwrap(),

@@ -32,6 +32,7 @@ async fn two_replicas_share_one_consumer() {
             h.settings.clone(),
             second_nats,
             vec![Arc::new(PostParams("b"))],
+            &herald_metrics::Metrics::default(),
         )
         .await
         .unwrap(),
