@@ -68,6 +68,7 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
         config: herald_config::HeraldConfig::default(),
         nats_url: None,
         subject_prefix: "herald".into(),
+        tls: None,
     };
     let server = Server::start(settings.clone()).await?;
     let mut channels = Vec::new();

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use herald_config::HeraldConfig;
+use herald_tls::{ClientTls, ServerTls};
 
 use crate::auth::Tokens;
 
@@ -74,6 +75,12 @@ pub struct Settings {
     pub limits: Limits,
     /// HERALD_INGEST_CONCURRENCY: events from `herald.event` handled at once.
     pub intake_concurrency: usize,
+    /// HERALD_TLS_CERT_FILE, HERALD_TLS_KEY_FILE, HERALD_TLS_CLIENT_CA_FILE:
+    /// TLS on both listeners; `None` serves plain TCP.
+    pub tls: Option<ServerTls>,
+    /// HERALD_TLS_CA_FILE, HERALD_TLS_CLIENT_CERT_FILE,
+    /// HERALD_TLS_CLIENT_KEY_FILE: for an `https://` HERALD_REGISTRY_URL.
+    pub registry_tls: ClientTls,
 }
 
 pub const DEFAULT_INTAKE_CONCURRENCY: usize = 32;
@@ -125,6 +132,8 @@ impl Settings {
             messaging: herald_messaging::Settings::from_env().map_err(anyhow::Error::msg)?,
             limits,
             intake_concurrency: number("HERALD_INGEST_CONCURRENCY", DEFAULT_INTAKE_CONCURRENCY)?,
+            tls: ServerTls::from_env()?,
+            registry_tls: ClientTls::from_env()?,
         })
     }
 }

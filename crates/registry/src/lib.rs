@@ -20,8 +20,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use herald_proto::v1::account_registry_server::AccountRegistryServer;
+use herald_tls::ServerTls;
 use tokio::net::TcpListener;
-use tonic::transport::server::TcpIncoming;
 
 pub use registry::Registry;
 pub use settings::Settings;
@@ -69,18 +69,31 @@ pub async fn run(
         )
     })?;
     let registry = Arc::new(open_registry(&settings).await?);
-    tracing::info!(addr = %listener.local_addr()?, "herald-registry serving gRPC");
-    serve(listener, registry, settings.tokens.clone(), shutdown).await?;
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        tls = herald_tls::mode(settings.tls.as_ref()),
+        "herald-registry serving gRPC"
+    );
+    serve(
+        listener,
+        registry,
+        settings.tokens.clone(),
+        settings.tls,
+        shutdown,
+    )
+    .await?;
     tracing::info!("herald-registry stopped");
     Ok(())
 }
 
 /// Serves `herald.v1.AccountRegistry` (behind bearer-token auth), plus
-/// `grpc.health.v1.Health` and server reflection, which stay open.
+/// `grpc.health.v1.Health` and server reflection, which stay open; over
+/// TLS only when `tls` is given.
 pub async fn serve(
     listener: TcpListener,
     registry: Arc<Registry>,
     tokens: Tokens,
+    tls: Option<ServerTls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -100,14 +113,12 @@ pub async fn serve(
         service::RegistryService::new(registry),
         move |request| auth::authenticate(&tokens, request),
     );
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    tonic::transport::Server::builder()
+    let router = tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(reflection().build_v1()?)
         .add_service(reflection().build_v1alpha()?)
-        .add_service(accounts)
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await?;
+        .add_service(accounts);
+    herald_tls::serve_grpc(router, listener, tls, shutdown).await?;
     Ok(())
 }
 
@@ -115,6 +126,7 @@ pub async fn serve(
 /// `heraldctl up`, which run it in the same process.
 pub struct Server {
     pub addr: SocketAddr,
+    tls: bool,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -125,18 +137,28 @@ impl Server {
         let addr = listener.local_addr()?;
         let registry = Arc::new(open_registry(&settings).await?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, registry, settings.tokens.clone(), async {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(serve(
+            listener,
+            registry,
+            settings.tokens.clone(),
+            settings.tls.clone(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
         Ok(Server {
             addr,
+            tls: settings.tls.is_some(),
             stop: Some(stop),
             task,
         })
     }
 
+    /// `https://` when serving TLS (the address is an IP, so the
+    /// certificate must name it).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Stops serving and waits until in-flight calls have finished.

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use herald_config::HeraldConfig;
+use herald_tls::ServerTls;
 
 use crate::auth::Tokens;
 
@@ -45,6 +46,9 @@ pub struct Settings {
     pub nats_url: Option<String>,
     /// HERALD_SUBJECT_PREFIX
     pub subject_prefix: String,
+    /// HERALD_TLS_CERT_FILE, HERALD_TLS_KEY_FILE, HERALD_TLS_CLIENT_CA_FILE;
+    /// `None` serves plain TCP.
+    pub tls: Option<ServerTls>,
 }
 
 impl Settings {
@@ -64,6 +68,7 @@ impl Settings {
             config: herald_config::from_env()?,
             nats_url: Some(var("HERALD_NATS_URL", "nats://127.0.0.1:4222")),
             subject_prefix: var("HERALD_SUBJECT_PREFIX", "herald"),
+            tls: ServerTls::from_env()?,
         })
     }
 }

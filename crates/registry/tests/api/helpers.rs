@@ -31,6 +31,7 @@ pub fn settings_in(dir: &std::path::Path) -> Settings {
         config: HeraldConfig::default(),
         nats_url: None,
         subject_prefix: "herald".into(),
+        tls: None,
     }
 }
 

@@ -67,6 +67,7 @@ impl Harness {
             config: herald_config::HeraldConfig::default(),
             nats_url: Some(nats.url()),
             subject_prefix: "herald".into(),
+            tls: None,
         };
         let registry = herald_registry::Server::start(registry_settings.clone())
             .await
