@@ -21,9 +21,14 @@ impl TestPki {
         let key = rcgen::KeyPair::generate().expect("generating a CA key");
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
         params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "Herald test CA");
+        // A name of its own, as real CAs have: with a shared one, a
+        // certificate from another test CA would read as a bad signature
+        // rather than an unknown issuer.
+        let serial: u32 = rand::random();
+        params.distinguished_name.push(
+            rcgen::DnType::CommonName,
+            format!("Herald test CA {serial:08x}"),
+        );
         params.key_usages = vec![
             rcgen::KeyUsagePurpose::KeyCertSign,
             rcgen::KeyUsagePurpose::DigitalSignature,
