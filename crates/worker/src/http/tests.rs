@@ -582,7 +582,7 @@ async fn a_custom_ca_is_trusted_as_pem_or_base64() {
     let response = outbound.send(&with_pem, get(&url)).await.unwrap();
     assert_eq!((response.status, &response.body[..]), (200, &b"ok"[..]));
 
-    let encoded = base64::engine::general_purpose::STANDARD.encode(&pki.ca_pem());
+    let encoded = base64::engine::general_purpose::STANDARD.encode(pki.ca_pem());
     let mut with_base64 = tls_account(json!({"ca": encoded}), json!({}));
     with_base64.id = "acc-2".into();
     let response = outbound.send(&with_base64, get(&url)).await.unwrap();
