@@ -195,4 +195,18 @@ mod tests {
         let error = Settings::from_env().unwrap_err().to_string();
         assert!(error.starts_with("HERALD_SERVICE_TOKEN"), "{error}");
     }
+
+    #[test]
+    fn from_env_stops_on_half_a_tls_setting() {
+        set(&[
+            ("HERALD_PRODUCER_TOKEN", "producer-token-0123456789"),
+            ("HERALD_SERVICE_TOKEN", "service-token-0123456789"),
+            ("HERALD_TLS_KEY_FILE", "/etc/herald/ingest.key"),
+        ]);
+        let error = Settings::from_env().unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "HERALD_TLS_KEY_FILE is set but HERALD_TLS_CERT_FILE is not: give both, or neither"
+        );
+    }
 }
