@@ -9,3 +9,4 @@ mod incident;
 mod metrics;
 mod pipeline;
 mod restarts;
+mod tls;

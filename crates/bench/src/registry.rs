@@ -69,6 +69,7 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
         nats_url: None,
         subject_prefix: "herald".into(),
         metrics_addr: None,
+        tls: None,
     };
     let server = Server::start(settings.clone()).await?;
     let mut channels = Vec::new();

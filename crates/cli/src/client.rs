@@ -2,14 +2,15 @@
 //! from gRPC status codes to exit codes, and reading documents (YAML or
 //! JSON, from a file, stdin or an argument).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use herald_proto::v1::account_registry_client::AccountRegistryClient;
 use herald_proto::v1::ingest_client::IngestClient;
+use herald_tls::{ClientTls, PemFile, cleartext_warning, error_chain};
 use serde_json::Value;
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 use crate::Global;
 
@@ -112,22 +113,46 @@ fn token(g: &Global) -> Result<Bearer, Failure> {
     }
 }
 
-async fn channel(url: &str, flag: &str) -> Result<Channel, Failure> {
-    Endpoint::from_shared(url.to_owned())
-        .map_err(|e| Failure::usage(format!("{flag} {url}: {e}")))?
+/// What https:// URLs trust and present: `--ca-file`, `--client-cert`,
+/// `--client-key` (or their variables). Errors name the flag.
+pub fn client_tls(g: &Global) -> Result<ClientTls, Failure> {
+    let file = |flag: &str, var: &str, path: &Option<PathBuf>| {
+        path.as_ref()
+            .map(|path| PemFile::new(format!("{flag} ({var})"), path))
+    };
+    ClientTls::new(
+        file("--ca-file", herald_tls::CA_FILE, &g.ca_file).as_ref(),
+        file(
+            "--client-cert",
+            herald_tls::CLIENT_CERT_FILE,
+            &g.client_cert,
+        )
+        .as_ref(),
+        file("--client-key", herald_tls::CLIENT_KEY_FILE, &g.client_key).as_ref(),
+    )
+    .map_err(|e| Failure::usage(e.to_string()))
+}
+
+async fn channel(g: &Global, url: &str, flag: &str) -> Result<Channel, Failure> {
+    if let Some(warning) = cleartext_warning(flag, url) {
+        eprintln!("heraldctl: warning: {warning}");
+    }
+    client_tls(g)?
+        .endpoint(flag, url)
+        .map_err(|e| Failure::usage(e.to_string()))?
         .connect_timeout(std::time::Duration::from_secs(5))
         .connect()
         .await
-        .map_err(|e| Failure::herald(format!("cannot reach {url} ({flag}): {e}")))
+        .map_err(|e| Failure::herald(format!("cannot reach {url} ({flag}): {}", error_chain(&e))))
 }
 
 pub async fn registry(g: &Global) -> Result<Registry, Failure> {
-    let channel = channel(&g.registry_url, "--registry-url").await?;
+    let channel = channel(g, &g.registry_url, "--registry-url").await?;
     Ok(AccountRegistryClient::with_interceptor(channel, token(g)?))
 }
 
 pub async fn ingest(g: &Global) -> Result<Ingest, Failure> {
-    let channel = channel(&g.ingest_url, "--ingest-url").await?;
+    let channel = channel(g, &g.ingest_url, "--ingest-url").await?;
     Ok(IngestClient::with_interceptor(channel, token(g)?))
 }
 

@@ -1,6 +1,8 @@
 //! heraldctl: Herald's command line. Parses arguments, runs one command and
 //! exits with a code scripts can rely on (see `EXIT_CODES`).
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod accounts;
@@ -89,6 +91,26 @@ pub struct Global {
     /// `heraldctl up`) is used when that file exists.
     #[arg(long, global = true, env = "HERALD_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// PEM certificates to trust for https:// URLs, besides the system's
+    /// roots (the CA that signed Herald's server certificates).
+    #[arg(long, global = true, env = "HERALD_TLS_CA_FILE", value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate (PEM) for servers that require one (with --client-key).
+    #[arg(
+        long,
+        global = true,
+        env = "HERALD_TLS_CLIENT_CERT_FILE",
+        value_name = "PEM"
+    )]
+    pub client_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM, without a passphrase).
+    #[arg(
+        long,
+        global = true,
+        env = "HERALD_TLS_CLIENT_KEY_FILE",
+        value_name = "PEM"
+    )]
+    pub client_key: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

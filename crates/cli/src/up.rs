@@ -78,6 +78,11 @@ pub async fn run(g: &Global, args: UpArgs) -> Result<(), Failure> {
     options.registry_addr = args.registry_addr;
     options.ingest_grpc_addr = args.ingest_grpc_addr;
     options.ingest_http_addr = args.ingest_http_addr;
+    // Plain loopback unless HERALD_TLS_CERT_FILE and HERALD_TLS_KEY_FILE
+    // are set; the parts then call each other with --ca-file and, when
+    // HERALD_TLS_CLIENT_CA_FILE asks for them, --client-cert/--client-key.
+    options.tls = herald_tls::ServerTls::from_env().map_err(|e| Failure::usage(e.to_string()))?;
+    options.client_tls = client::client_tls(g)?;
     let stack = Stack::start(options)
         .await
         .map_err(|e| fail("cannot start Herald", &format!("{e:#}")))?;

@@ -12,9 +12,9 @@ use std::task::{Context, Poll};
 
 use herald_proto::status::{ErrorCode, ServiceError};
 use herald_proto::v1::{self, ingest_server::IngestServer};
+use herald_tls::ServerTls;
 use tokio::net::TcpListener;
 use tonic::server::NamedService;
-use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status};
 
 use crate::auth::{AuthError, Tokens};
@@ -75,11 +75,12 @@ pub fn auth_status(error: AuthError) -> Status {
     }
 }
 
-/// Serves until `shutdown` resolves.
+/// Serves until `shutdown` resolves; over TLS only when `tls` is given.
 pub async fn serve(
     listener: TcpListener,
     ingestor: Ingestor,
     tokens: Tokens,
+    tls: Option<ServerTls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -109,14 +110,12 @@ pub async fn serve(
             crate::auth::authorize(&tokens, header).map_err(auth_status)?;
             Ok(request)
         });
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    let result = tonic::transport::Server::builder()
+    let router = tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(reflection().build_v1()?)
         .add_service(reflection().build_v1alpha()?)
-        .add_service(ingest)
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await;
+        .add_service(ingest);
+    let result = herald_tls::serve_grpc(router, listener, tls, shutdown).await;
     health_reporter
         .set_not_serving::<IngestServer<IngestService>>()
         .await;

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use herald_proto::status::{ErrorCode, ServiceError};
 use herald_proto::v1;
+use herald_tls::ServerTls;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -41,16 +42,16 @@ pub fn router(ingestor: Ingestor, tokens: Tokens, health: Router) -> Router {
         .merge(health)
 }
 
+/// Serves until `shutdown` resolves; over TLS only when `tls` is given.
 pub async fn serve(
     listener: TcpListener,
     ingestor: Ingestor,
     tokens: Tokens,
     health: Router,
+    tls: Option<ServerTls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(ingestor, tokens, health))
-        .with_graceful_shutdown(shutdown)
-        .await
+    herald_tls::serve_http(router(ingestor, tokens, health), listener, tls, shutdown).await
 }
 
 /// The snake_case name of a code, for the `code` of an error body.

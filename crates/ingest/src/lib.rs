@@ -35,10 +35,12 @@ pub async fn run(
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let tls = herald_tls::mode(settings.tls.as_ref());
     let mut server = Server::start(settings, Metrics::default()).await?;
     tracing::info!(
-        grpc = %server.grpc_addr,
-        http = %server.http_addr,
+        grpc = %server.grpc_url(),
+        http = %server.http_url(),
+        tls,
         "herald-ingest serving"
     );
     tokio::select! {
@@ -64,6 +66,7 @@ type Task = (&'static str, JoinHandle<anyhow::Result<()>>);
 pub struct Server {
     pub grpc_addr: SocketAddr,
     pub http_addr: SocketAddr,
+    tls: bool,
     ingestor: Ingestor,
     stop: watch::Sender<bool>,
     tasks: Vec<Task>,
@@ -117,6 +120,7 @@ impl Server {
             &settings.registry_url,
             settings.service_token.expose(),
             Lookup::WithoutSecrets,
+            &settings.registry_tls,
         )
         .map_err(anyhow::Error::msg)?
         .with_metrics(&metrics);
@@ -152,6 +156,7 @@ impl Server {
                     grpc_listener,
                     ingestor.clone(),
                     settings.tokens.clone(),
+                    settings.tls.clone(),
                     signal(stopped.clone()),
                 )),
             ),
@@ -163,6 +168,7 @@ impl Server {
                         ingestor.clone(),
                         settings.tokens.clone(),
                         herald_metrics::router(metrics.clone(), readiness.clone()),
+                        settings.tls.clone(),
                         signal(stopped.clone()),
                     );
                     async move { serve.await.map_err(anyhow::Error::from) }
@@ -190,18 +196,24 @@ impl Server {
         Ok(Server {
             grpc_addr,
             http_addr,
+            tls: settings.tls.is_some(),
             ingestor,
             stop,
             tasks,
         })
     }
 
+    /// `https://` when serving TLS.
     pub fn grpc_url(&self) -> String {
-        format!("http://{}", self.grpc_addr)
+        format!("{}://{}", self.scheme(), self.grpc_addr)
     }
 
     pub fn http_url(&self) -> String {
-        format!("http://{}", self.http_addr)
+        format!("{}://{}", self.scheme(), self.http_addr)
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.tls { "https" } else { "http" }
     }
 
     /// The submission logic the servers use, for callers in the same process.

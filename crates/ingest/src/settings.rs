@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use herald_config::HeraldConfig;
+use herald_tls::{ClientTls, ServerTls};
 
 use crate::auth::Tokens;
 
@@ -77,6 +78,12 @@ pub struct Settings {
     /// HERALD_METRICS_ADDR: a plain-HTTP listener of its own for `/metrics`,
     /// `/healthz` and `/readyz` (they are on the HTTP listener anyway).
     pub metrics_addr: Option<SocketAddr>,
+    /// HERALD_TLS_CERT_FILE, HERALD_TLS_KEY_FILE, HERALD_TLS_CLIENT_CA_FILE:
+    /// TLS on both listeners; `None` serves plain TCP.
+    pub tls: Option<ServerTls>,
+    /// HERALD_TLS_CA_FILE, HERALD_TLS_CLIENT_CERT_FILE,
+    /// HERALD_TLS_CLIENT_KEY_FILE: for an `https://` HERALD_REGISTRY_URL.
+    pub registry_tls: ClientTls,
 }
 
 pub const DEFAULT_INTAKE_CONCURRENCY: usize = 32;
@@ -129,6 +136,8 @@ impl Settings {
             limits,
             intake_concurrency: number("HERALD_INGEST_CONCURRENCY", DEFAULT_INTAKE_CONCURRENCY)?,
             metrics_addr: herald_metrics::addr_from_env(None).map_err(anyhow::Error::msg)?,
+            tls: ServerTls::from_env()?,
+            registry_tls: ClientTls::from_env()?,
         })
     }
 }
@@ -189,5 +198,19 @@ mod tests {
         ]);
         let error = Settings::from_env().unwrap_err().to_string();
         assert!(error.starts_with("HERALD_SERVICE_TOKEN"), "{error}");
+    }
+
+    #[test]
+    fn from_env_stops_on_half_a_tls_setting() {
+        set(&[
+            ("HERALD_PRODUCER_TOKEN", "producer-token-0123456789"),
+            ("HERALD_SERVICE_TOKEN", "service-token-0123456789"),
+            ("HERALD_TLS_KEY_FILE", "/etc/herald/ingest.key"),
+        ]);
+        let error = Settings::from_env().unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "HERALD_TLS_KEY_FILE is set but HERALD_TLS_CERT_FILE is not: give both, or neither"
+        );
     }
 }

@@ -13,9 +13,10 @@ use herald_metrics::{Histogram, Metrics};
 use futures::StreamExt;
 use herald_proto::json::opt_struct_to_json;
 use herald_proto::v1::{self, AccountChanged, account_registry_client::AccountRegistryClient};
+use herald_tls::ClientTls;
 use prost::Message;
 use serde_json::{Map, Value};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 /// An account as resolved from the registry. Debug prints secret names only.
 #[derive(Clone)]
@@ -136,10 +137,17 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl RegistryClient {
     /// Does not connect yet: the first lookup does, so a registry that is
-    /// down at start delays work instead of stopping the caller.
-    pub fn new(url: &str, service_token: &str, lookup: Lookup) -> Result<RegistryClient, String> {
-        let endpoint = Endpoint::from_shared(url.to_owned())
-            .map_err(|e| format!("HERALD_REGISTRY_URL `{url}`: {e}"))?
+    /// down at start delays work instead of stopping the caller. An
+    /// `https://` URL is reached with `tls` (HERALD_TLS_CA_FILE, ...).
+    pub fn new(
+        url: &str,
+        service_token: &str,
+        lookup: Lookup,
+        tls: &ClientTls,
+    ) -> Result<RegistryClient, String> {
+        let endpoint = tls
+            .endpoint("HERALD_REGISTRY_URL", url)
+            .map_err(|e| e.to_string())?
             .connect_timeout(Duration::from_secs(3))
             .timeout(CALL_TIMEOUT)
             .tcp_nodelay(true);

@@ -10,6 +10,7 @@ use herald_registry::settings::MasterKey;
 use herald_registry::{Server, Settings};
 use herald_registry_client::{Lookup, LookupError, RegistryClient};
 use herald_test_support::NatsServer;
+use herald_tls::ClientTls;
 
 const ADMIN: &str = "admin-token-client-tests-1";
 const SERVICE: &str = "service-token-client-tests-1";
@@ -24,6 +25,7 @@ async fn registry(dir: &std::path::Path, nats_url: Option<String>) -> Server {
         nats_url,
         subject_prefix: "herald".into(),
         metrics_addr: None,
+        tls: None,
     })
     .await
     .unwrap()
@@ -62,7 +64,13 @@ async fn resolves_with_and_without_secrets_and_reports_missing_accounts() {
     )
     .await;
 
-    let workers = RegistryClient::new(&server.url(), SERVICE, Lookup::WithSecrets).unwrap();
+    let workers = RegistryClient::new(
+        &server.url(),
+        SERVICE,
+        Lookup::WithSecrets,
+        &ClientTls::default(),
+    )
+    .unwrap();
     let account = workers.account("ops").await.unwrap();
     assert_eq!(
         (account.connector_type.as_str(), account.version),
@@ -74,7 +82,13 @@ async fn resolves_with_and_without_secrets_and_reports_missing_accounts() {
     );
     assert!(!format!("{account:?}").contains("hooks.slack.com"));
 
-    let ingest = RegistryClient::new(&server.url(), SERVICE, Lookup::WithoutSecrets).unwrap();
+    let ingest = RegistryClient::new(
+        &server.url(),
+        SERVICE,
+        Lookup::WithoutSecrets,
+        &ClientTls::default(),
+    )
+    .unwrap();
     assert!(ingest.account("ops").await.unwrap().secrets.is_empty());
     assert!(matches!(
         ingest.account("nope").await,
@@ -85,6 +99,7 @@ async fn resolves_with_and_without_secrets_and_reports_missing_accounts() {
         &server.url(),
         "not-the-service-token-x",
         Lookup::WithSecrets,
+        &ClientTls::default(),
     )
     .unwrap();
     assert!(matches!(
@@ -100,6 +115,7 @@ async fn an_unreachable_registry_is_unavailable_not_missing() {
         &format!("http://127.0.0.1:{port}"),
         SERVICE,
         Lookup::WithSecrets,
+        &ClientTls::default(),
     )
     .unwrap();
     assert!(matches!(
@@ -121,9 +137,14 @@ async fn cached_accounts_are_dropped_when_announced_changed() {
     )
     .await;
 
-    let client = RegistryClient::new(&server.url(), SERVICE, Lookup::WithSecrets)
-        .unwrap()
-        .with_ttl(Duration::from_secs(3600));
+    let client = RegistryClient::new(
+        &server.url(),
+        SERVICE,
+        Lookup::WithSecrets,
+        &ClientTls::default(),
+    )
+    .unwrap()
+    .with_ttl(Duration::from_secs(3600));
     let nats_client = async_nats::connect(nats.url()).await.unwrap();
     client
         .drop_changed(&nats_client, "herald.account.changed".into())

@@ -22,8 +22,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use herald_metrics::{Metrics, Readiness};
 use herald_proto::v1::account_registry_server::AccountRegistryServer;
+use herald_tls::ServerTls;
 use tokio::net::TcpListener;
-use tonic::transport::server::TcpIncoming;
 
 pub use registry::Registry;
 pub use settings::Settings;
@@ -80,7 +80,12 @@ pub async fn run(
     };
     let registry = Arc::new(open_registry(&settings).await?);
     let metrics = Metrics::default();
-    tracing::info!(addr = %listener.local_addr()?, metrics = ?settings.metrics_addr, "herald-registry serving gRPC");
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        metrics = ?settings.metrics_addr,
+        tls = herald_tls::mode(settings.tls.as_ref()),
+        "herald-registry serving gRPC"
+    );
     // Served until gRPC has stopped, so probes answer while calls drain.
     let metrics_server = metrics_listener.map(|listener| {
         tokio::spawn(herald_metrics::serve(
@@ -95,6 +100,7 @@ pub async fn run(
         registry,
         settings.tokens.clone(),
         metrics,
+        settings.tls,
         shutdown,
     )
     .await;
@@ -118,12 +124,14 @@ pub fn readiness(registry: &Arc<Registry>) -> Readiness {
 }
 
 /// Serves `herald.v1.AccountRegistry` (behind bearer-token auth), plus
-/// `grpc.health.v1.Health` and server reflection, which stay open.
+/// `grpc.health.v1.Health` and server reflection, which stay open; over
+/// TLS only when `tls` is given.
 pub async fn serve(
     listener: TcpListener,
     registry: Arc<Registry>,
     tokens: Tokens,
     metrics: Metrics,
+    tls: Option<ServerTls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -143,15 +151,13 @@ pub async fn serve(
         service::RegistryService::new(registry),
         move |request| auth::authenticate(&tokens, request),
     );
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    tonic::transport::Server::builder()
+    let router = tonic::transport::Server::builder()
         .layer(metrics::RequestMetricsLayer::new(&metrics))
         .add_service(health_service)
         .add_service(reflection().build_v1()?)
         .add_service(reflection().build_v1alpha()?)
-        .add_service(accounts)
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await?;
+        .add_service(accounts);
+    herald_tls::serve_grpc(router, listener, tls, shutdown).await?;
     Ok(())
 }
 
@@ -159,6 +165,7 @@ pub async fn serve(
 /// `heraldctl up`, which run it in the same process.
 pub struct Server {
     pub addr: SocketAddr,
+    tls: bool,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -183,19 +190,24 @@ impl Server {
             registry,
             settings.tokens.clone(),
             metrics.clone(),
+            settings.tls.clone(),
             async {
                 let _ = stopped.await;
             },
         ));
         Ok(Server {
             addr,
+            tls: settings.tls.is_some(),
             stop: Some(stop),
             task,
         })
     }
 
+    /// `https://` when serving TLS (the address is an IP, so the
+    /// certificate must name it).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Stops serving and waits until in-flight calls have finished.

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use herald_config::HeraldConfig;
+use herald_tls::ServerTls;
 
 use crate::auth::Tokens;
 
@@ -48,6 +49,9 @@ pub struct Settings {
     /// HERALD_METRICS_ADDR: where `/metrics`, `/healthz` and `/readyz` are
     /// served (plain HTTP); `None` serves none.
     pub metrics_addr: Option<SocketAddr>,
+    /// HERALD_TLS_CERT_FILE, HERALD_TLS_KEY_FILE, HERALD_TLS_CLIENT_CA_FILE;
+    /// `None` serves plain TCP.
+    pub tls: Option<ServerTls>,
 }
 
 impl Settings {
@@ -69,6 +73,7 @@ impl Settings {
             subject_prefix: var("HERALD_SUBJECT_PREFIX", "herald"),
             metrics_addr: herald_metrics::addr_from_env(Some("127.0.0.1:9101"))
                 .map_err(anyhow::Error::msg)?,
+            tls: ServerTls::from_env()?,
         })
     }
 }

@@ -13,6 +13,7 @@ use herald_config::HeraldConfig;
 use herald_metrics::Metrics;
 use herald_proto::json::json_to_struct;
 use herald_proto::v1;
+use herald_tls::{ClientTls, ServerTls};
 use herald_worker::{Worker, WorkerSettings};
 use rand::Rng;
 use tokio::sync::watch;
@@ -34,6 +35,11 @@ pub struct StackOptions {
     pub registry_addr: SocketAddr,
     pub ingest_grpc_addr: SocketAddr,
     pub ingest_http_addr: SocketAddr,
+    /// TLS on the registry's and ingest's listeners; plain TCP when `None`.
+    pub tls: Option<ServerTls>,
+    /// What ingest, the worker and [`Stack::put_account`] trust and present
+    /// when they call the registry over TLS.
+    pub client_tls: ClientTls,
 }
 
 /// One bearer token per role.
@@ -78,6 +84,8 @@ impl StackOptions {
             registry_addr: ANY_PORT,
             ingest_grpc_addr: ANY_PORT,
             ingest_http_addr: ANY_PORT,
+            tls: None,
+            client_tls: ClientTls::default(),
         }
     }
 }
@@ -89,6 +97,7 @@ pub struct Stack {
     registry: Option<herald_registry::Server>,
     registry_settings: herald_registry::Settings,
     registry_url: String,
+    client_tls: ClientTls,
     pub ingest: herald_ingest::Server,
     pub admin_token: String,
     pub producer_token: String,
@@ -127,6 +136,7 @@ impl Stack {
             nats_url: Some(options.nats_url.clone()),
             subject_prefix: "herald".into(),
             metrics_addr: None,
+            tls: options.tls.clone(),
         };
         let metrics = Metrics::default();
         let registry =
@@ -149,6 +159,8 @@ impl Stack {
                 limits: herald_ingest::settings::Limits::default(),
                 intake_concurrency: herald_ingest::settings::DEFAULT_INTAKE_CONCURRENCY,
                 metrics_addr: None,
+                tls: options.tls,
+                registry_tls: options.client_tls.clone(),
             },
             metrics.clone(),
         )
@@ -159,6 +171,7 @@ impl Stack {
         worker_settings.nats_url = options.nats_url.clone();
         worker_settings.registry_url = registry_url.clone();
         worker_settings.service_token = service.clone();
+        worker_settings.registry_tls = options.client_tls.clone();
         worker_settings.config = options.config;
         (options.worker)(&mut worker_settings);
         let (stop_worker, mut stopped) = watch::channel(false);
@@ -179,6 +192,7 @@ impl Stack {
             registry: Some(registry),
             registry_settings,
             registry_url,
+            client_tls: options.client_tls,
             ingest,
             admin_token: admin,
             producer_token: producer,
@@ -197,9 +211,12 @@ impl Stack {
         config: serde_json::Value,
         secrets: serde_json::Value,
     ) -> anyhow::Result<()> {
-        let mut client =
-            v1::account_registry_client::AccountRegistryClient::connect(self.registry_url.clone())
-                .await?;
+        let channel = self
+            .client_tls
+            .endpoint("registry URL", &self.registry_url)?
+            .connect()
+            .await?;
+        let mut client = v1::account_registry_client::AccountRegistryClient::new(channel);
         let mut request = tonic::Request::new(v1::PutAccountRequest {
             account: Some(v1::Account {
                 id: id.into(),

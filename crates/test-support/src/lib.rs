@@ -9,6 +9,7 @@
 //!   when no server answers, unless `HERALD_TEST_REQUIRE_POSTGRES=1`.
 //! - [`SmtpServer`]: a real SMTP server (aiosmtpd) with STARTTLS, implicit
 //!   TLS, AUTH and scripted replies, recording what it accepts.
+//! - [`TestPki`]: a throwaway CA issuing server and client certificates.
 //! - [`free_port`] and [`init_tracing`].
 //!
 //! Fixtures panic with a message saying what to do instead of returning
@@ -21,6 +22,7 @@
 //! ```
 
 mod nats;
+mod pki;
 mod postgres;
 mod smtp;
 
@@ -28,6 +30,7 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::sync::Once;
 
 pub use nats::NatsServer;
+pub use pki::TestPki;
 pub use postgres::{
     DEFAULT_POSTGRES_URL, POSTGRES_URL_ENV, PgDatabase, PostgresUnavailable, REQUIRE_POSTGRES_ENV,
     postgres_database,

@@ -84,6 +84,7 @@ impl Worker {
             &settings.registry_url,
             &settings.service_token,
             herald_registry_client::Lookup::WithSecrets,
+            &settings.registry_tls,
         )
         .map_err(setup)?
         .with_ttl(settings.account_ttl)

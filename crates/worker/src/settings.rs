@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use herald_config::{HeraldConfig, parse_duration};
+use herald_tls::ClientTls;
 
 use crate::http::OutboundSettings;
 
@@ -18,6 +19,9 @@ pub struct WorkerSettings {
     pub registry_url: String,
     /// HERALD_SERVICE_TOKEN: the worker's credential towards the registry.
     pub service_token: String,
+    /// HERALD_TLS_CA_FILE, HERALD_TLS_CLIENT_CERT_FILE,
+    /// HERALD_TLS_CLIENT_KEY_FILE: for an `https://` HERALD_REGISTRY_URL.
+    pub registry_tls: ClientTls,
     pub messaging: herald_messaging::Settings,
     /// HERALD_CONFIG: policy and delivery settings.
     pub config: HeraldConfig,
@@ -62,6 +66,7 @@ impl WorkerSettings {
             nats_url: "nats://127.0.0.1:4222".into(),
             registry_url: "http://127.0.0.1:50051".into(),
             service_token: String::new(),
+            registry_tls: ClientTls::default(),
             messaging: herald_messaging::Settings::default(),
             config: HeraldConfig::default(),
             concurrency: 256,
@@ -87,6 +92,7 @@ impl WorkerSettings {
             .ok_or(
                 "HERALD_SERVICE_TOKEN is not set: workers read accounts from the registry with it",
             )?;
+        s.registry_tls = ClientTls::from_env().map_err(|e| e.to_string())?;
         s.messaging = herald_messaging::Settings::from_env()?;
         s.config = herald_config::from_env().map_err(|e| e.to_string())?;
         if let Some(v) = var("HERALD_WORKER_CONCURRENCY") {

@@ -13,6 +13,7 @@ use herald_proto::v1::{self, ingest_client::IngestClient};
 use herald_registry::secret_box::SecretBox;
 use herald_registry::settings::MasterKey;
 use herald_test_support::NatsServer;
+use herald_tls::ClientTls;
 use serde_json::Value;
 use tonic::transport::Channel;
 
@@ -52,6 +53,7 @@ impl TestApp {
             nats_url: None,
             subject_prefix: "herald".into(),
             metrics_addr: None,
+            tls: None,
         };
         let registry = herald_registry::Server::start(registry_settings.clone())
             .await
@@ -74,17 +76,18 @@ impl TestApp {
             },
             intake_concurrency: 4,
             metrics_addr: None,
+            tls: None,
+            registry_tls: ClientTls::default(),
         };
         adjust(&mut settings);
         let ingest = Server::start(settings, herald_metrics::Metrics::default())
             .await
             .expect("ingest starts");
         let client = async_nats::connect(nats.url()).await.unwrap();
+        // Lazy: a test that turns TLS on brings its own client.
         let channel = Channel::from_shared(ingest.grpc_url())
             .unwrap()
-            .connect()
-            .await
-            .unwrap();
+            .connect_lazy();
         let app = TestApp {
             nats,
             registry: Some(registry),

@@ -7,4 +7,5 @@ mod idempotency;
 mod intake;
 mod limits;
 mod submit;
+mod tls;
 mod unavailable;

@@ -32,6 +32,7 @@ pub fn settings_in(dir: &std::path::Path) -> Settings {
         nats_url: None,
         subject_prefix: "herald".into(),
         metrics_addr: None,
+        tls: None,
     }
 }
 

@@ -8,3 +8,4 @@ mod grpc;
 mod preconfigured;
 mod secrets;
 mod storage;
+mod tls;

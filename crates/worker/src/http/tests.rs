@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use herald_proto::v1::ErrorKind;
+use herald_test_support::TestPki;
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -497,43 +498,6 @@ async fn a_bad_proxy_url_is_invalid_config_without_its_credentials() {
 
 // ---- TLS ----
 
-/// A CA, and certificates it signed.
-struct Pki {
-    ca_pem: String,
-    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
-}
-
-impl Pki {
-    fn new() -> Pki {
-        let key = rcgen::KeyPair::generate().unwrap();
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "Herald test CA");
-        params.key_usages = vec![
-            rcgen::KeyUsagePurpose::KeyCertSign,
-            rcgen::KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca = params.self_signed(&key).unwrap();
-        Pki {
-            ca_pem: ca.pem(),
-            issuer: rcgen::Issuer::new(params, key),
-        }
-    }
-
-    /// A certificate for `names`, and its key, both PEM.
-    fn issue(&self, names: &[&str]) -> (String, String) {
-        let key = rcgen::KeyPair::generate().unwrap();
-        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let cert = rcgen::CertificateParams::new(names)
-            .unwrap()
-            .signed_by(&key, &self.issuer)
-            .unwrap();
-        (cert.pem(), key.serialize_pem())
-    }
-}
-
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
@@ -608,17 +572,17 @@ fn tls_account(config: Value, secrets: Value) -> Account {
 
 #[tokio::test]
 async fn a_custom_ca_is_trusted_as_pem_or_base64() {
-    let pki = Pki::new();
+    let pki = TestPki::new();
     let (cert, key) = pki.issue(&["localhost", "127.0.0.1"]);
     let addr = tls_server(&cert, &key, None).await;
     let outbound = outbound(&["127.0.0.1"]);
     let url = format!("https://{addr}/");
 
-    let with_pem = tls_account(json!({"ca": pki.ca_pem}), json!({}));
+    let with_pem = tls_account(json!({"ca": pki.ca_pem()}), json!({}));
     let response = outbound.send(&with_pem, get(&url)).await.unwrap();
     assert_eq!((response.status, &response.body[..]), (200, &b"ok"[..]));
 
-    let encoded = base64::engine::general_purpose::STANDARD.encode(&pki.ca_pem);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(pki.ca_pem());
     let mut with_base64 = tls_account(json!({"ca": encoded}), json!({}));
     with_base64.id = "acc-2".into();
     let response = outbound.send(&with_base64, get(&url)).await.unwrap();
@@ -627,7 +591,7 @@ async fn a_custom_ca_is_trusted_as_pem_or_base64() {
 
 #[tokio::test]
 async fn an_unknown_issuer_is_a_tls_error() {
-    let pki = Pki::new();
+    let pki = TestPki::new();
     let (cert, key) = pki.issue(&["127.0.0.1"]);
     let addr = tls_server(&cert, &key, None).await;
     let error = outbound(&["127.0.0.1"])
@@ -650,7 +614,7 @@ async fn an_unknown_issuer_is_a_tls_error() {
 
 #[tokio::test]
 async fn verification_modes() {
-    let pki = Pki::new();
+    let pki = TestPki::new();
     // The certificate names another host than the one we connect to.
     let (cert, key) = pki.issue(&["other.test"]);
     let addr = tls_server(&cert, &key, None).await;
@@ -664,7 +628,7 @@ async fn verification_modes() {
 
     let full = mode(
         "full",
-        json!({"ca": pki.ca_pem, "verificationMode": "full"}),
+        json!({"ca": pki.ca_pem(), "verificationMode": "full"}),
     );
     let error = outbound.send(&full, get(&url)).await.unwrap_err();
     assert!(matches!(error, SendError::Tls(_)), "{error:?}");
@@ -672,14 +636,14 @@ async fn verification_modes() {
     // An unknown mode is the safe default.
     let odd = mode(
         "odd",
-        json!({"ca": pki.ca_pem, "verificationMode": "lenient"}),
+        json!({"ca": pki.ca_pem(), "verificationMode": "lenient"}),
     );
     let error = outbound.send(&odd, get(&url)).await.unwrap_err();
     assert!(matches!(error, SendError::Tls(_)), "{error:?}");
 
     let certificate = mode(
         "certificate",
-        json!({"ca": pki.ca_pem, "verificationMode": "certificate"}),
+        json!({"ca": pki.ca_pem(), "verificationMode": "certificate"}),
     );
     let response = outbound.send(&certificate, get(&url)).await.unwrap();
     assert_eq!(response.status, 200);
@@ -696,15 +660,15 @@ async fn verification_modes() {
 
 #[tokio::test]
 async fn a_client_certificate_is_presented() {
-    let pki = Pki::new();
+    let pki = TestPki::new();
     let (cert, key) = pki.issue(&["127.0.0.1"]);
-    let addr = tls_server(&cert, &key, Some(&pki.ca_pem)).await;
+    let addr = tls_server(&cert, &key, Some(pki.ca_pem())).await;
     let outbound = outbound(&["127.0.0.1"]);
     let url = format!("https://{addr}/");
     let (client_cert, client_key) = pki.issue(&["herald.test"]);
 
     let mut with_cert = tls_account(
-        json!({"ca": pki.ca_pem}),
+        json!({"ca": pki.ca_pem()}),
         json!({
             "crt": base64::engine::general_purpose::STANDARD.encode(&client_cert),
             "key": client_key,
@@ -714,7 +678,7 @@ async fn a_client_certificate_is_presented() {
     let response = outbound.send(&with_cert, get(&url)).await.unwrap();
     assert_eq!(response.status, 200);
 
-    let mut without = tls_account(json!({"ca": pki.ca_pem}), json!({}));
+    let mut without = tls_account(json!({"ca": pki.ca_pem()}), json!({}));
     without.id = "without-cert".into();
     assert!(outbound.send(&without, get(&url)).await.is_err());
 }
@@ -759,19 +723,19 @@ async fn unusable_tls_material_is_a_tls_error_naming_the_field() {
 
 #[tokio::test]
 async fn account_clients_are_cached_per_version() {
-    let pki = Pki::new();
+    let pki = TestPki::new();
     let (cert, key) = pki.issue(&["127.0.0.1"]);
     let addr = tls_server(&cert, &key, None).await;
     let outbound = outbound(&["127.0.0.1"]);
     let url = format!("https://{addr}/");
-    let mut account = tls_account(json!({"ca": pki.ca_pem}), json!({}));
+    let mut account = tls_account(json!({"ca": pki.ca_pem()}), json!({}));
     for _ in 0..3 {
         outbound.send(&account, get(&url)).await.unwrap();
     }
     assert_eq!(outbound.inner.accounts.len(), 1);
     // A new version with a CA that does not match gets a new client.
     account.version = 2;
-    account.config = json!({"ca": Pki::new().ca_pem})
+    account.config = json!({"ca": TestPki::new().ca_pem()})
         .as_object()
         .unwrap()
         .clone();

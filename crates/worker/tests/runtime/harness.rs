@@ -68,6 +68,7 @@ impl Harness {
             nats_url: Some(nats.url()),
             subject_prefix: "herald".into(),
             metrics_addr: None,
+            tls: None,
         };
         let registry = herald_registry::Server::start(registry_settings.clone())
             .await
