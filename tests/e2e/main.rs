@@ -8,3 +8,4 @@ mod email;
 mod incident;
 mod pipeline;
 mod restarts;
+mod traces;

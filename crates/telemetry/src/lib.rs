@@ -229,6 +229,23 @@ mod tests {
         });
     }
 
+    /// As a binary starts (its own process under nextest): a log filter of
+    /// `warn` leaves the INFO spans that carry traces alone.
+    #[test]
+    fn init_with_a_quiet_log_filter_still_propagates() {
+        let _guard = init_with("test", "warn").unwrap();
+        let span = tracing::info_span!("attempt");
+        continue_trace(
+            &span,
+            Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        );
+        let inner = span.in_scope(|| traceparent(&tracing::Span::current()));
+        assert!(
+            inner.is_some_and(|t| t.contains("4bf92f3577b34da6a3ce929d0e0e4736")),
+            "the current span carries the trace"
+        );
+    }
+
     #[test]
     fn log_formats() {
         assert_eq!(LogFormat::parse("").unwrap(), LogFormat::Text);
