@@ -123,6 +123,8 @@ pub fn init_with(service_name: &str, default_filter: &str) -> Result<Guard, Init
         .unwrap_or_else(|| service_name.to_owned());
 
     let provider = tracer_provider(&service_name, endpoint.is_some())?;
+    // Herald's own propagation does not need it (see `propagation`), but
+    // OpenTelemetry's default is a no-op for anything else that asks.
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
 
     let logs = match format {
@@ -201,7 +203,6 @@ mod tests {
     /// own, and a span without a parent still gets a context to hand on.
     #[test]
     fn spans_carry_the_trace_without_an_exporter() {
-        opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
         let provider = tracer_provider("test", false).unwrap();
         let subscriber = tracing_subscriber::registry().with(otel_layer(&provider, "test"));
         tracing::subscriber::with_default(subscriber, || {

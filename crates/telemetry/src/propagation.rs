@@ -4,14 +4,15 @@
 //! with ([`set_parent`]); injecting writes a span's own context, so the next
 //! hop continues the same trace under a new span id.
 //!
-//! The propagator is the global one, which [`crate::init`] sets to
-//! `TraceContextPropagator` (OpenTelemetry's default is a no-op). Without
-//! the OpenTelemetry layer installed (library tests), spans have no
-//! context: injecting writes nothing and [`traceparent`] is `None`.
+//! Herald speaks W3C trace context only, so these use
+//! `TraceContextPropagator` itself rather than the global propagator: they
+//! work the same before [`crate::init`] (library tests, embedding). Without
+//! the OpenTelemetry layer installed, spans have no context: injecting
+//! writes nothing and [`traceparent`] is `None`.
 
 use opentelemetry::Context;
-use opentelemetry::global;
-use opentelemetry::propagation::{Extractor, Injector};
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -49,15 +50,13 @@ pub fn traceparent(span: &Span) -> Option<String> {
 /// The `traceparent` of a context, e.g. one extracted from a request.
 pub fn traceparent_of(cx: &Context) -> Option<String> {
     let mut out = None;
-    global::get_text_map_propagator(|p| {
-        p.inject_context(
-            cx,
-            &mut OneOut {
-                value: &mut out,
-                want: TRACEPARENT,
-            },
-        )
-    });
+    TraceContextPropagator::new().inject_context(
+        cx,
+        &mut OneOut {
+            value: &mut out,
+            want: TRACEPARENT,
+        },
+    );
     out
 }
 
@@ -87,12 +86,11 @@ pub fn inject_metadata(span: &Span, metadata: &mut tonic::metadata::MetadataMap)
 }
 
 fn extract(carrier: &dyn Extractor) -> Context {
-    global::get_text_map_propagator(|p| p.extract(carrier))
+    TraceContextPropagator::new().extract(carrier)
 }
 
 fn inject(span: &Span, carrier: &mut dyn Injector) {
-    let cx = span.context();
-    global::get_text_map_propagator(|p| p.inject_context(&cx, carrier));
+    TraceContextPropagator::new().inject_context(&span.context(), carrier);
 }
 
 /// A carrier holding only a `traceparent`.
@@ -190,7 +188,6 @@ impl Injector for MetadataMut<'_> {
 mod tests {
     use super::*;
     use opentelemetry::trace::TraceContextExt;
-    use opentelemetry_sdk::propagation::TraceContextPropagator;
 
     const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
@@ -200,18 +197,17 @@ mod tests {
 
     #[test]
     fn every_carrier_round_trips_the_context() {
-        global::set_text_map_propagator(TraceContextPropagator::new());
         let cx = extract(&One(PARENT));
         assert_eq!(trace_id(&cx), "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_eq!(traceparent_of(&cx).as_deref(), Some(PARENT));
 
         let mut http = http::HeaderMap::new();
-        global::get_text_map_propagator(|p| p.inject_context(&cx, &mut HttpHeadersMut(&mut http)));
+        TraceContextPropagator::new().inject_context(&cx, &mut HttpHeadersMut(&mut http));
         assert_eq!(http[TRACEPARENT], PARENT);
         assert_eq!(trace_id(&extract_http(&http)), trace_id(&cx));
 
         let mut metadata = tonic::metadata::MetadataMap::new();
-        global::get_text_map_propagator(|p| p.inject_context(&cx, &mut MetadataMut(&mut metadata)));
+        TraceContextPropagator::new().inject_context(&cx, &mut MetadataMut(&mut metadata));
         assert_eq!(metadata.get(TRACEPARENT).unwrap(), PARENT);
         assert_eq!(trace_id(&extract_metadata(&metadata)), trace_id(&cx));
 
@@ -223,7 +219,6 @@ mod tests {
 
     #[test]
     fn a_malformed_traceparent_gives_no_context() {
-        global::set_text_map_propagator(TraceContextPropagator::new());
         for bad in ["", "00-xyz-00f067aa0ba902b7-01", "garbage"] {
             let cx = extract(&One(bad));
             assert!(!cx.span().span_context().is_valid(), "{bad}");
