@@ -7,6 +7,8 @@
 
 pub mod propagation;
 
+use std::io::IsTerminal;
+
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
@@ -128,7 +130,11 @@ pub fn init_with(service_name: &str, default_filter: &str) -> Result<Guard, Init
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
 
     let logs = match format {
-        LogFormat::Text => fmt::layer().with_writer(std::io::stderr).boxed(),
+        LogFormat::Text => fmt::layer()
+            .with_writer(std::io::stderr)
+            // Colours for a terminal, not for a log file or collector.
+            .with_ansi(std::io::stderr().is_terminal())
+            .boxed(),
         LogFormat::Json => fmt::layer().json().with_writer(std::io::stderr).boxed(),
     };
     tracing_subscriber::registry()
