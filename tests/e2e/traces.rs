@@ -46,7 +46,7 @@ impl Drop for Process {
 /// Registry, ingest and the chat worker as processes, with a preconfigured
 /// Slack account `ops-slack` posting to `slack`.
 struct Herald {
-    _nats: NatsServer,
+    nats: NatsServer,
     _dir: tempfile::TempDir,
     _processes: Vec<Process>,
     http_url: String,
@@ -110,7 +110,7 @@ impl Herald {
             spawn("herald-chat-worker", &[]),
         ];
         let herald = Herald {
-            _nats: nats,
+            nats,
             _dir: dir,
             _processes: processes,
             http_url: format!("http://{http_addr}"),
@@ -169,6 +169,21 @@ impl Herald {
         metadata.insert("traceparent", traceparent.parse().unwrap());
         client.submit(request).await.unwrap();
     }
+
+    /// Publishes the event on `herald.event`, as producers on NATS do.
+    async fn submit_nats(&self, traceparent: &str) {
+        let client = async_nats::connect(self.nats.url()).await.unwrap();
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("traceparent", traceparent);
+        let event =
+            json!({"actions": [{"account_id": "ops-slack", "params": {"message": "disk full"}}]});
+        async_nats::jetstream::new(client)
+            .publish_with_headers("herald.event", headers, event.to_string().into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
 }
 
 /// A Slack webhook that answers `ok`.
@@ -219,7 +234,7 @@ fn ids(traceparent: &str) -> (String, String) {
 }
 
 #[tokio::test]
-async fn the_producers_trace_id_reaches_the_vendor_over_http_and_grpc() {
+async fn the_producers_trace_id_reaches_the_vendor_over_http_grpc_and_nats() {
     let slack = slack().await;
     let herald = Herald::start(&slack, &[]).await;
 
@@ -237,6 +252,14 @@ async fn the_producers_trace_id_reaches_the_vendor_over_http_and_grpc() {
     let (trace, span) = ids(&vendor_traceparents(&slack, 2).await[1]);
     assert_eq!(trace, grpc_trace);
     assert_ne!(span, "b7ad6b7169203331");
+
+    let nats_trace = "5c3d4e7f8a9b0c1d2e3f405162738495";
+    herald
+        .submit_nats(&format!("00-{nats_trace}-1122334455667788-01"))
+        .await;
+    let (trace, span) = ids(&vendor_traceparents(&slack, 3).await[2]);
+    assert_eq!(trace, nats_trace);
+    assert_ne!(span, "1122334455667788");
 }
 
 /// Spans received, as (service, name, trace id, span id, parent span id).
