@@ -98,15 +98,26 @@ pub fn teams_event(key: Option<&str>, account: &str, message: &str) -> Value {
     event
 }
 
-/// The `herald-chat-worker` binary beside this test's own executable
-/// (`scripts/test.sh` builds it first with `cargo build --workspace --bins`).
-fn worker_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let binary = dir.join("herald-chat-worker");
+/// A Herald binary (`herald-chat-worker`, ...) beside this test's own
+/// executable (`scripts/test.sh` builds them first with
+/// `cargo build --workspace --bins`), or in `HERALD_E2E_BIN_DIR` when set
+/// (a copy taken right after building, when a target directory is shared
+/// by several checkouts that overwrite each other's binaries).
+pub fn binary(name: &str) -> std::path::PathBuf {
+    let dir = match std::env::var_os("HERALD_E2E_BIN_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => {
+            let exe = std::env::current_exe().unwrap();
+            exe.parent()
+                .and_then(|deps| deps.parent())
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let binary = dir.join(name);
     assert!(
         binary.exists(),
-        "{} is missing: build it with `cargo build -p herald-chat-worker`",
+        "{} is missing: build it with `cargo build --workspace --bins`",
         binary.display()
     );
     binary
@@ -136,7 +147,7 @@ pub fn spawn_worker(env: &Env) -> WorkerProcess {
 /// A worker process with more (or other) environment variables.
 pub fn spawn_worker_with(env: &Env, vars: &[(&str, &str)]) -> WorkerProcess {
     WorkerProcess(
-        Command::new(worker_binary())
+        Command::new(binary("herald-chat-worker"))
             .env("HERALD_NATS_URL", env.nats.url())
             .env("HERALD_REGISTRY_URL", env.stack.registry_url())
             .env("HERALD_SERVICE_TOKEN", &env.stack.service_token)

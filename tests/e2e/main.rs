@@ -10,3 +10,4 @@ mod metrics;
 mod pipeline;
 mod restarts;
 mod tls;
+mod traces;

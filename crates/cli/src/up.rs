@@ -45,9 +45,8 @@ pub struct UpArgs {
 const DEMO_ACCOUNT: &str = "demo-server-log";
 
 pub async fn run(g: &Global, args: UpArgs) -> Result<(), Failure> {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,herald::server_log=info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let _telemetry = herald_telemetry::init_with("heraldctl", "warn,herald::server_log=info")
+        .map_err(|e| Failure::usage(e.to_string()))?;
     // Listening from here on: a SIGTERM sent as soon as the ready line is
     // printed must stop Herald cleanly, not kill it.
     let shutdown = shutdown_signal();

@@ -40,11 +40,7 @@ impl v1::ingest_server::Ingest for IngestService {
         request: Request<v1::SubmitRequest>,
     ) -> Result<Response<v1::SubmitResponse>, Status> {
         let origin = Origin {
-            traceparent: request
-                .metadata()
-                .get("traceparent")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
+            trace: herald_telemetry::extract_metadata(request.metadata()),
             implicit_key: None,
         };
         let event = Event::from_proto(request.get_ref());

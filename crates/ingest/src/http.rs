@@ -141,10 +141,7 @@ async fn submit(
     let result = match Event::from_json(&body) {
         Ok(event) => {
             let origin = Origin {
-                traceparent: headers
-                    .get("traceparent")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned),
+                trace: herald_telemetry::extract_http(&headers),
                 implicit_key: None,
             };
             state.ingestor.submit(&event, &origin).await

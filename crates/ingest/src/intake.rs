@@ -15,6 +15,7 @@ use futures::StreamExt;
 use herald_catalog::Violations;
 use herald_messaging::{Outgoing, Publisher};
 use herald_proto::v1;
+use herald_telemetry::TraceContext;
 use prost::Message as _;
 use tokio::sync::{Semaphore, watch};
 
@@ -156,11 +157,7 @@ impl Intake {
     pub async fn process_one(&self, message: &Message) -> Disposition {
         let info = message.info().ok();
         let delivered = info.as_ref().map_or(1, |i| i.delivered.max(1));
-        let traceparent = message
-            .headers
-            .as_ref()
-            .and_then(|h| h.get("traceparent"))
-            .map(|v| v.as_str().to_owned());
+        let trace = herald_telemetry::extract_nats(message.headers.as_ref());
         // The message's place in the stream: same for a redelivery, unique
         // otherwise (the publish time guards against a recreated stream).
         let position = info.as_ref().map(|i| {
@@ -172,7 +169,7 @@ impl Intake {
             )
         });
         let disposition = self
-            .handle(&message.payload, traceparent, position, delivered)
+            .handle(&message.payload, trace, position, delivered)
             .await;
         let ack = match &disposition {
             Disposition::Retry { delay, .. } => message.ack_with(AckKind::Nak(Some(*delay))).await,
@@ -187,7 +184,7 @@ impl Intake {
     async fn handle(
         &self,
         payload: &[u8],
-        traceparent: Option<String>,
+        trace: TraceContext,
         position: Option<String>,
         delivered: i64,
     ) -> Disposition {
@@ -207,7 +204,7 @@ impl Intake {
         let result = match parsed {
             Ok(event) => {
                 let origin = Origin {
-                    traceparent: traceparent.clone(),
+                    trace: trace.clone(),
                     implicit_key: position.as_ref().map(|p| format!("\u{1}herald.event/{p}")),
                 };
                 self.ingestor.submit(&event, &origin).await
@@ -225,7 +222,7 @@ impl Intake {
                     .filter(|p| !p.is_empty())
                     .collect();
                 match self
-                    .dead_letter(payload, &reason, &fields, position, traceparent)
+                    .dead_letter(payload, &reason, &fields, position, &trace)
                     .await
                 {
                     Ok(()) => Disposition::DeadLettered { reason, fields },
@@ -248,7 +245,7 @@ impl Intake {
         reason: &str,
         fields: &[String],
         position: Option<String>,
-        traceparent: Option<String>,
+        trace: &TraceContext,
     ) -> Result<(), async_nats::jetstream::context::PublishError> {
         let subjects = &self.ingestor.declared().settings.subjects;
         let dead = v1::DeadEvent {
@@ -263,7 +260,7 @@ impl Intake {
             Some(p) => format!("dead-event.{p}"),
             None => crate::submit::event_id(None),
         };
-        let traceparent = traceparent.filter(|t| crate::submit::is_traceparent(t));
+        let traceparent = herald_telemetry::traceparent_of(trace);
         self.publisher
             .publish(
                 Outgoing {

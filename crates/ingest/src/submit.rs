@@ -17,10 +17,12 @@ use herald_proto::json::json_to_struct;
 use herald_proto::status::{ErrorCode, ServiceError};
 use herald_proto::v1;
 use herald_registry_client::{Account, LookupError, RegistryClient};
+use herald_telemetry::TraceContext;
 use prost::Message;
 use rand::RngCore;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 
 use crate::event::Event;
 use crate::metrics::{IngestMetrics, Outcome, Via};
@@ -75,9 +77,10 @@ impl IngestError {
 /// Where an event came from, beyond its content.
 #[derive(Debug, Clone, Default)]
 pub struct Origin {
-    /// The caller's W3C trace context; a new trace starts when it is absent
-    /// or malformed. Every action of the event carries the same one.
-    pub traceparent: Option<String>,
+    /// The caller's W3C trace context (from its `traceparent`), parent of
+    /// the event's `submit` span; a new trace starts when it is empty.
+    /// Every action request carries the `submit` span's context.
+    pub trace: TraceContext,
     /// Seeds the action ids of an event without an idempotency key. NATS
     /// intake sets it from the message's place in the stream, so that a
     /// redelivered message (its ack lost) gets the same ids and JetStream
@@ -179,16 +182,6 @@ fn idempotency_record_key(key: &str) -> String {
     hex(&Sha256::digest(key.as_bytes()))
 }
 
-/// `00-<32 hex>-<16 hex>-<2 hex>`, as W3C trace context writes version 00.
-pub(crate) fn is_traceparent(t: &str) -> bool {
-    let parts: Vec<&str> = t.split('-').collect();
-    parts.len() == 4
-        && [2, 32, 16, 2]
-            .iter()
-            .zip(&parts)
-            .all(|(len, p)| p.len() == *len && p.bytes().all(|c| c.is_ascii_hexdigit()))
-}
-
 fn kv_subject(store: &async_nats::jetstream::kv::Store, key: &str) -> String {
     format!(
         "{}{key}",
@@ -235,6 +228,17 @@ impl Ingestor {
     /// Validates the whole event and publishes one action request per action,
     /// or nothing. Returns once JetStream has stored every request.
     pub async fn submit(&self, event: &Event, origin: &Origin) -> Result<Accepted, IngestError> {
+        let span = tracing::info_span!(
+            "submit",
+            otel.kind = "server",
+            event.id = tracing::field::Empty,
+            actions = event.actions.len(),
+        );
+        herald_telemetry::set_parent(&span, origin.trace.clone());
+        self.submit_traced(event, origin).instrument(span).await
+    }
+
+    async fn submit_traced(&self, event: &Event, origin: &Origin) -> Result<Accepted, IngestError> {
         let this = &*self.inner;
         self.check_shape(event)?;
 
@@ -248,6 +252,7 @@ impl Ingestor {
             });
         }
         let event_id = event_id(key.or(origin.implicit_key.as_deref()));
+        tracing::Span::current().record("event.id", event_id.as_str());
 
         let accounts = self.lookup_accounts(event).await?;
         let accepted_at = prost_types::Timestamp::from(SystemTime::now());
@@ -325,10 +330,10 @@ impl Ingestor {
             return Err(IngestError::Invalid(violations));
         }
 
-        let traceparent = origin
-            .traceparent
-            .clone()
-            .filter(|t| is_traceparent(t))
+        // The submit span's context; without the OpenTelemetry layer
+        // (library use) spans have none, and the caller's is passed on.
+        let traceparent = herald_telemetry::traceparent(&tracing::Span::current())
+            .or_else(|| herald_telemetry::traceparent_of(&origin.trace))
             .unwrap_or_else(new_traceparent);
         self.publish(&event_id, &prepared, event, &accepted_at, &traceparent)
             .await?;
@@ -613,9 +618,5 @@ mod tests {
         assert!(!is_account_id(&"a".repeat(64)));
         let k = idempotency_record_key("any thing / at all");
         assert_eq!(k.len(), 64);
-        assert!(is_traceparent(
-            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-        ));
-        assert!(!is_traceparent("00-xyz-b7ad6b7169203331-01"));
     }
 }

@@ -242,11 +242,13 @@ impl RegistryClient {
         })
     }
 
+    /// With the service token, and the trace of the event or delivery the
+    /// lookup is for, so the registry's span joins it.
     fn request<T>(&self, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
-        request
-            .metadata_mut()
-            .insert("authorization", self.authorization.clone());
+        let metadata = request.metadata_mut();
+        metadata.insert("authorization", self.authorization.clone());
+        herald_telemetry::inject_metadata(&tracing::Span::current(), metadata);
         request
     }
 

@@ -152,6 +152,7 @@ pub async fn serve(
         move |request| auth::authenticate(&tokens, request),
     );
     let router = tonic::transport::Server::builder()
+        .trace_fn(call_span)
         .layer(metrics::RequestMetricsLayer::new(&metrics))
         .add_service(health_service)
         .add_service(reflection().build_v1()?)
@@ -159,6 +160,18 @@ pub async fn serve(
         .add_service(accounts);
     herald_tls::serve_grpc(router, listener, tls, shutdown).await?;
     Ok(())
+}
+
+/// One span per call, continuing the caller's trace (an ingest or worker
+/// lookup carries the event's); health probes get none.
+fn call_span(request: &tonic::codegen::http::Request<()>) -> tracing::Span {
+    let path = request.uri().path();
+    if path.starts_with("/grpc.health.") {
+        return tracing::Span::none();
+    }
+    let span = tracing::info_span!("registry call", otel.kind = "server", rpc = path);
+    herald_telemetry::set_parent(&span, herald_telemetry::extract_http(request.headers()));
+    span
 }
 
 /// A registry serving on `listener` in a background task: for tests and for

@@ -23,14 +23,21 @@ pub mod testing;
 pub use runtime::{Disposition, Worker, WorkerError};
 pub use settings::WorkerSettings;
 
-/// A worker binary's whole `main`: logs per `HERALD_LOG` (default `info`),
-/// runs `connectors` until SIGTERM or Ctrl-C, and exits 1 with the reason if
-/// the worker cannot start.
+/// A worker binary's whole `main`: logs and traces per `herald_telemetry`
+/// (`HERALD_LOG`, default `info`), runs `connectors` until SIGTERM or
+/// Ctrl-C, and exits 1 with the reason if the worker cannot start.
 pub async fn main(name: &str, connectors: Vec<std::sync::Arc<dyn Connector>>) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
-    if let Err(error) = run_from_env(name, connectors).await {
+    let telemetry = match herald_telemetry::init(name) {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("{name}: {error}");
+            std::process::exit(1);
+        }
+    };
+    let result = run_from_env(name, connectors).await;
+    // Flushes the spans still buffered; `exit` would skip it.
+    drop(telemetry);
+    if let Err(error) = result {
         eprintln!("{name}: {error}");
         std::process::exit(1);
     }

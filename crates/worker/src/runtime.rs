@@ -22,6 +22,7 @@ use herald_proto::v1::{
 use herald_registry_client::{LookupError, RegistryClient};
 use prost::Message as _;
 use tokio::sync::{Semaphore, watch};
+use tracing::Instrument;
 
 use crate::backoff::retry_delay;
 use crate::http::Outbound;
@@ -279,29 +280,54 @@ impl Worker {
     /// One message, start to finish: decode, resolve the account, check
     /// policy, wait for the rate limit, deliver, record, and ack / NAK /
     /// terminate. Public so tests drive the runtime one step at a time.
+    ///
+    /// The attempt is a span whose parent is the action message's trace
+    /// context, so the registry lookup, the vendor request (its
+    /// `traceparent`) and the result published all continue the event's
+    /// trace. Each redelivery is a sibling attempt under the same parent.
     pub async fn process_one(&self, message: jetstream::Message) -> Disposition {
         let _in_flight = InFlight::start(self.metrics.of(subject_type(&message.subject)));
         let attempt = message
             .info()
             .map(|i| i.delivered.max(1) as u32)
             .unwrap_or(1);
-        let traceparent = message
-            .headers
-            .as_ref()
-            .and_then(|h| h.get(headers::TRACEPARENT))
-            .map(|v| v.as_str().to_owned());
+        let span = tracing::info_span!(
+            "attempt",
+            otel.kind = "consumer",
+            action.id = tracing::field::Empty,
+            attempt,
+        );
+        herald_telemetry::set_parent(
+            &span,
+            herald_telemetry::extract_nats(message.headers.as_ref()),
+        );
+        self.process_traced(message, attempt).instrument(span).await
+    }
+
+    async fn process_traced(&self, message: jetstream::Message, attempt: u32) -> Disposition {
+        // The attempt span's context; without the OpenTelemetry layer
+        // (library tests) the message's own is passed on.
+        let traceparent = herald_telemetry::traceparent(&tracing::Span::current()).or_else(|| {
+            message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(headers::TRACEPARENT))
+                .map(|v| v.as_str().to_owned())
+        });
         let request = match ActionRequest::decode(message.payload.clone()) {
             Ok(r)
                 if !r.action_id.is_empty()
                     && message.subject.as_str()
                         == self.settings.messaging.subjects.action(&r.connector_type) =>
             {
+                tracing::Span::current().record("action.id", r.action_id.as_str());
                 r
             }
             Ok(_) => {
                 return self
                     .dead_malformed(
                         &message,
+                        traceparent.as_deref(),
                         "the action request does not match its subject or has no action_id",
                     )
                     .await;
@@ -310,6 +336,7 @@ impl Worker {
                 return self
                     .dead_malformed(
                         &message,
+                        traceparent.as_deref(),
                         &format!("the action request cannot be decoded: {e}"),
                     )
                     .await;
@@ -610,7 +637,12 @@ impl Worker {
         }
     }
 
-    async fn dead_malformed(&self, message: &jetstream::Message, reason: &str) -> Disposition {
+    async fn dead_malformed(
+        &self,
+        message: &jetstream::Message,
+        traceparent: Option<&str>,
+        reason: &str,
+    ) -> Disposition {
         tracing::warn!(subject = %message.subject, %reason, "malformed action request dead-lettered");
         let sequence = sequence(message);
         let connector_type = subject_type(&message.subject);
@@ -629,7 +661,7 @@ impl Worker {
             msg_id: format!("malformed:{}:{sequence}", message.subject),
             payload: dead.encode_to_vec().into(),
         };
-        if let Err(error) = self.publisher.publish(outgoing, None).await {
+        if let Err(error) = self.publisher.publish(outgoing, traceparent).await {
             tracing::error!(%error, "cannot store the dead letter of a malformed message; retrying later");
             self.metrics.retry(connector_type);
             let _ = message

@@ -206,9 +206,10 @@ impl Outbound {
             )?,
         };
 
-        let mut builder = client
-            .request(request.method, url)
-            .headers(header_map(&request.headers)?);
+        let mut headers = header_map(&request.headers)?;
+        // The delivery's trace goes on to the vendor.
+        herald_telemetry::inject_http(&tracing::Span::current(), &mut headers);
+        let mut builder = client.request(request.method, url).headers(headers);
         if let Some(body) = request.body {
             builder = builder.body(body);
         }
