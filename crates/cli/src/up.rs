@@ -49,7 +49,7 @@ pub async fn run(g: &Global, args: UpArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::usage(e.to_string()))?;
     // Listening from here on: a SIGTERM sent as soon as the ready line is
     // printed must stop Herald cleanly, not kill it.
-    let shutdown = shutdown_signal();
+    let shutdown = herald_telemetry::shutdown_signal();
 
     let dir = &args.data_dir;
     let fail = |what: &str, e: &dyn std::fmt::Display| Failure::herald(format!("{what}: {e}"));
@@ -167,17 +167,6 @@ async fn demo(g: &Global, stack: &Stack, admin: &str) -> Result<(), Failure> {
 
 /// SIGTERM or Ctrl-C. The handlers are installed when this is called, not
 /// when the future is first polled.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    let mut interrupt = signal(SignalKind::interrupt()).expect("SIGINT handler");
-    async move {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = interrupt.recv() => {}
-        }
-    }
-}
 
 /// The file's trimmed content, or `make()` written to it with mode 0600.
 fn read_or_create(path: &Path, make: impl FnOnce() -> String) -> Result<String, Failure> {

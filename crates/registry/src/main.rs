@@ -32,13 +32,10 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term.recv() => {}
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    let signal = herald_telemetry::shutdown_signal();
+    async move {
+        signal.await;
+        tracing::info!("shutting down: finishing in-flight calls");
     }
-    tracing::info!("shutting down: finishing in-flight calls");
 }

@@ -263,3 +263,19 @@ mod tests {
         assert!(error.contains("yaml"), "{error}");
     }
 }
+
+/// Resolves on SIGTERM (Kubernetes, `docker stop`) or Ctrl-C. The handlers
+/// are installed when this is called, not when the future is first polled,
+/// so a signal that comes in between is not lost to the default action. It
+/// lives here because every binary already initialises this crate.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut interrupt = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    }
+}

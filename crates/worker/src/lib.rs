@@ -82,19 +82,10 @@ pub async fn run_from_env(
             }
         })
     });
-    let result = worker.run(shutdown_signal()).await;
+    let result = worker.run(herald_telemetry::shutdown_signal()).await;
     if let Some(server) = metrics_server {
         server.abort();
     }
     result.map_err(|e| e.to_string())
 }
 
-/// SIGTERM (Kubernetes) or Ctrl-C.
-pub async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-}
