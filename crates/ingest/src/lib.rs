@@ -95,14 +95,9 @@ impl Server {
                     settings.http_addr
                 )
             })?;
-        let metrics_listener = match settings.metrics_addr {
-            Some(addr) => Some(
-                herald_metrics::bind(addr)
-                    .await
-                    .map_err(anyhow::Error::msg)?,
-            ),
-            None => None,
-        };
+        let metrics_listener = herald_metrics::bind(settings.metrics_addr)
+            .await
+            .map_err(anyhow::Error::msg)?;
         let nats = async_nats::ConnectOptions::new()
             .name("herald-ingest")
             .connect(settings.nats_url.as_str())

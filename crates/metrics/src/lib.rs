@@ -230,10 +230,15 @@ pub fn addr_from_env(default: Option<&str>) -> Result<Option<SocketAddr>, String
     })
 }
 
-/// Binds the metrics listener; the error names `HERALD_METRICS_ADDR`.
-pub async fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
+/// Binds the metrics listener when an address is set; the error names
+/// `HERALD_METRICS_ADDR`.
+pub async fn bind(addr: Option<SocketAddr>) -> Result<Option<TcpListener>, String> {
+    let Some(addr) = addr else {
+        return Ok(None);
+    };
     TcpListener::bind(addr)
         .await
+        .map(Some)
         .map_err(|e| format!("cannot listen on {addr} (HERALD_METRICS_ADDR): {e}"))
 }
 

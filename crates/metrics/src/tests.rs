@@ -107,7 +107,10 @@ async fn the_listener_serves_metrics_health_and_readiness() {
                 }
             }
         });
-    let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let listener = bind(Some("127.0.0.1:0".parse().unwrap()))
+        .await
+        .unwrap()
+        .expect("an address was given");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve(listener, metrics, readiness, async {

@@ -70,14 +70,9 @@ pub async fn run(
             settings.listen
         )
     })?;
-    let metrics_listener = match settings.metrics_addr {
-        Some(addr) => Some(
-            herald_metrics::bind(addr)
-                .await
-                .map_err(anyhow::Error::msg)?,
-        ),
-        None => None,
-    };
+    let metrics_listener = herald_metrics::bind(settings.metrics_addr)
+        .await
+        .map_err(anyhow::Error::msg)?;
     let registry = Arc::new(open_registry(&settings).await?);
     let metrics = Metrics::default();
     tracing::info!(

@@ -57,10 +57,7 @@ pub async fn run_from_env(
         .connect(&settings.nats_url)
         .await
         .map_err(|e| format!("HERALD_NATS_URL {}: {e}", settings.nats_url))?;
-    let metrics_listener = match settings.metrics_addr {
-        Some(addr) => Some(herald_metrics::bind(addr).await?),
-        None => None,
-    };
+    let metrics_listener = herald_metrics::bind(settings.metrics_addr).await?;
     let metrics = herald_metrics::Metrics::default();
     let worker = std::sync::Arc::new(
         Worker::new(settings, nats, connectors, &metrics)
@@ -88,4 +85,3 @@ pub async fn run_from_env(
     }
     result.map_err(|e| e.to_string())
 }
-
