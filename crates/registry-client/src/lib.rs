@@ -182,7 +182,9 @@ impl RegistryClient {
         {
             return Ok(account.clone());
         }
-        let account = Arc::new(self.fetch(id).await?);
+        // Boxed: a cache miss is rare, and the gRPC call's future would
+        // otherwise be carried, kilobytes large, by every caller's future.
+        let account = Arc::new(Box::pin(self.fetch(id)).await?);
         let mut cache = self.cache.write().expect("cache lock");
         if cache.len() > 100_000 {
             cache.clear();
