@@ -165,9 +165,6 @@ async fn demo(g: &Global, stack: &Stack, admin: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// SIGTERM or Ctrl-C. The handlers are installed when this is called, not
-/// when the future is first polled.
-
 /// The file's trimmed content, or `make()` written to it with mode 0600.
 fn read_or_create(path: &Path, make: impl FnOnce() -> String) -> Result<String, Failure> {
     let fail = |e: std::io::Error| Failure::herald(format!("{}: {e}", path.display()));

@@ -200,6 +200,22 @@ fn otel_filter() -> Targets {
         .with_target("opentelemetry_otlp", Level::WARN)
 }
 
+/// Resolves on SIGTERM (Kubernetes, `docker stop`) or Ctrl-C. The handlers
+/// are installed when this is called, not when the future is first polled,
+/// so a signal that comes in between is not lost to the default action. It
+/// lives here because every binary already initialises this crate.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut interrupt = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,21 +277,5 @@ mod tests {
         let error = LogFormat::parse("yaml").unwrap_err().to_string();
         assert!(error.starts_with("HERALD_LOG_FORMAT"), "{error}");
         assert!(error.contains("yaml"), "{error}");
-    }
-}
-
-/// Resolves on SIGTERM (Kubernetes, `docker stop`) or Ctrl-C. The handlers
-/// are installed when this is called, not when the future is first polled,
-/// so a signal that comes in between is not lost to the default action. It
-/// lives here because every binary already initialises this crate.
-pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    let mut interrupt = signal(SignalKind::interrupt()).expect("SIGINT handler");
-    async move {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = interrupt.recv() => {}
-        }
     }
 }
