@@ -73,9 +73,16 @@ impl Arrivals {
         }
     }
 
+    /// Waits until `n` distinct actions arrived, with a progress bar on a
+    /// terminal (stderr; none when redirected, so figures stay clean).
     pub(crate) async fn wait_all(&self, n: usize, timeout: Duration) -> anyhow::Result<()> {
         let deadline = Instant::now() + timeout;
+        let bar = indicatif::ProgressBar::new(n as u64).with_style(
+            indicatif::ProgressStyle::with_template("delivered {bar:40} {pos}/{len}")
+                .expect("a valid template"),
+        );
         while self.distinct.load(Ordering::Relaxed) < n {
+            bar.set_position(self.distinct.load(Ordering::Relaxed) as u64);
             if Instant::now() > deadline {
                 anyhow::bail!(
                     "only {} of {n} arrived within {timeout:?}",
@@ -84,6 +91,7 @@ impl Arrivals {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        bar.finish_and_clear();
         Ok(())
     }
 
