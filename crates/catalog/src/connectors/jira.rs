@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use super::{
-    check_field_map, comments, empty_object, field_map, no_account_rules, no_policy_rules,
-    sub_action, sub_actions,
+    check_field_map, comments, field_map, no_account_rules, no_policy_rules, sub_action,
+    sub_actions,
 };
 use crate::schema::join;
 use crate::{ConnectorSpec, Violations, Worker, no_escape};
@@ -58,15 +58,6 @@ fn nullable_string() -> Value {
     json!({"type": ["string", "null"]})
 }
 
-fn one_string(field: &str) -> Value {
-    json!({
-        "type": "object",
-        "required": [field],
-        "additionalProperties": false,
-        "properties": {field: {"type": "string"}},
-    })
-}
-
 fn params_schema() -> Value {
     let push = json!({
         "type": "object",
@@ -91,16 +82,10 @@ fn params_schema() -> Value {
             "comments": comments(),
         },
     });
-    sub_actions(&[
-        ("pushToService", push),
-        ("getIncident", one_string("externalId")),
-        ("getFields", json!({"type": "object"})),
-        ("handshake", empty_object()),
-        ("issueTypes", empty_object()),
-        ("fieldsByIssueType", one_string("id")),
-        ("issues", one_string("title")),
-        ("issue", one_string("id")),
-    ])
+    // Kibana's other sub-actions (getIncident, issueTypes, ...) only read
+    // Jira for its UI; an alert delivers nothing with them, so they are
+    // refused here rather than accepted and then failed by the worker.
+    sub_actions(&[("pushToService", push)])
 }
 
 fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations) {
