@@ -1,12 +1,10 @@
 //! Credentials the incident connectors send: basic and bearer header
 //! values, and OAuth 2.0 access tokens got with a form POST to a token
 //! endpoint (client credentials for `webhook` and `cases-webhook`; the
-//! ServiceNow connectors post a signed JWT the same way), cached until they
-//! expire or the vendor answers 401.
+//! ServiceNow connectors post a signed JWT the same way), cached in
+//! [`TokenCache`] until they expire or the vendor answers 401.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use herald_proto::v1::ErrorKind;
@@ -15,6 +13,8 @@ use herald_worker::fields::Secret;
 use herald_worker::http::Outbound;
 use herald_worker::{Account, HttpRequest, HttpResponse, Outcome};
 use serde_json::Value;
+
+use crate::token_cache::{AccessToken, TokenCache};
 
 /// `Authorization` value of HTTP basic authentication.
 pub fn basic(user: &str, password: &str) -> Secret {
@@ -32,16 +32,10 @@ pub fn bearer(token: &str) -> Secret {
 
 /// Tokens are kept at most this long when the endpoint names no lifetime.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
-/// A token is dropped this long before it expires, so it does not expire
-/// in flight.
-const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
 
 /// How to get one access token: `POST token_url` with `form` as
 /// `application/x-www-form-urlencoded`. No Debug: the form holds secrets.
 pub struct TokenRequest {
-    /// What the token is cached under; it must change when the account
-    /// does (its id and version).
-    pub cache_key: String,
     pub token_url: String,
     /// The field of the account the URL comes from, for reasons.
     pub token_url_field: &'static str,
@@ -69,86 +63,54 @@ impl TokenRequest {
     }
 }
 
-struct Token {
-    authorization: Secret,
-    expires: Instant,
+/// Sends `request` with an access token got by `token`, cached per
+/// account. A 401 drops the token; when it came from the cache (it may have
+/// been revoked or expired early) the request goes once more with a fresh
+/// one: a 401 means the vendor did nothing, so this cannot send twice.
+pub async fn send_with_token(
+    tokens: &TokenCache,
+    http: &Outbound,
+    account: &Account,
+    token: &TokenRequest,
+    request: HttpRequest,
+) -> Result<HttpResponse, Outcome> {
+    let first = tokens
+        .get(account, || fetch_token(http, account, token))
+        .await?;
+    let response = send(
+        http,
+        account,
+        authorized(request.clone(), &first.authorization),
+    )
+    .await?;
+    if response.status != 401 {
+        return Ok(response);
+    }
+    tokens.forget(account, &first).await;
+    if first.fresh {
+        return Ok(response);
+    }
+    let fresh = tokens
+        .get(account, || fetch_token(http, account, token))
+        .await?;
+    let response = send(http, account, authorized(request, &fresh.authorization)).await?;
+    if response.status == 401 {
+        tokens.forget(account, &fresh).await;
+    }
+    Ok(response)
 }
 
-/// Access tokens by cache key. Deliveries racing on a cold entry each
-/// fetch one and the last is kept: harmless, and simpler than making them
-/// wait on each other.
-#[derive(Default)]
-pub struct TokenCache {
-    tokens: Mutex<HashMap<String, Token>>,
-}
-
-impl TokenCache {
-    /// The `Authorization` value for `token`, and whether it came from the
-    /// cache (a refused cached token is worth one fresh try).
-    pub async fn authorization(
-        &self,
-        http: &Outbound,
-        account: &Account,
-        token: &TokenRequest,
-    ) -> Result<(Secret, bool), Outcome> {
-        if let Some(cached) = self.cached(&token.cache_key) {
-            return Ok((cached, true));
-        }
-        let started = Instant::now();
-        let response = send(http, account, token.http_request()).await?;
-        let (authorization, lifetime) = read_token(&response, token.token_url_field)?;
-        let mut tokens = self.tokens.lock().expect("token cache lock");
-        let now = Instant::now();
-        tokens.retain(|_, cached| cached.expires > now);
-        tokens.insert(
-            token.cache_key.clone(),
-            Token {
-                authorization: authorization.clone(),
-                expires: started + lifetime.saturating_sub(EXPIRY_MARGIN),
-            },
-        );
-        Ok((authorization, false))
-    }
-
-    fn cached(&self, key: &str) -> Option<Secret> {
-        let tokens = self.tokens.lock().expect("token cache lock");
-        tokens
-            .get(key)
-            .filter(|token| token.expires > Instant::now())
-            .map(|token| token.authorization.clone())
-    }
-
-    pub fn forget(&self, key: &str) {
-        self.tokens.lock().expect("token cache lock").remove(key);
-    }
-
-    /// Sends `request` with a token. A 401 drops the token; when it came
-    /// from the cache (it may have been revoked or expired early) the
-    /// request goes once more with a fresh one: a 401 means the vendor did
-    /// nothing, so this cannot send twice.
-    pub async fn send(
-        &self,
-        http: &Outbound,
-        account: &Account,
-        token: &TokenRequest,
-        request: HttpRequest,
-    ) -> Result<HttpResponse, Outcome> {
-        let (authorization, cached) = self.authorization(http, account, token).await?;
-        let response = send(http, account, authorized(request.clone(), &authorization)).await?;
-        if response.status != 401 {
-            return Ok(response);
-        }
-        self.forget(&token.cache_key);
-        if !cached {
-            return Ok(response);
-        }
-        let (authorization, _) = self.authorization(http, account, token).await?;
-        let response = send(http, account, authorized(request, &authorization)).await?;
-        if response.status == 401 {
-            self.forget(&token.cache_key);
-        }
-        Ok(response)
-    }
+async fn fetch_token(
+    http: &Outbound,
+    account: &Account,
+    token: &TokenRequest,
+) -> Result<AccessToken, Outcome> {
+    let response = send(http, account, token.http_request()).await?;
+    let (authorization, lifetime) = read_token(&response, token.token_url_field)?;
+    Ok(AccessToken {
+        authorization,
+        lifetime,
+    })
 }
 
 pub fn authorized(request: HttpRequest, authorization: &Secret) -> HttpRequest {

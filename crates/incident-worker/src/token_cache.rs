@@ -1,8 +1,8 @@
 //! OAuth access tokens, cached per account until shortly before they
 //! expire, so a burst of actions costs one token request, not one each.
 //! Generic over how a token is obtained (a JWT bearer grant for ServiceNow,
-//! client credentials elsewhere): the connector hands in the request, the
-//! cache keeps what came back. A token the vendor refuses (401) is dropped,
+//! client credentials for `webhook` and `cases-webhook`, see `auth`): the
+//! connector hands in the request, the cache keeps what came back. A token the vendor refuses (401) is dropped,
 //! and a changed account (new version) never reuses its old token.
 
 use std::collections::HashMap;

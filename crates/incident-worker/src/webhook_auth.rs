@@ -10,7 +10,8 @@ use herald_worker::http::Outbound;
 use herald_worker::{Account, HttpRequest, HttpResponse, Outcome};
 use serde_json::Value;
 
-use crate::auth::{self, TokenCache, TokenRequest};
+use crate::auth::{self, TokenRequest};
+use crate::token_cache::TokenCache;
 
 pub const AUTH_BASIC: &str = "webhook-authentication-basic";
 pub const AUTH_BEARER: &str = "webhook-authentication-bearer";
@@ -78,7 +79,7 @@ impl WebhookAuth {
                     secrets.required_str("password")?,
                 )),
                 AUTH_BEARER => Credentials::Header(auth::bearer(secrets.required_str("token")?)),
-                AUTH_OAUTH2 => Credentials::OAuth2(client_credentials(account, &config, &secrets)?),
+                AUTH_OAUTH2 => Credentials::OAuth2(client_credentials(&config, &secrets)?),
                 AUTH_SSL | AUTH_QUERY_PARAM => Credentials::None,
                 _ => return Err(config.refuse("authType", "unknown authentication type")),
             }
@@ -120,18 +121,16 @@ impl WebhookAuth {
             Credentials::Header(value) => {
                 send(http, account, auth::authorized(request, value)).await
             }
-            Credentials::OAuth2(token) => tokens.send(http, account, token, request).await,
+            Credentials::OAuth2(token) => {
+                auth::send_with_token(tokens, http, account, token, request).await
+            }
         }
     }
 }
 
 /// Kibana's client-credentials request: `grant_type`, `client_id`,
 /// `client_secret`, `scope` and the fields of `additionalFields`.
-fn client_credentials(
-    account: &Account,
-    config: &Fields<'_>,
-    secrets: &Fields<'_>,
-) -> Result<TokenRequest, Outcome> {
+fn client_credentials(config: &Fields<'_>, secrets: &Fields<'_>) -> Result<TokenRequest, Outcome> {
     let token_url = config.required_str("accessTokenUrl")?;
     config.url("accessTokenUrl", token_url)?;
     let mut form = vec![
@@ -161,7 +160,6 @@ fn client_credentials(
         }
     }
     Ok(TokenRequest {
-        cache_key: format!("{}#{}", account.id, account.version),
         token_url: token_url.to_owned(),
         token_url_field: "config.accessTokenUrl",
         form,

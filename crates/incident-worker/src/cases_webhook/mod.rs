@@ -23,7 +23,7 @@ use herald_worker::http::Outbound;
 use herald_worker::{Connector, Delivery, Outcome};
 use serde_json::{Map, Value};
 
-use crate::auth::TokenCache;
+use crate::token_cache::TokenCache;
 use crate::webhook_auth::WebhookAuth;
 
 pub use request::{CaseRequests, Templates};

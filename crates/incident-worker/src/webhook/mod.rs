@@ -11,7 +11,7 @@ mod tests;
 use herald_worker::http::Outbound;
 use herald_worker::{Connector, Delivery, Outcome};
 
-use crate::auth::TokenCache;
+use crate::token_cache::TokenCache;
 
 pub use request::build;
 pub use response::classify;
