@@ -70,6 +70,20 @@ pub fn comments(sub: &Fields<'_>) -> Result<Vec<String>, Outcome> {
     Ok(out)
 }
 
+/// Kibana's `comments` where an empty comment is left out rather than
+/// refused (Jira's and the case webhook's connectors).
+pub fn comments_skipping_empty(sub: &Fields<'_>) -> Result<Vec<String>, Outcome> {
+    let mut out = Vec::new();
+    for (index, item) in sub.array("comments")?.into_iter().flatten().enumerate() {
+        match item.get("comment") {
+            Some(Value::String(text)) if !text.is_empty() => out.push(text.clone()),
+            Some(Value::String(_)) => {}
+            _ => return Err(sub.refuse(&format!("comments[{index}].comment"), "must be a string")),
+        }
+    }
+    Ok(out)
+}
+
 /// A request with a JSON body, or none.
 pub fn json_request(method: http::Method, url: &Url, body: Option<&Value>) -> HttpRequest {
     match body {

@@ -156,18 +156,7 @@ impl Push {
             .filter(|(key, _)| key.as_str() != "externalId")
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect();
-        let mut comments = Vec::new();
-        for (index, item) in sub.array("comments")?.into_iter().flatten().enumerate() {
-            match item.get("comment") {
-                Some(Value::String(text)) if !text.is_empty() => comments.push(text.clone()),
-                Some(Value::String(_)) => {}
-                _ => {
-                    return Err(
-                        sub.refuse(&format!("comments[{index}].comment"), "must be a string")
-                    );
-                }
-            }
-        }
+        let comments = crate::rest::comments_skipping_empty(&sub)?;
         Ok(Push {
             case,
             external_id: incident.non_empty_str("externalId")?.map(str::to_owned),

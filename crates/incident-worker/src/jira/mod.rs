@@ -205,18 +205,7 @@ impl PushToService {
                 ));
             }
         };
-        let mut comments = Vec::new();
-        for (index, item) in sub.array("comments")?.into_iter().flatten().enumerate() {
-            match item.get("comment") {
-                Some(Value::String(text)) if !text.is_empty() => comments.push(text.clone()),
-                Some(Value::String(_)) => {}
-                _ => {
-                    return Err(
-                        sub.refuse(&format!("comments[{index}].comment"), "must be a string")
-                    );
-                }
-            }
-        }
+        let comments = crate::rest::comments_skipping_empty(&sub)?;
         Ok(PushToService {
             summary: incident.required_str("summary")?.to_owned(),
             description: owned(incident.non_empty_str("description")?),
