@@ -58,4 +58,8 @@ pub enum TemplateError {
     TooDeep { at: Position, max: usize },
     #[error("rendered text is larger than {limit} bytes")]
     TooLarge { limit: usize },
+    #[error(
+        "rendering takes more than {limit} steps (sections over lists nested or repeated too much), at {at}"
+    )]
+    TooMuchWork { limit: u64, at: Position },
 }

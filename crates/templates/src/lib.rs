@@ -31,21 +31,92 @@ pub use parse::MAX_SECTION_DEPTH;
 use parse::Parsed;
 use render::Renderer;
 
-/// The most text one call renders: one string for [`render`], all of them
-/// together for [`render_params`]. A template that repeats a section over a
-/// long list, nested, could otherwise produce gigabytes from a small event.
+/// The most text one call renders by default: one string for [`render`],
+/// all of them together for [`render_params`]. A template that repeats a
+/// section over a long list, nested, could otherwise produce gigabytes from
+/// a small event.
 pub const MAX_RENDERED_LEN: usize = 4 * 1024 * 1024;
 
+/// The most steps one call takes by default (see [`Budget`]). Ten thousand
+/// alerts with a hundred tags each is about a million; the hostile case it
+/// stops, empty sections nested nine deep over a ten-item list, would take
+/// a billion.
+pub const MAX_RENDER_STEPS: u64 = 1_000_000;
+
+/// What rendering may cost, shared by every string it renders (for ingest:
+/// every string of every action of one event): bytes of output, and steps,
+/// one per token visited and one per pass through a section's body, so
+/// that work which produces nothing is bounded too.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    max_output: usize,
+    max_steps: u64,
+    output_left: usize,
+    steps_left: u64,
+    spent: Option<Spent>,
+}
+
+/// Which part of a [`Budget`] ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spent {
+    /// Too much text: [`TemplateError::TooLarge`].
+    Output,
+    /// Too much work: [`TemplateError::TooMuchWork`].
+    Steps,
+}
+
+impl Budget {
+    pub fn new(max_output: usize, max_steps: u64) -> Budget {
+        Budget {
+            max_output,
+            max_steps,
+            output_left: max_output,
+            steps_left: max_steps,
+            spent: None,
+        }
+    }
+
+    /// What ran out, once a render failed for it; nothing is rendered after.
+    pub fn spent(&self) -> Option<Spent> {
+        self.spent
+    }
+
+    pub fn max_output(&self) -> usize {
+        self.max_output
+    }
+
+    /// Steps taken so far.
+    pub fn steps_taken(&self) -> u64 {
+        self.max_steps - self.steps_left
+    }
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        Budget::new(MAX_RENDERED_LEN, MAX_RENDER_STEPS)
+    }
+}
+
 /// Renders `template` with `vars` (normally `{context, action, account}`),
-/// escaping what `{{x}}` inserts per `escape`. Missing variables render as
-/// nothing.
+/// escaping what `{{x}}` inserts per `escape`, within the default
+/// [`Budget`]. Missing variables render as nothing.
 pub fn render(template: &str, vars: &Value, escape: Escape) -> Result<String, TemplateError> {
+    render_within(template, vars, escape, &mut Budget::default())
+}
+
+/// [`render`] within `budget`, which is charged for what it took.
+pub fn render_within(
+    template: &str,
+    vars: &Value,
+    escape: Escape,
+    budget: &mut Budget,
+) -> Result<String, TemplateError> {
     if !template.contains("{{") {
         return Ok(template.to_owned());
     }
     let mut buffers = Buffers::default();
     let mut out = String::new();
-    buffers.render(template, vars, escape, MAX_RENDERED_LEN, &mut out)?;
+    buffers.render(template, vars, escape, budget, &mut out)?;
     Ok(out)
 }
 
@@ -63,13 +134,25 @@ pub fn render_params(
     escape_for: impl Fn(&str) -> Escape,
     prefix: &str,
 ) -> Result<Map<String, Value>, Violations> {
+    render_params_within(params, vars, escape_for, prefix, &mut Budget::default())
+}
+
+/// [`render_params`] within `budget`. When it runs out, that is reported
+/// once, at the field where it did, and no string is rendered after it
+/// (here or in later calls with the same budget).
+pub fn render_params_within(
+    params: &Map<String, Value>,
+    vars: &Value,
+    escape_for: impl Fn(&str) -> Escape,
+    prefix: &str,
+    budget: &mut Budget,
+) -> Result<Map<String, Value>, Violations> {
     let mut walk = Walk {
         vars,
         escape_for: &escape_for,
         prefix,
         path: String::new(),
-        budget: MAX_RENDERED_LEN,
-        exhausted: false,
+        budget,
         buffers: Buffers::default(),
         violations: Violations::new(),
     };
@@ -85,11 +168,23 @@ pub fn render_connector_params(
     vars: &Value,
     prefix: &str,
 ) -> Result<Map<String, Value>, Violations> {
-    render_params(
+    render_connector_params_within(spec, params, vars, prefix, &mut Budget::default())
+}
+
+/// [`render_connector_params`] within `budget`.
+pub fn render_connector_params_within(
+    spec: &ConnectorSpec,
+    params: &Map<String, Value>,
+    vars: &Value,
+    prefix: &str,
+    budget: &mut Budget,
+) -> Result<Map<String, Value>, Violations> {
+    render_params_within(
         params,
         vars,
         |path| (spec.param_escape)(params, path),
         prefix,
+        budget,
     )
 }
 
@@ -107,22 +202,50 @@ impl<'t, 'v> Buffers<'t, 'v> {
         template: &'t str,
         vars: &'v Value,
         escape: Escape,
-        limit: usize,
+        budget: &mut Budget,
         out: &mut String,
     ) -> Result<(), TemplateError> {
+        if budget.spent.is_some() {
+            return Err(match budget.spent {
+                Some(Spent::Output) => TemplateError::TooLarge {
+                    limit: budget.max_output,
+                },
+                _ => TemplateError::TooMuchWork {
+                    limit: budget.max_steps,
+                    at: Position::of(template, 0),
+                },
+            });
+        }
         self.parsed.parse(template)?;
         self.stack.clear();
         self.stack.push(vars);
-        out.reserve(template.len() + template.len() / 2);
-        Renderer {
+        out.reserve(template.len().min(budget.output_left));
+        let result = Renderer {
+            src: template,
             tokens: &self.parsed.tokens,
+            starts: &self.parsed.starts,
             segments: &self.parsed.segments,
             escape,
-            limit,
+            limit: budget.output_left,
+            steps: &mut budget.steps_left,
+            step_limit: budget.max_steps,
             stack: &mut self.stack,
             scratch: &mut self.scratch,
         }
-        .render(out)
+        .render(out);
+        match &result {
+            Ok(()) => budget.output_left -= out.len(),
+            Err(TemplateError::TooLarge { .. }) => budget.spent = Some(Spent::Output),
+            Err(TemplateError::TooMuchWork { .. }) => budget.spent = Some(Spent::Steps),
+            Err(_) => {}
+        }
+        // The renderer knows only what was left; the caller is told the whole.
+        result.map_err(|error| match error {
+            TemplateError::TooLarge { .. } => TemplateError::TooLarge {
+                limit: budget.max_output,
+            },
+            other => other,
+        })
     }
 }
 
@@ -132,9 +255,7 @@ struct Walk<'a, 'p, 'v, F> {
     prefix: &'a str,
     /// The current path inside params; grows and shrinks as the walk goes.
     path: String,
-    /// What is left of [`MAX_RENDERED_LEN`] for the whole document.
-    budget: usize,
-    exhausted: bool,
+    budget: &'a mut Budget,
     buffers: Buffers<'p, 'v>,
     violations: Violations,
 }
@@ -178,7 +299,9 @@ impl<'p, F: Fn(&str) -> Escape> Walk<'_, 'p, '_, F> {
     }
 
     fn string(&mut self, text: &'p str) -> String {
-        if !text.contains("{{") || self.exhausted {
+        // Once the budget is spent the document is refused anyway, and the
+        // fields after the one that spent it are not rendered.
+        if !text.contains("{{") || self.budget.spent.is_some() {
             return text.to_owned();
         }
         let escape = (self.escape_for)(&self.path);
@@ -187,18 +310,12 @@ impl<'p, F: Fn(&str) -> Escape> Walk<'_, 'p, '_, F> {
             .buffers
             .render(text, self.vars, escape, self.budget, &mut out)
         {
-            Ok(()) => {
-                self.budget -= out.len();
-                out
-            }
-            Err(TemplateError::TooLarge { .. }) => {
-                // Reported once, at the field that crossed the limit; the
-                // fields after it are not rendered.
+            Ok(()) => out,
+            Err(TemplateError::TooLarge { limit }) => {
                 self.violations.push(
                     join(self.prefix, &self.path),
-                    format!("rendered params are larger than {MAX_RENDERED_LEN} bytes"),
+                    format!("rendered params are larger than {limit} bytes in all"),
                 );
-                self.exhausted = true;
                 String::new()
             }
             Err(error) => {

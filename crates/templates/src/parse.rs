@@ -45,6 +45,9 @@ impl Name<'_> {
 #[derive(Debug, Default)]
 pub(crate) struct Parsed<'t> {
     pub tokens: Vec<Token<'t>>,
+    /// Where each token starts in the template, for errors found while
+    /// rendering (the work budget running out).
+    pub starts: Vec<usize>,
     pub segments: Vec<&'t str>,
     open: Vec<Open<'t>>,
 }
@@ -84,6 +87,7 @@ impl Kind {
 impl<'t> Parsed<'t> {
     pub fn parse(&mut self, src: &'t str) -> Result<(), TemplateError> {
         self.tokens.clear();
+        self.starts.clear();
         self.segments.clear();
         self.open.clear();
         let bytes = src.as_bytes();
@@ -151,7 +155,7 @@ impl<'t> Parsed<'t> {
                 (start, end)
             };
             if text_end > text_start {
-                self.tokens.push(Token::Text(&src[text_start..text_end]));
+                self.push(text_start, Token::Text(&src[text_start..text_end]));
             }
             text_start = next;
             scan = next;
@@ -159,10 +163,13 @@ impl<'t> Parsed<'t> {
             match kind {
                 Kind::Variable | Kind::Raw | Kind::Triple => {
                     let name = self.name(name);
-                    self.tokens.push(Token::Variable {
-                        name,
-                        escaped: kind == Kind::Variable,
-                    });
+                    self.push(
+                        start,
+                        Token::Variable {
+                            name,
+                            escaped: kind == Kind::Variable,
+                        },
+                    );
                 }
                 Kind::Section | Kind::Inverted => {
                     if self.open.len() == MAX_SECTION_DEPTH {
@@ -177,11 +184,14 @@ impl<'t> Parsed<'t> {
                         offset: start,
                     });
                     let name = self.name(name);
-                    self.tokens.push(Token::Section {
-                        name,
-                        inverted: kind == Kind::Inverted,
-                        len: 0,
-                    });
+                    self.push(
+                        start,
+                        Token::Section {
+                            name,
+                            inverted: kind == Kind::Inverted,
+                            len: 0,
+                        },
+                    );
                 }
                 Kind::Close => {
                     let Some(open) = self.open.pop() else {
@@ -207,7 +217,7 @@ impl<'t> Parsed<'t> {
             }
         }
         if text_start < src.len() {
-            self.tokens.push(Token::Text(&src[text_start..]));
+            self.push(text_start, Token::Text(&src[text_start..]));
         }
         if let Some(open) = self.open.pop() {
             return Err(TemplateError::UnclosedSection {
@@ -216,6 +226,11 @@ impl<'t> Parsed<'t> {
             });
         }
         Ok(())
+    }
+
+    fn push(&mut self, start: usize, token: Token<'t>) {
+        self.tokens.push(token);
+        self.starts.push(start);
     }
 
     /// Splits `a.b.c` into segments the way mustache.js does: only when a

@@ -5,7 +5,7 @@
 use herald_catalog::Escape;
 use serde_json::Value;
 
-use crate::error::TemplateError;
+use crate::error::{Position, TemplateError};
 use crate::escape::escape_into;
 use crate::parse::{Name, Token};
 use crate::value::{write_json, write_text};
@@ -22,12 +22,22 @@ enum Found<'v> {
 }
 
 pub(crate) struct Renderer<'r, 't, 'v> {
+    /// The template, for the position of an error.
+    pub src: &'t str,
     pub tokens: &'r [Token<'t>],
+    pub starts: &'r [usize],
     pub segments: &'r [&'t str],
     pub escape: Escape,
     /// Rendering stops with [`TemplateError::TooLarge`] past this length, so
     /// a section over a long list nested in another cannot exhaust memory.
     pub limit: usize,
+    /// Steps left: one per token visited, one per time a section's body is
+    /// entered. Output length alone does not bound the work: sections with
+    /// empty bodies nested over a list produce nothing and loop
+    /// `len^depth` times.
+    pub steps: &'r mut u64,
+    /// The whole budget's steps, for the error message.
+    pub step_limit: u64,
     /// The context stack, innermost last; its first entry is the variables.
     pub stack: &'r mut Vec<&'v Value>,
     /// Holds an object's JSON before it is escaped.
@@ -47,6 +57,7 @@ impl<'v> Renderer<'_, '_, 'v> {
     ) -> Result<(), TemplateError> {
         let mut index = start;
         while index < end {
+            self.step(index)?;
             match self.tokens[index] {
                 Token::Text(text) => out.push_str(text),
                 Token::Variable { name, escaped } => {
@@ -60,11 +71,11 @@ impl<'v> Renderer<'_, '_, 'v> {
                     inverted,
                     len,
                 } => {
-                    let body = (index + 1, index + 1 + len);
+                    let body = (index, index + 1 + len);
                     let found = self.lookup(&name);
                     if inverted {
                         if is_falsy(found) {
-                            self.render_range(out, body.0, body.1)?;
+                            self.render_range(out, body.0 + 1, body.1)?;
                         }
                     } else {
                         self.section(out, found, body)?;
@@ -80,21 +91,39 @@ impl<'v> Renderer<'_, '_, 'v> {
         Ok(())
     }
 
+    /// Takes one step of the budget, or fails at the token `index`.
+    fn step(&mut self, index: usize) -> Result<(), TemplateError> {
+        match self.steps.checked_sub(1) {
+            Some(left) => {
+                *self.steps = left;
+                Ok(())
+            }
+            None => Err(TemplateError::TooMuchWork {
+                limit: self.step_limit,
+                at: Position::of(self.src, self.starts[index]),
+            }),
+        }
+    }
+
     /// mustache.js's `renderSection`: nothing for a falsy value, the body
     /// once per item of a list, once with an object, string or number on
-    /// the stack, once as is for `true`.
+    /// the stack, once as is for `true`. `section` is the section's token,
+    /// the body the tokens after it up to `end`.
     fn section(
         &mut self,
         out: &mut String,
         found: Option<Found<'v>>,
-        (start, end): (usize, usize),
+        (section, end): (usize, usize),
     ) -> Result<(), TemplateError> {
         if is_falsy(found) {
             return Ok(());
         }
+        let start = section + 1;
         match found {
             Some(Found::Value(Value::Array(items))) => {
                 for item in items {
+                    // Each pass costs a step even when the body is empty.
+                    self.step(section)?;
                     self.with_pushed(item, |renderer| renderer.render_range(out, start, end))?;
                 }
                 Ok(())

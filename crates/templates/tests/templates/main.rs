@@ -1,8 +1,10 @@
 //! The templates crate's public behaviour: one test binary, a module per
 //! area.
 
+mod budget;
 mod errors;
 mod escapes;
+mod fuzz;
 mod params;
 mod syntax;
 
