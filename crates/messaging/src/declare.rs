@@ -20,6 +20,12 @@
 //! - idempotency bucket: the action ids given to each idempotency key,
 //!   kept far longer than the duplicate window, so a resubmission days later
 //!   still gets the same ids and is not delivered again.
+//!
+//! Size: every stream has a `max_bytes`, so that a flood cannot fill the
+//! disk. What holds work or records refuses new messages when full
+//! (`DiscardPolicy::New`: ingest answers 503 and the producer retries, and
+//! nothing accepted is ever dropped); only RESULTS, which is history, drops
+//! its oldest messages to make room.
 
 use std::time::Duration;
 
@@ -52,6 +58,41 @@ pub struct Settings {
     pub status_ttl: Duration,
     /// HERALD_IDEMPOTENCY_TTL: how long an idempotency key is remembered.
     pub idempotency_ttl: Duration,
+    /// The most bytes each stream stores (HERALD_*_MAX_BYTES).
+    pub max_bytes: MaxBytes,
+}
+
+/// The `max_bytes` of each stream and bucket. The defaults (about 2.4 GiB
+/// together) suit one node; JetStream refuses streams whose limits add up
+/// to more than its store may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxBytes {
+    /// HERALD_ACTIONS_MAX_BYTES (1 GiB): actions waiting for a worker.
+    pub actions: i64,
+    /// HERALD_EVENTS_MAX_BYTES (256 MiB): `herald.event` events waiting for ingest.
+    pub events: i64,
+    /// HERALD_RESULTS_MAX_BYTES (512 MiB): the oldest results go first.
+    pub results: i64,
+    /// HERALD_DEAD_MAX_BYTES (256 MiB): dead letters until replayed or purged.
+    pub dead: i64,
+    /// HERALD_STATUS_MAX_BYTES (256 MiB): the status bucket.
+    pub status: i64,
+    /// HERALD_IDEMPOTENCY_MAX_BYTES (128 MiB): the idempotency bucket.
+    pub idempotency: i64,
+}
+
+impl Default for MaxBytes {
+    fn default() -> Self {
+        const MIB: i64 = 1024 * 1024;
+        MaxBytes {
+            actions: 1024 * MIB,
+            events: 256 * MIB,
+            results: 512 * MIB,
+            dead: 256 * MIB,
+            status: 256 * MIB,
+            idempotency: 128 * MIB,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -64,6 +105,7 @@ impl Default for Settings {
             results_max_age: Duration::from_secs(7 * DAY),
             status_ttl: Duration::from_secs(7 * DAY),
             idempotency_ttl: Duration::from_secs(30 * DAY),
+            max_bytes: MaxBytes::default(),
         }
     }
 }
@@ -92,6 +134,22 @@ impl Settings {
                 *field = herald_config::parse_duration(&v).map_err(|e| format!("{name}: {e}"))?;
             }
         }
+        let m = &mut s.max_bytes;
+        for (name, field) in [
+            ("HERALD_ACTIONS_MAX_BYTES", &mut m.actions),
+            ("HERALD_EVENTS_MAX_BYTES", &mut m.events),
+            ("HERALD_RESULTS_MAX_BYTES", &mut m.results),
+            ("HERALD_DEAD_MAX_BYTES", &mut m.dead),
+            ("HERALD_STATUS_MAX_BYTES", &mut m.status),
+            ("HERALD_IDEMPOTENCY_MAX_BYTES", &mut m.idempotency),
+        ] {
+            if let Ok(v) = std::env::var(name) {
+                *field = match v.trim().parse::<i64>() {
+                    Ok(n) if n > 0 => n,
+                    _ => return Err(format!("{name}: `{v}` is not a positive number of bytes")),
+                };
+            }
+        }
         Ok(s)
     }
 }
@@ -114,37 +172,46 @@ pub async fn declare(
 ) -> Result<Declared, MessagingError> {
     let js = jetstream::new(client);
     let s = &settings.subjects;
-    let base = |name: String, subjects: Vec<String>, retention| stream::Config {
+    let max = &settings.max_bytes;
+    // Full means "refuse new messages" unless said otherwise (see above).
+    let base = |name: String, subjects: Vec<String>, retention, max_bytes| stream::Config {
         name,
         subjects,
         retention,
         storage: stream::StorageType::File,
         num_replicas: settings.replicas,
         duplicate_window: settings.duplicate_window,
+        max_bytes,
+        discard: stream::DiscardPolicy::New,
         ..Default::default()
     };
     let actions = base(
         s.stream("ACTIONS"),
         vec![format!("{}.action.>", s.prefix())],
         stream::RetentionPolicy::WorkQueue,
+        max.actions,
     );
     let events = base(
         s.stream("EVENTS"),
         vec![s.event()],
         stream::RetentionPolicy::WorkQueue,
+        max.events,
     );
     let results = stream::Config {
         max_age: settings.results_max_age,
+        discard: stream::DiscardPolicy::Old,
         ..base(
             s.stream("RESULTS"),
             vec![format!("{}.result.>", s.prefix())],
             stream::RetentionPolicy::Limits,
+            max.results,
         )
     };
     let dead = base(
         s.stream("DEAD"),
         vec![format!("{}.dead.>", s.prefix())],
         stream::RetentionPolicy::Limits,
+        max.dead,
     );
     for config in [&actions, &events, &results, &dead] {
         js.create_or_update_stream(config.clone())
@@ -165,11 +232,19 @@ pub async fn declare(
                 })
         }
     };
-    let status = bucket(&js, s.bucket("status"), settings.status_ttl, settings).await?;
+    let status = bucket(
+        &js,
+        s.bucket("status"),
+        settings.status_ttl,
+        max.status,
+        settings,
+    )
+    .await?;
     let idempotency = bucket(
         &js,
         s.bucket("idempotency"),
         settings.idempotency_ttl,
+        max.idempotency,
         settings,
     )
     .await?;
@@ -192,6 +267,7 @@ async fn bucket(
     js: &jetstream::Context,
     name: String,
     max_age: Duration,
+    max_bytes: i64,
     settings: &Settings,
 ) -> Result<kv::Store, MessagingError> {
     let config = stream::Config {
@@ -199,6 +275,7 @@ async fn bucket(
         subjects: vec![format!("$KV.{name}.>")],
         max_messages_per_subject: 1,
         max_age,
+        max_bytes,
         storage: stream::StorageType::File,
         num_replicas: settings.replicas,
         allow_rollup: true,

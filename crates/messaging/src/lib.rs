@@ -8,7 +8,7 @@ mod declare;
 mod publish;
 mod subjects;
 
-pub use declare::{Declared, MessagingError, Settings, declare};
+pub use declare::{Declared, MaxBytes, MessagingError, Settings, declare};
 pub use publish::{Outgoing, Publisher, new_traceparent};
 pub use subjects::Subjects;
 

@@ -93,3 +93,67 @@ async fn publishes_are_deduplicated_by_message_id_and_carry_traceparent() {
             .starts_with("00-")
     );
 }
+
+#[tokio::test]
+async fn every_stream_is_bounded_and_a_full_actions_stream_refuses_new_actions() {
+    use async_nats::jetstream::stream::DiscardPolicy;
+    let nats = NatsServer::start();
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let mut settings = Settings::default();
+    settings.max_bytes.actions = 4096;
+    let declared = declare(client.clone(), &settings).await.unwrap();
+    let js = &declared.jetstream;
+    let defaults = herald_messaging::MaxBytes::default();
+    for (name, max_bytes, discard) in [
+        ("ACTIONS", 4096, DiscardPolicy::New),
+        ("EVENTS", defaults.events, DiscardPolicy::New),
+        ("RESULTS", defaults.results, DiscardPolicy::Old),
+        ("DEAD", defaults.dead, DiscardPolicy::New),
+        ("KV_herald_status", defaults.status, DiscardPolicy::New),
+        (
+            "KV_herald_idempotency",
+            defaults.idempotency,
+            DiscardPolicy::New,
+        ),
+    ] {
+        let name = if name.starts_with("KV_") {
+            name.to_owned()
+        } else {
+            settings.subjects.stream(name)
+        };
+        let config = js
+            .get_stream(&name)
+            .await
+            .unwrap()
+            .info()
+            .await
+            .unwrap()
+            .config
+            .clone();
+        assert_eq!(
+            (config.max_bytes, config.discard),
+            (max_bytes, discard),
+            "{name}"
+        );
+    }
+
+    // Accepted actions stay; the one that does not fit is refused.
+    let publisher = Publisher::new(js.clone());
+    let mut accepted = 0;
+    let refused = loop {
+        let message = Outgoing {
+            subject: settings.subjects.action("teams"),
+            msg_id: format!("action-{accepted}"),
+            payload: vec![b'x'; 500].into(),
+        };
+        match publisher.publish(message, None).await {
+            Ok(_) => accepted += 1,
+            Err(error) => break error,
+        }
+        assert!(accepted < 100, "a 4 KiB stream took 50 KB");
+    };
+    assert!(accepted > 0, "{refused}");
+    let mut actions = declared.actions.clone();
+    assert_eq!(actions.info().await.unwrap().state.messages, accepted);
+    assert!(declared.actions.get_raw_message(1).await.is_ok());
+}
