@@ -57,8 +57,10 @@ pub async fn serve(
 /// The snake_case name of a code, for the `code` of an error body.
 fn code_name(code: ErrorCode) -> &'static str {
     match code {
-        ErrorCode::InvalidArgument => "invalid_argument",
+        // The size limits always answered `invalid_argument` (with 413).
+        ErrorCode::InvalidArgument | ErrorCode::TooLarge => "invalid_argument",
         ErrorCode::NotFound => "not_found",
+        ErrorCode::AlreadyExists => "already_exists",
         ErrorCode::Aborted => "aborted",
         ErrorCode::FailedPrecondition => "failed_precondition",
         ErrorCode::Unauthenticated => "unauthenticated",

@@ -214,7 +214,10 @@ impl Intake {
         report(self.ingestor.metrics(), Via::Nats, &result);
         match result {
             Ok(accepted) => Disposition::Accepted(accepted),
-            Err(IngestError::Invalid(violations)) => {
+            // Invalid, too large, a reused key: the same event would be
+            // refused again, so it goes to the dead letters, not back.
+            Err(error) if error.violations().is_some() => {
+                let violations = error.violations().expect("checked");
                 let reason = violations.to_string();
                 let fields: Vec<String> = violations
                     .iter()

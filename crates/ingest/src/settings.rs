@@ -20,6 +20,15 @@ pub struct Limits {
     pub max_actions: usize,
     /// Characters of an idempotency key.
     pub max_idempotency_key_len: usize,
+    /// HERALD_INGEST_MAX_RENDERED_BYTES: what one event may become once
+    /// rendered: the text its templates produce, and the encoded action
+    /// requests of all its actions together. Templates repeat sections over
+    /// lists, so a small event could otherwise fill JetStream.
+    pub max_rendered_bytes: usize,
+    /// HERALD_INGEST_MAX_RENDER_STEPS: the work rendering one event's
+    /// templates may take, in tokens visited and section passes
+    /// ([`herald_templates::Budget`]).
+    pub max_render_steps: u64,
 }
 
 impl Default for Limits {
@@ -28,6 +37,8 @@ impl Default for Limits {
             max_event_bytes: 1024 * 1024,
             max_actions: 100,
             max_idempotency_key_len: 256,
+            max_rendered_bytes: herald_templates::MAX_RENDERED_LEN,
+            max_render_steps: herald_templates::MAX_RENDER_STEPS,
         }
     }
 }
@@ -122,6 +133,14 @@ impl Settings {
                 "HERALD_INGEST_MAX_EVENT_BYTES",
                 Limits::default().max_event_bytes,
             )?,
+            max_rendered_bytes: number(
+                "HERALD_INGEST_MAX_RENDERED_BYTES",
+                Limits::default().max_rendered_bytes,
+            )?,
+            max_render_steps: number(
+                "HERALD_INGEST_MAX_RENDER_STEPS",
+                Limits::default().max_render_steps as usize,
+            )? as u64,
             ..Limits::default()
         };
         Ok(Settings {
@@ -164,6 +183,7 @@ mod tests {
                 " service-token-0123456789 , service-token-next-0123",
             ),
             ("HERALD_INGEST_MAX_EVENT_BYTES", "2048"),
+            ("HERALD_INGEST_MAX_RENDERED_BYTES", "65536"),
             ("HERALD_INGEST_HTTP_ADDR", "0.0.0.0:9000"),
         ]);
         let s = Settings::from_env().unwrap();
@@ -174,6 +194,11 @@ mod tests {
         assert_eq!(s.service_token.expose(), "service-token-0123456789");
         assert_eq!(s.limits.max_event_bytes, 2048);
         assert_eq!(s.limits.max_actions, 100);
+        assert_eq!(s.limits.max_rendered_bytes, 65536);
+        assert_eq!(
+            s.limits.max_render_steps,
+            herald_templates::MAX_RENDER_STEPS
+        );
         assert_eq!(s.intake_concurrency, DEFAULT_INTAKE_CONCURRENCY);
         let printed = format!("{s:?}");
         assert!(!printed.contains("service-token-0123456789"), "{printed}");

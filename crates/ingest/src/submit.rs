@@ -9,6 +9,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use tokio::sync::Semaphore;
+
 use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::message::PublishMessage;
 use herald_catalog::{ConnectorSpec, Policy, Violations, catalog, schema::join};
@@ -18,6 +20,7 @@ use herald_proto::status::{ErrorCode, ServiceError};
 use herald_proto::v1;
 use herald_registry_client::{Account, LookupError, RegistryClient};
 use herald_telemetry::TraceContext;
+use herald_templates::{Budget, Spent};
 use prost::Message;
 use rand::RngCore;
 use serde_json::{Map, Value, json};
@@ -33,6 +36,13 @@ pub enum IngestError {
     /// Every problem with the event, each at its field path.
     #[error("{0}")]
     Invalid(Violations),
+    /// The event renders to more than a size limit allows (the event's
+    /// rendered total, or one action's message over NATS's max payload).
+    #[error("{0}")]
+    TooLarge(Violations),
+    /// The idempotency key was given before to a different event.
+    #[error("{0}")]
+    KeyReused(Violations),
     #[error("action {0} is not known (unknown id, or its status has expired)")]
     NotFound(String),
     /// The registry did not answer, or refused ingest's own credential: the
@@ -49,6 +59,8 @@ impl ServiceError for IngestError {
     fn code(&self) -> ErrorCode {
         match self {
             IngestError::Invalid(_) => ErrorCode::InvalidArgument,
+            IngestError::TooLarge(_) => ErrorCode::TooLarge,
+            IngestError::KeyReused(_) => ErrorCode::AlreadyExists,
             IngestError::NotFound(_) => ErrorCode::NotFound,
             IngestError::RegistryUnavailable(_) | IngestError::NatsUnavailable(_) => {
                 ErrorCode::Unavailable
@@ -67,8 +79,18 @@ impl IngestError {
 
     /// The path of the first violation, for HTTP's `field`.
     pub fn field(&self) -> Option<&str> {
+        self.violations()
+            .and_then(|v| v.iter().next())
+            .map(|v| v.path.as_str())
+    }
+
+    /// What is wrong with the event itself, when that is why it was
+    /// refused: sending it again as it is cannot succeed.
+    pub fn violations(&self) -> Option<&Violations> {
         match self {
-            IngestError::Invalid(v) => v.iter().next().map(|v| v.path.as_str()),
+            IngestError::Invalid(v) | IngestError::TooLarge(v) | IngestError::KeyReused(v) => {
+                Some(v)
+            }
             _ => None,
         }
     }
@@ -109,15 +131,44 @@ struct Inner {
     publisher: Publisher,
     declared: Declared,
     metrics: Arc<IngestMetrics>,
+    /// Events being rendered at once. Rendering is CPU work (bounded by the
+    /// budget, but up to a good fraction of a second for a hostile event),
+    /// so it runs on tokio's blocking threads, away from the threads that
+    /// answer `/healthz` and other requests; this keeps it to one event per
+    /// core, so that a burst of such events queues here (asynchronously)
+    /// instead of taking every core.
+    rendering: Arc<Semaphore>,
 }
 
-/// One action that passed every check, ready to publish.
-struct Prepared<'a> {
+/// One action that passed every check, encoded and ready to publish.
+struct Prepared {
     id: String,
-    index: usize,
     account: Arc<Account>,
-    spec: &'a ConnectorSpec,
-    params: Map<String, Value>,
+    spec: &'static ConnectorSpec,
+    payload: bytes::Bytes,
+}
+
+/// Containers (objects, lists) nested in params or context at most, params
+/// themselves being the first. Each JSON level costs up to three levels of
+/// protobuf nesting in a `Struct` (Struct, map entry, Value), and prost
+/// refuses to decode past 100; 32 keeps the action request, and the dead
+/// letter that wraps it, decodable (a test round-trips both).
+pub const MAX_NESTING: usize = 32;
+
+/// NATS counts headers in the max payload; ours (`Nats-Msg-Id`,
+/// `traceparent`) take about 150 bytes.
+const HEADER_ALLOWANCE: usize = 512;
+
+/// The stored answer for an idempotency key. Wire-compatible with the
+/// `SubmitResponse` that earlier versions stored (field 1), with the hash
+/// of the event that was accepted beside it.
+#[derive(Clone, PartialEq, prost::Message)]
+struct IdempotencyRecord {
+    #[prost(message, repeated, tag = "1")]
+    actions: Vec<v1::SubmittedAction>,
+    /// [`event_hash`]; empty in records written before it was kept.
+    #[prost(bytes = "vec", tag = "15")]
+    event_hash: Vec<u8>,
 }
 
 /// An account id the registry could hold (`[a-z0-9][a-z0-9._-]{0,62}`).
@@ -209,6 +260,9 @@ impl Ingestor {
                 publisher: Publisher::new(declared.jetstream.clone()),
                 declared,
                 metrics,
+                rendering: Arc::new(Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, usize::from),
+                )),
             }),
         }
     }
@@ -243,11 +297,23 @@ impl Ingestor {
         self.check_shape(event)?;
 
         let key = (!event.idempotency_key.is_empty()).then_some(event.idempotency_key.as_str());
+        let hash = event_hash(event);
         if let Some(key) = key
-            && let Some(response) = self.recorded(key).await?
+            && let Some(record) = self.recorded(key).await?
         {
+            // Records written before the hash was kept have none: they are
+            // taken as the same event, as they always were.
+            if !record.event_hash.is_empty() && record.event_hash != hash {
+                return Err(IngestError::KeyReused(violation(
+                    "idempotency_key",
+                    "already used for a different event (other context, accounts or params); \
+                     use a new key for a new event",
+                )));
+            }
             return Ok(Accepted {
-                response,
+                response: v1::SubmitResponse {
+                    actions: record.actions,
+                },
                 replayed: true,
             });
         }
@@ -257,85 +323,16 @@ impl Ingestor {
         let accounts = self.lookup_accounts(event).await?;
         let accepted_at = prost_types::Timestamp::from(SystemTime::now());
 
-        // Every action is checked, whatever the others hold, so that the
-        // producer sees every problem in one answer.
-        let mut violations = Violations::new();
-        let mut prepared = Vec::with_capacity(event.actions.len());
-        let mut vars = Map::new();
-        vars.insert("context".into(), Value::Object(event.context.clone()));
-        let mut vars = Value::Object(vars);
-        for (index, action) in event.actions.iter().enumerate() {
-            let at = format!("actions[{index}]");
-            let Some(account) = accounts.get(&action.account_id) else {
-                let message = if action.account_id.is_empty() {
-                    "required".to_owned()
-                } else if is_account_id(&action.account_id) {
-                    format!("account {} does not exist", action.account_id)
-                } else {
-                    "is not an account id ([a-z0-9][a-z0-9._-]{0,62})".to_owned()
-                };
-                violations.push(format!("{at}.account_id"), message);
-                continue;
-            };
-            let Some(spec) = catalog().get(&account.connector_type) else {
-                violations.push(
-                    format!("{at}.account_id"),
-                    format!("connector type {} is unknown", account.connector_type),
-                );
-                continue;
-            };
-            if !this.policy.type_enabled(spec.id) {
-                violations.push(
-                    format!("{at}.account_id"),
-                    format!("connector type {} is disabled by policy", spec.id),
-                );
-                continue;
-            }
-            let id = action_id(&event_id, index);
-            let object = vars.as_object_mut().expect("vars is an object");
-            object.insert("action".into(), json!({"id": id, "index": index}));
-            object.insert(
-                "account".into(),
-                json!({"id": account.id, "name": account.name, "type": spec.id}),
-            );
-            let prefix = join(&at, "params");
-            let rendered = match herald_templates::render_connector_params(
-                spec,
-                &action.params,
-                &vars,
-                &prefix,
-            ) {
-                Ok(rendered) => Value::Object(rendered),
-                Err(errors) => {
-                    violations.0.extend(errors.0);
-                    continue;
-                }
-            };
-            if let Err(errors) = spec.validate_params(&rendered, &prefix, &this.policy) {
-                violations.0.extend(errors.0);
-                continue;
-            }
-            let Value::Object(params) = rendered else {
-                unreachable!("rendered params are an object")
-            };
-            prepared.push(Prepared {
-                id,
-                index,
-                account: account.clone(),
-                spec,
-                params,
-            });
-        }
-        if !violations.is_empty() {
-            return Err(IngestError::Invalid(violations));
-        }
+        let prepared = self
+            .prepare_off_thread(event, accounts, &event_id, accepted_at)
+            .await?;
 
         // The submit span's context; without the OpenTelemetry layer
         // (library use) spans have none, and the caller's is passed on.
         let traceparent = herald_telemetry::traceparent(&tracing::Span::current())
             .or_else(|| herald_telemetry::traceparent_of(&origin.trace))
             .unwrap_or_else(new_traceparent);
-        self.publish(&event_id, &prepared, event, &accepted_at, &traceparent)
+        self.publish(&event_id, &prepared, &accepted_at, &traceparent)
             .await?;
         this.metrics
             .actions_accepted(prepared.iter().map(|p| p.spec.id));
@@ -356,9 +353,13 @@ impl Ingestor {
             // the duplicate window (same ids, so JetStream drops the
             // copies) and writes the record. Reporting success instead
             // would let a resubmission after the window deliver twice.
+            let record = IdempotencyRecord {
+                actions: response.actions.clone(),
+                event_hash: hash.to_vec(),
+            };
             this.declared
                 .idempotency
-                .put(idempotency_record_key(key), response.encode_to_vec().into())
+                .put(idempotency_record_key(key), record.encode_to_vec().into())
                 .await
                 .map_err(nats_error)?;
         }
@@ -366,6 +367,41 @@ impl Ingestor {
             response,
             replayed: false,
         })
+    }
+
+    /// [`prepare`] on a blocking thread, one event per core at a time (see
+    /// [`Inner::rendering`]).
+    async fn prepare_off_thread(
+        &self,
+        event: &Event,
+        accounts: HashMap<String, Arc<Account>>,
+        event_id: &str,
+        accepted_at: prost_types::Timestamp,
+    ) -> Result<Vec<Prepared>, IngestError> {
+        let permit = Arc::clone(&self.inner.rendering)
+            .acquire_owned()
+            .await
+            .map_err(|_| IngestError::Internal("the rendering semaphore is closed".into()))?;
+        let inner = Arc::clone(&self.inner);
+        let event = event.clone();
+        let event_id = event_id.to_owned();
+        let max_payload = inner.declared.jetstream.client().max_payload();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            span.in_scope(|| {
+                prepare(
+                    &inner,
+                    &event,
+                    &accounts,
+                    &event_id,
+                    accepted_at,
+                    max_payload,
+                )
+            })
+        })
+        .await
+        .map_err(|e| IngestError::Internal(format!("rendering an event failed: {e}")))?
     }
 
     fn check_shape(&self, event: &Event) -> Result<(), IngestError> {
@@ -389,6 +425,15 @@ impl Ingestor {
                 ),
             );
         }
+        nesting(&event.context, "context", 1, &mut v);
+        for (index, action) in event.actions.iter().enumerate() {
+            nesting(
+                &action.params,
+                &format!("actions[{index}].params"),
+                1,
+                &mut v,
+            );
+        }
         if v.is_empty() {
             Ok(())
         } else {
@@ -396,8 +441,8 @@ impl Ingestor {
         }
     }
 
-    /// The response stored for an idempotency key, if any.
-    async fn recorded(&self, key: &str) -> Result<Option<v1::SubmitResponse>, IngestError> {
+    /// The record stored for an idempotency key, if any.
+    async fn recorded(&self, key: &str) -> Result<Option<IdempotencyRecord>, IngestError> {
         let stored = self
             .inner
             .declared
@@ -406,8 +451,8 @@ impl Ingestor {
             .await
             .map_err(nats_error)?;
         Ok(
-            stored.and_then(|bytes| match v1::SubmitResponse::decode(bytes) {
-                Ok(response) => Some(response),
+            stored.and_then(|bytes| match IdempotencyRecord::decode(bytes) {
+                Ok(record) => Some(record),
                 Err(error) => {
                     tracing::warn!(%error, "unreadable idempotency record ignored");
                     None
@@ -460,8 +505,7 @@ impl Ingestor {
     async fn publish(
         &self,
         event_id: &str,
-        prepared: &[Prepared<'_>],
-        event: &Event,
+        prepared: &[Prepared],
         accepted_at: &prost_types::Timestamp,
         traceparent: &str,
     ) -> Result<(), IngestError> {
@@ -496,19 +540,7 @@ impl Ingestor {
             .map(|p| Outgoing {
                 subject: subjects.action(p.spec.id),
                 msg_id: p.id.clone(),
-                payload: v1::ActionRequest {
-                    action_id: p.id.clone(),
-                    account_id: p.account.id.clone(),
-                    connector_type: p.spec.id.to_owned(),
-                    params: Some(json_to_struct(&p.params)),
-                    account_version: p.account.version,
-                    idempotency_key: event.idempotency_key.clone(),
-                    action_index: p.index as u32,
-                    accepted_at: Some(*accepted_at),
-                    max_attempts: 0,
-                }
-                .encode_to_vec()
-                .into(),
+                payload: p.payload.clone(),
             })
             .collect();
         this.publisher
@@ -580,7 +612,8 @@ pub fn report(metrics: &IngestMetrics, via: Via, result: &Result<Accepted, Inges
     let outcome = match result {
         Ok(Accepted { replayed: true, .. }) => Outcome::Replayed,
         Ok(_) => Outcome::Accepted,
-        Err(IngestError::Invalid(violations)) => {
+        Err(error) if error.violations().is_some() => {
+            let violations = error.violations().expect("checked");
             let fields: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
             tracing::info!(via = via.name(), ?fields, "event refused: invalid");
             Outcome::Invalid
@@ -591,6 +624,251 @@ pub fn report(metrics: &IngestMetrics, via: Via, result: &Result<Accepted, Inges
         }
     };
     metrics.event(via, outcome);
+}
+
+fn violation(path: impl Into<String>, message: impl Into<String>) -> Violations {
+    let mut v = Violations::new();
+    v.push(path, message);
+    v
+}
+
+/// Renders, validates and encodes every action of the event, within one
+/// [`Budget`] for the whole event; every action is checked whatever the
+/// others hold, so that the producer sees every problem in one answer.
+/// CPU-bound: called on a blocking thread. Publishes nothing, so a refused
+/// event leaves no trace.
+fn prepare(
+    this: &Inner,
+    event: &Event,
+    accounts: &HashMap<String, Arc<Account>>,
+    event_id: &str,
+    accepted_at: prost_types::Timestamp,
+    max_payload: usize,
+) -> Result<Vec<Prepared>, IngestError> {
+    let limits = &this.limits;
+    let mut budget = Budget::new(limits.max_rendered_bytes, limits.max_render_steps);
+    let mut violations = Violations::new();
+    let mut prepared = Vec::with_capacity(event.actions.len());
+    let mut vars = Map::new();
+    vars.insert("context".into(), Value::Object(event.context.clone()));
+    let mut vars = Value::Object(vars);
+    for (index, action) in event.actions.iter().enumerate() {
+        let at = format!("actions[{index}]");
+        let Some(account) = accounts.get(&action.account_id) else {
+            let message = if action.account_id.is_empty() {
+                "required".to_owned()
+            } else if is_account_id(&action.account_id) {
+                format!("account {} does not exist", action.account_id)
+            } else {
+                "is not an account id ([a-z0-9][a-z0-9._-]{0,62})".to_owned()
+            };
+            violations.push(format!("{at}.account_id"), message);
+            continue;
+        };
+        let Some(spec) = catalog().get(&account.connector_type) else {
+            violations.push(
+                format!("{at}.account_id"),
+                format!("connector type {} is unknown", account.connector_type),
+            );
+            continue;
+        };
+        if !this.policy.type_enabled(spec.id) {
+            violations.push(
+                format!("{at}.account_id"),
+                format!("connector type {} is disabled by policy", spec.id),
+            );
+            continue;
+        }
+        let id = action_id(event_id, index);
+        let object = vars.as_object_mut().expect("vars is an object");
+        object.insert("action".into(), json!({"id": id, "index": index}));
+        object.insert(
+            "account".into(),
+            json!({"id": account.id, "name": account.name, "type": spec.id}),
+        );
+        let prefix = join(&at, "params");
+        let rendered = match herald_templates::render_connector_params_within(
+            spec,
+            &action.params,
+            &vars,
+            &prefix,
+            &mut budget,
+        ) {
+            Ok(rendered) => rendered,
+            Err(errors) => {
+                if budget.spent() == Some(Spent::Output) {
+                    // Over the event's size: 413, however else it is wrong.
+                    return Err(IngestError::TooLarge(errors));
+                }
+                violations.0.extend(errors.0);
+                continue;
+            }
+        };
+        let rendered = Value::Object(rendered);
+        if let Err(errors) = spec.validate_params(&rendered, &prefix, &this.policy) {
+            violations.0.extend(errors.0);
+            continue;
+        }
+        let Value::Object(params) = rendered else {
+            unreachable!("rendered params are an object")
+        };
+        if spec.id == "email" {
+            let mut errors = Violations::new();
+            herald_catalog::connectors::email::recipient_rule(
+                &params,
+                &account.config,
+                &prefix,
+                &mut errors,
+            );
+            if !errors.is_empty() {
+                violations.0.extend(errors.0);
+                continue;
+            }
+        }
+        let payload = v1::ActionRequest {
+            action_id: id.clone(),
+            account_id: account.id.clone(),
+            connector_type: spec.id.to_owned(),
+            params: Some(json_to_struct(&params)),
+            account_version: account.version,
+            idempotency_key: event.idempotency_key.clone(),
+            action_index: index as u32,
+            accepted_at: Some(accepted_at),
+            max_attempts: 0,
+        }
+        .encode_to_vec();
+        prepared.push(Prepared {
+            id,
+            account: account.clone(),
+            spec,
+            payload: payload.into(),
+        });
+    }
+    if !violations.is_empty() {
+        return Err(IngestError::Invalid(violations));
+    }
+    check_sizes(&prepared, event, limits.max_rendered_bytes, max_payload)?;
+    Ok(prepared)
+}
+
+/// Every action's message must fit in one NATS message, and all of them
+/// together in the event's budget; checked before anything is published,
+/// so that a refused event publishes nothing.
+fn check_sizes(
+    prepared: &[Prepared],
+    event: &Event,
+    max_rendered_bytes: usize,
+    max_payload: usize,
+) -> Result<(), IngestError> {
+    let mut v = Violations::new();
+    let room = max_payload.saturating_sub(HEADER_ALLOWANCE);
+    for (index, p) in prepared.iter().enumerate() {
+        if p.payload.len() > room {
+            v.push(
+                format!("actions[{index}]"),
+                format!(
+                    "the rendered action is {} bytes, more than the {room} bytes a message may hold (the NATS server's max_payload less headers)",
+                    p.payload.len()
+                ),
+            );
+        }
+    }
+    let total: usize = prepared.iter().map(|p| p.payload.len()).sum();
+    if v.is_empty() && total > max_rendered_bytes {
+        v.push(
+            "actions",
+            format!(
+                "the {} rendered actions are {total} bytes, more than the limit of {max_rendered_bytes} bytes per event (HERALD_INGEST_MAX_RENDERED_BYTES)",
+                event.actions.len()
+            ),
+        );
+    }
+    if v.is_empty() {
+        Ok(())
+    } else {
+        Err(IngestError::TooLarge(v))
+    }
+}
+
+/// Reports the first place where `map` (at nesting `level`, at `path`)
+/// holds containers nested deeper than [`MAX_NESTING`].
+fn nesting(map: &Map<String, Value>, path: &str, level: usize, out: &mut Violations) -> bool {
+    if level > MAX_NESTING {
+        out.push(
+            path,
+            format!("nested more than {MAX_NESTING} levels deep (objects and lists)"),
+        );
+        return true;
+    }
+    map.iter()
+        .any(|(key, value)| nesting_of(value, &join(path, key), level, out))
+}
+
+fn nesting_of(value: &Value, path: &str, level: usize, out: &mut Violations) -> bool {
+    match value {
+        Value::Object(map) => nesting(map, path, level + 1, out),
+        Value::Array(items) => {
+            if level + 1 > MAX_NESTING {
+                out.push(
+                    path,
+                    format!("nested more than {MAX_NESTING} levels deep (objects and lists)"),
+                );
+                return true;
+            }
+            items
+                .iter()
+                .enumerate()
+                .any(|(index, item)| nesting_of(item, &format!("{path}[{index}]"), level + 1, out))
+        }
+        _ => false,
+    }
+}
+
+/// SHA-256 of what determines the actions an event publishes: its context
+/// and each action's account and params, in order. Canonical: object keys
+/// sorted, numbers as the f64 that both JSON and protobuf's `Struct` can
+/// hold (so `1` over HTTP and `1.0` over gRPC are the same event).
+fn event_hash(event: &Event) -> [u8; 32] {
+    fn bytes(h: &mut Sha256, tag: u8, data: &[u8]) {
+        h.update([tag]);
+        h.update((data.len() as u64).to_le_bytes());
+        h.update(data);
+    }
+    fn object(h: &mut Sha256, map: &Map<String, Value>) {
+        let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        h.update([b'{']);
+        h.update((entries.len() as u64).to_le_bytes());
+        for (key, value) in entries {
+            bytes(h, b'k', key.as_bytes());
+            feed(h, value);
+        }
+    }
+    fn feed(h: &mut Sha256, value: &Value) {
+        match value {
+            Value::Null => h.update([b'n']),
+            Value::Bool(flag) => h.update([if *flag { b't' } else { b'f' }]),
+            Value::Number(number) => {
+                let float = number.as_f64().unwrap_or(f64::NAN);
+                bytes(h, b'#', &float.to_bits().to_le_bytes());
+            }
+            Value::String(text) => bytes(h, b's', text.as_bytes()),
+            Value::Array(items) => {
+                h.update([b'[']);
+                h.update((items.len() as u64).to_le_bytes());
+                items.iter().for_each(|item| feed(h, item));
+            }
+            Value::Object(map) => object(h, map),
+        }
+    }
+    let mut h = Sha256::new();
+    object(&mut h, &event.context);
+    h.update((event.actions.len() as u64).to_le_bytes());
+    for action in &event.actions {
+        bytes(&mut h, b'a', action.account_id.as_bytes());
+        object(&mut h, &action.params);
+    }
+    h.finalize().into()
 }
 
 #[cfg(test)]
@@ -609,6 +887,55 @@ mod tests {
         assert_eq!(split_action_id("abc-1"), None);
         assert_eq!(split_action_id(&format!("{e}-x")), None);
         assert!(!is_action_id("a.b") && !is_action_id("") && !is_action_id("a b"));
+    }
+
+    fn event(json: serde_json::Value) -> Event {
+        Event::from_json(json.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn the_event_hash_is_canonical_and_sees_every_part() {
+        let base = event(json!({"context": {"a": 1, "b": [true, null]},
+            "actions": [{"account_id": "x", "params": {"m": "hi", "n": {"k": 2}}}]}));
+        let reordered = event(json!({"actions": [{"params": {"n": {"k": 2.0}, "m": "hi"},
+            "account_id": "x"}], "context": {"b": [true, null], "a": 1.0}}));
+        assert_eq!(event_hash(&base), event_hash(&reordered));
+        let mut keyed = base.clone();
+        keyed.idempotency_key = "k".into();
+        assert_eq!(event_hash(&base), event_hash(&keyed));
+        for other in [
+            json!({"context": {"a": 2, "b": [true, null]},
+                "actions": [{"account_id": "x", "params": {"m": "hi", "n": {"k": 2}}}]}),
+            json!({"context": {"a": 1, "b": [null, true]},
+                "actions": [{"account_id": "x", "params": {"m": "hi", "n": {"k": 2}}}]}),
+            json!({"context": {"a": 1, "b": [true, null]},
+                "actions": [{"account_id": "y", "params": {"m": "hi", "n": {"k": 2}}}]}),
+            json!({"context": {"a": 1, "b": [true, null]},
+                "actions": [{"account_id": "x", "params": {"m": "hi", "n": {"k": "2"}}}]}),
+            // The same strings split differently between key and value.
+            json!({"context": {"a": 1, "b": [true, null]},
+                "actions": [{"account_id": "x", "params": {"mh": "i", "n": {"k": 2}}}]}),
+        ] {
+            assert_ne!(
+                event_hash(&base),
+                event_hash(&event(other.clone())),
+                "{other}"
+            );
+        }
+    }
+
+    #[test]
+    fn nesting_names_the_first_place_too_deep() {
+        let mut value = json!("x");
+        for _ in 0..MAX_NESTING {
+            value = json!({"k": value});
+        }
+        let mut v = Violations::new();
+        assert!(!nesting(value.as_object().unwrap(), "p", 1, &mut v));
+        let deeper = json!({"ok": 1, "k": value});
+        assert!(nesting(deeper.as_object().unwrap(), "p", 1, &mut v));
+        let path = v.iter().next().unwrap().path.clone();
+        assert_eq!(path, format!("p{}", ".k".repeat(MAX_NESTING)));
     }
 
     #[test]

@@ -6,7 +6,13 @@
 pub enum ErrorCode {
     /// Bad input; the message names every field at fault.
     InvalidArgument,
+    /// Bad input that is too large (a size limit); HTTP says `413`, gRPC
+    /// `INVALID_ARGUMENT` like every other bad input.
+    TooLarge,
     NotFound,
+    /// The name is taken by something else (an idempotency key already
+    /// used for another event).
+    AlreadyExists,
     /// A conditional write lost a race (stale version).
     Aborted,
     /// The request is valid but the target cannot take it (preconfigured account).
@@ -23,7 +29,9 @@ impl ErrorCode {
     pub fn grpc(self) -> tonic::Code {
         match self {
             ErrorCode::InvalidArgument => tonic::Code::InvalidArgument,
+            ErrorCode::TooLarge => tonic::Code::InvalidArgument,
             ErrorCode::NotFound => tonic::Code::NotFound,
+            ErrorCode::AlreadyExists => tonic::Code::AlreadyExists,
             ErrorCode::Aborted => tonic::Code::Aborted,
             ErrorCode::FailedPrecondition => tonic::Code::FailedPrecondition,
             ErrorCode::Unauthenticated => tonic::Code::Unauthenticated,
@@ -36,7 +44,9 @@ impl ErrorCode {
     pub fn http(self) -> u16 {
         match self {
             ErrorCode::InvalidArgument => 400,
+            ErrorCode::TooLarge => 413,
             ErrorCode::NotFound => 404,
+            ErrorCode::AlreadyExists => 409,
             ErrorCode::Aborted => 409,
             ErrorCode::FailedPrecondition => 409,
             ErrorCode::Unauthenticated => 401,

@@ -41,6 +41,8 @@ const POLL_INTERVAL: Duration = Duration::from_millis(10);
 pub struct NatsServer {
     binary: PathBuf,
     port: u16,
+    /// Server configuration (`-c`), kept for `restart`.
+    config: Option<PathBuf>,
     process: Mutex<Option<Child>>,
     // Declared last: dropped after `Drop::drop` has killed the server.
     dir: TempDir,
@@ -54,6 +56,13 @@ impl NatsServer {
     /// When `nats-server` is not installed (run `scripts/setup.sh`), or does
     /// not become ready within 30 s.
     pub fn start() -> NatsServer {
+        NatsServer::start_with_config("")
+    }
+
+    /// [`NatsServer::start`] with server settings in nats-server's
+    /// configuration syntax, e.g. `max_payload: 65536` (the command line
+    /// has no flag for some of them). Empty for none.
+    pub fn start_with_config(config: &str) -> NatsServer {
         let binary = nats_server_binary();
         let dir = tempfile::Builder::new()
             .prefix("herald-nats-")
@@ -62,12 +71,18 @@ impl NatsServer {
         for sub in ["store", "ports"] {
             fs::create_dir(dir.path().join(sub)).expect("creating nats-server's directories");
         }
-        let (child, port) = launch(&binary, dir.path(), None)
+        let config = (!config.is_empty()).then(|| {
+            let path = dir.path().join("nats-server.conf");
+            fs::write(&path, config).expect("writing nats-server's configuration");
+            path
+        });
+        let (child, port) = launch(&binary, dir.path(), config.as_deref(), None)
             .unwrap_or_else(|err| panic!("nats-server did not start: {err}"));
         tracing::debug!(port, store = %dir.path().display(), "nats-server started");
         NatsServer {
             binary,
             port,
+            config,
             process: Mutex::new(Some(child)),
             dir,
         }
@@ -123,7 +138,12 @@ impl NatsServer {
         // have bound it; that is rare and usually brief, so retry a while.
         let deadline = Instant::now() + REBIND_TIMEOUT;
         let child = loop {
-            match launch(&self.binary, self.dir.path(), Some(self.port)) {
+            match launch(
+                &self.binary,
+                self.dir.path(),
+                self.config.as_deref(),
+                Some(self.port),
+            ) {
                 Ok((child, _)) => break child,
                 Err(LaunchError::Exited { log_tail, .. })
                     if log_tail.contains("address already in use") && Instant::now() < deadline =>
@@ -204,7 +224,12 @@ enum LaunchError {
 
 /// Spawns the server (on `port`, or on one it picks when `None`) and waits
 /// until it is ready; returns it with its client port.
-fn launch(binary: &Path, dir: &Path, port: Option<u16>) -> Result<(Child, u16), LaunchError> {
+fn launch(
+    binary: &Path,
+    dir: &Path,
+    config: Option<&Path>,
+    port: Option<u16>,
+) -> Result<(Child, u16), LaunchError> {
     let log_path = dir.join("nats-server.log");
     let log = File::options()
         .create(true)
@@ -213,7 +238,12 @@ fn launch(binary: &Path, dir: &Path, port: Option<u16>) -> Result<(Child, u16), 
         .expect("opening nats-server's log file");
     let log_err = log.try_clone().expect("duplicating the log file handle");
     let port_arg = port.map_or_else(|| "-1".to_owned(), |p| p.to_string());
-    let mut child = Command::new(binary)
+    let mut command = Command::new(binary);
+    // The command line's settings below override the file's.
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    let mut child = command
         .args(["--addr", "127.0.0.1", "--port", &port_arg])
         // The monitoring port serves /healthz, our readiness check.
         .args(["--http_port", "-1"])

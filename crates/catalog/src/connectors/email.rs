@@ -259,8 +259,9 @@ fn account_rules(config: &Map<String, Value>, secrets: &Map<String, Value>, out:
     }
 }
 
-/// Params are checked without the account, so the "at least one of to, cc,
-/// bcc" rule is the worker's: the account's `defaultTo` may supply them.
+/// Params are checked without the account here, so the "at least one of
+/// to, cc, bcc" rule is [`recipient_rule`], which ingest applies with the
+/// account (whose `defaultTo` may supply them).
 fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations) {
     let attachments = params.get("attachments").and_then(Value::as_array);
     for (index, attachment) in attachments.into_iter().flatten().enumerate() {
@@ -275,6 +276,30 @@ fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations)
                 "must be base64",
             );
         }
+    }
+}
+
+/// An e-mail needs a recipient: `to`, `cc` or `bcc` in the params, or a
+/// `defaultTo`, `defaultCc` or `defaultBcc` in the account's config.
+/// Reported at `prefix.to`.
+pub fn recipient_rule(
+    params: &Map<String, Value>,
+    config: &Map<String, Value>,
+    prefix: &str,
+    out: &mut Violations,
+) {
+    let any = |map: &Map<String, Value>, fields: [&str; 3]| {
+        fields.iter().any(|field| {
+            map.get(*field)
+                .and_then(Value::as_array)
+                .is_some_and(|list| !list.is_empty())
+        })
+    };
+    if !any(params, ["to", "cc", "bcc"]) && !any(config, ["defaultTo", "defaultCc", "defaultBcc"]) {
+        out.push(
+            join(prefix, "to"),
+            "no recipient: give to, cc or bcc, or set config.defaultTo, defaultCc or defaultBcc on the account",
+        );
     }
 }
 

@@ -41,8 +41,12 @@ impl TestApp {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::start_on(NatsServer::start(), adjust).await
+    }
+
+    /// On a nats-server of the test's own (e.g. with a small max_payload).
+    pub async fn start_on(nats: NatsServer, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         herald_test_support::init_tracing();
-        let nats = NatsServer::start();
         let dir = tempfile::tempdir().unwrap();
         let mut registry_settings = herald_registry::Settings {
             listen: "127.0.0.1:0".parse().unwrap(),

@@ -144,3 +144,76 @@ fn idempotency_key_of(key: &str) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+#[tokio::test]
+async fn the_same_key_for_another_event_is_refused_naming_the_key() {
+    let app = TestApp::start().await;
+    let first = app
+        .submit(PRODUCER, request(&event("evt-7")))
+        .await
+        .unwrap();
+
+    let mut other_context = event("evt-7");
+    other_context["context"]["host"] = json!("db2");
+    let mut other_params = event("evt-7");
+    other_params["actions"][1]["params"]["summary"] = json!("up: {{context.host}}");
+    let mut other_account = event("evt-7");
+    other_account["actions"][1]["account_id"] = json!("ops-slack");
+    for changed in [&other_context, &other_params, &other_account] {
+        let status = app.submit(PRODUCER, request(changed)).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::AlreadyExists, "{changed}");
+        assert!(
+            status.message().starts_with("idempotency_key: "),
+            "{}",
+            status.message()
+        );
+        let response = app.post_event(Some(PRODUCER), changed).await;
+        assert_eq!(response.status(), 409);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "already_exists");
+        assert_eq!(body["error"]["field"], "idempotency_key");
+    }
+    assert_eq!(app.action_count().await, 2);
+
+    // The same event, its keys written in another order, is the same event.
+    let reordered = r#"{"actions": [
+            {"params": {"message": "down: {{context.host}}"}, "account_id": "ops-slack"},
+            {"params": {"summary": "down: {{context.host}}"}, "account_id": "ops-pd"}],
+        "context": {"host": "db1"}, "idempotency_key": "evt-7"}"#;
+    let response = app
+        .post_raw(Some(PRODUCER), reordered.as_bytes().to_vec())
+        .await;
+    assert_eq!(response.status(), 202);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["actions"][1]["action_id"], first.actions[1].action_id);
+    assert_eq!(app.action_count().await, 2);
+}
+
+#[tokio::test]
+async fn records_written_before_the_event_hash_still_answer() {
+    let app = TestApp::start().await;
+    // What the previous version stored: the bare SubmitResponse.
+    let old = herald_proto::v1::SubmitResponse {
+        actions: vec![herald_proto::v1::SubmittedAction {
+            action_id: "0123456789abcdef0123456789abcdef-0".into(),
+            account_id: "ops-slack".into(),
+            connector_type: "slack".into(),
+        }],
+    };
+    app.ingest
+        .ingestor()
+        .declared()
+        .idempotency
+        .put(
+            idempotency_key_of("evt-old"),
+            prost::Message::encode_to_vec(&old).into(),
+        )
+        .await
+        .unwrap();
+    let again = app
+        .submit(PRODUCER, request(&event("evt-old")))
+        .await
+        .unwrap();
+    assert_eq!(again, old);
+    assert_eq!(app.action_count().await, 0);
+}
