@@ -5,6 +5,7 @@
 mod helpers;
 
 mod email;
+mod hostile_ingest;
 mod incident;
 mod metrics;
 mod pipeline;
