@@ -143,7 +143,8 @@ fn check(template: &str, vars: &Value, escape: Escape) -> Result<(), TestCaseErr
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // proptest's default: 256 cases each, or PROPTEST_CASES.
+    #![proptest_config(ProptestConfig::default())]
 
     #[test]
     fn token_soup_never_panics_and_stays_bounded(
