@@ -939,6 +939,46 @@ mod tests {
     }
 
     #[test]
+    fn encoded_actions_must_fit_a_message_each_and_the_budget_together() {
+        let account = Arc::new(Account {
+            id: "ops".into(),
+            connector_type: "slack".into(),
+            name: "ops".into(),
+            version: 1,
+            config: Map::new(),
+            secrets: Map::new(),
+        });
+        let spec = catalog().get("slack").unwrap();
+        let action = |bytes: usize| Prepared {
+            id: "e-0".into(),
+            account: account.clone(),
+            spec,
+            payload: vec![0u8; bytes].into(),
+        };
+        let event = Event::default();
+        let refused = |prepared: &[Prepared], budget: usize, max_payload: usize| match check_sizes(
+            prepared,
+            &event,
+            budget,
+            max_payload,
+        ) {
+            Ok(()) => None,
+            Err(IngestError::TooLarge(v)) => Some(v.iter().next().unwrap().path.clone()),
+            Err(other) => panic!("{other}"),
+        };
+        let room = 4096 - HEADER_ALLOWANCE;
+        assert_eq!(refused(&[action(room), action(room)], 2 * room, 4096), None);
+        assert_eq!(
+            refused(&[action(10), action(room + 1)], 1 << 20, 4096).as_deref(),
+            Some("actions[1]")
+        );
+        assert_eq!(
+            refused(&[action(room), action(room)], 2 * room - 1, 4096).as_deref(),
+            Some("actions")
+        );
+    }
+
+    #[test]
     fn ids_and_keys_shapes() {
         assert!(is_account_id("ops-slack") && is_account_id("0.a_b-c"));
         assert!(!is_account_id("Ops") && !is_account_id("-a") && !is_account_id(""));
