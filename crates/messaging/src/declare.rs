@@ -297,3 +297,28 @@ async fn bucket(
         .await
         .map_err(|e| fail(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_bytes_come_from_the_environment() {
+        // nextest runs each test in a process of its own.
+        // SAFETY: no other thread reads the environment meanwhile.
+        unsafe {
+            std::env::set_var("HERALD_ACTIONS_MAX_BYTES", "2048");
+            std::env::set_var("HERALD_RESULTS_MAX_BYTES", " 4096 ");
+        }
+        let s = Settings::from_env().unwrap();
+        assert_eq!(s.max_bytes.actions, 2048);
+        assert_eq!(s.max_bytes.results, 4096);
+        assert_eq!(s.max_bytes.dead, MaxBytes::default().dead);
+        for bad in ["0", "-1", "1GiB"] {
+            // SAFETY: as above.
+            unsafe { std::env::set_var("HERALD_DEAD_MAX_BYTES", bad) };
+            let error = Settings::from_env().unwrap_err();
+            assert!(error.starts_with("HERALD_DEAD_MAX_BYTES: "), "{error}");
+        }
+    }
+}
