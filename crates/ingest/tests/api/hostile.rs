@@ -1,7 +1,9 @@
 //! Events built to hurt: templates that loop, events that render far larger
 //! than they are, actions over NATS's max payload, params nested past what
 //! protobuf decodes, e-mail with nobody to send to. Each is refused with
-//! the field named, and a refused event publishes nothing.
+//! the field named, and a refused event publishes nothing. And a flood
+//! that fills the actions stream is answered 503, never by dropping what
+//! was accepted.
 
 use herald_proto::json::json_to_struct;
 use herald_proto::v1;
@@ -256,4 +258,25 @@ async fn an_email_without_any_recipient_is_refused_at_ingest() {
         assert_eq!(response.status(), 202, "{ok}");
     }
     assert_eq!(app.action_count().await, 4);
+}
+
+#[tokio::test]
+async fn a_full_actions_stream_answers_unavailable_and_keeps_what_it_accepted() {
+    let app = TestApp::start_with(|s| s.messaging.max_bytes.actions = 16 * 1024).await;
+    let event =
+        json!({"actions": [{"account_id": "ops-slack", "params": {"message": "x".repeat(1000)}}]});
+    let mut accepted = 0;
+    let (status, body) = loop {
+        let (status, body) = error_body(app.post_event(Some(PRODUCER), &event).await).await;
+        if status != 202 {
+            break (status, body);
+        }
+        accepted += 1;
+        assert!(accepted < 100, "a 16 KiB stream took 100 KB");
+    };
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "unavailable");
+    assert!(accepted > 0);
+    // Nothing accepted was dropped to make room.
+    assert_eq!(app.action_count().await, accepted);
 }
