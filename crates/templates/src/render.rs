@@ -71,14 +71,15 @@ impl<'v> Renderer<'_, '_, 'v> {
                     inverted,
                     len,
                 } => {
-                    let body = (index, index + 1 + len);
+                    // The body is the tokens after the section's, up to `end`.
+                    let end = index + 1 + len;
                     let found = self.lookup(&name);
                     if inverted {
                         if is_falsy(found) {
-                            self.render_range(out, body.0 + 1, body.1)?;
+                            self.render_range(out, index + 1, end)?;
                         }
                     } else {
-                        self.section(out, found, body)?;
+                        self.section(out, found, index, end)?;
                     }
                     index += len;
                 }
@@ -113,7 +114,8 @@ impl<'v> Renderer<'_, '_, 'v> {
         &mut self,
         out: &mut String,
         found: Option<Found<'v>>,
-        (section, end): (usize, usize),
+        section: usize,
+        end: usize,
     ) -> Result<(), TemplateError> {
         if is_falsy(found) {
             return Ok(());
