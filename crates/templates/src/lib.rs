@@ -42,8 +42,8 @@ pub const MAX_RENDERED_LEN: usize = 4 * 1024 * 1024;
 /// The most steps one call takes by default (see [`Budget`]). A message
 /// listing a thousand alerts with a dozen fields each takes some tens of
 /// thousands; the hostile case it stops, empty sections nested nine deep
-/// over a ten-item list, would take a billion (about 0.1 s per million in
-/// a debug build).
+/// over a ten-item list, would take a billion (a million take well under
+/// a second, even in a debug build).
 pub const MAX_RENDER_STEPS: u64 = 1_000_000;
 
 /// What rendering may cost, shared by every string it renders (for ingest:
