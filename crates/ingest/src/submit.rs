@@ -12,6 +12,7 @@ use std::time::SystemTime;
 use tokio::sync::Semaphore;
 
 use async_nats::jetstream::context::PublishErrorKind;
+use async_nats::jetstream::kv::CreateErrorKind;
 use async_nats::jetstream::message::PublishMessage;
 use herald_catalog::{ConnectorSpec, Policy, Violations, catalog, schema::join};
 use herald_messaging::{Declared, Outgoing, Publisher, new_traceparent};
@@ -298,24 +299,13 @@ impl Ingestor {
 
         let key = (!event.idempotency_key.is_empty()).then_some(event.idempotency_key.as_str());
         let hash = event_hash(event);
+        // Answered from the record without rendering anything when the
+        // key is known; claimed (below) only once the event is valid.
         if let Some(key) = key
             && let Some(record) = self.recorded(key).await?
+            && let Some(accepted) = answer_from(record, &hash)?
         {
-            // Records written before the hash was kept have none: they are
-            // taken as the same event, as they always were.
-            if !record.event_hash.is_empty() && record.event_hash != hash {
-                return Err(IngestError::KeyReused(violation(
-                    "idempotency_key",
-                    "already used for a different event (other context, accounts or params); \
-                     use a new key for a new event",
-                )));
-            }
-            return Ok(Accepted {
-                response: v1::SubmitResponse {
-                    actions: record.actions,
-                },
-                replayed: true,
-            });
+            return Ok(accepted);
         }
         let event_id = event_id(key.or(origin.implicit_key.as_deref()));
         tracing::Span::current().record("event.id", event_id.as_str());
@@ -326,6 +316,11 @@ impl Ingestor {
         let prepared = self
             .prepare_off_thread(event, accounts, &event_id, accepted_at)
             .await?;
+        if let Some(key) = key
+            && let Some(accepted) = self.claim(key, &hash).await?
+        {
+            return Ok(accepted);
+        }
 
         // The submit span's context; without the OpenTelemetry layer
         // (library use) spans have none, and the caller's is passed on.
@@ -438,6 +433,37 @@ impl Ingestor {
             Ok(())
         } else {
             Err(IngestError::Invalid(v))
+        }
+    }
+
+    /// Claims `key` for this event before anything is published, so that
+    /// of two different events submitted at once with one key, one is
+    /// refused instead of both answered with the same ids. The claim is a
+    /// pending record (the hash, no actions) that the accepted event's
+    /// record replaces; if publishing fails, it keeps the key for a retry
+    /// of this same event. Returns the answer when another submission
+    /// already holds the key.
+    async fn claim(&self, key: &str, hash: &[u8; 32]) -> Result<Option<Accepted>, IngestError> {
+        let pending = IdempotencyRecord {
+            actions: Vec::new(),
+            event_hash: hash.to_vec(),
+        };
+        match self
+            .inner
+            .declared
+            .idempotency
+            .create(idempotency_record_key(key), pending.encode_to_vec().into())
+            .await
+        {
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == CreateErrorKind::AlreadyExists => {
+                match self.recorded(key).await? {
+                    Some(record) => answer_from(record, hash),
+                    // Unreadable: ignored, as it always was.
+                    None => Ok(None),
+                }
+            }
+            Err(e) => Err(nats_error(e)),
         }
     }
 
@@ -624,6 +650,34 @@ pub fn report(metrics: &IngestMetrics, via: Via, result: &Result<Accepted, Inges
         }
     };
     metrics.event(via, outcome);
+}
+
+/// What the record stored for a key means for an event of hash `hash`:
+/// its answer (the same event, accepted before), a refusal (another
+/// event), or nothing (the same event claimed the key and is not accepted
+/// yet: publishing it again is harmless, as its ids are the same).
+fn answer_from(
+    record: IdempotencyRecord,
+    hash: &[u8; 32],
+) -> Result<Option<Accepted>, IngestError> {
+    // Records written before the hash was kept have none: they are taken
+    // as the same event, as they always were.
+    if !record.event_hash.is_empty() && record.event_hash != hash {
+        return Err(IngestError::KeyReused(violation(
+            "idempotency_key",
+            "already used for a different event (other context, accounts or params); \
+             use a new key for a new event",
+        )));
+    }
+    if record.actions.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Accepted {
+        response: v1::SubmitResponse {
+            actions: record.actions,
+        },
+        replayed: true,
+    }))
 }
 
 fn violation(path: impl Into<String>, message: impl Into<String>) -> Violations {

@@ -17,7 +17,8 @@
 //!   until an operator replays or purges it; losing one would lose an alert.
 //! - status bucket: the latest state of each action (history 1), expiring
 //!   after the configured time.
-//! - idempotency bucket: the action ids given to each idempotency key,
+//! - idempotency bucket: the action ids given to each idempotency key (and
+//!   the hash of the event they were given to),
 //!   kept far longer than the duplicate window, so a resubmission days later
 //!   still gets the same ids and is not delivered again.
 //!

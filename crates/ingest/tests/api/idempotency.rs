@@ -217,3 +217,33 @@ async fn records_written_before_the_event_hash_still_answer() {
     assert_eq!(again, old);
     assert_eq!(app.action_count().await, 0);
 }
+
+#[tokio::test]
+async fn of_two_events_sent_at_once_with_one_key_one_is_refused() {
+    let app = TestApp::start().await;
+    let mut other = event("evt-race-2");
+    other["context"]["host"] = json!("db2");
+    let (a, b) = tokio::join!(
+        app.submit(PRODUCER, request(&event("evt-race-2"))),
+        app.submit(PRODUCER, request(&other)),
+    );
+    let (accepted, refused) = match (a, b) {
+        (Ok(accepted), Err(refused)) | (Err(refused), Ok(accepted)) => (accepted, refused),
+        other => panic!("one must win and one be refused: {other:?}"),
+    };
+    assert_eq!(refused.code(), tonic::Code::AlreadyExists);
+    assert_eq!(accepted.actions.len(), 2);
+    assert_eq!(app.action_count().await, 2);
+}
+
+#[tokio::test]
+async fn a_refused_event_does_not_take_its_key() {
+    let app = TestApp::start().await;
+    let mut invalid = event("evt-fixed");
+    invalid["actions"][0]["account_id"] = json!("nobody");
+    let status = app.submit(PRODUCER, request(&invalid)).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    // Fixed, and sent again with the same key: accepted.
+    let fixed = app.submit(PRODUCER, request(&event("evt-fixed"))).await;
+    assert_eq!(fixed.unwrap().actions.len(), 2);
+}

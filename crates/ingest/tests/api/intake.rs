@@ -98,3 +98,38 @@ async fn events_from_nats_become_actions_and_bad_ones_are_dead_lettered() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn events_too_costly_or_reusing_a_key_are_dead_lettered_not_retried() {
+    let app = TestApp::start().await;
+    let looping = "{{#context.l}}".repeat(9) + &"{{/context.l}}".repeat(9);
+    let costly = serde_json::to_vec(&json!({
+        "context": {"l": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]},
+        "actions": [{"account_id": "ops-slack", "params": {"message": looping}}],
+    }))
+    .unwrap();
+    let keyed = |host: &str| {
+        serde_json::to_vec(&json!({
+            "idempotency_key": "nats-key-1",
+            "context": {"host": host},
+            "actions": [{"account_id": "ops-slack", "params": {"message": "{{context.host}}"}}],
+        }))
+        .unwrap()
+    };
+    publish_event(&app, costly.clone()).await;
+    publish_event(&app, keyed("db1")).await;
+    publish_event(&app, keyed("db2")).await;
+
+    let dead = eventually("two dead events", || async {
+        let dead = dead_events(&app).await;
+        (dead.len() == 2).then_some(dead)
+    })
+    .await;
+    // Events are taken several at a time, so either keyed one may win.
+    let (costly_dead, key_dead): (Vec<_>, Vec<_>) =
+        dead.into_iter().partition(|d| d.payload == costly);
+    assert_eq!(costly_dead[0].fields, ["actions[0].params.message"]);
+    assert!([keyed("db1"), keyed("db2")].contains(&key_dead[0].payload));
+    assert_eq!(key_dead[0].fields, ["idempotency_key"]);
+    assert_eq!(app.action_count().await, 1);
+}
