@@ -288,11 +288,15 @@ pub fn recipient_rule(
     prefix: &str,
     out: &mut Violations,
 ) {
+    // As the worker reads them: blank entries do not count.
     let any = |map: &Map<String, Value>, fields: [&str; 3]| {
         fields.iter().any(|field| {
             map.get(*field)
                 .and_then(Value::as_array)
-                .is_some_and(|list| !list.is_empty())
+                .is_some_and(|list| {
+                    list.iter()
+                        .any(|item| item.as_str().is_some_and(|text| !text.trim().is_empty()))
+                })
         })
     };
     if !any(params, ["to", "cc", "bcc"]) && !any(config, ["defaultTo", "defaultCc", "defaultBcc"]) {
