@@ -23,10 +23,14 @@
 //!   still gets the same ids and is not delivered again.
 //!
 //! Size: every stream has a `max_bytes`, so that a flood cannot fill the
-//! disk. What holds work or records refuses new messages when full
-//! (`DiscardPolicy::New`: ingest answers 503 and the producer retries, and
-//! nothing accepted is ever dropped); only RESULTS, which is history, drops
-//! its oldest messages to make room.
+//! disk. What holds work (ACTIONS, EVENTS) or alerts that did not arrive
+//! (DEAD) refuses new messages when full (`DiscardPolicy::New`: ingest
+//! answers 503 and the producer retries, and nothing accepted is ever
+//! dropped). RESULTS and both buckets drop their oldest entries instead:
+//! they are records, and a full status bucket that refused writes would
+//! stop ingest from accepting any event (each writes a `queued` record)
+//! until its TTL freed room. An idempotency key evicted that way only
+//! matters to a resubmission older than every key the bucket still holds.
 
 use std::time::Duration;
 
@@ -282,7 +286,8 @@ async fn bucket(
         allow_rollup: true,
         deny_delete: true,
         allow_direct: true,
-        discard: stream::DiscardPolicy::New,
+        // Oldest first, see the module's comment on size.
+        discard: stream::DiscardPolicy::Old,
         // A bucket's window may not exceed its max_age.
         duplicate_window: max_age.min(Duration::from_secs(120)),
         ..Default::default()

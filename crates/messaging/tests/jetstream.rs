@@ -109,11 +109,11 @@ async fn every_stream_is_bounded_and_a_full_actions_stream_refuses_new_actions()
         ("EVENTS", defaults.events, DiscardPolicy::New),
         ("RESULTS", defaults.results, DiscardPolicy::Old),
         ("DEAD", defaults.dead, DiscardPolicy::New),
-        ("KV_herald_status", defaults.status, DiscardPolicy::New),
+        ("KV_herald_status", defaults.status, DiscardPolicy::Old),
         (
             "KV_herald_idempotency",
             defaults.idempotency,
-            DiscardPolicy::New,
+            DiscardPolicy::Old,
         ),
     ] {
         let name = if name.starts_with("KV_") {
@@ -156,4 +156,27 @@ async fn every_stream_is_bounded_and_a_full_actions_stream_refuses_new_actions()
     let mut actions = declared.actions.clone();
     assert_eq!(actions.info().await.unwrap().state.messages, accepted);
     assert!(declared.actions.get_raw_message(1).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_full_status_bucket_drops_its_oldest_records_and_keeps_taking_writes() {
+    let nats = NatsServer::start();
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let mut settings = Settings::default();
+    settings.max_bytes.status = 4096;
+    let declared = declare(client, &settings).await.unwrap();
+    // Far more than 4 KiB: every write must still be taken (ingest writes a
+    // `queued` record for each event it accepts).
+    for i in 0..100 {
+        declared
+            .status
+            .put(format!("action-{i}"), vec![b'x'; 200].into())
+            .await
+            .unwrap_or_else(|e| panic!("write {i} refused: {e}"));
+    }
+    assert!(declared.status.get("action-99").await.unwrap().is_some());
+    assert!(
+        declared.status.get("action-0").await.unwrap().is_none(),
+        "the oldest record is the one evicted"
+    );
 }
