@@ -11,7 +11,7 @@ use std::time::SystemTime;
 
 use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::message::PublishMessage;
-use herald_catalog::{ConnectorSpec, Policy, Violations, catalog, schema::join};
+use herald_catalog::{ConnectorSpec, Policy, Violations, catalog, echo, schema::join};
 use herald_messaging::{Declared, Outgoing, Publisher, new_traceparent};
 use herald_proto::json::json_to_struct;
 use herald_proto::status::{ErrorCode, ServiceError};
@@ -33,7 +33,8 @@ pub enum IngestError {
     /// Every problem with the event, each at its field path.
     #[error("{0}")]
     Invalid(Violations),
-    #[error("action {0} is not known (unknown id, or its status has expired)")]
+    /// Holds the id as the caller sent it; shown cut short (see [`echo`]).
+    #[error("action {} is not known (unknown id, or its status has expired)", echo(.0))]
     NotFound(String),
     /// The registry did not answer, or refused ingest's own credential: the
     /// event may be valid, so the caller should retry later.
@@ -131,8 +132,10 @@ fn is_account_id(id: &str) -> bool {
 }
 
 /// An action id ingest could have made, and so a valid status key.
+const MAX_ACTION_ID_LEN: usize = 64;
+
 fn is_action_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
+    (1..=MAX_ACTION_ID_LEN).contains(&id.len())
         && id
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
@@ -527,6 +530,13 @@ impl Ingestor {
     pub async fn status(&self, action_id: &str) -> Result<v1::ActionStatus, IngestError> {
         if action_id.is_empty() {
             return Err(IngestError::invalid("action_id", "required"));
+        }
+        // Longer than any action id: bad input rather than an unknown id.
+        if action_id.len() > MAX_ACTION_ID_LEN {
+            return Err(IngestError::invalid(
+                "action_id",
+                format!("must be at most {MAX_ACTION_ID_LEN} characters"),
+            ));
         }
         let not_found = || IngestError::NotFound(action_id.to_owned());
         if !is_action_id(action_id) {

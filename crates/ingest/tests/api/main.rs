@@ -3,6 +3,7 @@
 
 mod auth;
 mod helpers;
+mod hostile;
 mod idempotency;
 mod intake;
 mod limits;
