@@ -448,3 +448,5 @@ fn kibana_account(id: &str, entry: &Value, item: &mut Item) -> Result<AccountDoc
     })
 }
 
+#[cfg(test)]
+mod fuzz;

@@ -2,6 +2,7 @@
 //! real gRPC and HTTP clients.
 
 mod auth;
+mod fuzz;
 mod helpers;
 mod hostile;
 mod idempotency;
