@@ -153,13 +153,20 @@ pub const ECHO_CHARS: usize = 64;
 /// overflow a gRPC status header), and a CR/LF in it would forge a line in
 /// whatever logs the message.
 pub fn echo(input: &str) -> Cow<'_, str> {
+    echo_at_most(input, ECHO_CHARS)
+}
+
+/// [`echo`] with another limit, for a message that holds caller input
+/// among words of its own (serde's `invalid type: string "...", expected
+/// a map`).
+pub fn echo_at_most(input: &str, chars: usize) -> Cow<'_, str> {
     let plain = |c: char| !c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}');
-    if input.len() <= ECHO_CHARS && input.chars().all(plain) {
+    if input.len() <= chars && input.chars().all(plain) {
         return Cow::Borrowed(input);
     }
     let mut out: String = input
         .chars()
-        .take(ECHO_CHARS)
+        .take(chars)
         .flat_map(|c| {
             let escaped: Vec<char> = if plain(c) {
                 vec![c]
@@ -169,7 +176,7 @@ pub fn echo(input: &str) -> Cow<'_, str> {
             escaped
         })
         .collect();
-    if input.chars().nth(ECHO_CHARS).is_some() {
+    if input.chars().nth(chars).is_some() {
         out.push('…');
     }
     Cow::Owned(out)

@@ -357,6 +357,12 @@ async fn check_http(app: &TestApp, tally: &Tally, body: Vec<u8>) -> Result<(), T
         if status == 400 {
             prop_assert_eq!(&error["code"], "invalid_argument", "{}", text);
         }
+        // Caller input is quoted short, however long it was.
+        prop_assert!(
+            text.len() < 8 * 1024,
+            "{status} with a body of {} bytes",
+            text.len()
+        );
     }
     Ok(())
 }

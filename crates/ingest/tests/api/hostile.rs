@@ -147,3 +147,30 @@ async fn long_and_many_unknown_keys_are_quoted_short() {
     );
     assert_eq!(app.action_count().await, 0);
 }
+
+#[tokio::test]
+async fn serde_messages_quote_keys_and_strings_short() {
+    let app = TestApp::start().await;
+    let long = format!("\r\n{}", "y".repeat(30 * 1024));
+    let cut = format!("\\r\\n{}…", "y".repeat(62));
+    for (event, field) in [
+        (json!({ long.as_str(): 1 }), cut.clone()),
+        (json!({ "context": long }), "context".to_owned()),
+        (
+            json!({ "actions": [{ "account_id": "ops-slack", long.as_str(): {} }] }),
+            // The whole path is quoted short, its prefix included.
+            format!("actions[0].\\r\\n{}…", "y".repeat(51)),
+        ),
+    ] {
+        let response = app.post_event(Some(PRODUCER), &event).await;
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.len() < 512, "{} bytes", message.len());
+        assert!(
+            message.ends_with('…') && !message.contains('\r'),
+            "{message}"
+        );
+        assert_eq!(body["error"]["field"], field);
+    }
+}
