@@ -11,6 +11,7 @@ use std::time::SystemTime;
 
 use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::message::PublishMessage;
+use herald_catalog::account::{ID_RULE, is_account_id};
 use herald_catalog::{ConnectorSpec, Policy, Violations, catalog, echo, schema::join};
 use herald_messaging::{Declared, Outgoing, Publisher, new_traceparent};
 use herald_proto::json::json_to_struct;
@@ -119,16 +120,6 @@ struct Prepared<'a> {
     account: Arc<Account>,
     spec: &'a ConnectorSpec,
     params: Map<String, Value>,
-}
-
-/// An account id the registry could hold (`[a-z0-9][a-z0-9._-]{0,62}`).
-fn is_account_id(id: &str) -> bool {
-    let b = id.as_bytes();
-    (1..=63).contains(&b.len())
-        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b[1..]
-            .iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(c))
 }
 
 /// An action id ingest could have made, and so a valid status key.
@@ -275,7 +266,7 @@ impl Ingestor {
                 } else if is_account_id(&action.account_id) {
                     format!("account {} does not exist", action.account_id)
                 } else {
-                    "is not an account id ([a-z0-9][a-z0-9._-]{0,62})".to_owned()
+                    format!("is not an account id ({ID_RULE})")
                 };
                 violations.push(format!("{at}.account_id"), message);
                 continue;
