@@ -122,9 +122,9 @@ struct Prepared<'a> {
     params: Map<String, Value>,
 }
 
-/// An action id ingest could have made, and so a valid status key.
 const MAX_ACTION_ID_LEN: usize = 64;
 
+/// An action id ingest could have made, and so a valid status key.
 fn is_action_id(id: &str) -> bool {
     (1..=MAX_ACTION_ID_LEN).contains(&id.len())
         && id
