@@ -17,7 +17,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(env::var("OUT_DIR")?);
     fs::write(out.join("herald_descriptor.bin"), fds.encode_to_vec())?;
 
-    tonic_prost_build::configure().compile_fds(fds)?;
+    // Messages and clients, with tonic-prost's codec.
+    tonic_prost_build::configure()
+        .build_server(false)
+        .compile_fds(fds.clone())?;
+    // Servers alone, with the codec that answers an undecodable request with
+    // INVALID_ARGUMENT (see src/codec.rs); the messages are the ones above.
+    let servers = out.join("servers");
+    fs::create_dir_all(&servers)?;
+    tonic_prost_build::configure()
+        .build_client(false)
+        .extern_path(".herald.v1", "crate::v1")
+        .codec_path("crate::codec::ServerCodec")
+        .out_dir(&servers)
+        .compile_fds(fds)?;
     println!("cargo:rerun-if-changed={}", root.display());
     Ok(())
 }

@@ -4,12 +4,14 @@
 //! delivery policy checks. The registry validates accounts with it, ingest
 //! validates action params, and workers re-check the policy at send time.
 
+pub mod account;
 pub mod connectors;
 pub mod email;
 pub mod policy;
 pub mod schema;
 pub mod urls;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::LazyLock;
 
@@ -124,12 +126,60 @@ impl fmt::Display for Violation {
 #[error("{}", joined(.0))]
 pub struct Violations(pub Vec<Violation>);
 
+/// How many violations a message lists; the rest are counted. A document
+/// with thousands of unknown keys would otherwise make a message too large
+/// for a gRPC status header.
+pub const MAX_LISTED: usize = 20;
+
 fn joined(violations: &[Violation]) -> String {
-    violations
+    let mut text = violations
         .iter()
+        .take(MAX_LISTED)
         .map(Violation::to_string)
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    if violations.len() > MAX_LISTED {
+        text.push_str(&format!("; and {} more", violations.len() - MAX_LISTED));
+    }
+    text
+}
+
+/// How many characters of caller input a message or a field path quotes.
+pub const ECHO_CHARS: usize = 64;
+
+/// Caller input as an error message quotes it: the first [`ECHO_CHARS`]
+/// characters, control characters escaped, and `…` when cut. An id or a
+/// key of a megabyte would otherwise come back whole in the error (and
+/// overflow a gRPC status header), and a CR/LF in it would forge a line in
+/// whatever logs the message.
+pub fn echo(input: &str) -> Cow<'_, str> {
+    echo_at_most(input, ECHO_CHARS)
+}
+
+/// [`echo`] with another limit, for a message that holds caller input
+/// among words of its own (serde's `invalid type: string "...", expected
+/// a map`).
+pub fn echo_at_most(input: &str, chars: usize) -> Cow<'_, str> {
+    let plain = |c: char| !c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}');
+    if input.len() <= chars && input.chars().all(plain) {
+        return Cow::Borrowed(input);
+    }
+    let mut out: String = input
+        .chars()
+        .take(chars)
+        .flat_map(|c| {
+            let escaped: Vec<char> = if plain(c) {
+                vec![c]
+            } else {
+                c.escape_default().collect()
+            };
+            escaped
+        })
+        .collect();
+    if input.chars().nth(chars).is_some() {
+        out.push('…');
+    }
+    Cow::Owned(out)
 }
 
 impl Violations {
@@ -322,5 +372,53 @@ impl ConnectorSpec {
         if let (Some(config), Some(secrets)) = (config, secrets) {
             (self.policy_rules)(object(config), object(secrets), policy, out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn echo_quotes_at_most_64_characters_escaped() {
+        assert_eq!(echo("ops-slack"), "ops-slack");
+        assert!(matches!(echo("ops-slack"), Cow::Borrowed(_)));
+        assert_eq!(echo("Équipe \"a\" \\ b"), "Équipe \"a\" \\ b");
+        assert_eq!(echo(&"a".repeat(64)), "a".repeat(64));
+        assert_eq!(echo(&"é".repeat(1 << 20)), format!("{}…", "é".repeat(64)));
+        assert_eq!(echo("a\r\nb\0\u{2028}"), "a\\r\\nb\\u{0}\\u{2028}");
+    }
+
+    #[test]
+    fn messages_list_at_most_20_violations_and_count_the_rest() {
+        let mut v = Violations::new();
+        for i in 0..25 {
+            v.push(format!("f{i}"), "unknown field");
+        }
+        let text = v.to_string();
+        assert!(text.starts_with("f0: unknown field; f1: unknown field"));
+        assert!(text.ends_with("f19: unknown field; and 5 more"), "{text}");
+        assert_eq!(
+            v.len(),
+            25,
+            "every violation is kept, only the message is cut"
+        );
+    }
+
+    #[test]
+    fn paths_quote_caller_keys_short() {
+        let key = format!("k\n{}", "x".repeat(10_000));
+        let params = json!({ "message": "hi", key.as_str(): 1 });
+        let violations = catalog()
+            .get("slack")
+            .unwrap()
+            .validate_params(&params, "actions[0].params", &Policy::default())
+            .unwrap_err();
+        let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [format!("actions[0].params.k\\n{}…", "x".repeat(62))]
+        );
     }
 }

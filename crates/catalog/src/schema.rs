@@ -51,10 +51,12 @@ pub const SUPPORTED_KEYWORDS: &[&str] = &[
 
 pub const SUPPORTED_FORMATS: &[&str] = &["uri", "hostname", "mailbox", "date-time"];
 
-/// `prefix.field`, or `field` alone at the root.
+/// `prefix.field`, or `field` alone at the root. The field may be a key the
+/// caller chose, so it is quoted as [`echo`](crate::echo) quotes input.
 pub fn join(prefix: &str, field: &str) -> String {
+    let field = crate::echo(field);
     if prefix.is_empty() {
-        field.to_owned()
+        field.into_owned()
     } else {
         format!("{prefix}.{field}")
     }

@@ -4,6 +4,7 @@
 //! missing something Herald needs is not imported, never completed by a guess.
 
 use clap::Subcommand;
+use herald_catalog::account;
 use herald_proto::v1;
 use serde_json::{Map, Value, json};
 
@@ -176,14 +177,15 @@ fn report(format: Format, items: &[Item], outcomes: &[Result<String, String>], d
     }
 }
 
-/// Herald's id rule, `[a-z0-9][a-z0-9._-]{0,62}`, checked before writing.
-fn valid_id(id: &str) -> bool {
-    let mut chars = id.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && id.len() <= 63
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+/// Herald's id rule, checked before writing, with a hint for the operator.
+fn check_id(id: &str) -> Result<(), String> {
+    if account::is_account_id(id) {
+        return Ok(());
+    }
+    Err(format!(
+        "id {id:?}: Herald ids match {}; rename it",
+        account::ID_RULE
+    ))
 }
 
 // --- Search Guard Signals --------------------------------------------------
@@ -303,11 +305,7 @@ fn signals_account(
     if id.is_empty() {
         return Err("_id: missing".into());
     }
-    if !valid_id(&id) {
-        return Err(format!(
-            "id {id:?}: Herald ids match [a-z0-9][a-z0-9._-]{{0,62}}; rename it"
-        ));
-    }
+    check_id(&id)?;
     let connector_type = match source.remove("type") {
         Some(Value::String(t)) => t,
         _ => return Err("type: missing (email, slack, pagerduty or jira)".into()),
@@ -412,6 +410,7 @@ fn kibana_file(path: &str) -> Result<Vec<Item>, Failure> {
 /// One entry, checked by the same parser that reads HERALD_CONFIG's
 /// preconfigured accounts (types, unknown keys, `${ENV}` secrets).
 fn kibana_account(id: &str, entry: &Value, item: &mut Item) -> Result<AccountDoc, String> {
+    check_id(id)?;
     let mut entry = entry.clone();
     if let Some(expose) = entry.as_object_mut().and_then(|e| e.remove("exposeConfig")) {
         item.not_translated.push(format!(
@@ -427,11 +426,6 @@ fn kibana_account(id: &str, entry: &Value, item: &mut Item) -> Result<AccountDoc
         .into_iter()
         .next()
         .ok_or("empty entry")?;
-    if !valid_id(id) {
-        return Err(format!(
-            "id {id:?}: Herald ids match [a-z0-9][a-z0-9._-]{{0,62}}; rename it"
-        ));
-    }
     item.translated.push(format!(
         "actionTypeId -> connector_type {}",
         account.connector_type
@@ -453,3 +447,6 @@ fn kibana_account(id: &str, entry: &Value, item: &mut Item) -> Result<AccountDoc
         secrets: account.secrets,
     })
 }
+
+#[cfg(test)]
+mod fuzz;

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use herald_catalog::{Policy, catalog};
+use herald_catalog::{Policy, account, catalog};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -192,7 +192,17 @@ pub fn parse(
 
     let mut preconfigured = Vec::with_capacity(raw.preconfigured.len());
     for (id, account) in raw.preconfigured {
+        if !account::is_account_id(&id) {
+            // Escaped: the key may hold anything, a line break included.
+            return Err((
+                "preconfigured".into(),
+                format!("id {id:?}: must match {}", account::ID_RULE),
+            ));
+        }
         let at = format!("preconfigured.{id}");
+        if let Some(problem) = account::name_problem(&account.name) {
+            return Err((format!("{at}.name"), problem));
+        }
         let spec = catalog().get(&account.connector_type).ok_or_else(|| {
             (
                 format!("{at}.connector_type"),

@@ -143,3 +143,37 @@ fn missing_file_is_an_error_naming_it() {
     let err = load(Path::new("/nonexistent/herald.yaml"), &no_env).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/herald.yaml"));
 }
+
+#[test]
+fn account_names_with_control_characters_are_refused() {
+    for name in [
+        r#""Ops\r\nforged: line""#,
+        r#""Ops\u0000""#,
+        r#""\e[31mred""#,
+    ] {
+        let text =
+            format!("preconfigured:\n  x:\n    name: {name}\n    connector_type: server-log\n");
+        let (at, message) = parse(&text, &no_env).unwrap_err();
+        assert_eq!(at, "preconfigured.x.name", "{name}");
+        assert!(
+            message.starts_with("must not contain control characters"),
+            "{message}"
+        );
+    }
+    let text = "preconfigured:\n  x:\n    name: ''\n    connector_type: server-log\n";
+    assert_eq!(
+        parse(text, &no_env).unwrap_err(),
+        ("preconfigured.x.name".to_owned(), "required".to_owned())
+    );
+}
+
+#[test]
+fn account_ids_follow_the_id_rule_and_are_quoted_escaped() {
+    let text = "preconfigured:\n  \"Ops\\nSlack\":\n    name: X\n    connector_type: server-log\n";
+    let (at, message) = parse(text, &no_env).unwrap_err();
+    assert_eq!(at, "preconfigured");
+    assert_eq!(
+        message,
+        r#"id "Ops\nSlack": must match [a-z0-9][a-z0-9._-]{0,62}"#
+    );
+}

@@ -52,17 +52,16 @@ impl Event {
         let mut de = serde_json::Deserializer::from_slice(body);
         let parsed: Result<ObjectOnly<EventJson>, _> = serde_path_to_error::deserialize(&mut de);
         let json = parsed.map_err(|error| {
-            let path = error.path().to_string();
+            // The path names an unknown key as the caller wrote it.
+            let path = herald_catalog::echo(&error.path().to_string()).into_owned();
             let inner = error.inner();
             let mut out = Violations::new();
             match inner.classify() {
                 serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
                     out.push("", format!("the body is not valid JSON: {inner}"));
                 }
-                _ if path == "." => out.push("", strip_position(&inner.to_string())),
-                // serde's message without its " at line 1 column 42" suffix:
-                // the path already says where.
-                _ => out.push(path, strip_position(&inner.to_string())),
+                _ if path == "." => out.push("", data_error(inner)),
+                _ => out.push(path, data_error(inner)),
             }
             out
         })?;
@@ -102,6 +101,14 @@ impl Event {
                 .collect(),
         }
     }
+}
+
+/// serde's message without its " at line 1 column 42" suffix (the path
+/// already says where), cut short: it quotes the caller's unknown key or
+/// mistyped string whole.
+fn data_error(inner: &serde_json::Error) -> String {
+    let message = strip_position(&inner.to_string());
+    herald_catalog::echo_at_most(&message, 256).into_owned()
 }
 
 /// A struct read from a JSON object only: serde's derive would also take

@@ -14,7 +14,8 @@ use tokio::sync::Semaphore;
 use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::kv::CreateErrorKind;
 use async_nats::jetstream::message::PublishMessage;
-use herald_catalog::{ConnectorSpec, Policy, Violations, catalog, schema::join};
+use herald_catalog::account::{ID_RULE, is_account_id};
+use herald_catalog::{ConnectorSpec, Policy, Violations, catalog, echo, schema::join};
 use herald_messaging::{Declared, Outgoing, Publisher, new_traceparent};
 use herald_proto::json::json_to_struct;
 use herald_proto::status::{ErrorCode, ServiceError};
@@ -44,7 +45,8 @@ pub enum IngestError {
     /// The idempotency key was given before to a different event.
     #[error("{0}")]
     KeyReused(Violations),
-    #[error("action {0} is not known (unknown id, or its status has expired)")]
+    /// Holds the id as the caller sent it; shown cut short (see [`echo`]).
+    #[error("action {} is not known (unknown id, or its status has expired)", echo(.0))]
     NotFound(String),
     /// The registry did not answer, or refused ingest's own credential: the
     /// event may be valid, so the caller should retry later.
@@ -172,19 +174,11 @@ struct IdempotencyRecord {
     event_hash: Vec<u8>,
 }
 
-/// An account id the registry could hold (`[a-z0-9][a-z0-9._-]{0,62}`).
-fn is_account_id(id: &str) -> bool {
-    let b = id.as_bytes();
-    (1..=63).contains(&b.len())
-        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b[1..]
-            .iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(c))
-}
+const MAX_ACTION_ID_LEN: usize = 64;
 
 /// An action id ingest could have made, and so a valid status key.
 fn is_action_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
+    (1..=MAX_ACTION_ID_LEN).contains(&id.len())
         && id
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
@@ -586,6 +580,13 @@ impl Ingestor {
         if action_id.is_empty() {
             return Err(IngestError::invalid("action_id", "required"));
         }
+        // Longer than any action id: bad input rather than an unknown id.
+        if action_id.len() > MAX_ACTION_ID_LEN {
+            return Err(IngestError::invalid(
+                "action_id",
+                format!("must be at most {MAX_ACTION_ID_LEN} characters"),
+            ));
+        }
         let not_found = || IngestError::NotFound(action_id.to_owned());
         if !is_action_id(action_id) {
             return Err(not_found());
@@ -714,7 +715,7 @@ fn prepare(
             } else if is_account_id(&action.account_id) {
                 format!("account {} does not exist", action.account_id)
             } else {
-                "is not an account id ([a-z0-9][a-z0-9._-]{0,62})".to_owned()
+                format!("is not an account id ({ID_RULE})")
             };
             violations.push(format!("{at}.account_id"), message);
             continue;

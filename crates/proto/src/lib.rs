@@ -4,12 +4,14 @@
 //! to `tonic::Status`.
 
 pub mod auth;
+pub mod codec;
 pub mod json;
 pub mod status;
 
 #[allow(clippy::all, clippy::pedantic)]
 pub mod v1 {
     tonic::include_proto!("herald.v1");
+    include!(concat!(env!("OUT_DIR"), "/servers/herald.v1.rs"));
 
     /// The encoded descriptor set of every Herald proto file, for server reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("herald_descriptor");

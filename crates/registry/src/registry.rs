@@ -4,13 +4,13 @@
 //! and an announcement after every change.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use herald_catalog::{ConnectorSpec, Policy, Violations, catalog};
+use herald_catalog::account::{ID_RULE, MAX_ID_LEN, is_account_id, name_problem};
+use herald_catalog::{ConnectorSpec, Policy, Violations, catalog, echo};
 use herald_config::PreconfiguredAccount;
 use herald_proto::status::{ErrorCode, ServiceError};
-use regex::Regex;
 use serde_json::{Map, Value};
 
 use crate::announce::Announcer;
@@ -20,16 +20,13 @@ use crate::store::{AccountStore, StoreError, StoredAccount};
 
 pub const MAX_PAGE_SIZE: usize = 1000;
 const DEFAULT_PAGE_SIZE: usize = 100;
-const MAX_NAME_LEN: usize = 256;
-
-static ACCOUNT_ID: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new("^[a-z0-9][a-z0-9._-]{0,62}$").expect("valid regex"));
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     #[error("invalid account: {0}")]
     Invalid(Violations),
-    #[error("account {0} does not exist")]
+    /// Holds the id as the caller sent it; shown cut short (see [`echo`]).
+    #[error("account {} does not exist", echo(.0))]
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
@@ -137,8 +134,14 @@ impl Registry {
         let mut table = BTreeMap::new();
         for account in preconfigured {
             let at = format!("preconfigured account {}", account.id);
-            if !ACCOUNT_ID.is_match(&account.id) {
-                return Err(format!("{at}: id must match [a-z0-9][a-z0-9._-]{{0,62}}"));
+            if !is_account_id(&account.id) {
+                return Err(format!(
+                    "preconfigured account {}: id must match {ID_RULE}",
+                    echo(&account.id)
+                ));
+            }
+            if let Some(problem) = name_problem(&account.name) {
+                return Err(format!("{at}: name: {problem}"));
             }
             let spec = catalog().get(&account.connector_type).ok_or_else(|| {
                 format!("{at}: unknown connector type {}", account.connector_type)
@@ -192,13 +195,11 @@ impl Registry {
 
     pub async fn put(&self, input: AccountInput) -> Result<AccountView, RegistryError> {
         let mut violations = Violations::default();
-        if !ACCOUNT_ID.is_match(&input.id) {
-            violations.push("id", "must match [a-z0-9][a-z0-9._-]{0,62}");
+        if !is_account_id(&input.id) {
+            violations.push("id", format!("must match {ID_RULE}"));
         }
-        if input.name.trim().is_empty() {
-            violations.push("name", "required");
-        } else if input.name.chars().count() > MAX_NAME_LEN {
-            violations.push("name", format!("must be at most {MAX_NAME_LEN} characters"));
+        if let Some(problem) = name_problem(&input.name) {
+            violations.push("name", problem);
         }
         let spec = self.spec_for_put(&input.connector_type, &mut violations);
         if self.preconfigured.contains_key(&input.id) {
@@ -299,7 +300,10 @@ impl Registry {
         let Some(spec) = catalog().get(connector_type) else {
             violations.push(
                 "connector_type",
-                format!("unknown connector type {connector_type} (see ListConnectorTypes)"),
+                format!(
+                    "unknown connector type {} (see ListConnectorTypes)",
+                    echo(connector_type)
+                ),
             );
             return None;
         };
@@ -313,6 +317,7 @@ impl Registry {
     }
 
     pub async fn get(&self, id: &str) -> Result<AccountView, RegistryError> {
+        check_lookup_id(id)?;
         if let Some(p) = self.preconfigured.get(id) {
             return Ok(public_view(p));
         }
@@ -321,6 +326,7 @@ impl Registry {
     }
 
     pub async fn resolve(&self, id: &str) -> Result<ResolvedAccount, RegistryError> {
+        check_lookup_id(id)?;
         if let Some(p) = self.preconfigured.get(id) {
             return Ok(ResolvedAccount {
                 view: p.view.clone(),
@@ -352,7 +358,10 @@ impl Registry {
                 let mut v = Violations::default();
                 v.push(
                     "connector_type",
-                    format!("unknown connector type {t} (see ListConnectorTypes)"),
+                    format!(
+                        "unknown connector type {} (see ListConnectorTypes)",
+                        echo(t)
+                    ),
                 );
                 RegistryError::Invalid(v)
             })?),
@@ -402,6 +411,7 @@ impl Registry {
     }
 
     pub async fn delete(&self, id: &str, version: i64) -> Result<(), RegistryError> {
+        check_lookup_id(id)?;
         if self.preconfigured.contains_key(id) {
             return Err(RegistryError::Preconfigured(id.to_owned()));
         }
@@ -521,6 +531,20 @@ impl Registry {
             })
         })
     }
+}
+
+/// An id longer than any account's is bad input, refused before it reaches
+/// the store. A shorter id that breaks the rule is just unknown: `NOT_FOUND`.
+fn check_lookup_id(id: &str) -> Result<(), RegistryError> {
+    if id.len() <= MAX_ID_LEN {
+        return Ok(());
+    }
+    let mut v = Violations::default();
+    v.push(
+        "id",
+        format!("must be at most {MAX_ID_LEN} characters ({ID_RULE})"),
+    );
+    Err(RegistryError::Invalid(v))
 }
 
 /// Associated data binding a ciphertext to its account and type.

@@ -10,6 +10,7 @@
 //! - [`SmtpServer`]: a real SMTP server (aiosmtpd) with STARTTLS, implicit
 //!   TLS, AUTH and scripted replies, recording what it accepts.
 //! - [`TestPki`]: a throwaway CA issuing server and client certificates.
+//! - [`grpc::unary_raw`]: a gRPC call carrying any bytes as its message.
 //! - [`free_port`] and [`init_tracing`].
 //!
 //! Fixtures panic with a message saying what to do instead of returning
@@ -21,6 +22,7 @@
 //! assert_eq!(nats.url(), format!("nats://127.0.0.1:{}", nats.port()));
 //! ```
 
+pub mod grpc;
 mod nats;
 mod pki;
 mod postgres;

@@ -2,6 +2,8 @@
 //! real gRPC and HTTP clients.
 
 mod auth;
+mod bad_input;
+mod fuzz;
 mod helpers;
 mod hostile;
 mod idempotency;

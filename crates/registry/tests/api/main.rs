@@ -5,6 +5,7 @@ mod helpers;
 
 mod announce;
 mod grpc;
+mod hostile;
 mod preconfigured;
 mod secrets;
 mod storage;

@@ -1,0 +1,97 @@
+//! The rules for an account's id and name, the same wherever an account
+//! comes from: the registry's `PutAccount`, `HERALD_CONFIG`'s preconfigured
+//! accounts and `heraldctl import`.
+
+/// The id rule as callers read it in error messages.
+pub const ID_RULE: &str = "[a-z0-9][a-z0-9._-]{0,62}";
+pub const MAX_ID_LEN: usize = 63;
+/// In characters.
+pub const MAX_NAME_LEN: usize = 256;
+
+/// Whether `id` follows [`ID_RULE`].
+pub fn is_account_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    (1..=MAX_ID_LEN).contains(&b.len())
+        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+        && b[1..]
+            .iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(c))
+}
+
+/// What is wrong with `name` as an account's name, if anything.
+///
+/// Names end up in log lines, message headers and vendor payloads
+/// (`{{account.name}}`), where a CR/LF forges a line or a header and a NUL
+/// cuts the text short, so control characters are refused, and so are the
+/// Unicode line and paragraph separators, which some viewers break lines at.
+pub fn name_problem(name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        return Some("required".into());
+    }
+    if name.chars().count() > MAX_NAME_LEN {
+        return Some(format!("must be at most {MAX_NAME_LEN} characters"));
+    }
+    let (at, c) = name
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))?;
+    Some(format!(
+        "must not contain control characters (U+{:04X} at character {})",
+        c as u32,
+        at + 1
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_follow_the_rule() {
+        for id in ["a", "ops-slack", "0.x_y-z", &"a".repeat(63)] {
+            assert!(is_account_id(id), "{id}");
+        }
+        for id in [
+            "",
+            "-a",
+            ".a",
+            "A",
+            "ops slack",
+            "ops\n",
+            "é",
+            &"a".repeat(64),
+        ] {
+            assert!(!is_account_id(id), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn names_refuse_control_characters_and_say_where() {
+        assert_eq!(name_problem("Ops Slack"), None);
+        assert_eq!(name_problem("Équipe d'astreinte 🚨"), None);
+        assert_eq!(name_problem(&"é".repeat(256)), None);
+        assert_eq!(name_problem("  ").as_deref(), Some("required"));
+        assert_eq!(
+            name_problem(&"é".repeat(257)).as_deref(),
+            Some("must be at most 256 characters")
+        );
+        for (name, code, at) in [
+            ("Ops\r\nforged: line", "000D", 4),
+            ("Ops\nSlack", "000A", 4),
+            ("Ops\0", "0000", 4),
+            ("\u{1b}[31mred", "001B", 1),
+            ("tab\there", "0009", 4),
+            ("del\u{7f}", "007F", 4),
+            ("nel\u{85}", "0085", 4),
+            ("ls\u{2028}", "2028", 3),
+        ] {
+            assert_eq!(
+                name_problem(name),
+                Some(format!(
+                    "must not contain control characters (U+{code} at character {at})"
+                )),
+                "{name:?}"
+            );
+        }
+    }
+}
