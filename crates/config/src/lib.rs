@@ -73,6 +73,11 @@ pub struct Delivery {
     /// Per account, keyed by connector type.
     #[serde(default)]
     pub rate_limits: BTreeMap<String, RateLimit>,
+    /// Deliveries of one account in flight at once in one worker process:
+    /// a slow or stuck vendor account takes at most this many of the
+    /// worker's slots, and the others keep theirs.
+    #[serde(default = "default_max_in_flight_per_account")]
+    pub max_in_flight_per_account: u32,
 }
 
 impl Default for Delivery {
@@ -81,12 +86,17 @@ impl Default for Delivery {
             max_attempts: default_max_attempts(),
             backoff: Backoff::default(),
             rate_limits: BTreeMap::new(),
+            max_in_flight_per_account: default_max_in_flight_per_account(),
         }
     }
 }
 
 fn default_max_attempts() -> u32 {
     5
+}
+
+fn default_max_in_flight_per_account() -> u32 {
+    16
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
@@ -225,6 +235,12 @@ pub fn parse(
     let delivery = raw.delivery;
     if delivery.max_attempts == 0 {
         return Err(("delivery.max_attempts".into(), "must be at least 1".into()));
+    }
+    if delivery.max_in_flight_per_account == 0 {
+        return Err((
+            "delivery.max_in_flight_per_account".into(),
+            "must be at least 1".into(),
+        ));
     }
     if delivery.backoff.initial.is_zero() || delivery.backoff.initial > delivery.backoff.max {
         return Err((
