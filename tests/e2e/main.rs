@@ -5,9 +5,11 @@
 mod helpers;
 
 mod email;
+mod fairness;
 mod incident;
 mod metrics;
 mod pipeline;
 mod restarts;
+mod smtp_tls;
 mod tls;
 mod traces;
