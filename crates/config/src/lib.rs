@@ -75,9 +75,11 @@ pub struct Delivery {
     pub rate_limits: BTreeMap<String, RateLimit>,
     /// Deliveries of one account in flight at once in one worker process:
     /// a slow or stuck vendor account takes at most this many of the
-    /// worker's slots, and the others keep theirs.
-    #[serde(default = "default_max_in_flight_per_account")]
-    pub max_in_flight_per_account: u32,
+    /// worker's slots, and the others keep theirs. `None`: a quarter of the
+    /// worker's concurrency (64 of 256), which one fast account rarely
+    /// needs more of.
+    #[serde(default)]
+    pub max_in_flight_per_account: Option<u32>,
 }
 
 impl Default for Delivery {
@@ -86,17 +88,13 @@ impl Default for Delivery {
             max_attempts: default_max_attempts(),
             backoff: Backoff::default(),
             rate_limits: BTreeMap::new(),
-            max_in_flight_per_account: default_max_in_flight_per_account(),
+            max_in_flight_per_account: None,
         }
     }
 }
 
 fn default_max_attempts() -> u32 {
     5
-}
-
-fn default_max_in_flight_per_account() -> u32 {
-    16
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
@@ -236,7 +234,7 @@ pub fn parse(
     if delivery.max_attempts == 0 {
         return Err(("delivery.max_attempts".into(), "must be at least 1".into()));
     }
-    if delivery.max_in_flight_per_account == 0 {
+    if delivery.max_in_flight_per_account == Some(0) {
         return Err((
             "delivery.max_in_flight_per_account".into(),
             "must be at least 1".into(),

@@ -12,7 +12,7 @@ fn empty_file_means_defaults() {
     assert_eq!(c.policy, Policy::default());
     assert_eq!(c.delivery, Delivery::default());
     assert_eq!(c.delivery.max_attempts, 5);
-    assert_eq!(c.delivery.max_in_flight_per_account, 16);
+    assert_eq!(c.delivery.max_in_flight_per_account, None);
 }
 
 #[test]
@@ -35,7 +35,7 @@ delivery:
     slack: { per_second: 1, burst: 5 }
 "#;
     let c = parse(text, &no_env).unwrap();
-    assert_eq!(c.delivery.max_in_flight_per_account, 4);
+    assert_eq!(c.delivery.max_in_flight_per_account, Some(4));
     assert_eq!(c.preconfigured.len(), 1);
     let a = &c.preconfigured[0];
     assert_eq!(

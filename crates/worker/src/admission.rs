@@ -5,11 +5,14 @@
 //! these; they are pure, or nearly, so the policy is tested without NATS.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use herald_proto::v1::{ActionState, ActionStatusRecord};
 use rand::Rng;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 
 /// Why a message was sent back to JetStream without an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,58 +26,146 @@ pub enum Deferral {
 /// Deliveries in flight per account in this process, capped.
 pub struct AccountSlots {
     max: usize,
-    in_flight: Arc<Mutex<HashMap<String, usize>>>,
+    lanes: Mutex<Lanes>,
+}
+
+struct Lanes {
+    by_account: HashMap<String, Arc<Lane>>,
+    swept: Instant,
+}
+
+/// One account's slots, and when one was last given back.
+struct Lane {
+    slots: Arc<Semaphore>,
+    /// Microseconds after `epoch` (0: never).
+    released: AtomicU64,
+    epoch: Instant,
+}
+
+impl Lane {
+    fn released_within(&self, window: Duration) -> bool {
+        let released = self.released.load(Ordering::Relaxed);
+        released != 0
+            && self.epoch.elapsed().as_micros() as u64 <= released + window.as_micros() as u64
+    }
 }
 
 /// One delivery's slot; given back when dropped.
-#[derive(Debug)]
 pub struct AccountSlot {
-    account_id: String,
-    in_flight: Arc<Mutex<HashMap<String, usize>>>,
+    lane: Arc<Lane>,
+    _permit: OwnedSemaphorePermit,
 }
 
-impl AccountSlots {
-    pub fn new(max: usize) -> AccountSlots {
-        AccountSlots {
-            max: max.max(1),
-            in_flight: Arc::default(),
-        }
-    }
-
-    /// A slot for one more delivery of `account_id`, or `None` when the
-    /// account already has its maximum in flight.
-    pub fn try_take(&self, account_id: &str) -> Option<AccountSlot> {
-        let mut in_flight = self.in_flight.lock().expect("account slots lock");
-        match in_flight.get_mut(account_id) {
-            Some(n) if *n >= self.max => return None,
-            Some(n) => *n += 1,
-            None => {
-                in_flight.insert(account_id.to_owned(), 1);
-            }
-        }
-        Some(AccountSlot {
-            account_id: account_id.to_owned(),
-            in_flight: self.in_flight.clone(),
-        })
-    }
-
-    /// Deliveries of `account_id` in flight now.
-    pub fn in_flight(&self, account_id: &str) -> usize {
-        let in_flight = self.in_flight.lock().expect("account slots lock");
-        in_flight.get(account_id).copied().unwrap_or(0)
+impl std::fmt::Debug for AccountSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountSlot").finish_non_exhaustive()
     }
 }
 
 impl Drop for AccountSlot {
     fn drop(&mut self) {
-        let mut in_flight = self.in_flight.lock().expect("account slots lock");
-        if let Some(n) = in_flight.get_mut(&self.account_id) {
-            *n -= 1;
-            // Forgotten at zero: memory follows the accounts busy right now.
-            if *n == 0 {
-                in_flight.remove(&self.account_id);
-            }
+        let now = (self.lane.epoch.elapsed().as_micros() as u64).max(1);
+        self.lane.released.store(now, Ordering::Relaxed);
+    }
+}
+
+/// An account at its cap: the message may wait briefly for a slot if the
+/// account's deliveries are finishing (`wait`), else it goes back to
+/// JetStream.
+pub struct AccountBusy {
+    lane: Option<Arc<Lane>>,
+}
+
+/// A slot given back this recently means the account's deliveries are
+/// finishing quickly: a message waits for the next one (holding its permit,
+/// which then is queueing, not starving anyone) rather than go back to
+/// JetStream, so one busy but fast account, the usual case, costs no NAKs.
+const FLOWING: Duration = Duration::from_millis(100);
+/// The longest such a wait lasts before the message goes back after all.
+const FLOWING_WAIT: Duration = Duration::from_millis(100);
+/// How often lanes of idle accounts are forgotten.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+impl AccountSlots {
+    pub fn new(max: usize) -> AccountSlots {
+        AccountSlots {
+            max: max.max(1),
+            lanes: Mutex::new(Lanes {
+                by_account: HashMap::new(),
+                swept: Instant::now(),
+            }),
         }
+    }
+
+    /// A slot for one more delivery of `account_id` if it has fewer than
+    /// its maximum in flight. No await: this is on every delivery's path.
+    pub fn try_take(&self, account_id: &str) -> Result<AccountSlot, AccountBusy> {
+        let lane = self.lane(account_id);
+        match lane.slots.clone().try_acquire_owned() {
+            Ok(permit) => Ok(AccountSlot {
+                lane,
+                _permit: permit,
+            }),
+            Err(_) => Err(AccountBusy {
+                lane: lane.released_within(FLOWING).then_some(lane),
+            }),
+        }
+    }
+
+    fn lane(&self, account_id: &str) -> Arc<Lane> {
+        let mut lanes = self.lanes.lock().expect("account slots lock");
+        if lanes.swept.elapsed() >= SWEEP_EVERY {
+            let max = self.max;
+            // A lane nobody holds (no slot taken, no waiter) is idle; a new
+            // one starts the same way.
+            lanes.by_account.retain(|_, lane| {
+                Arc::strong_count(lane) > 1 || lane.slots.available_permits() < max
+            });
+            lanes.swept = Instant::now();
+        }
+        if let Some(lane) = lanes.by_account.get(account_id) {
+            return lane.clone();
+        }
+        let lane = Arc::new(Lane {
+            slots: Arc::new(Semaphore::new(self.max)),
+            released: AtomicU64::new(0),
+            epoch: Instant::now(),
+        });
+        lanes.by_account.insert(account_id.to_owned(), lane.clone());
+        lane
+    }
+
+    /// Deliveries of `account_id` in flight now.
+    pub fn in_flight(&self, account_id: &str) -> usize {
+        let lanes = self.lanes.lock().expect("account slots lock");
+        lanes
+            .by_account
+            .get(account_id)
+            .map_or(0, |lane| self.max - lane.slots.available_permits())
+    }
+}
+
+impl std::fmt::Debug for AccountBusy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountBusy")
+            .field("flowing", &self.lane.is_some())
+            .finish()
+    }
+}
+
+impl AccountBusy {
+    /// Waits up to `FLOWING_WAIT` for a slot if the account's deliveries
+    /// are finishing; `None` sends the message back to JetStream.
+    pub async fn wait(self) -> Option<AccountSlot> {
+        let lane = self.lane?;
+        let permit = tokio::time::timeout(FLOWING_WAIT, lane.slots.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()?;
+        Some(AccountSlot {
+            lane,
+            _permit: permit,
+        })
     }
 }
 
@@ -83,7 +174,8 @@ impl Drop for AccountSlot {
 const BUSY_FIRST: Duration = Duration::from_millis(250);
 const BUSY_MAX: Duration = Duration::from_secs(5);
 
-/// How long a message whose account is at its cap goes back to JetStream,
+/// How long a message whose account is at its cap (and not finishing
+/// deliveries quickly) goes back to JetStream,
 /// by how often it has been delivered (`delivered`, 1-based): 250 ms,
 /// doubling up to 5 s, with jitter (between half and all of it) so a
 /// backlog does not come back in one wave.
@@ -131,24 +223,56 @@ pub fn attempt_number(delivered: u64, recorded: Result<Option<&ActionStatusRecor
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_account_at_its_cap_gets_no_slot_until_one_is_given_back() {
+    #[tokio::test(start_paused = true)]
+    async fn an_account_at_its_cap_gets_no_slot_until_one_is_given_back() {
         let slots = AccountSlots::new(2);
         let a1 = slots.try_take("a").unwrap();
         let _a2 = slots.try_take("a").unwrap();
-        assert!(slots.try_take("a").is_none());
+        let busy = slots.try_take("a").unwrap_err();
+        // Nothing finished yet: a stuck vendor, so no waiting.
+        assert!(busy.lane.is_none());
+        assert!(busy.wait().await.is_none());
         // Other accounts are not affected.
         let b1 = slots.try_take("b").unwrap();
         assert_eq!((slots.in_flight("a"), slots.in_flight("b")), (2, 1));
         drop(a1);
         let _a3 = slots.try_take("a").unwrap();
-        assert!(slots.try_take("a").is_none());
+        assert_eq!(slots.in_flight("a"), 2);
         drop(b1);
         assert_eq!(slots.in_flight("b"), 0);
-        assert!(
-            !slots.in_flight.lock().unwrap().contains_key("b"),
-            "idle accounts are forgotten"
-        );
+        // Idle lanes are forgotten.
+        tokio::time::advance(SWEEP_EVERY).await;
+        let _c = slots.try_take("c").unwrap();
+        let lanes = slots.lanes.lock().unwrap();
+        assert!(!lanes.by_account.contains_key("b"));
+        assert!(lanes.by_account.contains_key("a"), "a has slots taken");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_flowing_account_waits_briefly_and_a_stuck_one_not_at_all() {
+        let slots = Arc::new(AccountSlots::new(1));
+        let first = slots.try_take("a").unwrap();
+        drop(first);
+        let held = slots.try_take("a").unwrap();
+        // A slot came back just now: the next message waits for one.
+        let busy = slots.try_take("a").unwrap_err();
+        assert!(busy.lane.is_some());
+        let waiting = tokio::spawn(busy.wait());
+        tokio::time::advance(Duration::from_millis(30)).await;
+        drop(held);
+        let slot = waiting.await.unwrap().expect("the slot given back");
+        // Nothing given back for longer than FLOWING: no waiting.
+        tokio::time::advance(FLOWING + Duration::from_millis(1)).await;
+        let busy = slots.try_take("a").unwrap_err();
+        assert!(busy.lane.is_none(), "nothing came back lately");
+        // A slot held past FLOWING_WAIT: the waiter gives up.
+        drop(slot);
+        let held = slots.try_take("a").unwrap();
+        let busy = slots.try_take("a").unwrap_err();
+        let started = Instant::now();
+        assert!(busy.wait().await.is_none());
+        assert_eq!(started.elapsed(), FLOWING_WAIT);
+        drop(held);
     }
 
     #[test]

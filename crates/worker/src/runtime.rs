@@ -114,7 +114,11 @@ impl Worker {
         let http = Outbound::new(settings.outbound.clone(), settings.config.policy.clone())
             .map_err(|e| setup(e.to_string()))?;
         let limiter = RateLimiter::new(&settings.config.delivery.rate_limits);
-        let slots = AccountSlots::new(settings.config.delivery.max_in_flight_per_account as usize);
+        let per_account = match settings.config.delivery.max_in_flight_per_account {
+            Some(n) => n as usize,
+            None => (settings.concurrency / 4).max(1),
+        };
+        let slots = AccountSlots::new(per_account);
         let (abandon, _) = watch::channel(false);
         let types: Vec<&'static str> = connectors.iter().map(|c| c.connector_type()).collect();
         let readiness = Readiness::default().nats(nats).check("registry", {
@@ -370,11 +374,18 @@ impl Worker {
         // Neither a busy account nor a rate-limit turn holds one of the
         // worker's permits while it waits: the message goes back to
         // JetStream and this permit serves another account.
-        let Some(slot) = self.slots.try_take(&request.account_id) else {
-            let after = admission::busy_delay(delivered);
-            return self
-                .defer(&message, &request, Deferral::AccountBusy, after)
-                .await;
+        let slot = match self.slots.try_take(&request.account_id) {
+            Ok(slot) => slot,
+            // Boxed, as a rarer path (see `consume`).
+            Err(busy) => match Box::pin(busy.wait()).await {
+                Some(slot) => slot,
+                None => {
+                    let after = admission::busy_delay(delivered);
+                    return self
+                        .defer(&message, &request, Deferral::AccountBusy, after)
+                        .await;
+                }
+            },
         };
         let turn = self.limiter.reserve(
             &request.connector_type,

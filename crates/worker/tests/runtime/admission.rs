@@ -104,7 +104,7 @@ async fn a_rate_limit_deferral_is_not_an_attempt() {
 
 #[tokio::test]
 async fn an_account_at_its_cap_is_deferred_while_other_accounts_go_on() {
-    let h = Harness::start(|s| s.config.delivery.max_in_flight_per_account = 1).await;
+    let h = Harness::start(|s| s.config.delivery.max_in_flight_per_account = Some(1)).await;
     let vendor = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/slow"))
