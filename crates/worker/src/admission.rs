@@ -5,13 +5,11 @@
 //! these; they are pure, or nearly, so the policy is tested without NATS.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use herald_proto::v1::{ActionState, ActionStatusRecord};
 use rand::Rng;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 /// Why a message was sent back to JetStream without an attempt.
@@ -23,149 +21,133 @@ pub enum Deferral {
     AccountBusy,
 }
 
-/// Deliveries in flight per account in this process, capped.
+/// Deliveries in flight per account in this process, capped for accounts
+/// whose deliveries are slow.
+///
+/// The cap is what keeps a slow or stuck vendor from taking every permit.
+/// An account whose deliveries finish quickly may go past it: it gives its
+/// permits back within milliseconds, and capping it would only slow down
+/// the usual busiest case, one account taking most of the traffic (its
+/// messages would bounce through JetStream while permits sit idle). "Fast"
+/// is proven, never assumed: the account's recent deliveries took less
+/// than `FAST` on average and one finished within the last `FAST`; a new or
+/// idle account starts at the cap, and one whose vendor stops answering
+/// falls back to it within `FAST`.
 pub struct AccountSlots {
     max: usize,
-    lanes: Mutex<Lanes>,
+    lanes: Arc<Mutex<Lanes>>,
 }
 
 struct Lanes {
-    by_account: HashMap<String, Arc<Lane>>,
+    by_account: HashMap<Arc<str>, Lane>,
     swept: Instant,
 }
 
-/// One account's slots, and when one was last given back.
+#[derive(Default)]
 struct Lane {
-    slots: Arc<Semaphore>,
-    /// Microseconds after `epoch` (0: never).
-    released: AtomicU64,
-    epoch: Instant,
+    in_flight: usize,
+    /// Moving average of how long its deliveries took.
+    average: Option<Duration>,
+    last_done: Option<Instant>,
 }
 
 impl Lane {
-    fn released_within(&self, window: Duration) -> bool {
-        let released = self.released.load(Ordering::Relaxed);
-        released != 0
-            && self.epoch.elapsed().as_micros() as u64 <= released + window.as_micros() as u64
+    fn fast(&self, now: Instant) -> bool {
+        self.average.is_some_and(|a| a < FAST)
+            && self
+                .last_done
+                .is_some_and(|done| now.saturating_duration_since(done) < FAST)
     }
 }
 
-/// One delivery's slot; given back when dropped.
+/// Below this average, finishing this recently, an account is fast.
+const FAST: Duration = Duration::from_millis(250);
+/// How often lanes of idle accounts are forgotten.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// One delivery's slot; given back, with how long it was held, when dropped.
 pub struct AccountSlot {
-    lane: Arc<Lane>,
-    _permit: OwnedSemaphorePermit,
+    account_id: Arc<str>,
+    started: Instant,
+    lanes: Arc<Mutex<Lanes>>,
 }
 
 impl std::fmt::Debug for AccountSlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccountSlot").finish_non_exhaustive()
+        f.debug_struct("AccountSlot")
+            .field("account_id", &self.account_id)
+            .finish_non_exhaustive()
     }
 }
 
 impl Drop for AccountSlot {
     fn drop(&mut self) {
-        let now = (self.lane.epoch.elapsed().as_micros() as u64).max(1);
-        self.lane.released.store(now, Ordering::Relaxed);
+        let now = Instant::now();
+        let took = now.saturating_duration_since(self.started);
+        let mut lanes = self.lanes.lock().expect("account slots lock");
+        if let Some(lane) = lanes.by_account.get_mut(&self.account_id) {
+            lane.in_flight = lane.in_flight.saturating_sub(1);
+            lane.last_done = Some(now);
+            // Weighted 1/8 per delivery: a few slow answers show at once.
+            lane.average = Some(match lane.average {
+                None => took,
+                Some(average) => (average * 7 + took) / 8,
+            });
+        }
     }
 }
-
-/// An account at its cap: the message may wait briefly for a slot if the
-/// account's deliveries are finishing (`wait`), else it goes back to
-/// JetStream.
-pub struct AccountBusy {
-    lane: Option<Arc<Lane>>,
-}
-
-/// A slot given back this recently means the account's deliveries are
-/// finishing quickly: a message waits for the next one (holding its permit,
-/// which then is queueing, not starving anyone) rather than go back to
-/// JetStream, so one busy but fast account, the usual case, costs no NAKs.
-const FLOWING: Duration = Duration::from_millis(100);
-/// The longest such a wait lasts before the message goes back after all.
-const FLOWING_WAIT: Duration = Duration::from_millis(100);
-/// How often lanes of idle accounts are forgotten.
-const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 impl AccountSlots {
     pub fn new(max: usize) -> AccountSlots {
         AccountSlots {
             max: max.max(1),
-            lanes: Mutex::new(Lanes {
+            lanes: Arc::new(Mutex::new(Lanes {
                 by_account: HashMap::new(),
                 swept: Instant::now(),
-            }),
+            })),
         }
     }
 
-    /// A slot for one more delivery of `account_id` if it has fewer than
-    /// its maximum in flight. No await: this is on every delivery's path.
-    pub fn try_take(&self, account_id: &str) -> Result<AccountSlot, AccountBusy> {
-        let lane = self.lane(account_id);
-        match lane.slots.clone().try_acquire_owned() {
-            Ok(permit) => Ok(AccountSlot {
-                lane,
-                _permit: permit,
-            }),
-            Err(_) => Err(AccountBusy {
-                lane: lane.released_within(FLOWING).then_some(lane),
-            }),
-        }
-    }
-
-    fn lane(&self, account_id: &str) -> Arc<Lane> {
+    /// A slot for one more delivery of `account_id`, or `None` when it has
+    /// its maximum in flight and is not fast. No await: this is on every
+    /// delivery's path.
+    pub fn try_take(&self, account_id: &str) -> Option<AccountSlot> {
+        let now = Instant::now();
         let mut lanes = self.lanes.lock().expect("account slots lock");
-        if lanes.swept.elapsed() >= SWEEP_EVERY {
-            let max = self.max;
-            // A lane nobody holds (no slot taken, no waiter) is idle; a new
-            // one starts the same way.
+        if now.saturating_duration_since(lanes.swept) >= SWEEP_EVERY {
+            lanes.swept = now;
             lanes.by_account.retain(|_, lane| {
-                Arc::strong_count(lane) > 1 || lane.slots.available_permits() < max
+                lane.in_flight > 0
+                    || lane
+                        .last_done
+                        .is_some_and(|done| now.saturating_duration_since(done) < SWEEP_EVERY)
             });
-            lanes.swept = Instant::now();
         }
-        if let Some(lane) = lanes.by_account.get(account_id) {
-            return lane.clone();
+        let account_id = match lanes.by_account.get_key_value(account_id) {
+            Some((key, _)) => key.clone(),
+            None => {
+                let key: Arc<str> = Arc::from(account_id);
+                lanes.by_account.insert(key.clone(), Lane::default());
+                key
+            }
+        };
+        let lane = lanes.by_account.get_mut(&account_id).expect("just found");
+        if lane.in_flight >= self.max && !lane.fast(now) {
+            return None;
         }
-        let lane = Arc::new(Lane {
-            slots: Arc::new(Semaphore::new(self.max)),
-            released: AtomicU64::new(0),
-            epoch: Instant::now(),
-        });
-        lanes.by_account.insert(account_id.to_owned(), lane.clone());
-        lane
+        lane.in_flight += 1;
+        drop(lanes);
+        Some(AccountSlot {
+            account_id,
+            started: now,
+            lanes: self.lanes.clone(),
+        })
     }
 
     /// Deliveries of `account_id` in flight now.
     pub fn in_flight(&self, account_id: &str) -> usize {
         let lanes = self.lanes.lock().expect("account slots lock");
-        lanes
-            .by_account
-            .get(account_id)
-            .map_or(0, |lane| self.max - lane.slots.available_permits())
-    }
-}
-
-impl std::fmt::Debug for AccountBusy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AccountBusy")
-            .field("flowing", &self.lane.is_some())
-            .finish()
-    }
-}
-
-impl AccountBusy {
-    /// Waits up to `FLOWING_WAIT` for a slot if the account's deliveries
-    /// are finishing; `None` sends the message back to JetStream.
-    pub async fn wait(self) -> Option<AccountSlot> {
-        let lane = self.lane?;
-        let permit = tokio::time::timeout(FLOWING_WAIT, lane.slots.clone().acquire_owned())
-            .await
-            .ok()?
-            .ok()?;
-        Some(AccountSlot {
-            lane,
-            _permit: permit,
-        })
+        lanes.by_account.get(account_id).map_or(0, |l| l.in_flight)
     }
 }
 
@@ -174,8 +156,7 @@ impl AccountBusy {
 const BUSY_FIRST: Duration = Duration::from_millis(250);
 const BUSY_MAX: Duration = Duration::from_secs(5);
 
-/// How long a message whose account is at its cap (and not finishing
-/// deliveries quickly) goes back to JetStream,
+/// How long a message whose account is at its cap goes back to JetStream,
 /// by how often it has been delivered (`delivered`, 1-based): 250 ms,
 /// doubling up to 5 s, with jitter (between half and all of it) so a
 /// backlog does not come back in one wave.
@@ -228,15 +209,16 @@ mod tests {
         let slots = AccountSlots::new(2);
         let a1 = slots.try_take("a").unwrap();
         let _a2 = slots.try_take("a").unwrap();
-        let busy = slots.try_take("a").unwrap_err();
-        // Nothing finished yet: a stuck vendor, so no waiting.
-        assert!(busy.lane.is_none());
-        assert!(busy.wait().await.is_none());
+        // Nothing finished yet: not known to be fast.
+        assert!(slots.try_take("a").is_none());
         // Other accounts are not affected.
         let b1 = slots.try_take("b").unwrap();
         assert_eq!((slots.in_flight("a"), slots.in_flight("b")), (2, 1));
+        tokio::time::advance(Duration::from_secs(2)).await;
         drop(a1);
+        // Slow (2 s): still capped.
         let _a3 = slots.try_take("a").unwrap();
+        assert!(slots.try_take("a").is_none());
         assert_eq!(slots.in_flight("a"), 2);
         drop(b1);
         assert_eq!(slots.in_flight("b"), 0);
@@ -249,30 +231,27 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_flowing_account_waits_briefly_and_a_stuck_one_not_at_all() {
-        let slots = Arc::new(AccountSlots::new(1));
-        let first = slots.try_take("a").unwrap();
-        drop(first);
-        let held = slots.try_take("a").unwrap();
-        // A slot came back just now: the next message waits for one.
-        let busy = slots.try_take("a").unwrap_err();
-        assert!(busy.lane.is_some());
-        let waiting = tokio::spawn(busy.wait());
-        tokio::time::advance(Duration::from_millis(30)).await;
+    async fn a_fast_account_may_pass_its_cap_until_its_vendor_slows_down() {
+        let slots = AccountSlots::new(2);
+        // Deliveries of 10 ms: the account proves fast.
+        for _ in 0..3 {
+            let slot = slots.try_take("a").unwrap();
+            tokio::time::advance(Duration::from_millis(10)).await;
+            drop(slot);
+        }
+        let held: Vec<_> = (0..10).map(|_| slots.try_take("a").unwrap()).collect();
+        assert_eq!(slots.in_flight("a"), 10, "past the cap of 2");
+        // The vendor stops answering: nothing finishes for FAST, and the
+        // account is held to its cap again.
+        tokio::time::advance(FAST).await;
+        assert!(slots.try_take("a").is_none());
+        // They end after 2 s each: the average is slow now, so even with
+        // deliveries finishing the account keeps to its cap.
+        tokio::time::advance(Duration::from_secs(2)).await;
         drop(held);
-        let slot = waiting.await.unwrap().expect("the slot given back");
-        // Nothing given back for longer than FLOWING: no waiting.
-        tokio::time::advance(FLOWING + Duration::from_millis(1)).await;
-        let busy = slots.try_take("a").unwrap_err();
-        assert!(busy.lane.is_none(), "nothing came back lately");
-        // A slot held past FLOWING_WAIT: the waiter gives up.
-        drop(slot);
-        let held = slots.try_take("a").unwrap();
-        let busy = slots.try_take("a").unwrap_err();
-        let started = Instant::now();
-        assert!(busy.wait().await.is_none());
-        assert_eq!(started.elapsed(), FLOWING_WAIT);
-        drop(held);
+        let _a1 = slots.try_take("a").unwrap();
+        let _a2 = slots.try_take("a").unwrap();
+        assert!(slots.try_take("a").is_none());
     }
 
     #[test]

@@ -374,18 +374,11 @@ impl Worker {
         // Neither a busy account nor a rate-limit turn holds one of the
         // worker's permits while it waits: the message goes back to
         // JetStream and this permit serves another account.
-        let slot = match self.slots.try_take(&request.account_id) {
-            Ok(slot) => slot,
-            // Boxed, as a rarer path (see `consume`).
-            Err(busy) => match Box::pin(busy.wait()).await {
-                Some(slot) => slot,
-                None => {
-                    let after = admission::busy_delay(delivered);
-                    return self
-                        .defer(&message, &request, Deferral::AccountBusy, after)
-                        .await;
-                }
-            },
+        let Some(slot) = self.slots.try_take(&request.account_id) else {
+            let after = admission::busy_delay(delivered);
+            return self
+                .defer(&message, &request, Deferral::AccountBusy, after)
+                .await;
         };
         let turn = self.limiter.reserve(
             &request.connector_type,
