@@ -70,6 +70,17 @@ pub struct AccountSlot {
     account_id: Arc<str>,
     started: Instant,
     lanes: Arc<Mutex<Lanes>>,
+    /// Whether a delivery used it, and so whether its time says how fast
+    /// the account is.
+    used: bool,
+}
+
+impl AccountSlot {
+    /// Gives the slot back without a delivery (the message was deferred):
+    /// its time says nothing about the vendor.
+    pub fn unused(mut self) {
+        self.used = false;
+    }
 }
 
 impl std::fmt::Debug for AccountSlot {
@@ -87,6 +98,9 @@ impl Drop for AccountSlot {
         let mut lanes = self.lanes.lock().expect("account slots lock");
         if let Some(lane) = lanes.by_account.get_mut(&self.account_id) {
             lane.in_flight = lane.in_flight.saturating_sub(1);
+            if !self.used {
+                return;
+            }
             lane.last_done = Some(now);
             // Weighted 1/8 per delivery: a few slow answers show at once.
             lane.average = Some(match lane.average {
@@ -141,6 +155,7 @@ impl AccountSlots {
             account_id,
             started: now,
             lanes: self.lanes.clone(),
+            used: true,
         })
     }
 
@@ -250,6 +265,14 @@ mod tests {
         tokio::time::advance(Duration::from_secs(2)).await;
         drop(held);
         let _a1 = slots.try_take("a").unwrap();
+        let a2 = slots.try_take("a").unwrap();
+        assert!(slots.try_take("a").is_none());
+        // Slots given back unused (deferred messages) do not make it look
+        // fast again.
+        a2.unused();
+        for _ in 0..20 {
+            slots.try_take("a").unwrap().unused();
+        }
         let _a2 = slots.try_take("a").unwrap();
         assert!(slots.try_take("a").is_none());
     }

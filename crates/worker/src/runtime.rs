@@ -386,6 +386,7 @@ impl Worker {
             stream_sequence,
         );
         if !turn.is_zero() {
+            slot.unused();
             return self
                 .defer(&message, &request, Deferral::RateLimit, turn)
                 .await;
