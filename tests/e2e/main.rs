@@ -5,10 +5,12 @@
 mod helpers;
 
 mod email;
+mod fairness;
 mod hostile_ingest;
 mod incident;
 mod metrics;
 mod pipeline;
 mod restarts;
+mod smtp_tls;
 mod tls;
 mod traces;

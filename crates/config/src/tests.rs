@@ -12,6 +12,7 @@ fn empty_file_means_defaults() {
     assert_eq!(c.policy, Policy::default());
     assert_eq!(c.delivery, Delivery::default());
     assert_eq!(c.delivery.max_attempts, 5);
+    assert_eq!(c.delivery.max_in_flight_per_account, None);
 }
 
 #[test]
@@ -29,10 +30,12 @@ policy:
 delivery:
   max_attempts: 5
   backoff: { initial: 1s, max: 5m }
+  max_in_flight_per_account: 4
   rate_limits:
     slack: { per_second: 1, burst: 5 }
 "#;
     let c = parse(text, &no_env).unwrap();
+    assert_eq!(c.delivery.max_in_flight_per_account, Some(4));
     assert_eq!(c.preconfigured.len(), 1);
     let a = &c.preconfigured[0];
     assert_eq!(
@@ -106,6 +109,10 @@ fn errors_name_the_field() {
             "preconfigured.x.secrets.webhookUrl",
         ),
         ("delivery:\n  max_attempts: 0\n", "delivery.max_attempts"),
+        (
+            "delivery:\n  max_in_flight_per_account: 0\n",
+            "delivery.max_in_flight_per_account",
+        ),
         (
             "delivery:\n  rate_limits:\n    nope: { per_second: 1 }\n",
             "delivery.rate_limits.nope",

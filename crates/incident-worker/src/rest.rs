@@ -85,6 +85,13 @@ pub fn comments_skipping_empty(sub: &Fields<'_>) -> Result<Vec<String>, Outcome>
 }
 
 /// A request with a JSON body, or none.
+/// Whether an id would be read as `.` or `..` where it is a URL path
+/// segment, walking up the vendor's path: percent-encoding cannot prevent
+/// that (URL parsers read `%2e` there as a dot too), so such ids are refused.
+pub fn is_dot_segment(id: &str) -> bool {
+    matches!(id, "." | "..")
+}
+
 pub fn json_request(method: http::Method, url: &Url, body: Option<&Value>) -> HttpRequest {
     match body {
         Some(body) => HttpRequest {

@@ -1,7 +1,9 @@
 //! `server-log`: the message written to this worker's own log as a
 //! structured `tracing` event (target `herald::server_log`) at the
 //! requested level; nothing leaves the process. Kibana's `fatal`, which
-//! `tracing` lacks, is logged at error level with `fatal = true`.
+//! `tracing` lacks, is logged at error level with `fatal = true`. The
+//! message comes from alert values, so its control characters are escaped:
+//! a newline in it must not start a forged line of a text log.
 
 use herald_worker::fields::Fields;
 use herald_worker::http::Outbound;
@@ -37,7 +39,30 @@ pub fn parse(params: &Map<String, Value>) -> Result<(String, Level), Outcome> {
             return Err(fields.refuse("level", "must be trace, debug, info, warn, error or fatal"));
         }
     };
-    Ok((message.to_owned(), level))
+    Ok((escape_controls(message), level))
+}
+
+/// `message` with every control character (newlines, carriage returns,
+/// tabs, escape sequences, NUL) and the Unicode line and paragraph
+/// separators written as Rust escapes (`\n`, `\u{1b}`), so it stays on
+/// one line of the log and cannot drive a terminal. Other text is kept.
+pub fn escape_controls(message: &str) -> String {
+    if !message.chars().any(needs_escape) {
+        return message.to_owned();
+    }
+    let mut escaped = String::with_capacity(message.len() + 8);
+    for c in message.chars() {
+        if needs_escape(c) {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 #[async_trait::async_trait]
@@ -168,6 +193,34 @@ mod tests {
             assert_eq!(line["fields"]["account.id"], "test-server-log");
             assert_eq!(line["fields"].get("fatal").is_some(), fatal);
         }
+    }
+
+    #[tokio::test]
+    async fn control_characters_cannot_forge_a_text_log_line() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let forged = "disk full\n2026-01-01T00:00:00Z ERROR herald: admin password reset\r\u{1b}[2Jx\u{2028}y\tz";
+        let account = account("server-log", json!({}), json!({}));
+        let outcome = ServerLog
+            .deliver(&delivery(account, json!({"message": forged})), &outbound())
+            .await;
+        assert_eq!(delivered(outcome), []);
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(
+            text.contains(
+                "disk full\\n2026-01-01T00:00:00Z ERROR herald: admin password reset\\r\\u{1b}[2Jx\\u{2028}y\\tz"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text}");
+        assert_eq!(super::escape_controls("plain text, üñí"), "plain text, üñí");
     }
 
     #[tokio::test]

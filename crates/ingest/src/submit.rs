@@ -503,7 +503,9 @@ impl Ingestor {
                     accounts.insert(id.to_owned(), account);
                 }
                 Err(LookupError::NotFound(_)) => {}
-                Err(LookupError::Unavailable(reason)) => {
+                // A lookup the registry failed is, to the producer, the
+                // same as a registry away: try again later.
+                Err(LookupError::Unavailable(reason) | LookupError::Internal(reason)) => {
                     return Err(IngestError::RegistryUnavailable(reason));
                 }
                 Err(LookupError::Refused(reason)) => {

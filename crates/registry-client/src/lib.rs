@@ -62,6 +62,11 @@ pub enum LookupError {
     /// The registry refused us (bad token, wrong role): a configuration error.
     #[error("the registry refused the lookup: {0}")]
     Refused(String),
+    /// The registry answered but failed this lookup (`INTERNAL`, `DATA_LOSS`:
+    /// a secret that no key opens, a broken row). Unlike an outage, this may
+    /// never heal by waiting; the caller decides how often to ask again.
+    #[error("the registry failed the lookup: {0}")]
+    Internal(String),
 }
 
 /// Whether lookups return secrets (`ResolveAccount`, for workers) or not
@@ -93,6 +98,7 @@ struct CallMetrics {
     not_found: Histogram,
     unavailable: Histogram,
     refused: Histogram,
+    internal: Histogram,
 }
 
 impl CallMetrics {
@@ -113,6 +119,7 @@ impl CallMetrics {
             not_found: outcome("not_found"),
             unavailable: outcome("unavailable"),
             refused: outcome("refused"),
+            internal: outcome("internal"),
         }
     }
 
@@ -122,6 +129,7 @@ impl CallMetrics {
             Err(LookupError::NotFound(_)) => &self.not_found,
             Err(LookupError::Unavailable(_)) => &self.unavailable,
             Err(LookupError::Refused(_)) => &self.refused,
+            Err(LookupError::Internal(_)) => &self.internal,
         };
         histogram.observe(took.as_secs_f64());
     }
@@ -231,6 +239,9 @@ impl RegistryClient {
             tonic::Code::Unauthenticated
             | tonic::Code::PermissionDenied
             | tonic::Code::InvalidArgument => LookupError::Refused(status.message().to_owned()),
+            tonic::Code::Internal | tonic::Code::DataLoss => {
+                LookupError::Internal(format!("{}: {}", status.code(), status.message()))
+            }
             _ => LookupError::Unavailable(format!("{}: {}", status.code(), status.message())),
         })?;
         let a = account.into_inner();

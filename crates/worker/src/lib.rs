@@ -3,6 +3,7 @@
 //! JetStream, delivers them through the shared outbound HTTP client, and
 //! acks, retries or dead-letters each by its `Outcome`.
 
+pub mod admission;
 pub mod attempt;
 pub mod connector;
 pub mod fields;

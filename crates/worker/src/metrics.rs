@@ -10,6 +10,8 @@ use std::time::{Duration, SystemTime};
 use herald_metrics::{Histogram, IntCounter, IntCounterVec, IntGauge, Metrics};
 use herald_proto::v1::ErrorKind;
 
+use crate::admission::Deferral;
+
 /// One connector type's series.
 pub(crate) struct TypeMetrics {
     connector_type: &'static str,
@@ -20,6 +22,8 @@ pub(crate) struct TypeMetrics {
     latency: Histogram,
     in_flight: IntGauge,
     dead_letters: IntCounter,
+    deferred_rate_limit: IntCounter,
+    deferred_account_busy: IntCounter,
     pub(crate) pending: IntGauge,
 }
 
@@ -61,6 +65,11 @@ impl WorkerMetrics {
             "Actions waiting in the JetStream consumer (pending plus unacknowledged), by connector type.",
             &["type"],
         );
+        let deferred = metrics.counter_vec(
+            "herald_deliveries_deferred_total",
+            "Messages sent back to JetStream without an attempt, by connector type and reason (rate_limit: the account's turn is later; account_busy: the account has delivery.max_in_flight_per_account in flight).",
+            &["type", "reason"],
+        );
         let failed = metrics.counter_vec(
             "herald_actions_failed_total",
             "Actions failed for good, by connector type and reason (the error kind).",
@@ -79,6 +88,8 @@ impl WorkerMetrics {
                     latency: latency.with_label_values(&[t]),
                     in_flight: in_flight.with_label_values(&[t]),
                     dead_letters: dead_letters.with_label_values(&[t]),
+                    deferred_rate_limit: deferred.with_label_values(&[t, "rate_limit"]),
+                    deferred_account_busy: deferred.with_label_values(&[t, "account_busy"]),
                     pending: pending.with_label_values(&[t]),
                 };
                 (t, metrics)
@@ -105,6 +116,15 @@ impl WorkerMetrics {
     pub(crate) fn retry(&self, connector_type: &str) {
         if let Some(t) = self.of(connector_type) {
             t.attempts_retry.inc();
+        }
+    }
+
+    pub(crate) fn deferred(&self, connector_type: &str, why: Deferral) {
+        if let Some(t) = self.of(connector_type) {
+            match why {
+                Deferral::RateLimit => t.deferred_rate_limit.inc(),
+                Deferral::AccountBusy => t.deferred_account_busy.inc(),
+            }
         }
     }
 
@@ -177,6 +197,9 @@ mod tests {
         m.retry("slack");
         m.failed("slack", ErrorKind::VendorRejected);
         m.failed("email", ErrorKind::VendorRejected);
+        m.deferred("slack", Deferral::RateLimit);
+        m.deferred("slack", Deferral::RateLimit);
+        m.deferred("teams", Deferral::AccountBusy);
         {
             let _in_flight = InFlight::start(m.of("slack"));
             assert!(
@@ -199,6 +222,8 @@ mod tests {
             "herald_delivery_latency_seconds_count{type=\"slack\"} 1",
             "herald_actions_in_flight{type=\"slack\"} 0",
             "herald_consumer_pending{type=\"teams\"} 0",
+            "herald_deliveries_deferred_total{reason=\"rate_limit\",type=\"slack\"} 2",
+            "herald_deliveries_deferred_total{reason=\"account_busy\",type=\"teams\"} 1",
         ] {
             assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
         }

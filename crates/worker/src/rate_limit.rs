@@ -1,7 +1,9 @@
 //! Per-account send rates (`delivery.rate_limits` in `HERALD_CONFIG`): a
 //! token bucket per account that makes a delivery wait for its turn rather
 //! than fail, so a burst of alerts to one Slack webhook is spread out instead
-//! of being answered with 429s. The runtime asks before each send.
+//! of being answered with 429s. The runtime asks before each send
+//! (`reserve`), and a message whose turn is later goes back to JetStream
+//! until then instead of waiting in the worker.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -15,6 +17,16 @@ use tokio::time::Instant;
 /// accounts active in the last minute, and the sweep's cost is paid once a
 /// minute rather than on every call.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// A reserved turn not claimed this long after it came is forgotten: its
+/// message went to another replica (which keeps its own buckets) or was
+/// dropped.
+const RESERVATION_KEPT: Duration = Duration::from_secs(300);
+
+/// How early a message may come back for its turn and still take it: the
+/// server's redelivery delay starts after our clock read, so in practice a
+/// message is never early; this only absorbs clock granularity.
+const TURN_SLACK: Duration = Duration::from_millis(20);
 
 /// One account's allowance, enforced for every connector type that has a
 /// limit.
@@ -58,6 +70,9 @@ fn default_limit(connector_type: &str) -> Option<Limit> {
 struct Buckets {
     /// By connector type, then account id: looked up without allocating.
     by_type: HashMap<String, HashMap<String, Bucket>>,
+    /// Turns promised by `reserve` to messages sent back to wait, by their
+    /// key (the stream sequence), with when the turn comes.
+    reserved: HashMap<u64, Instant>,
     swept: Instant,
 }
 
@@ -65,6 +80,7 @@ impl Default for Buckets {
     fn default() -> Self {
         Buckets {
             by_type: HashMap::new(),
+            reserved: HashMap::new(),
             swept: Instant::now(),
         }
     }
@@ -145,6 +161,41 @@ impl RateLimiter {
         })
     }
 
+    /// The turn of message `key` (its stream sequence: the same on every
+    /// redelivery) to send for `account_id`: `Duration::ZERO` is now (the
+    /// token is taken), anything else is how long until its turn, which is
+    /// reserved for that key, so waiters on one account go in the order they
+    /// first asked however often they come back. The caller does not wait:
+    /// it hands the message back to JetStream for that long.
+    pub fn reserve(&self, connector_type: &str, account_id: &str, key: u64) -> Duration {
+        let Some(limit) = self.limit(connector_type) else {
+            return Duration::ZERO;
+        };
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().expect("rate limiter lock");
+        if let Some(&turn) = buckets.reserved.get(&key) {
+            if turn <= now + TURN_SLACK {
+                buckets.reserved.remove(&key);
+                return Duration::ZERO;
+            }
+            return turn - now;
+        }
+        drop(buckets);
+        let wait = self.with_bucket(connector_type, account_id, limit, |bucket| {
+            bucket.tokens -= 1.0;
+            if bucket.tokens >= 0.0 {
+                Duration::ZERO
+            } else {
+                Duration::from_secs_f64(-bucket.tokens / limit.per_second)
+            }
+        });
+        if !wait.is_zero() {
+            let mut buckets = self.buckets.lock().expect("rate limiter lock");
+            buckets.reserved.insert(key, now + wait);
+        }
+        wait
+    }
+
     fn limit(&self, connector_type: &str) -> Option<Limit> {
         match self.configured.get(connector_type) {
             Some(configured) => *configured,
@@ -185,9 +236,11 @@ impl RateLimiter {
 }
 
 impl Buckets {
-    /// Forgets the buckets that are full again.
+    /// Forgets the buckets that are full again, and turns long unclaimed.
     fn sweep(&mut self, now: Instant, limit_of: impl Fn(&str) -> Option<Limit>) {
         self.swept = now;
+        self.reserved
+            .retain(|_, turn| now.saturating_duration_since(*turn) < RESERVATION_KEPT);
         self.by_type.retain(|kind, accounts| {
             match limit_of(kind) {
                 Some(limit) => accounts.retain(|_, bucket| {
@@ -325,6 +378,58 @@ mod tests {
             limiter.try_acquire("slack", "a"),
             Duration::from_millis(100)
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reserved_turns_are_kept_for_their_message_however_often_it_comes_back() {
+        let limiter = RateLimiter::new(&limits(&[("slack", 2.0, 2)]));
+        // Messages 1 and 2 spend the burst; 3, 4 and 5 get turns 0.5 s apart.
+        assert_eq!(limiter.reserve("slack", "a", 1), Duration::ZERO);
+        assert_eq!(limiter.reserve("slack", "a", 2), Duration::ZERO);
+        assert_eq!(limiter.reserve("slack", "a", 3), Duration::from_millis(500));
+        assert_eq!(
+            limiter.reserve("slack", "a", 4),
+            Duration::from_millis(1000)
+        );
+        assert_eq!(
+            limiter.reserve("slack", "a", 5),
+            Duration::from_millis(1500)
+        );
+        // Another account has its own bucket.
+        assert_eq!(limiter.reserve("slack", "b", 6), Duration::ZERO);
+        // Back too early, message 4 keeps its place rather than queueing again.
+        tokio::time::advance(Duration::from_millis(400)).await;
+        assert_eq!(limiter.reserve("slack", "a", 4), Duration::from_millis(600));
+        // Message 3 on time takes its turn; a newcomer queues behind 5.
+        tokio::time::advance(Duration::from_millis(100)).await;
+        assert_eq!(limiter.reserve("slack", "a", 3), Duration::ZERO);
+        assert_eq!(
+            limiter.reserve("slack", "a", 7),
+            Duration::from_millis(1500)
+        );
+        tokio::time::advance(Duration::from_millis(500)).await;
+        assert_eq!(limiter.reserve("slack", "a", 4), Duration::ZERO);
+        // Late is fine too; a claimed turn is not claimed twice.
+        tokio::time::advance(Duration::from_secs(3)).await;
+        assert_eq!(limiter.reserve("slack", "a", 5), Duration::ZERO);
+        assert_eq!(limiter.reserve("slack", "a", 7), Duration::ZERO);
+        assert!(limiter.buckets.lock().unwrap().reserved.is_empty());
+        // Unlimited types never reserve anything.
+        for key in 100..200 {
+            assert_eq!(limiter.reserve("teams", "a", key), Duration::ZERO);
+        }
+        assert!(limiter.buckets.lock().unwrap().reserved.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unclaimed_turns_are_forgotten() {
+        let limiter = RateLimiter::new(&limits(&[("slack", 1.0, 1)]));
+        assert_eq!(limiter.reserve("slack", "a", 1), Duration::ZERO);
+        assert_eq!(limiter.reserve("slack", "a", 2), Duration::from_secs(1));
+        // Message 2 went to another replica and never comes back here.
+        tokio::time::advance(RESERVATION_KEPT + Duration::from_secs(2)).await;
+        assert_eq!(limiter.reserve("slack", "a", 3), Duration::ZERO);
+        assert!(limiter.buckets.lock().unwrap().reserved.is_empty());
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,8 +1,11 @@
 //! The consume loop: one durable pull consumer per connector type, shared
 //! by every replica of the worker (JetStream splits the messages between
-//! them); explicit acks; a bounded number of deliveries in flight; every
-//! attempt ending in an ack, a delayed NAK or a dead letter plus TERM, with
-//! its result published and the action's status updated first.
+//! them); explicit acks; a bounded number of deliveries in flight, of which
+//! one account takes at most its share; every attempt ending in an ack, a
+//! delayed NAK or a dead letter plus TERM, with its result published and
+//! the action's status updated first. A message that must wait (its rate
+//! limit turn is later, its account is busy) goes back to JetStream with a
+//! delay instead of waiting here, and that is not counted as an attempt.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -24,6 +27,7 @@ use prost::Message as _;
 use tokio::sync::{Semaphore, watch};
 use tracing::Instrument;
 
+use crate::admission::{self, AccountSlots, Deferral};
 use crate::backoff::retry_delay;
 use crate::http::Outbound;
 use crate::metrics::{InFlight, PENDING_REFRESH, WorkerMetrics};
@@ -41,7 +45,18 @@ pub enum Disposition {
     Failed(String),
     /// Not processed (shutdown): NAKed for another replica or a restart.
     Released,
+    /// Not attempted, and not counted as an attempt: NAKed to come back
+    /// `after`, when its rate-limit turn comes or its account may have room.
+    Deferred {
+        after: Duration,
+        why: Deferral,
+    },
 }
+
+/// How often an `INTERNAL` answer from the registry (a secret no key
+/// opens, a broken row) is asked again within one attempt before the
+/// attempt ends with it.
+const REGISTRY_FAULT_TRIES: u32 = 4;
 
 pub struct Worker {
     connectors: HashMap<&'static str, Arc<dyn Connector>>,
@@ -50,6 +65,8 @@ pub struct Worker {
     registry: RegistryClient,
     http: Outbound,
     limiter: RateLimiter,
+    /// Each account's share of the deliveries in flight.
+    slots: AccountSlots,
     settings: WorkerSettings,
     metrics: WorkerMetrics,
     readiness: Readiness,
@@ -97,6 +114,11 @@ impl Worker {
         let http = Outbound::new(settings.outbound.clone(), settings.config.policy.clone())
             .map_err(|e| setup(e.to_string()))?;
         let limiter = RateLimiter::new(&settings.config.delivery.rate_limits);
+        let per_account = match settings.config.delivery.max_in_flight_per_account {
+            Some(n) => n as usize,
+            None => (settings.concurrency / 4).max(1),
+        };
+        let slots = AccountSlots::new(per_account);
         let (abandon, _) = watch::channel(false);
         let types: Vec<&'static str> = connectors.iter().map(|c| c.connector_type()).collect();
         let readiness = Readiness::default().nats(nats).check("registry", {
@@ -118,6 +140,7 @@ impl Worker {
             registry,
             http,
             limiter,
+            slots,
             settings,
             abandon,
         })
@@ -281,9 +304,11 @@ impl Worker {
         }
     }
 
-    /// One message, start to finish: decode, resolve the account, check
-    /// policy, wait for the rate limit, deliver, record, and ack / NAK /
-    /// terminate. Public so tests drive the runtime one step at a time.
+    /// One message, start to finish: decode, take a slot of its account and
+    /// its rate-limit turn (or go back to JetStream until then), count the
+    /// attempt, resolve the account, check policy, deliver, record, and
+    /// ack / NAK / terminate. Public so tests drive the runtime one step at
+    /// a time.
     ///
     /// The attempt is a span whose parent is the action message's trace
     /// context, so the registry lookup, the vendor request (its
@@ -291,24 +316,20 @@ impl Worker {
     /// trace. Each redelivery is a sibling attempt under the same parent.
     pub async fn process_one(&self, message: jetstream::Message) -> Disposition {
         let _in_flight = InFlight::start(self.metrics.of(subject_type(&message.subject)));
-        let attempt = message
-            .info()
-            .map(|i| i.delivered.max(1) as u32)
-            .unwrap_or(1);
         let span = tracing::info_span!(
             "attempt",
             otel.kind = "consumer",
             action.id = tracing::field::Empty,
-            attempt,
+            attempt = tracing::field::Empty,
         );
         herald_telemetry::set_parent(
             &span,
             herald_telemetry::extract_nats(message.headers.as_ref()),
         );
-        self.process_traced(message, attempt).instrument(span).await
+        self.process_traced(message).instrument(span).await
     }
 
-    async fn process_traced(&self, message: jetstream::Message, attempt: u32) -> Disposition {
+    async fn process_traced(&self, message: jetstream::Message) -> Disposition {
         // The attempt span's context; without the OpenTelemetry layer
         // (library tests) the message's own is passed on.
         let traceparent = herald_telemetry::traceparent(&tracing::Span::current()).or_else(|| {
@@ -346,6 +367,32 @@ impl Worker {
                     .await;
             }
         };
+        let (delivered, stream_sequence) = message
+            .info()
+            .map(|i| (i.delivered.max(1) as u64, i.stream_sequence))
+            .unwrap_or((1, 0));
+        // Neither a busy account nor a rate-limit turn holds one of the
+        // worker's permits while it waits: the message goes back to
+        // JetStream and this permit serves another account.
+        let Some(slot) = self.slots.try_take(&request.account_id) else {
+            let after = admission::busy_delay(delivered);
+            return self
+                .defer(&message, &request, Deferral::AccountBusy, after)
+                .await;
+        };
+        let turn = self.limiter.reserve(
+            &request.connector_type,
+            &request.account_id,
+            stream_sequence,
+        );
+        if !turn.is_zero() {
+            slot.unused();
+            return self
+                .defer(&message, &request, Deferral::RateLimit, turn)
+                .await;
+        }
+        let attempt = self.attempt_number(&request, delivered).await;
+        tracing::Span::current().record("attempt", attempt);
         let started = SystemTime::now();
         let outcome = match self
             .with_progress(&message, self.attempt(&request, attempt))
@@ -354,15 +401,60 @@ impl Worker {
             Some(outcome) => outcome,
             None => return self.release(&message).await,
         };
-        self.finish(
-            &message,
-            &request,
-            attempt,
-            started,
-            outcome,
-            traceparent.as_deref(),
+        let disposition = self
+            .finish(
+                &message,
+                &request,
+                attempt,
+                started,
+                outcome,
+                traceparent.as_deref(),
+            )
+            .await;
+        drop(slot);
+        disposition
+    }
+
+    /// Sends the message back to JetStream for `after`, without an attempt:
+    /// nothing is recorded, so the status and the attempt count stay as they
+    /// are.
+    async fn defer(
+        &self,
+        message: &jetstream::Message,
+        request: &ActionRequest,
+        why: Deferral,
+        after: Duration,
+    ) -> Disposition {
+        self.metrics.deferred(&request.connector_type, why);
+        tracing::debug!(action.id = %request.action_id, ?why, ?after, "deferred");
+        if let Err(error) = message.ack_with(AckKind::Nak(Some(after))).await {
+            tracing::warn!(%error, action.id = %request.action_id, "deferral not sent; JetStream will redeliver after the ack wait");
+        }
+        Disposition::Deferred { after, why }
+    }
+
+    /// Which attempt this is. A first delivery is attempt 1 without a
+    /// lookup (the hot path); a redelivery reads the status record, which
+    /// holds the attempts that ended (see `admission::attempt_number`).
+    async fn attempt_number(&self, request: &ActionRequest, delivered: u64) -> u32 {
+        if delivered <= 1 {
+            return 1;
+        }
+        // Boxed, as a rarer path (see `consume`).
+        let recorded = match Box::pin(self.declared.status.get(&request.action_id)).await {
+            Ok(None) => Ok(None),
+            Ok(Some(bytes)) => ActionStatusRecord::decode(bytes).map(Some).map_err(|error| {
+                tracing::warn!(%error, action.id = %request.action_id, "unreadable status record; counting deliveries instead");
+            }),
+            Err(error) => {
+                tracing::warn!(%error, action.id = %request.action_id, "status not read; counting deliveries instead");
+                Err(())
+            }
+        };
+        admission::attempt_number(
+            delivered,
+            recorded.as_ref().map(Option::as_ref).map_err(|_| ()),
         )
-        .await
     }
 
     /// Resolves the account, checks policy, waits for the rate limit and
@@ -404,9 +496,6 @@ impl Worker {
                 return Outcome::permanent(ErrorKind::Policy, violations.to_string());
             }
         }
-        self.limiter
-            .acquire(&request.connector_type, &request.account_id)
-            .await;
         let delivery = Delivery {
             action_id: request.action_id.clone(),
             attempt,
@@ -421,24 +510,26 @@ impl Worker {
     }
 
     /// Resolves the account, waiting while the registry is unreachable: a
-    /// registry outage delays deliveries, it must not fail them.
+    /// registry outage delays deliveries, it must not fail them. A registry
+    /// that answers but fails this lookup (`INTERNAL`) is asked a few times
+    /// and then ends the attempt (see `lookup_verdict`).
     async fn resolve(&self, id: &str) -> Result<Arc<crate::Account>, Outcome> {
         let mut wait = Duration::from_millis(200);
+        let mut faults = 0;
         loop {
-            match self.registry.account(id).await {
+            let error = match self.registry.account(id).await {
                 Ok(account) => return Ok(account),
-                Err(LookupError::NotFound(_)) => {
-                    return Err(Outcome::permanent(
-                        ErrorKind::AccountMissing,
-                        format!("account {id} no longer exists"),
-                    ));
-                }
-                Err(error) => {
-                    tracing::warn!(account.id = %id, %error, "waiting for the registry");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(5));
-                }
+                Err(error) => error,
+            };
+            if matches!(error, LookupError::Internal(_)) {
+                faults += 1;
             }
+            if let Some(outcome) = lookup_verdict(id, &error, faults) {
+                return Err(outcome);
+            }
+            tracing::warn!(account.id = %id, %error, "waiting for the registry");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(5));
         }
     }
 
@@ -678,6 +769,28 @@ impl Worker {
             return Disposition::Retry(Duration::from_secs(5));
         }
         self.metrics.failed(connector_type, ErrorKind::Malformed);
+        // The action's status must not stay `queued` for ever: ingest
+        // published it with its action id as Nats-Msg-Id.
+        if let Some(action_id) = malformed_action_id(message) {
+            let now = SystemTime::now();
+            let request = ActionRequest {
+                action_id: action_id.to_owned(),
+                connector_type: connector_type.to_owned(),
+                ..Default::default()
+            };
+            let result = ActionResult {
+                action_id: action_id.to_owned(),
+                connector_type: connector_type.to_owned(),
+                attempt: 1,
+                state: ActionState::Failed as i32,
+                error_kind: ErrorKind::Malformed as i32,
+                error: reason.to_owned(),
+                started_at: Some(now.into()),
+                finished_at: Some(now.into()),
+                ..Default::default()
+            };
+            Box::pin(self.record(&request, &result, sequence, traceparent)).await;
+        }
         let _ = message.ack_with(AckKind::Term).await;
         Disposition::Failed(reason.to_owned())
     }
@@ -694,6 +807,54 @@ async fn abandoned(mut abandon: watch::Receiver<bool>) {
     let _ = abandon.wait_for(|a| *a).await.is_ok();
 }
 
+/// What one failed account lookup means for the attempt: `None` is keep
+/// waiting (the registry is unreachable or refuses this worker's token:
+/// both are outages an operator fixes, and failing every action meanwhile
+/// would lose them), `Some` ends the attempt.
+///
+/// `faults` counts the `INTERNAL` answers so far. After
+/// `REGISTRY_FAULT_TRIES` of them the attempt ends as a retry (not for
+/// good): `INTERNAL` is sometimes passing (a database hiccup, an HTTP/2
+/// error that gRPC reports so), and an admin can fix a secret no key opens
+/// by saving it again; the retry's backoff frees the permit meanwhile, and
+/// `max_attempts` ends the action with this reason if it does not heal.
+fn lookup_verdict(id: &str, error: &LookupError, faults: u32) -> Option<Outcome> {
+    match error {
+        LookupError::NotFound(_) => Some(Outcome::permanent(
+            ErrorKind::AccountMissing,
+            format!("account {id} no longer exists"),
+        )),
+        LookupError::Internal(reason) if faults >= REGISTRY_FAULT_TRIES => Some(Outcome::retry(
+            ErrorKind::Internal,
+            format!(
+                "the registry failed to resolve account {id} {faults} times in a row: {reason}"
+            ),
+        )),
+        LookupError::Internal(_) | LookupError::Unavailable(_) | LookupError::Refused(_) => None,
+    }
+}
+
+/// The action id of a message that could not be used, from its
+/// `Nats-Msg-Id` (ingest sets it to the action id); `None` unless it has an
+/// action id's shape, so nothing else is written into the status bucket.
+fn malformed_action_id(message: &jetstream::Message) -> Option<&str> {
+    let id = message
+        .headers
+        .as_ref()?
+        .get(headers::NATS_MESSAGE_ID)?
+        .as_str();
+    is_action_id_shaped(id).then_some(id)
+}
+
+/// 1 to 64 of `[A-Za-z0-9_-]`: every id ingest makes, and a valid status
+/// key that no other record (`event.<id>`) can be.
+fn is_action_id_shaped(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+}
+
 /// The connector type an action subject names: its last token.
 fn subject_type(subject: &str) -> &str {
     subject.rsplit('.').next().unwrap_or_default()
@@ -703,4 +864,50 @@ fn subject_type(subject: &str) -> &str {
 /// redelivery of that message, new for a replay of the action.
 fn sequence(message: &jetstream::Message) -> u64 {
     message.info().map(|i| i.stream_sequence).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_registry_answers_end_the_attempt_after_a_few_tries_and_outages_never() {
+        let internal =
+            LookupError::Internal("Internal: internal error; see the service log".into());
+        for faults in 1..REGISTRY_FAULT_TRIES {
+            assert_eq!(lookup_verdict("ops", &internal, faults), None);
+        }
+        let Some(Outcome::Retry { kind, reason, .. }) =
+            lookup_verdict("ops", &internal, REGISTRY_FAULT_TRIES)
+        else {
+            panic!("the attempt must end");
+        };
+        assert_eq!(kind, ErrorKind::Internal);
+        assert!(
+            reason.contains("account ops") && reason.contains("internal error"),
+            "{reason}"
+        );
+        for waiting in [
+            LookupError::Unavailable("Unavailable: connection refused".into()),
+            LookupError::Refused("bad token".into()),
+        ] {
+            assert_eq!(lookup_verdict("ops", &waiting, 1_000), None, "{waiting}");
+        }
+        assert!(matches!(
+            lookup_verdict("ops", &LookupError::NotFound("ops".into()), 0),
+            Some(Outcome::Permanent {
+                kind: ErrorKind::AccountMissing,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn only_action_id_shaped_msg_ids_name_a_status_record() {
+        assert!(is_action_id_shaped("0123456789abcdef0123456789abcdef-0"));
+        assert!(is_action_id_shaped("a1"));
+        for bad in ["", "event.abc", "a b", "a*", "../x", &"a".repeat(65)] {
+            assert!(!is_action_id_shaped(bad), "{bad}");
+        }
+    }
 }

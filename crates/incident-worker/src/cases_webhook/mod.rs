@@ -157,9 +157,19 @@ impl Push {
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect();
         let comments = crate::rest::comments_skipping_empty(&sub)?;
+        let external_id = incident.non_empty_str("externalId")?.map(str::to_owned);
+        if external_id
+            .as_deref()
+            .is_some_and(crate::rest::is_dot_segment)
+        {
+            return Err(incident.refuse(
+                "externalId",
+                "must not be . or .. (it is a segment of the case's URL path)",
+            ));
+        }
         Ok(Push {
             case,
-            external_id: incident.non_empty_str("externalId")?.map(str::to_owned),
+            external_id,
             comments,
         })
     }

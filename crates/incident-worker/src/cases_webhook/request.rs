@@ -239,6 +239,14 @@ fn render_url(
     id: &str,
     title: Option<&str>,
 ) -> Result<String, Outcome> {
+    // Params were checked at parse; an id that gets here came from the
+    // case system's answer.
+    if crate::rest::is_dot_segment(id) {
+        return Err(Outcome::permanent(
+            ErrorKind::VendorRejected,
+            format!("the case system's id {id:?} cannot name a case in a URL path"),
+        ));
+    }
     let encode = |text: &str| {
         url::form_urlencoded::byte_serialize(text.as_bytes())
             .collect::<String>()

@@ -251,6 +251,61 @@ async fn errors_classify_and_a_missing_id_is_not_retried() {
 }
 
 #[tokio::test]
+async fn a_case_id_cannot_walk_up_the_vendor_path() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"key": "OPS-1"})))
+        .mount(&server)
+        .await;
+    for id in ["..", "."] {
+        let outcome = deliver(
+            &server,
+            push(json!({"title": "t", "externalId": id}), json!(null)),
+        )
+        .await;
+        assert_eq!(
+            permanent(outcome),
+            (
+                ErrorKind::InvalidParams,
+                "subActionParams.incident.externalId: must not be . or .. (it is a segment of the case's URL path)".into()
+            )
+        );
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+    delivered(
+        deliver(
+            &server,
+            push(json!({"title": "t", "externalId": "../x"}), json!(null)),
+        )
+        .await,
+    );
+    let paths: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(
+        paths,
+        ["/rest/api/2/issue/..%2Fx", "/rest/api/2/issue/..%2Fx"]
+    );
+
+    // An id of dots from the case system's own answer is not used either.
+    let account = cases_account("https://cases.example.com");
+    let templates = Templates::parse(&account).unwrap();
+    let push = Push::parse(&object(push(json!({"title": "t"}), json!(null)))).unwrap();
+    let requests = CaseRequests::new(&templates, &push);
+    let (kind, reason) = permanent(requests.get("..").unwrap_err());
+    assert_eq!(kind, ErrorKind::VendorRejected);
+    assert!(reason.contains("cannot name a case"), "{reason}");
+}
+
+#[tokio::test]
 async fn no_outcome_shows_the_password() {
     let server = MockServer::start().await;
     for answer in answers() {

@@ -206,10 +206,20 @@ impl PushToService {
             }
         };
         let comments = crate::rest::comments_skipping_empty(&sub)?;
+        let external_id = owned(incident.non_empty_str("externalId")?);
+        if external_id
+            .as_deref()
+            .is_some_and(crate::rest::is_dot_segment)
+        {
+            return Err(incident.refuse(
+                "externalId",
+                "must not be . or .. (it is a segment of the issue's URL path)",
+            ));
+        }
         Ok(PushToService {
             summary: incident.required_str("summary")?.to_owned(),
             description: owned(incident.non_empty_str("description")?),
-            external_id: owned(incident.non_empty_str("externalId")?),
+            external_id,
             issue_type: owned(incident.non_empty_str("issueType")?),
             priority: owned(incident.non_empty_str("priority")?),
             labels,

@@ -79,6 +79,15 @@ pub fn read(response: &HttpResponse) -> Result<Issue, Outcome> {
     ok(response)?;
     let json = response.json().unwrap_or(Value::Null);
     match text(&json, "id") {
+        // Used as a path segment of later requests (comments).
+        Some(id) if crate::rest::is_dot_segment(&id) => Err(Outcome::Permanent {
+            kind: ErrorKind::VendorRejected,
+            reason: format!(
+                "Jira answered {} with the issue id {id:?}, which cannot name an issue in a URL path",
+                response.status
+            ),
+            response: Some(response.vendor_response()),
+        }),
         Some(id) => Ok(Issue {
             id,
             key: text(&json, "key"),

@@ -262,6 +262,82 @@ async fn updates_the_named_issue() {
 }
 
 #[tokio::test]
+async fn an_issue_id_cannot_walk_up_the_vendor_path() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "1", "key": "OPS-1"})))
+        .mount(&server)
+        .await;
+    for id in ["..", "."] {
+        let outcome = deliver(
+            &server,
+            push(json!({"summary": "s", "externalId": id}), json!(null)),
+        )
+        .await;
+        assert_eq!(
+            permanent(outcome),
+            (
+                ErrorKind::InvalidParams,
+                "subActionParams.incident.externalId: must not be . or .. (it is a segment of the issue's URL path)".into()
+            )
+        );
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+    // Dots inside an id are one encoded segment: the request stays on the issue.
+    delivered(
+        deliver(
+            &server,
+            push(
+                json!({"summary": "s", "externalId": "../../x"}),
+                json!(null),
+            ),
+        )
+        .await,
+    );
+    let paths: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/rest/api/2/issue/..%2F..%2Fx",
+            "/rest/api/2/issue/..%2F..%2Fx"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_created_issue_id_of_dots_is_not_used_in_a_path() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/2/issue"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "..", "key": "OPS-1"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let outcome = deliver(
+        &server,
+        push(
+            json!({"summary": "s", "issueType": "10001"}),
+            json!([{"comment": "c", "commentId": "1"}]),
+        ),
+    )
+    .await;
+    let (kind, reason) = permanent(outcome);
+    assert_eq!(kind, ErrorKind::VendorRejected);
+    assert!(reason.contains("cannot name an issue"), "{reason}");
+    server.verify().await;
+}
+
+#[tokio::test]
 async fn a_failed_comment_after_creation_is_reported_not_retried() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))

@@ -157,6 +157,7 @@ impl SmtpServer {
             "auth_exclude": options.auth_exclude,
             "replies": replies,
             "record": path("mails.jsonl"),
+            "auth_record": path("auths.jsonl"),
         });
         let python = std::env::var(PYTHON_ENV).unwrap_or_else(|_| DEFAULT_PYTHON.to_owned());
         let mut child = Command::new(&python)
@@ -219,6 +220,22 @@ impl SmtpServer {
                     tls: v["tls"].as_bool().unwrap_or(false),
                     peer_port: v["peer_port"].as_u64().unwrap_or(0) as u16,
                 }
+            })
+            .collect()
+    }
+
+    /// Every AUTH command received so far (accepted or not): its mechanism
+    /// (`PLAIN`, `LOGIN`) and whether the session was encrypted.
+    pub fn auth_attempts(&self) -> Vec<(String, bool)> {
+        let text =
+            std::fs::read_to_string(self.record.with_file_name("auths.jsonl")).unwrap_or_default();
+        text.lines()
+            .map(|line| {
+                let v: serde_json::Value = serde_json::from_str(line).expect("a JSON record");
+                (
+                    v["mechanism"].as_str().unwrap_or_default().to_owned(),
+                    v["tls"].as_bool().unwrap_or(false),
+                )
             })
             .collect()
     }

@@ -12,6 +12,7 @@ on 127.0.0.1, port chosen by the OS, configured by one JSON argument:
                     connection; "SLEEP <s>" waits and then accepts); once used up,
                     commands are accepted
   record            file that gets one JSON line per accepted message
+  auth_record       file that gets one JSON line per AUTH command received, accepted or not
 
 Prints "LISTENING <port>" once it accepts connections; runs until killed.
 """
@@ -78,6 +79,24 @@ class Recorder:
         return "250 2.0.0 queued as test"
 
 
+class RecordingSMTP(SMTP):
+    """Notes every AUTH command before aiosmtpd handles it, so a test can
+    tell that a client never tried to authenticate."""
+
+    def __init__(self, handler, auth_record, **kwargs):
+        super().__init__(handler, **kwargs)
+        self.auth_record = auth_record
+
+    async def smtp_AUTH(self, arg):
+        entry = {
+            "mechanism": (arg or "").split(" ")[0].upper(),
+            "tls": self.transport.get_extra_info("ssl_object") is not None,
+        }
+        with open(self.auth_record, "a", encoding="utf-8") as out:
+            out.write(json.dumps(entry) + "\n")
+        return await super().smtp_AUTH(arg)
+
+
 def authenticator(users):
     def check(server, session, envelope, mechanism, auth_data):
         ok = (
@@ -116,7 +135,7 @@ async def main(config):
             kwargs["auth_exclude_mechanism"] = config.get("auth_exclude") or []
         else:
             kwargs["auth_exclude_mechanism"] = ["LOGIN", "PLAIN"]
-        return SMTP(handler, **kwargs)
+        return RecordingSMTP(handler, config["auth_record"], **kwargs)
 
     loop = asyncio.get_running_loop()
     server = await loop.create_server(

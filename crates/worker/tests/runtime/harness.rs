@@ -143,7 +143,14 @@ impl Harness {
     }
 
     pub async fn publish_raw(&self, payload: Vec<u8>) {
-        let id = format!("raw-{}", rand_id());
+        self.publish_raw_as(&format!("raw-{}", rand_id()), payload)
+            .await;
+    }
+
+    /// Publishes `payload` with `msg_id` as its Nats-Msg-Id (ingest uses the
+    /// action id).
+    pub async fn publish_raw_as(&self, msg_id: &str, payload: Vec<u8>) {
+        let id = msg_id.to_owned();
         Publisher::new(self.declared.jetstream.clone())
             .publish(
                 Outgoing {
@@ -159,28 +166,7 @@ impl Harness {
 
     /// The next message of the teams consumer, as the run loop would fetch it.
     pub async fn fetch(&self) -> jetstream::Message {
-        let consumer: jetstream::consumer::PullConsumer = self
-            .declared
-            .actions
-            .create_consumer(jetstream::consumer::pull::Config {
-                durable_name: Some("teams-worker".into()),
-                filter_subject: "herald.action.teams".into(),
-                ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                ack_wait: self.settings.ack_wait,
-                max_deliver: -1,
-                max_ack_pending: 20_000,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        let mut batch = consumer
-            .fetch()
-            .max_messages(1)
-            .expires(Duration::from_secs(10))
-            .messages()
-            .await
-            .unwrap();
-        batch.next().await.expect("a message within 10 s").unwrap()
+        fetch(&self.declared, self.settings.ack_wait).await
     }
 
     pub async fn status(&self, action_id: &str) -> Option<ActionStatusRecord> {
@@ -223,6 +209,32 @@ impl Harness {
             .map(|m| T::decode(m.unwrap().payload.clone()).unwrap())
             .collect()
     }
+}
+
+/// The next message of the teams consumer (created as the run loop
+/// creates it), waiting up to 10 s for one.
+pub async fn fetch(declared: &Declared, ack_wait: Duration) -> jetstream::Message {
+    let consumer: jetstream::consumer::PullConsumer = declared
+        .actions
+        .create_consumer(jetstream::consumer::pull::Config {
+            durable_name: Some("teams-worker".into()),
+            filter_subject: "herald.action.teams".into(),
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            ack_wait,
+            max_deliver: -1,
+            max_ack_pending: 20_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut batch = consumer
+        .fetch()
+        .max_messages(1)
+        .expires(Duration::from_secs(10))
+        .messages()
+        .await
+        .unwrap();
+    batch.next().await.expect("a message within 10 s").unwrap()
 }
 
 fn rand_id() -> String {

@@ -3,5 +3,7 @@
 
 mod harness;
 
+mod admission;
 mod delivery;
+mod faults;
 mod replicas;

@@ -85,6 +85,17 @@ impl Session {
                                 .into(),
                         ),
                     ));
+                } else if settings.credentials.is_some() {
+                    // Opportunistic TLS protects the password only if the
+                    // server offers it; one that does not (or a man in the
+                    // middle that strips the offer) must not get it in clear.
+                    return Err(Failure::new(
+                        Step::StartTls,
+                        Problem::Mismatch(
+                            "the server does not offer STARTTLS, and credentials are never sent without TLS (set config.ignoreTls: true to send them in clear, or config.hasAuth: false)"
+                                .into(),
+                        ),
+                    ));
                 } else {
                     plain
                 }

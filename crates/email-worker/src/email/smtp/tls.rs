@@ -1,7 +1,8 @@
 //! The TLS client settings of one SMTP account: the system's roots plus
 //! `config.ca`; `trustAll` (any certificate); `trustedHosts` with Search
 //! Guard Signals' meaning: a certificate issued to one of these names is
-//! accepted whoever issued it, and no other is.
+//! accepted whoever issued it, and no other is; it must still be within
+//! its validity period.
 
 use std::sync::{Arc, OnceLock};
 
@@ -9,7 +10,9 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, Error, RootCertStore, SignatureScheme,
+};
 
 /// How the server's certificate is checked.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -85,7 +88,9 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, String> 
 }
 
 /// `trustAll` (`names: None`) or `trustedHosts`: the issuer is not checked;
-/// with names, the certificate must be valid for one of them. The
+/// with names, the certificate must be issued to one of them and valid now
+/// (an expired certificate is as likely a stolen key as a forgotten
+/// renewal; `trustAll` is the explicit "accept anything"). The
 /// handshake's signatures are checked either way, so the server holds the
 /// certificate's key.
 #[derive(Debug)]
@@ -101,22 +106,22 @@ impl ServerCertVerifier for AcceptNamed {
         _intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
         _ocsp: &[u8],
-        _now: UnixTime,
+        now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
         let Some(names) = &self.names else {
             return Ok(ServerCertVerified::assertion());
         };
         let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
-        if names
+        if !names
             .iter()
             .any(|name| rustls::client::verify_server_name(&parsed, name).is_ok())
         {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(Error::General(
+            return Err(Error::General(
                 "the certificate is not issued to any of config.trustedHosts".into(),
-            ))
+            ));
         }
+        check_validity(end_entity, now)?;
+        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -140,4 +145,33 @@ impl ServerCertVerifier for AcceptNamed {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
     }
+}
+
+/// Whether `now` is within the certificate's notBefore..=notAfter, with
+/// rustls's own errors (the TLS alert and the message say which end).
+fn check_validity(certificate: &CertificateDer<'_>, now: UnixTime) -> Result<(), Error> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(certificate.as_ref())
+        .map_err(|_| Error::InvalidCertificate(CertificateError::BadEncoding))?;
+    let validity = parsed.validity();
+    let at = |timestamp: i64| {
+        UnixTime::since_unix_epoch(std::time::Duration::from_secs(timestamp.max(0) as u64))
+    };
+    let time = now.as_secs() as i64;
+    if time < validity.not_before.timestamp() {
+        return Err(Error::InvalidCertificate(
+            CertificateError::NotValidYetContext {
+                time: now,
+                not_before: at(validity.not_before.timestamp()),
+            },
+        ));
+    }
+    if time > validity.not_after.timestamp() {
+        return Err(Error::InvalidCertificate(
+            CertificateError::ExpiredContext {
+                time: now,
+                not_after: at(validity.not_after.timestamp()),
+            },
+        ));
+    }
+    Ok(())
 }

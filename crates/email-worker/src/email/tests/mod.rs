@@ -19,6 +19,22 @@ pub fn self_signed(names: &[&str]) -> (String, String) {
     (certified.cert.pem(), certified.signing_key.serialize_pem())
 }
 
+/// A self-signed certificate for `names` valid only from `not_before` to
+/// `not_after` (year, month, day): (certificate PEM, key PEM).
+pub fn self_signed_valid(
+    names: &[&str],
+    not_before: (i32, u8, u8),
+    not_after: (i32, u8, u8),
+) -> (String, String) {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = rcgen::CertificateParams::new(names).expect("params");
+    params.not_before = rcgen::date_time_ymd(not_before.0, not_before.1, not_before.2);
+    params.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
+    let key = rcgen::KeyPair::generate().expect("a key");
+    let cert = params.self_signed(&key).expect("a certificate");
+    (cert.pem(), key.serialize_pem())
+}
+
 /// A CA and a certificate it issued for `names`: (CA PEM, certificate
 /// PEM, key PEM).
 pub fn ca_signed(names: &[&str]) -> (String, String, String) {

@@ -9,7 +9,7 @@ use herald_test_support::{ReceivedMail, SmtpOptions, SmtpServer, SmtpTls};
 use herald_worker::testing;
 use serde_json::{Value, json};
 
-use super::{ca_signed, deliver, self_signed, with_logs};
+use super::{ca_signed, deliver, self_signed, self_signed_valid, with_logs};
 use crate::email::Email;
 
 const PASSWORD: &str = "s3cret-Pa55";
@@ -196,6 +196,36 @@ async fn trusted_hosts_accept_a_certificate_issued_to_them_and_no_other() {
 }
 
 #[tokio::test]
+async fn trusted_hosts_refuse_a_certificate_outside_its_validity_period() {
+    let email = Email::default();
+    for (id, (not_before, not_after), expected) in [
+        ("expired", ((2020, 1, 1), (2021, 1, 1)), "expired"),
+        ("not-yet", ((2090, 1, 1), (2091, 1, 1)), "not valid"),
+    ] {
+        let (cert_pem, key_pem) = self_signed_valid(&["mail.internal.test"], not_before, not_after);
+        let server = SmtpServer::start(SmtpOptions {
+            tls: SmtpTls::StartTls,
+            cert_pem,
+            key_pem,
+            ..Default::default()
+        });
+        let mut account = account(
+            server.port(),
+            json!({"requireTls": true, "trustedHosts": ["mail.internal.test"]}),
+            json!({}),
+        );
+        account.id = id.into();
+        let (kind, reason) = testing::permanent(deliver(&email, account, params()).await);
+        assert_eq!(kind, ErrorKind::InvalidConfig, "{reason}");
+        assert!(
+            reason.contains("TLS") && reason.contains(expected),
+            "{id}: {reason}"
+        );
+        assert!(server.messages().is_empty());
+    }
+}
+
+#[tokio::test]
 async fn required_tls_fails_when_the_server_offers_no_starttls() {
     let server = SmtpServer::start(SmtpOptions::default());
     let account = account(server.port(), json!({"requireTls": true}), json!({}));
@@ -252,6 +282,38 @@ async fn ignore_tls_never_upgrades_and_auth_works_in_plain_when_the_server_allow
     let mail = one_mail(&server).await;
     assert!(!mail.tls);
     assert_eq!(mail.auth_user.as_deref(), Some("alice"));
+    assert_eq!(server.auth_attempts(), [("PLAIN".to_owned(), false)]);
+}
+
+#[tokio::test]
+async fn credentials_are_never_sent_in_clear_to_a_server_without_starttls() {
+    // The server would take AUTH PLAIN over plain text; without
+    // config.ignoreTls the password must not go there.
+    let server = SmtpServer::start(SmtpOptions {
+        users: users(),
+        auth_require_tls: false,
+        ..Default::default()
+    });
+    let account = account(
+        server.port(),
+        json!({"hasAuth": true}),
+        json!({"user": "alice", "password": PASSWORD}),
+    );
+    let (kind, reason) = testing::permanent(deliver(&Email::default(), account, params()).await);
+    assert_eq!(kind, ErrorKind::InvalidConfig);
+    assert!(
+        reason.contains("does not offer STARTTLS")
+            && reason.contains("never sent without TLS")
+            && reason.contains("ignoreTls"),
+        "{reason}"
+    );
+    assert!(!reason.contains(PASSWORD));
+    assert!(
+        server.auth_attempts().is_empty(),
+        "{:?}",
+        server.auth_attempts()
+    );
+    assert!(server.messages().is_empty());
 }
 
 #[tokio::test]
