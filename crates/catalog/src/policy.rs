@@ -109,7 +109,22 @@ impl<'a> Entry<'a> {
     }
 }
 
+/// This machine's loopback, by address and by name.
+pub const LOOPBACK_HOSTS: [&str; 3] = ["127.0.0.1", "::1", "localhost"];
+
 impl Policy {
+    /// This policy with [`LOOPBACK_HOSTS`] listed too, for a stack that
+    /// delivers to receivers on this machine: `heraldctl up --demo`, tests
+    /// and benchmarks.
+    pub fn with_loopback(mut self) -> Policy {
+        for host in LOOPBACK_HOSTS {
+            if !self.allowed_hosts.iter().any(|h| h == host) {
+                self.allowed_hosts.push(host.to_owned());
+            }
+        }
+        self
+    }
+
     fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
         self.allowed_hosts.iter().map(|p| Entry::read(p))
     }

@@ -143,3 +143,22 @@ fn missing_file_is_an_error_naming_it() {
     let err = load(Path::new("/nonexistent/herald.yaml"), &no_env).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/herald.yaml"));
 }
+
+#[test]
+fn allowed_hosts_are_normalised_and_bad_entries_named() {
+    let c = parse(
+        "policy:\n  allowed_hosts: ['*', '[::1]', LOCALHOST., 0x7f.1, 10.1.0.0/16]\n",
+        &no_env,
+    )
+    .unwrap();
+    assert_eq!(
+        c.policy.allowed_hosts,
+        ["*", "::1", "localhost", "127.0.0.1", "10.1.0.0/16"]
+    );
+    let (_, message) =
+        parse("policy:\n  allowed_hosts: ['*', 10.0.0.0/33]\n", &no_env).unwrap_err();
+    assert!(
+        message.contains("allowed_hosts[1]") && message.contains("10.0.0.0/33"),
+        "{message}"
+    );
+}
