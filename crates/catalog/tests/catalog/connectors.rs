@@ -504,6 +504,14 @@ fn opsgenie() {
         ),
         &["subActionParams.alias: required"],
     );
+    // The alias is a path segment of the close call.
+    assert_violations(
+        params(
+            "opsgenie",
+            json!({"subAction": "closeAlert", "subActionParams": {"alias": ".."}}),
+        ),
+        &["subActionParams.alias: must not be . or .."],
+    );
     assert_violations(
         params("opsgenie", json!({"subAction": "createAlert"})),
         &["subActionParams: required"],
