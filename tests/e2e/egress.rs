@@ -150,8 +150,10 @@ async fn redirects_neither_reach_inside_nor_carry_the_accounts_secrets() {
     // only dropped on the way out.
     let sent = first.received_requests().await.unwrap();
     assert!(
-        sent.iter()
-            .all(|r| r.headers.get("x-herald-secret").is_some_and(|v| v == SECRET)),
+        sent.iter().all(|r| r
+            .headers
+            .get("x-herald-secret")
+            .is_some_and(|v| v == SECRET)),
         "{sent:?}"
     );
 }
