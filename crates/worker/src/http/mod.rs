@@ -231,18 +231,15 @@ impl Outbound {
             )?,
         };
 
-        let mut headers = header_map(&request.headers)?;
-        // The delivery's trace goes on to the vendor.
-        herald_telemetry::inject_http(&tracing::Span::current(), &mut headers);
         let hop = Hop {
             method: request.method,
             url,
-            headers,
+            headers: outgoing_headers(&request.headers)?,
             body: request.body.map(Bytes::from),
         };
         let limit = inner.settings.max_response_bytes;
         let exchange = async {
-            let response = follow(&client, &inner.policy, hop).await?;
+            let response = follow(&client, &inner.policy, &request.headers, hop).await?;
             read_capped(response, limit).await
         };
         let result = match tokio::time::timeout(inner.settings.response_timeout, exchange).await {
@@ -276,17 +273,22 @@ const CROSS_ORIGIN_HEADERS: &[&str] = &["accept", "traceparent", "tracestate"];
 /// 307/308 keep method and body). Once a hop leaves the first origin, the
 /// connector's headers are dropped for the rest of the chain, and a
 /// 307/308 that would carry the body there is refused.
+///
+/// Nearly every request gets its answer at once, so nothing is copied for
+/// a redirect that does not come: the headers are made again from the
+/// connector's `source` list, and the URL read back from the response.
 async fn follow(
     client: &reqwest::Client,
     policy: &Policy,
+    source: &[(String, String)],
     mut hop: Hop,
 ) -> Result<reqwest::Response, SendError> {
-    let first = hop.url.clone();
+    let mut first: Option<Url> = None;
     let mut credentials = true;
     for redirects in 0.. {
         let mut builder = client
-            .request(hop.method.clone(), hop.url.clone())
-            .headers(hop.headers.clone());
+            .request(hop.method.clone(), hop.url)
+            .headers(std::mem::take(&mut hop.headers));
         if let Some(body) = &hop.body {
             builder = builder.body(body.clone());
         }
@@ -299,7 +301,7 @@ async fn follow(
         // A redirect without a usable Location is an answer like any other.
         let Some(next) = location
             .and_then(|l| l.to_str().ok())
-            .and_then(|l| hop.url.join(l).ok())
+            .and_then(|l| response.url().join(l).ok())
         else {
             return Ok(response);
         };
@@ -311,19 +313,19 @@ async fn follow(
             return Ok(response);
         }
         let host = checked_host(policy, &next)?;
-        let keeps_body = matches!(status, 307 | 308);
-        credentials = credentials && same_origin(&first, &next);
+        let first = first.get_or_insert_with(|| response.url().clone());
+        credentials = credentials && same_origin(first, &next);
+        hop.headers = outgoing_headers(source)?;
         if !credentials {
-            if keeps_body && hop.body.is_some() {
+            if matches!(status, 307 | 308) && hop.body.is_some() {
                 return Err(SendError::CrossOriginRedirect { status, host });
             }
-            let kept: http::HeaderMap = hop
+            hop.headers = hop
                 .headers
                 .iter()
                 .filter(|(name, _)| CROSS_ORIGIN_HEADERS.contains(&name.as_str()))
                 .map(|(name, value)| (name.clone(), value.clone()))
                 .collect();
-            hop.headers = kept;
         }
         let to_get = match status {
             303 => hop.method != http::Method::HEAD,
@@ -344,6 +346,14 @@ async fn follow(
         hop.url = next;
     }
     unreachable!("the loop returns within MAX_REDIRECTS + 1 hops")
+}
+
+/// The connector's headers and the delivery's trace context.
+fn outgoing_headers(source: &[(String, String)]) -> Result<http::HeaderMap, SendError> {
+    let mut headers = header_map(source)?;
+    // The delivery's trace goes on to the vendor.
+    herald_telemetry::inject_http(&tracing::Span::current(), &mut headers);
+    Ok(headers)
 }
 
 /// Same scheme, host and port; or the same host moving from `http` to
