@@ -218,11 +218,7 @@ pub fn check_host_ref(host: HostRef<'_>, path: &str, policy: &Policy, out: &mut 
     if policy.allows(host) {
         return;
     }
-    let internal = match host {
-        HostRef::Ip(ip) => crate::policy::is_internal(ip),
-        HostRef::Name(name) => crate::policy::is_loopback_name(name),
-    };
-    if internal {
+    if host.is_internal() {
         out.push(
             path,
             format!("host {host} is an internal address; policy.allowed_hosts must list it explicitly (* covers public hosts only)"),

@@ -41,6 +41,17 @@ impl Host {
     }
 }
 
+impl HostRef<'_> {
+    /// Loopback, private, link-local, ... (`policy::is_internal`), or
+    /// `localhost` by name: what `*` does not cover.
+    pub fn is_internal(self) -> bool {
+        match self {
+            HostRef::Ip(ip) => crate::policy::is_internal(ip),
+            HostRef::Name(name) => crate::policy::is_loopback_name(name),
+        }
+    }
+}
+
 impl std::fmt::Display for HostRef<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

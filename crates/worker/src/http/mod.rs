@@ -85,7 +85,10 @@ pub enum SendError {
     /// The request's host, or a redirect's, is not in `policy.allowed_hosts`
     /// (an internal address must be listed explicitly: `*` covers public
     /// hosts only).
-    #[error("host {host} is not in the allowed hosts of the policy")]
+    #[error(
+        "host {host} is not in the allowed hosts of the policy{}",
+        internal_hint(host)
+    )]
     Policy { host: String },
     /// Every address the host resolves to is internal and not listed.
     #[error("{0}")]
@@ -251,6 +254,16 @@ impl Outbound {
             Err(error) => tracing::debug!(%host, %error, "outbound request failed"),
         }
         result
+    }
+}
+
+/// Why a listed-looking host is refused: `*` does not cover it.
+fn internal_hint(host: &str) -> &'static str {
+    let internal = herald_catalog::urls::parse_host(host).is_some_and(|h| h.as_ref().is_internal());
+    if internal {
+        " (an internal address: * covers public hosts only, so it must be listed explicitly)"
+    } else {
+        ""
     }
 }
 
