@@ -553,6 +553,7 @@ async fn every_form_of_an_internal_address_is_refused_under_star() {
             matches!(error, SendError::Policy { .. }),
             "{host}: {error:?}"
         );
+        assert!(error.to_string().contains("internal address"), "{error}");
         assert_no_url(&error);
         assert!(matches!(
             error.outcome(),
