@@ -503,6 +503,37 @@ async fn a_bad_proxy_url_is_invalid_config_without_its_credentials() {
 }
 
 #[tokio::test]
+async fn through_the_operators_proxy_internal_targets_are_refused_by_name_and_ip() {
+    // The proxy resolves the vendor's name itself, so Herald checks the
+    // name (and IP literals); the operator's proxy on loopback is trusted.
+    let proxy = receiver().await;
+    let settings = OutboundSettings {
+        proxy: Some(proxy.uri()),
+        ..OutboundSettings::default()
+    };
+    let outbound = Outbound::new(settings, policy(&["*"])).unwrap();
+    for url in [
+        "http://localhost/x",
+        "http://api.localhost/x",
+        "http://127.0.0.1/x",
+        "http://[::1]/x",
+        "http://169.254.169.254/latest",
+    ] {
+        let error = outbound.send(&plain(), get(url)).await.unwrap_err();
+        assert!(
+            matches!(error, SendError::Policy { .. }),
+            "{url}: {error:?}"
+        );
+    }
+    assert!(proxy.received_requests().await.unwrap().is_empty());
+    let response = outbound
+        .send(&plain(), get("http://vendor.test/x"))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+}
+
+#[tokio::test]
 async fn an_unlisted_account_proxy_is_refused() {
     let proxy = MockServer::start().await;
     let account = account(json!({"proxyUrl": proxy.uri()}), json!({}));
