@@ -9,6 +9,8 @@ pub struct Env {
     pub nats: NatsServer,
     pub stack: Stack,
     pub http: reqwest::Client,
+    /// `HERALD_CONFIG` for worker processes: the stack's policy.
+    pub config_file: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -18,16 +20,23 @@ impl Env {
         let nats = NatsServer::start();
         let dir = tempfile::tempdir().unwrap();
         let mut options = StackOptions::new(nats.url(), dir.path());
+        // The vendors are wiremock servers on loopback, which `*` alone
+        // does not reach.
+        options.config.policy = herald_catalog::Policy::default().with_loopback();
         options.worker = Box::new(|w| {
             w.config.delivery.backoff.initial = Duration::from_millis(20);
             w.config.delivery.backoff.max = Duration::from_millis(200);
         });
         adjust(&mut options);
+        let config_file = dir.path().join("herald.yaml");
+        let config = serde_yaml_ng::to_string(&json!({"policy": options.config.policy})).unwrap();
+        std::fs::write(&config_file, config).unwrap();
         let stack = Stack::start(options).await.unwrap();
         Env {
             nats,
             stack,
             http: reqwest::Client::new(),
+            config_file,
             _dir: dir,
         }
     }
@@ -146,8 +155,14 @@ pub fn spawn_worker(env: &Env) -> WorkerProcess {
 
 /// A worker process with more (or other) environment variables.
 pub fn spawn_worker_with(env: &Env, vars: &[(&str, &str)]) -> WorkerProcess {
+    spawn_binary(env, "herald-chat-worker", vars)
+}
+
+/// The worker binary `name` joined to `env`, with the stack's policy.
+pub fn spawn_binary(env: &Env, name: &str, vars: &[(&str, &str)]) -> WorkerProcess {
     WorkerProcess(
-        Command::new(binary("herald-chat-worker"))
+        Command::new(binary(name))
+            .env("HERALD_CONFIG", &env.config_file)
             .env("HERALD_NATS_URL", env.nats.url())
             .env("HERALD_REGISTRY_URL", env.stack.registry_url())
             .env("HERALD_SERVICE_TOKEN", &env.stack.service_token)

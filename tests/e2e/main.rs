@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod egress;
 mod email;
 mod fairness;
 mod hostile_ingest;

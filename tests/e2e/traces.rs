@@ -61,7 +61,7 @@ impl Herald {
         std::fs::write(
             &config,
             format!(
-                "preconfigured:\n  ops-slack:\n    name: Ops Slack\n    connector_type: slack\n    secrets: {{ webhookUrl: \"{}/services/T0/B0/XYZ\" }}\n",
+                "preconfigured:\n  ops-slack:\n    name: Ops Slack\n    connector_type: slack\n    secrets: {{ webhookUrl: \"{}/services/T0/B0/XYZ\" }}\npolicy:\n  allowed_hosts: [\"*\", \"127.0.0.1\", \"localhost\"]\n",
                 slack.uri()
             ),
         )

@@ -134,9 +134,10 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
 /// at once over at most `connections` connections.
 async fn connector_alone(o: &Options, port: u16, connections: usize) -> anyhow::Result<f64> {
     let email = Arc::new(herald_email_worker::Email::default());
+    // The SMTP sink is on loopback, which `*` alone does not reach.
     let http = Outbound::new(
         OutboundSettings::default(),
-        herald_catalog::Policy::default(),
+        herald_catalog::Policy::default().with_loopback(),
     )?;
     let account = Arc::new(Account {
         id: "bench".into(),
@@ -205,6 +206,8 @@ async fn herald_pipeline(
 ) -> anyhow::Result<f64> {
     let dir = tempfile::tempdir()?;
     let mut options = StackOptions::new(nats.url(), dir.path());
+    // The SMTP sink is on loopback, which `*` alone does not reach.
+    options.config.policy = herald_catalog::Policy::default().with_loopback();
     let concurrency = o.concurrency;
     options.worker = Box::new(move |w| w.concurrency = concurrency);
     let stack = Stack::start(options).await?;

@@ -231,6 +231,8 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
 async fn herald_pipeline(nats: &NatsServer, o: &Options) -> anyhow::Result<f64> {
     let dir = tempfile::tempdir()?;
     let mut options = StackOptions::new(nats.url(), dir.path());
+    // The receiver is on loopback, which `*` alone does not reach.
+    options.config.policy = herald_catalog::Policy::default().with_loopback();
     let concurrency = o.concurrency;
     options.worker = Box::new(move |w| w.concurrency = concurrency);
     let stack = Stack::start(options).await?;

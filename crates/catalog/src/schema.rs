@@ -18,6 +18,7 @@ use std::sync::{LazyLock, Mutex};
 use regex::Regex;
 use serde_json::{Map, Value};
 
+use crate::urls::HostRef;
 use crate::{Policy, Violations};
 
 /// Every keyword the validator understands; annotations (`default`,
@@ -184,8 +185,10 @@ fn check_string_policy(
 ) {
     match schema.get("format").and_then(Value::as_str) {
         Some("uri") => {
-            if let Some(host) = url_host(text) {
-                check_host(&host, path, policy, out);
+            if let Some(url) = http_url(text)
+                && let Some(host) = crate::urls::url_host(&url)
+            {
+                check_host_ref(host, path, policy, out);
             }
         }
         Some("hostname") if is_hostname(text) => check_host(text, path, policy, out),
@@ -206,18 +209,39 @@ fn check_string_policy(
 /// Reports a host outside `policy.allowed_hosts`. Only the host is printed,
 /// never the URL: webhook URLs carry keys in their paths.
 pub fn check_host(host: &str, path: &str, policy: &Policy, out: &mut Violations) {
-    if !policy.allows_host(host) {
+    match crate::urls::parse_host(host) {
+        Some(host) => check_host_ref(host.as_ref(), path, policy, out),
+        None => out.push(path, format!("{host:?} is not a host name or IP address")),
+    }
+}
+
+/// [`check_host`] for a host already normalised (a URL's).
+pub fn check_host_ref(host: HostRef<'_>, path: &str, policy: &Policy, out: &mut Violations) {
+    if policy.allows(host) {
+        return;
+    }
+    if host.is_internal() {
+        out.push(
+            path,
+            format!("host {host} is an internal address; policy.allowed_hosts must list it explicitly (* covers public hosts only)"),
+        );
+    } else {
         out.push(path, format!("host {host} is not in policy.allowed_hosts"));
     }
 }
 
-/// The host of an absolute http(s) URL, lower-cased by the URL parser.
-pub fn url_host(text: &str) -> Option<String> {
+/// An absolute http(s) URL with a host.
+fn http_url(text: &str) -> Option<url::Url> {
     let url = crate::urls::parse(text).ok()?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return None;
-    }
-    url.host_str().filter(|h| !h.is_empty()).map(str::to_owned)
+    (matches!(url.scheme(), "http" | "https") && crate::urls::url_host(&url).is_some())
+        .then_some(url)
+}
+
+/// The host of an absolute http(s) URL, normalised as the policy reads it
+/// (lower case, no trailing dot, IPv6 without brackets).
+pub fn url_host(text: &str) -> Option<String> {
+    let url = http_url(text)?;
+    crate::urls::url_host(&url).map(|host| host.to_string())
 }
 
 /// A DNS name (RFC 1123 labels) or an IP address.

@@ -72,6 +72,15 @@ pub async fn run(g: &Global, args: UpArgs) -> Result<(), Failure> {
 
     let mut options = StackOptions::new(nats.url.clone(), dir);
     options.config = config;
+    if args.demo {
+        // A demo delivers to receivers on this machine (a webhook to a
+        // local listener, an SMTP sink), which `*` alone does not reach.
+        options.config.policy = options.config.policy.with_loopback();
+        println!(
+            "demo: policy.allowed_hosts also lists {}",
+            herald_catalog::policy::LOOPBACK_HOSTS.join(", ")
+        );
+    }
     options.master_key = Some(master_key);
     options.tokens = Some(tokens.clone());
     options.registry_addr = args.registry_addr;

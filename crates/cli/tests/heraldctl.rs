@@ -35,9 +35,11 @@ impl Env {
         herald_test_support::init_tracing();
         let nats = NatsServer::start();
         let dir = tempfile::tempdir().unwrap();
-        let stack = Stack::start(StackOptions::new(nats.url(), dir.path()))
-            .await
-            .unwrap();
+        let mut options = StackOptions::new(nats.url(), dir.path());
+        // The vendors are wiremock servers on loopback, which `*` alone
+        // does not reach.
+        options.config.policy = herald_catalog::Policy::default().with_loopback();
+        let stack = Stack::start(options).await.unwrap();
         Env { nats, stack, dir }
     }
 

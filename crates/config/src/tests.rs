@@ -184,3 +184,22 @@ fn account_ids_follow_the_id_rule_and_are_quoted_escaped() {
         r#"id "Ops\nSlack": must match [a-z0-9][a-z0-9._-]{0,62}"#
     );
 }
+
+#[test]
+fn allowed_hosts_are_normalised_and_bad_entries_named() {
+    let c = parse(
+        "policy:\n  allowed_hosts: ['*', '[::1]', LOCALHOST., 0x7f.1, 10.1.0.0/16]\n",
+        &no_env,
+    )
+    .unwrap();
+    assert_eq!(
+        c.policy.allowed_hosts,
+        ["*", "::1", "localhost", "127.0.0.1", "10.1.0.0/16"]
+    );
+    let (_, message) =
+        parse("policy:\n  allowed_hosts: ['*', 10.0.0.0/33]\n", &no_env).unwrap_err();
+    assert!(
+        message.contains("allowed_hosts[1]") && message.contains("10.0.0.0/33"),
+        "{message}"
+    );
+}

@@ -34,6 +34,22 @@ pub fn endpoint(base: &Url, segments: &[&str]) -> Url {
     url
 }
 
+/// An id from params that becomes one segment of a URL path (a record's
+/// `externalId`). `endpoint` encodes everything else, but `.` and `..`
+/// are path syntax even so: the URL drops the first and walks up with the
+/// second, from one record to the list of every record, whose answer
+/// would come back to the producer. So they are refused.
+pub fn path_id(
+    fields: &Fields<'_>,
+    name: &str,
+    id: Option<&str>,
+) -> Result<Option<String>, Outcome> {
+    match id {
+        Some("." | "..") => Err(fields.refuse(name, "must not be . or ..")),
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
 /// `endpoint` with query pairs, form-encoded.
 pub fn endpoint_with_query(base: &Url, segments: &[&str], query: &[(&str, &str)]) -> Url {
     let mut url = endpoint(base, segments);

@@ -105,6 +105,12 @@ fn close_alert() -> Value {
 }
 
 fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations) {
+    if let Some(("closeAlert", close)) = sub_action(params)
+        && let Some("." | "..") = close.get("alias").and_then(Value::as_str)
+    {
+        // A segment of the close URL's path: it would walk up the path.
+        out.push(join(prefix, "subActionParams.alias"), "must not be . or ..");
+    }
     let Some(("createAlert", alert)) = sub_action(params) else {
         return;
     };

@@ -75,8 +75,14 @@ fn run() -> Value {
                     "secret": {"type": "string"},
                 },
             },
-            // Posted to directly, so it goes through the host policy.
-            "webhookUrl": {"type": "string", "format": "uri"},
+            // From the producer: the worker posts to it only on the
+            // account's host (config.url, which the policy checked on
+            // save), so a path is enough and a URL elsewhere is refused.
+            "webhookUrl": {
+                "type": "string",
+                "minLength": 1,
+                "description": "The story webhook on the tenant: /webhook/<path>/<secret>, or that URL on config.url's host",
+            },
             "body": {"type": "string", "description": "JSON document to post"},
         },
     })

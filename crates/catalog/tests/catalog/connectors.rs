@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{account, assert_valid, assert_violations, params};
+use super::{account, account_with, assert_valid, assert_violations, params, policy_hosts};
 
 // ---------------------------------------------------------------- email
 
@@ -503,6 +503,14 @@ fn opsgenie() {
             json!({"subAction": "closeAlert", "subActionParams": {}}),
         ),
         &["subActionParams.alias: required"],
+    );
+    // The alias is a path segment of the close call.
+    assert_violations(
+        params(
+            "opsgenie",
+            json!({"subAction": "closeAlert", "subActionParams": {"alias": ".."}}),
+        ),
+        &["subActionParams.alias: must not be . or .."],
     );
     assert_violations(
         params("opsgenie", json!({"subAction": "createAlert"})),
@@ -1165,11 +1173,21 @@ fn cases_webhook() {
 
 #[test]
 fn index() {
-    assert_valid(account(
+    // The default URL is a local Elasticsearch: loopback, so the policy
+    // must list it.
+    let local = json!({"index": "alerts", "refresh": true, "executionTimeField": null});
+    assert_valid(account_with(
         "index",
-        json!({"index": "alerts", "refresh": true, "executionTimeField": null}),
+        local.clone(),
         json!(null),
+        &policy_hosts(&["*", "localhost"]),
     ));
+    assert_violations(
+        account("index", local, json!(null)),
+        &[
+            "config.url: host localhost is an internal address; policy.allowed_hosts must list it explicitly (* covers public hosts only)",
+        ],
+    );
     assert_valid(account(
         "index",
         json!({"index": "alerts", "url": "https://es.example.com:9200"}),
@@ -1178,7 +1196,7 @@ fn index() {
     assert_violations(
         account(
             "index",
-            json!({"refresh": "yes"}),
+            json!({"refresh": "yes", "url": "https://es.example.com"}),
             json!({"username": "elastic"}),
         ),
         &[

@@ -229,15 +229,14 @@ fn email_domains_in_config_and_params() {
 #[test]
 fn urls_in_params() {
     let policy = policy_hosts(&["tenant.tines.com", "grafana.example.com"]);
-    assert_violations(
-        params_with(
-            "tines",
-            json!({"subAction": "run", "subActionParams": {"webhookUrl": "https://evil.example.com/webhook/a/SECRET", "body": "{}"}}),
-            "",
-            &policy,
-        ),
-        &["subActionParams.webhookUrl: host evil.example.com is not in policy.allowed_hosts"],
-    );
+    // Tines' webhookUrl may be a path: the worker keeps it on the account's
+    // host (config.url, checked on save), whatever the params say.
+    assert_valid(params_with(
+        "tines",
+        json!({"subAction": "run", "subActionParams": {"webhookUrl": "/webhook/a/SECRET", "body": "{}"}}),
+        "",
+        &policy,
+    ));
     // Links shown in PagerDuty are not fetched by us.
     assert_valid(params_with(
         "pagerduty",
@@ -289,5 +288,68 @@ fn an_empty_allowlist_allows_no_host() {
             &policy_hosts(&[]),
         ),
         &["secrets.webhookUrl: host outlook.office.com is not in policy.allowed_hosts"],
+    );
+}
+
+#[test]
+fn internal_addresses_are_refused_on_save_unless_listed() {
+    let internal = "is an internal address; policy.allowed_hosts must list it explicitly (* covers public hosts only)";
+    let default = Policy::default();
+    for (url, host) in [
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "169.254.169.254",
+        ),
+        ("http://127.0.0.1:8080/hook", "127.0.0.1"),
+        ("http://[::1]:8080/hook", "::1"),
+        ("http://[::ffff:127.0.0.1]/hook", "::ffff:127.0.0.1"),
+        ("http://2130706433/hook", "127.0.0.1"),
+        ("http://0x7f.1/hook", "127.0.0.1"),
+        ("http://0.0.0.0/hook", "0.0.0.0"),
+        ("http://LOCALHOST/hook", "localhost"),
+        ("http://user@127.0.0.1/hook", "127.0.0.1"),
+        ("http://10.0.0.5/hook", "10.0.0.5"),
+    ] {
+        assert_violations(
+            account_with(
+                "webhook",
+                json!({"url": url, "hasAuth": false}),
+                json!({}),
+                &default,
+            ),
+            &[&format!("config.url: host {host} {internal}")],
+        );
+    }
+    let listed = policy_hosts(&[
+        "*",
+        "169.254.169.254",
+        "127.0.0.1",
+        "::1",
+        "localhost",
+        "10.0.0.0/8",
+    ]);
+    for url in [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:8080/hook",
+        "http://0x7f.1/hook",
+        "http://Localhost./hook",
+        "http://10.9.9.9/hook",
+    ] {
+        assert_valid(account_with(
+            "webhook",
+            json!({"url": url, "hasAuth": false}),
+            json!({}),
+            &listed,
+        ));
+    }
+    // Host fields read the same way.
+    assert_violations(
+        account_with(
+            "email",
+            json!({"service": "other", "host": "::1", "port": 25, "from": "a@example.com", "hasAuth": false}),
+            json!({}),
+            &default,
+        ),
+        &[&format!("config.host: host ::1 {internal}")],
     );
 }

@@ -64,7 +64,13 @@ impl Connector for Email {
                     Err(outcome) => return outcome,
                 };
                 self.smtp
-                    .send(&delivery.account, settings, &envelope, &bytes)
+                    .send(
+                        &delivery.account,
+                        settings,
+                        &envelope,
+                        &bytes,
+                        http.policy(),
+                    )
                     .await
             }
             Transport::Graph(settings) => {

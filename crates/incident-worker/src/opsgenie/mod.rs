@@ -129,6 +129,11 @@ impl OpsgenieParams {
             "closeAlert" => {
                 sub.only(&["alias", "user", "source", "note"])?;
                 let alias = alias_of(sub.required_str("alias")?);
+                // The alias is a segment of the URL path; these two would
+                // walk it to another endpoint of the API.
+                if alias == "." || alias == ".." {
+                    return Err(sub.refuse("alias", "must not be . or .."));
+                }
                 let mut body = Map::new();
                 for field in ["user", "source", "note"] {
                     if let Some(value) = sub.non_empty_str(field)? {

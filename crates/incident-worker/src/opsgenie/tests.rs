@@ -105,6 +105,15 @@ fn bad_params_name_the_field() {
             json!({"subAction": "closeAlert", "subActionParams": {}}),
             "subActionParams.alias: required",
         ),
+        // `/v2/alerts/../close` would be `/v2/close`.
+        (
+            json!({"subAction": "closeAlert", "subActionParams": {"alias": ".."}}),
+            "subActionParams.alias: must not be . or ..",
+        ),
+        (
+            json!({"subAction": "closeAlert", "subActionParams": {"alias": "."}}),
+            "subActionParams.alias: must not be . or ..",
+        ),
     ];
     for (params, expected) in cases {
         let outcome = build(&object(params), &og_account(None)).unwrap_err();

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use super::ResilientAccount;
-use crate::rest::{comments, endpoint, endpoint_with_query, json_request};
+use crate::rest::{comments, endpoint, endpoint_with_query, json_request, path_id};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operation {
@@ -40,8 +40,9 @@ impl Operation {
             "pushToService" => push(&sub)?,
             "getIncident" => {
                 sub.only(&["externalId"])?;
+                let id = sub.required_str("externalId")?;
                 Operation::Get {
-                    external_id: sub.required_str("externalId")?.to_owned(),
+                    external_id: path_id(&sub, "externalId", Some(id))?.unwrap_or_default(),
                 }
             }
             "handshake" => Operation::Handshake,
@@ -106,8 +107,9 @@ fn push(sub: &Fields<'_>) -> Result<Operation, Outcome> {
             ));
         }
     }
+    let external_id = fields.id("externalId")?;
     Ok(Operation::Push {
-        external_id: fields.id("externalId")?,
+        external_id: path_id(&fields, "externalId", external_id.as_deref())?,
         incident,
         comments: comments(sub)?,
     })

@@ -221,6 +221,15 @@ async fn bad_params_name_the_field() {
             json!({"subAction": "closeIncident"}),
             "subAction: must be pushToService, getIncident, handshake, getFields, incidentTypes or severity",
         ),
+        // `/incidents/..` is every incident of the organisation.
+        (
+            json!({"subAction": "getIncident", "subActionParams": {"externalId": ".."}}),
+            "subActionParams.externalId: must not be . or ..",
+        ),
+        (
+            push(json!({"name": "x", "externalId": ".."}), Value::Null),
+            "subActionParams.incident.externalId: must not be . or ..",
+        ),
     ];
     for (params, reason) in cases {
         assert_eq!(

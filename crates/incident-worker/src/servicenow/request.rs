@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use super::{Flavour, ServiceNowAccount};
-use crate::rest::{comments, endpoint, endpoint_with_query, json_request};
+use crate::rest::{comments, endpoint, endpoint_with_query, json_request, path_id};
 
 /// Where an account's records of one flavour go.
 #[derive(Debug, Clone)]
@@ -127,8 +127,9 @@ impl Operation {
             (Flavour::Itsm | Flavour::Sir, "pushToService") => push(&sub, flavour)?,
             (Flavour::Itsm | Flavour::Sir, "getIncident") => {
                 sub.only(&["externalId"])?;
+                let id = sub.required_str("externalId")?;
                 Operation::Get {
-                    external_id: sub.required_str("externalId")?.to_owned(),
+                    external_id: path_id(&sub, "externalId", Some(id))?.unwrap_or_default(),
                 }
             }
             (Flavour::Itsm, "closeIncident") => {
@@ -136,6 +137,7 @@ impl Operation {
                 let incident = sub.nested("incident")?;
                 incident.only(&["externalId", "correlation_id"])?;
                 let external_id = incident.str("externalId")?.filter(|s| !s.is_empty());
+                let external_id = path_id(&incident, "externalId", external_id)?;
                 let correlation_id = incident.str("correlation_id")?.filter(|s| !s.is_empty());
                 if external_id.is_none() && correlation_id.is_none() {
                     return Err(
@@ -143,7 +145,7 @@ impl Operation {
                     );
                 }
                 Operation::Close {
-                    external_id: external_id.map(str::to_owned),
+                    external_id,
                     correlation_id: correlation_id.map(str::to_owned),
                 }
             }
@@ -209,11 +211,9 @@ fn push(sub: &Fields<'_>, flavour: Flavour) -> Result<Operation, Outcome> {
         }
     }
     incident.additional = additional_fields(&fields)?;
+    let external_id = fields.str("externalId")?.filter(|s| !s.is_empty());
     Ok(Operation::Push {
-        external_id: fields
-            .str("externalId")?
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned),
+        external_id: path_id(&fields, "externalId", external_id)?,
         incident,
         comments: comments(sub)?,
     })

@@ -795,6 +795,28 @@ fn bad_params_and_accounts_name_the_field() {
     let url = "https://dev.service-now.com";
     let ok_params = push(json!({"short_description": "x"}), Value::Null);
     let cases = [
+        // `/table/incident/..` is the whole table.
+        (
+            basic("servicenow", url, true),
+            json!({"subAction": "getIncident", "subActionParams": {"externalId": ".."}}),
+            ErrorKind::InvalidParams,
+            "subActionParams.externalId: must not be . or ..",
+        ),
+        (
+            basic("servicenow", url, true),
+            push(
+                json!({"short_description": "x", "externalId": "."}),
+                Value::Null,
+            ),
+            ErrorKind::InvalidParams,
+            "subActionParams.incident.externalId: must not be . or ..",
+        ),
+        (
+            basic("servicenow", url, true),
+            json!({"subAction": "closeIncident", "subActionParams": {"incident": {"externalId": ".."}}}),
+            ErrorKind::InvalidParams,
+            "subActionParams.incident.externalId: must not be . or ..",
+        ),
         (
             basic("servicenow", url, true),
             json!({"subAction": "pushToService", "subActionParams": {"incident": {}}}),

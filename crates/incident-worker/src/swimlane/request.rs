@@ -8,7 +8,7 @@ use http::Method;
 use serde_json::{Map, Value, json};
 
 use super::SwimlaneAccount;
-use crate::rest::{comments, endpoint, json_request};
+use crate::rest::{comments, endpoint, json_request, path_id};
 
 /// The params a mapping can name, as Kibana's `<param>Config` keys.
 pub const MAPPED: [&str; 7] = [
@@ -56,11 +56,9 @@ impl Push {
                 values.insert((*param).to_owned(), json!(value));
             }
         }
+        let external_id = incident.str("externalId")?.filter(|s| !s.is_empty());
         Ok(Push {
-            external_id: incident
-                .str("externalId")?
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
+            external_id: path_id(&incident, "externalId", external_id)?,
             values,
             comments: comments(&sub)?,
         })

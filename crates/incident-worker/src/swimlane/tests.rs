@@ -158,6 +158,12 @@ async fn bad_params_and_accounts_name_the_field() {
             "subAction: must be pushToService",
         ),
         (
+            swimlane_account(url),
+            push(json!({"externalId": ".."}), Value::Null),
+            ErrorKind::InvalidParams,
+            "subActionParams.incident.externalId: must not be . or ..",
+        ),
+        (
             account(
                 "swimlane",
                 json!({"apiUrl": url, "appId": "a", "mappings": {"ruleNameConfig": {"key": "k"}}}),

@@ -8,7 +8,7 @@ use http::Method;
 use serde_json::{Map, Value, json};
 use url::Url;
 
-use crate::rest::{comments, endpoint, json_request, json_text};
+use crate::rest::{comments, endpoint, json_request, json_text, path_id};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operation {
@@ -49,11 +49,9 @@ impl Operation {
                     case.insert(name.into(), json!(incident.required_str(name)?));
                 }
                 common_fields(&incident, &mut case)?;
+                let external_id = incident.str("externalId")?.filter(|s| !s.is_empty());
                 Ok(Operation::Push {
-                    external_id: incident
-                        .str("externalId")?
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned),
+                    external_id: path_id(&incident, "externalId", external_id)?,
                     case,
                     comments: comments(&sub)?,
                 })

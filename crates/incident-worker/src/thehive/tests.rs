@@ -179,6 +179,13 @@ async fn bad_params_name_the_field() {
             json!({"subAction": "closeCase"}),
             "subAction: must be pushToService or createAlert",
         ),
+        (
+            push(
+                json!({"title": "t", "description": "d", "externalId": ".."}),
+                Value::Null,
+            ),
+            "subActionParams.incident.externalId: must not be . or ..",
+        ),
     ];
     for (params, reason) in cases {
         assert_eq!(

@@ -26,7 +26,7 @@ pub fn build(params: &Map<String, Value>, account: &Account) -> Result<HttpReque
             sub.only(&["webhook", "webhookUrl", "body"])?;
             let body = json_text(&sub, "body")?;
             let url = match sub.str("webhookUrl")?.filter(|u| !u.is_empty()) {
-                Some(url) => sub.url("webhookUrl", url)?,
+                Some(url) => on_tenant(&sub, &account.url, url)?,
                 None => {
                     if sub.value("webhook").is_none() {
                         return Err(sub.refuse("webhookUrl", "required when webhook is absent"));
@@ -57,4 +57,26 @@ pub fn build(params: &Map<String, Value>, account: &Account) -> Result<HttpReque
         }
         _ => Err(root.refuse("subAction", "must be run, test, stories or webhooks")),
     }
+}
+
+/// `webhookUrl` comes from the producer's params, and Tines' answer goes
+/// back to the producer in the status: it may only name a webhook of the
+/// account's tenant, as a path or a URL with the tenant's scheme, host and
+/// port, never another host (which would make Herald the producer's proxy
+/// into wherever the worker can reach).
+fn on_tenant(sub: &Fields<'_>, tenant: &url::Url, text: &str) -> Result<url::Url, Outcome> {
+    let url = if text.starts_with('/') {
+        tenant.join(text).ok()
+    } else {
+        Some(sub.url("webhookUrl", text)?)
+    };
+    // A path such as `//host/x` or `/\host/x` is a URL on another host:
+    // the origin is compared after joining, whatever the text looked like.
+    url.filter(|url| url.origin() == tenant.origin() && url.username().is_empty())
+        .ok_or_else(|| {
+            sub.refuse(
+                "webhookUrl",
+                "must be a path or a URL on the account's host (config.url)",
+            )
+        })
 }

@@ -57,23 +57,54 @@ async fn run_posts_the_body_to_the_story_webhook_without_the_api_token() {
 }
 
 #[tokio::test]
-async fn run_posts_to_a_full_webhook_url() {
+async fn run_posts_to_a_webhook_url_on_the_tenant() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/webhook/other/xyz"))
         .and(body_json(json!({"n": 1})))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "ok"})))
-        .expect(1)
+        .expect(2)
         .mount(&server)
         .await;
-    let params = sub(
-        "run",
-        json!({"webhookUrl": format!("{}/webhook/other/xyz", server.uri()), "body": "{\"n\": 1}"}),
-    );
-    assert_eq!(
-        delivered(deliver("https://tenant.tines.com", params).await),
-        []
-    );
+    // A full URL on the tenant's host, or a path on it.
+    for url in [
+        format!("{}/webhook/other/xyz", server.uri()),
+        "/webhook/other/xyz".into(),
+    ] {
+        let params = sub("run", json!({"webhookUrl": url, "body": "{\"n\": 1}"}));
+        assert_eq!(delivered(deliver(&server.uri(), params).await), []);
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_url_off_the_tenant_is_refused_before_sending() {
+    // The producer's params choose the URL and read the answer in the
+    // status: another host would make Herald a proxy for them.
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("internal data"))
+        .mount(&elsewhere)
+        .await;
+    let tenant = "https://tenant.tines.com";
+    let port = elsewhere.address().port();
+    for url in [
+        elsewhere.uri(),
+        format!("http://tenant.tines.com:{port}/webhook/a/b"),
+        "http://tenant.tines.com/webhook/a/b".into(),
+        "//evil.example.com/webhook/a/b".into(),
+        "/\\evil.example.com/webhook/a/b".into(),
+        "https://tenant.tines.com.evil.example.com/webhook/a/b".into(),
+        "https://user@evil.example.com/webhook".into(),
+    ] {
+        let params = sub("run", json!({"webhookUrl": url, "body": "{}"}));
+        let (kind, reason) = permanent(deliver(tenant, params).await);
+        assert_eq!(kind, ErrorKind::InvalidParams, "{url}");
+        assert!(
+            reason.contains("subActionParams.webhookUrl") && reason.contains("config.url"),
+            "{url}: {reason}"
+        );
+    }
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
 }
 
 #[tokio::test]

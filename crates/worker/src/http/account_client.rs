@@ -5,10 +5,12 @@
 //! certificates.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine as _;
+use herald_catalog::Policy;
 
+use super::resolver::PolicyResolver;
 use super::{SendError, errors, parse_proxy};
 use crate::connector::Account;
 
@@ -93,7 +95,8 @@ impl AccountClients {
         account: &Account,
         options: AccountOptions<'_>,
         base: impl FnOnce() -> reqwest::ClientBuilder,
-        global_proxy: Option<&reqwest::Proxy>,
+        policy: &Arc<Policy>,
+        global_proxy: Option<&(reqwest::Proxy, String)>,
     ) -> Result<reqwest::Client, SendError> {
         {
             let mut cache = self.cache.lock().expect("client cache lock");
@@ -108,7 +111,7 @@ impl AccountClients {
         }
         // Built outside the lock: it parses certificates. Two sends racing
         // here build twice and keep one, which is harmless.
-        let client = build(options, base(), global_proxy)?;
+        let client = build(options, base(), policy, global_proxy)?;
         let mut cache = self.cache.lock().expect("client cache lock");
         cache.clock += 1;
         let now = cache.clock;
@@ -146,22 +149,35 @@ impl AccountClients {
 fn build(
     options: AccountOptions<'_>,
     base: reqwest::ClientBuilder,
-    global_proxy: Option<&reqwest::Proxy>,
+    policy: &Arc<Policy>,
+    global_proxy: Option<&(reqwest::Proxy, String)>,
 ) -> Result<reqwest::Client, SendError> {
     let mut builder = base;
-    // The account's proxy replaces the global one.
-    match options.proxy {
+    // The account's proxy replaces the global one. Unlike the operator's,
+    // it is a place the account points us to, so the policy applies to it
+    // as to any host: here by name or IP, in the resolver by address.
+    let trusted = match options.proxy {
         Some(proxy) => {
-            let proxy = parse_proxy(proxy)
+            let (proxy, host) = parse_proxy(proxy)
                 .map_err(|e| SendError::InvalidConfig(format!("config.proxyUrl: {e}")))?;
-            builder = builder.proxy(proxy);
-        }
-        None => {
-            if let Some(proxy) = global_proxy {
-                builder = builder.proxy(proxy.clone());
+            if !policy.allows_host(&host) {
+                return Err(SendError::Policy { host });
             }
+            builder = builder.proxy(proxy);
+            None
         }
-    }
+        None => match global_proxy {
+            Some((proxy, host)) => {
+                builder = builder.proxy(proxy.clone());
+                Some(host.clone())
+            }
+            None => None,
+        },
+    };
+    builder = builder.dns_resolver(Arc::new(PolicyResolver {
+        policy: Arc::clone(policy),
+        trusted,
+    }));
 
     let mut roots = Vec::new();
     if let Some(ca) = options.ca {

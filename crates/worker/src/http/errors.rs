@@ -4,22 +4,7 @@
 
 use std::error::Error as StdError;
 
-use super::{MAX_REDIRECTS, SendError};
-
-/// The redirect policy refused a hop; carried through reqwest's error to
-/// `from_reqwest`.
-#[derive(Debug)]
-pub(super) struct RedirectRefused {
-    pub host: String,
-}
-
-impl std::fmt::Display for RedirectRefused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "redirect to host {} refused by the policy", self.host)
-    }
-}
-
-impl StdError for RedirectRefused {}
+use super::{LookupError, MAX_REDIRECTS, SendError};
 
 #[derive(Debug)]
 pub(super) struct TooManyRedirects;
@@ -36,13 +21,12 @@ pub(super) fn from_reqwest(error: reqwest::Error) -> SendError {
     let error = error.without_url();
     let chain = causes(&error);
     for cause in &chain {
-        if let Some(refused) = cause.downcast_ref::<RedirectRefused>() {
-            return SendError::Policy {
+        // The resolver refused every address of the host.
+        if let Some(LookupError::Internal(refused)) = cause.downcast_ref::<LookupError>() {
+            return SendError::InternalAddress(super::InternalAddress {
                 host: refused.host.clone(),
-            };
-        }
-        if cause.is::<TooManyRedirects>() {
-            return SendError::Connect(TooManyRedirects.to_string());
+                ip: refused.ip,
+            });
         }
     }
     if error.is_timeout() {

@@ -1,14 +1,21 @@
 //! The one outbound HTTP client of a worker: every connector request goes
 //! through `Outbound::send`, which enforces the operator's host policy (on
-//! the request and on every redirect), the response timeout and size cap,
-//! and the account's TLS and proxy options (`account_client`). Connectors
-//! only build requests and classify responses (`crate::outcome`).
+//! the request, on every redirect, and on the address of every connection
+//! through `resolver`), the response timeout and size cap, and the
+//! account's TLS and proxy options (`account_client`). Connectors only
+//! build requests and classify responses (`crate::outcome`).
+//!
+//! Redirects are followed here, not by reqwest, so that a hop to another
+//! origin carries none of the account's headers (API keys, tokens, the
+//! webhook's secret headers) and never the request body: a cross-origin
+//! 307 or 308, which would re-send the body, is not followed at all.
 //!
 //! Errors name the host at most: URLs carry credentials (a Slack webhook URL
 //! is the secret), so no URL, header value or body reaches an error or a log.
 
 mod account_client;
 mod errors;
+mod resolver;
 #[cfg(test)]
 mod tests;
 
@@ -24,6 +31,8 @@ use crate::connector::Account;
 use crate::outcome::{HttpRequest, HttpResponse, Outcome};
 
 use account_client::AccountClients;
+use resolver::PolicyResolver;
+pub use resolver::{InternalAddress, LookupError, lookup_allowed};
 
 /// Redirect hops followed before giving up (reqwest's and browsers' default).
 const MAX_REDIRECTS: usize = 10;
@@ -73,9 +82,22 @@ pub enum OutboundError {
 /// or a body.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
-    /// The request's host, or a redirect's, is not in `policy.allowed_hosts`.
-    #[error("host {host} is not in the allowed hosts of the policy")]
+    /// The request's host, or a redirect's, is not in `policy.allowed_hosts`
+    /// (an internal address must be listed explicitly: `*` covers public
+    /// hosts only).
+    #[error(
+        "host {host} is not in the allowed hosts of the policy{}",
+        internal_hint(host)
+    )]
     Policy { host: String },
+    /// Every address the host resolves to is internal and not listed.
+    #[error("{0}")]
+    InternalAddress(InternalAddress),
+    /// A 307 or 308 to another origin would re-send the request body there.
+    #[error(
+        "the answer {status} redirects to another origin (host {host}); the request body is not sent there"
+    )]
+    CrossOriginRedirect { status: u16, host: String },
     /// No complete response within `response_timeout`.
     #[error("no complete response within the response timeout")]
     Timeout,
@@ -106,7 +128,11 @@ impl SendError {
     pub fn outcome(&self) -> Outcome {
         let reason = self.to_string();
         match self {
-            SendError::Policy { .. } => Outcome::permanent(ErrorKind::Policy, reason),
+            SendError::Policy { .. }
+            | SendError::InternalAddress(_)
+            | SendError::CrossOriginRedirect { .. } => {
+                Outcome::permanent(ErrorKind::Policy, reason)
+            }
             SendError::Timeout | SendError::Connect(_) => {
                 Outcome::retry(ErrorKind::Network, reason)
             }
@@ -130,7 +156,8 @@ pub struct Outbound {
 struct Inner {
     settings: OutboundSettings,
     policy: Arc<Policy>,
-    global_proxy: Option<reqwest::Proxy>,
+    /// The operator's proxy and its host, which the resolver trusts.
+    global_proxy: Option<(reqwest::Proxy, String)>,
     /// For accounts without TLS or proxy options: nearly all of them, so
     /// they all share its connection pool.
     shared: reqwest::Client,
@@ -144,11 +171,15 @@ impl Outbound {
             Some(proxy) => Some(parse_proxy(proxy).map_err(OutboundError::Proxy)?),
             None => None,
         };
-        let mut builder = client_builder(&settings, &policy);
-        if let Some(proxy) = &global_proxy {
+        let mut builder = client_builder(&settings);
+        if let Some((proxy, _)) = &global_proxy {
             builder = builder.proxy(proxy.clone());
         }
         let shared = builder
+            .dns_resolver(Arc::new(PolicyResolver {
+                policy: Arc::clone(&policy),
+                trusted: global_proxy.as_ref().map(|(_, host)| host.clone()),
+            }))
             .build()
             .map_err(|e| OutboundError::Client(errors::describe(&e.without_url())))?;
         Ok(Outbound {
@@ -191,31 +222,27 @@ impl Outbound {
                 url.scheme()
             )));
         }
-        let host =
-            host_of(&url).ok_or_else(|| SendError::InvalidRequest("the URL has no host".into()))?;
-        if !inner.policy.allows_host(&host) {
-            return Err(SendError::Policy { host });
-        }
+        let host = checked_host(&inner.policy, &url)?;
         let client = match account_client::options_of(account) {
             None => inner.shared.clone(),
             Some(options) => inner.accounts.get_or_build(
                 account,
                 options,
-                || client_builder(&inner.settings, &inner.policy),
+                || client_builder(&inner.settings),
+                &inner.policy,
                 inner.global_proxy.as_ref(),
             )?,
         };
 
-        let mut headers = header_map(&request.headers)?;
-        // The delivery's trace goes on to the vendor.
-        herald_telemetry::inject_http(&tracing::Span::current(), &mut headers);
-        let mut builder = client.request(request.method, url).headers(headers);
-        if let Some(body) = request.body {
-            builder = builder.body(body);
-        }
+        let hop = Hop {
+            method: request.method,
+            url,
+            headers: outgoing_headers(&request.headers)?,
+            body: request.body.map(Bytes::from),
+        };
         let limit = inner.settings.max_response_bytes;
         let exchange = async {
-            let response = builder.send().await.map_err(errors::from_reqwest)?;
+            let response = follow(&client, &inner.policy, &request.headers, hop).await?;
             read_capped(response, limit).await
         };
         let result = match tokio::time::timeout(inner.settings.response_timeout, exchange).await {
@@ -230,25 +257,154 @@ impl Outbound {
     }
 }
 
-/// What every client of this `Outbound` shares: timeouts, pooling, the
-/// redirect policy. Per-account clients add TLS and proxy options to it.
-fn client_builder(settings: &OutboundSettings, policy: &Arc<Policy>) -> reqwest::ClientBuilder {
-    let policy = Arc::clone(policy);
-    let redirects = reqwest::redirect::Policy::custom(move |attempt| {
-        if attempt.previous().len() > MAX_REDIRECTS {
-            return attempt.error(errors::TooManyRedirects);
+/// Why a listed-looking host is refused: `*` does not cover it.
+fn internal_hint(host: &str) -> &'static str {
+    let internal = herald_catalog::urls::parse_host(host).is_some_and(|h| h.as_ref().is_internal());
+    if internal {
+        " (an internal address: * covers public hosts only, so it must be listed explicitly)"
+    } else {
+        ""
+    }
+}
+
+/// One request of a chain of redirects.
+struct Hop {
+    method: http::Method,
+    url: Url,
+    headers: http::HeaderMap,
+    body: Option<Bytes>,
+}
+
+/// Headers that may follow a redirect to another origin: none of them
+/// came from the account. Everything else a connector set (authorization,
+/// API keys, the webhook's `headers` and `secretHeaders`) stays behind.
+const CROSS_ORIGIN_HEADERS: &[&str] = &["accept", "traceparent", "tracestate"];
+
+/// Sends `hop` and follows redirects (at most `MAX_REDIRECTS`), checking
+/// each target against the policy. A hop to the same origin is sent as a
+/// browser would (301/302 after POST and 303 become a GET without body;
+/// 307/308 keep method and body). Once a hop leaves the first origin, the
+/// connector's headers are dropped for the rest of the chain, and a
+/// 307/308 that would carry the body there is refused.
+///
+/// Nearly every request gets its answer at once, so nothing is copied for
+/// a redirect that does not come: the headers are made again from the
+/// connector's `source` list, and the URL read back from the response.
+async fn follow(
+    client: &reqwest::Client,
+    policy: &Policy,
+    source: &[(String, String)],
+    mut hop: Hop,
+) -> Result<reqwest::Response, SendError> {
+    let mut first: Option<Url> = None;
+    let mut credentials = true;
+    for redirects in 0.. {
+        let mut builder = client
+            .request(hop.method.clone(), hop.url)
+            .headers(std::mem::take(&mut hop.headers));
+        if let Some(body) = &hop.body {
+            builder = builder.body(body.clone());
         }
-        match host_of(attempt.url()) {
-            Some(host) if policy.allows_host(&host) => attempt.follow(),
-            host => attempt.error(errors::RedirectRefused {
-                host: host.unwrap_or_default(),
-            }),
+        let response = builder.send().await.map_err(errors::from_reqwest)?;
+        let status = response.status().as_u16();
+        let location = match status {
+            301 | 302 | 303 | 307 | 308 => response.headers().get(http::header::LOCATION),
+            _ => None,
+        };
+        // A redirect without a usable Location is an answer like any other.
+        let Some(next) = location
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| response.url().join(l).ok())
+        else {
+            return Ok(response);
+        };
+        if redirects == MAX_REDIRECTS {
+            return Err(SendError::Connect(errors::TooManyRedirects.to_string()));
         }
-    });
+        // Not somewhere we go: the connector classifies the 3xx.
+        if !matches!(next.scheme(), "http" | "https") {
+            return Ok(response);
+        }
+        let host = checked_host(policy, &next)?;
+        let first = first.get_or_insert_with(|| response.url().clone());
+        credentials = credentials && same_origin(first, &next);
+        hop.headers = outgoing_headers(source)?;
+        if !credentials {
+            if matches!(status, 307 | 308) && hop.body.is_some() {
+                return Err(SendError::CrossOriginRedirect { status, host });
+            }
+            hop.headers = hop
+                .headers
+                .iter()
+                .filter(|(name, _)| CROSS_ORIGIN_HEADERS.contains(&name.as_str()))
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect();
+        }
+        let to_get = match status {
+            303 => hop.method != http::Method::HEAD,
+            301 | 302 => hop.method == http::Method::POST,
+            _ => false,
+        };
+        if to_get {
+            hop.method = http::Method::GET;
+            hop.body = None;
+            for name in [
+                http::header::CONTENT_TYPE,
+                http::header::CONTENT_LENGTH,
+                http::header::CONTENT_ENCODING,
+            ] {
+                hop.headers.remove(name);
+            }
+        }
+        hop.url = next;
+    }
+    unreachable!("the loop returns within MAX_REDIRECTS + 1 hops")
+}
+
+/// The connector's headers and the delivery's trace context.
+fn outgoing_headers(source: &[(String, String)]) -> Result<http::HeaderMap, SendError> {
+    let mut headers = header_map(source)?;
+    // The delivery's trace goes on to the vendor.
+    herald_telemetry::inject_http(&tracing::Span::current(), &mut headers);
+    Ok(headers)
+}
+
+/// Same scheme, host and port; or the same host moving from `http` to
+/// `https` on the default ports, which only makes the hop safer.
+fn same_origin(first: &Url, next: &Url) -> bool {
+    if first.origin() == next.origin() {
+        return true;
+    }
+    first.scheme() == "http"
+        && next.scheme() == "https"
+        && first.host() == next.host()
+        && first.port_or_known_default() == Some(80)
+        && next.port_or_known_default() == Some(443)
+}
+
+/// The URL's host, normalised, if the policy allows it (names here, their
+/// addresses in the resolver; IP literals only here, since reqwest does
+/// not resolve them).
+fn checked_host(policy: &Policy, url: &Url) -> Result<String, SendError> {
+    let host = herald_catalog::urls::url_host(url)
+        .ok_or_else(|| SendError::InvalidRequest("the URL has no host".into()))?;
+    if policy.allows(host) {
+        Ok(host.to_string())
+    } else {
+        Err(SendError::Policy {
+            host: host.to_string(),
+        })
+    }
+}
+
+/// What every client of this `Outbound` shares: timeouts, pooling, no
+/// redirects (`follow` does them). Each client adds its resolver, and
+/// per-account clients TLS and proxy options.
+fn client_builder(settings: &OutboundSettings) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .user_agent(settings.user_agent.clone())
         .connect_timeout(settings.connect_timeout)
-        .redirect(redirects)
+        .redirect(reqwest::redirect::Policy::none())
         // A Referer on a redirect would hand the previous URL, with its
         // tokens, to the next host.
         .referer(false)
@@ -263,9 +419,9 @@ fn client_builder(settings: &OutboundSettings, policy: &Arc<Policy>) -> reqwest:
         .pool_idle_timeout(Duration::from_secs(90))
 }
 
-/// A proxy from its URL; the error never repeats the URL (it may carry
-/// `user:password@`).
-fn parse_proxy(proxy: &str) -> Result<reqwest::Proxy, String> {
+/// A proxy from its URL, with its host; the error never repeats the URL
+/// (it may carry `user:password@`).
+fn parse_proxy(proxy: &str) -> Result<(reqwest::Proxy, String), String> {
     let url = Url::parse(proxy).map_err(|e| format!("the proxy URL cannot be parsed ({e})"))?;
     if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") {
         return Err(format!(
@@ -273,17 +429,11 @@ fn parse_proxy(proxy: &str) -> Result<reqwest::Proxy, String> {
             url.scheme()
         ));
     }
-    reqwest::Proxy::all(url).map_err(|e| errors::describe(&e.without_url()))
-}
-
-/// The host as the policy sees it: a name, or an IP address without IPv6
-/// brackets.
-fn host_of(url: &Url) -> Option<String> {
-    match url.host()? {
-        url::Host::Domain(name) => Some(name.to_owned()),
-        url::Host::Ipv4(ip) => Some(ip.to_string()),
-        url::Host::Ipv6(ip) => Some(ip.to_string()),
-    }
+    let host = herald_catalog::urls::url_host(&url)
+        .ok_or("the proxy URL has no host")?
+        .to_string();
+    let proxy = reqwest::Proxy::all(url).map_err(|e| errors::describe(&e.without_url()))?;
+    Ok((proxy, host))
 }
 
 fn header_map(headers: &[(String, String)]) -> Result<http::HeaderMap, SendError> {

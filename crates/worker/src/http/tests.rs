@@ -15,6 +15,7 @@ use tokio_rustls::rustls;
 use wiremock::matchers::{body_bytes, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use super::resolver::PolicyResolver;
 use super::*;
 
 fn policy(hosts: &[&str]) -> Policy {
@@ -114,7 +115,10 @@ async fn get_with_query_and_repeated_headers() {
         ("accept".into(), "a/b".into()),
         ("accept".into(), "c/d".into()),
     ];
-    let response = outbound(&["*"]).send(&plain(), request).await.unwrap();
+    let response = outbound(&["*", "127.0.0.1"])
+        .send(&plain(), request)
+        .await
+        .unwrap();
     assert_eq!(response.status, 404, "any status is a response");
     assert_eq!(response.json().unwrap()["message"], "nope");
     let received = &server.received_requests().await.unwrap()[0];
@@ -400,7 +404,7 @@ async fn unusable_requests_are_invalid() {
         );
         assert_no_url(&error);
     }
-    let request = get("http://127.0.0.1:9/secret-path?token=SEKRIT")
+    let request = get("http://vendor.test:9/secret-path?token=SEKRIT")
         .header("authorization", "Bearer SEKRIT\n");
     let error = outbound.send(&plain(), request).await.unwrap_err();
     assert!(matches!(error, SendError::InvalidRequest(_)), "{error:?}");
@@ -427,8 +431,9 @@ async fn the_account_proxy_carries_the_request() {
         .mount(&proxy)
         .await;
     let account = account(json!({"proxyUrl": proxy.uri()}), json!({}));
-    // The policy is about the vendor's host, not the proxy's.
-    let outbound = outbound(&["vendor.test"]);
+    // The account's proxy is a host the account points us to: listed like
+    // the vendor's.
+    let outbound = outbound(&["vendor.test", "127.0.0.1"]);
     let request = HttpRequest::post_json("http://vendor.test/hook", &json!({"a": 1}));
     let response = outbound.send(&account, request).await.unwrap();
     assert_eq!(response.body, "via proxy");
@@ -450,7 +455,8 @@ async fn the_global_proxy_carries_the_request_and_an_account_proxy_overrides_it(
         proxy: Some(global.uri()),
         ..OutboundSettings::default()
     };
-    let outbound = Outbound::new(settings, policy(&["vendor.test"])).unwrap();
+    // The operator's proxy is trusted; the account's must be listed.
+    let outbound = Outbound::new(settings, policy(&["vendor.test", "127.0.0.1"])).unwrap();
     let response = outbound
         .send(&plain(), get("http://vendor.test/x"))
         .await
@@ -494,6 +500,367 @@ async fn a_bad_proxy_url_is_invalid_config_without_its_credentials() {
         Outbound::new(settings, Policy::default()),
         Err(OutboundError::Proxy(_))
     ));
+}
+
+#[tokio::test]
+async fn through_the_operators_proxy_internal_targets_are_refused_by_name_and_ip() {
+    // The proxy resolves the vendor's name itself, so Herald checks the
+    // name (and IP literals); the operator's proxy on loopback is trusted.
+    let proxy = receiver().await;
+    let settings = OutboundSettings {
+        proxy: Some(proxy.uri()),
+        ..OutboundSettings::default()
+    };
+    let outbound = Outbound::new(settings, policy(&["*"])).unwrap();
+    for url in [
+        "http://localhost/x",
+        "http://api.localhost/x",
+        "http://127.0.0.1/x",
+        "http://[::1]/x",
+        "http://169.254.169.254/latest",
+    ] {
+        let error = outbound.send(&plain(), get(url)).await.unwrap_err();
+        assert!(
+            matches!(error, SendError::Policy { .. }),
+            "{url}: {error:?}"
+        );
+    }
+    assert!(proxy.received_requests().await.unwrap().is_empty());
+    let response = outbound
+        .send(&plain(), get("http://vendor.test/x"))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+}
+
+#[tokio::test]
+async fn an_unlisted_account_proxy_is_refused() {
+    let proxy = MockServer::start().await;
+    let account = account(json!({"proxyUrl": proxy.uri()}), json!({}));
+    let error = outbound(&["*"])
+        .send(&account, get("http://vendor.test/x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, SendError::Policy { host } if host == "127.0.0.1"),
+        "{error:?}"
+    );
+    assert!(proxy.received_requests().await.unwrap().is_empty());
+}
+
+// ---- internal addresses ----
+
+/// A receiver that answers 200 to anything and must not be reached.
+async fn receiver() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn every_form_of_an_internal_address_is_refused_under_star() {
+    let server = receiver().await;
+    let port = server.address().port();
+    let outbound = outbound(&["*"]);
+    for host in [
+        "127.0.0.1",
+        "[::1]",
+        "[::ffff:127.0.0.1]",
+        "2130706433",
+        "0x7f.1",
+        "0.0.0.0",
+        "LOCALHOST",
+        "user@127.0.0.1",
+        "169.254.169.254",
+        "10.0.0.1",
+        "[fe80::1]",
+    ] {
+        let url = format!("http://{host}:{port}/secret-path?token=SEKRIT");
+        let error = outbound.send(&plain(), get(&url)).await.unwrap_err();
+        assert!(
+            matches!(error, SendError::Policy { .. }),
+            "{host}: {error:?}"
+        );
+        assert!(error.to_string().contains("internal address"), "{error}");
+        assert_no_url(&error);
+        assert!(matches!(
+            error.outcome(),
+            Outcome::Permanent {
+                kind: ErrorKind::Policy,
+                ..
+            }
+        ));
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn internal_hosts_listed_explicitly_are_reached() {
+    let server = receiver().await;
+    let port = server.address().port();
+    // By IP, in any of its forms, and by a name that resolves to it.
+    let outbound = outbound(&["*", "127.0.0.1", "localhost"]);
+    for host in ["127.0.0.1", "2130706433", "0x7f.1", "LOCALHOST"] {
+        let response = outbound
+            .send(&plain(), get(format!("http://{host}:{port}/")))
+            .await
+            .unwrap_or_else(|e| panic!("{host}: {e:?}"));
+        assert_eq!(response.status, 200, "{host}");
+    }
+    // A CIDR block.
+    let response = outbound_cidr()
+        .send(&plain(), get(server.uri()))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+}
+
+fn outbound_cidr() -> Outbound {
+    outbound(&["127.0.0.0/8"])
+}
+
+#[tokio::test]
+async fn the_resolver_refuses_a_name_that_resolves_to_loopback() {
+    use reqwest::dns::Resolve as _;
+    let resolver = PolicyResolver {
+        policy: Arc::new(policy(&["*"])),
+        trusted: None,
+    };
+    let error = match resolver.resolve("localhost".parse().unwrap()).await {
+        Ok(addrs) => panic!("resolved to {:?}", addrs.collect::<Vec<_>>()),
+        Err(error) => error,
+    };
+    let refused = error.downcast_ref::<LookupError>();
+    assert!(
+        matches!(refused, Some(LookupError::Internal(InternalAddress { host, ip })) if host == "localhost" && ip.is_loopback()),
+        "{error:?}"
+    );
+    // Listing the name allows what it resolves to.
+    let resolver = PolicyResolver {
+        policy: Arc::new(policy(&["*", "localhost"])),
+        trusted: None,
+    };
+    let addrs: Vec<_> = resolver
+        .resolve("localhost".parse().unwrap())
+        .await
+        .unwrap()
+        .collect();
+    assert!(!addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()));
+    // The operator's proxy is resolved without the policy.
+    let resolver = PolicyResolver {
+        policy: Arc::new(policy(&["*"])),
+        trusted: Some("localhost".into()),
+    };
+    assert!(resolver.resolve("localhost".parse().unwrap()).await.is_ok());
+    // So is an IP literal when the SMTP client asks.
+    let error = lookup_allowed(&policy(&["*"]), "127.0.0.1", 25)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, LookupError::Internal(_)), "{error:?}");
+    let found = lookup_allowed(&policy(&["*", "::1"]), "[::1]", 25)
+        .await
+        .unwrap();
+    assert_eq!(found, [SocketAddr::from(([0u16, 0, 0, 0, 0, 0, 0, 1], 25))]);
+}
+
+#[tokio::test]
+async fn a_refusal_by_the_resolver_is_a_policy_outcome() {
+    // A public-looking name that resolves to loopback passes the check by
+    // name; the resolver is what stops it. `localhost` stands in for such a
+    // name here: the client is the one `Outbound` builds, asked directly,
+    // without the check by name in front of it.
+    let server = receiver().await;
+    let client = client_builder(&OutboundSettings::default())
+        .dns_resolver(Arc::new(PolicyResolver {
+            policy: Arc::new(policy(&["*"])),
+            trusted: None,
+        }))
+        .build()
+        .unwrap();
+    let error = client
+        .get(format!("http://localhost:{}/", server.address().port()))
+        .send()
+        .await
+        .map_err(errors::from_reqwest)
+        .unwrap_err();
+    assert!(
+        matches!(&error, SendError::InternalAddress(InternalAddress { host, .. }) if host == "localhost"),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("policy.allowed_hosts"),
+        "{error}"
+    );
+    assert!(matches!(
+        error.outcome(),
+        Outcome::Permanent {
+            kind: ErrorKind::Policy,
+            ..
+        }
+    ));
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+// ---- redirects across origins ----
+
+/// Two origins: the same loopback address on two ports.
+async fn two_origins() -> (MockServer, MockServer) {
+    (MockServer::start().await, MockServer::start().await)
+}
+
+fn secret_post(url: String) -> HttpRequest {
+    HttpRequest::post_json(url, &json!({"alert": "SEKRIT-BODY"}))
+        .header("authorization", "Bearer SEKRIT-TOKEN")
+        .header("x-secret", "SEKRIT-HEADER")
+        .header("accept", "application/json")
+}
+
+#[tokio::test]
+async fn a_cross_origin_redirect_drops_the_accounts_headers_and_body() {
+    let (first, second) = two_origins().await;
+    Mock::given(path("/start"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", format!("{}/end", second.uri())),
+        )
+        .expect(1)
+        .mount(&first)
+        .await;
+    Mock::given(path("/end"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("landed"))
+        .expect(1)
+        .mount(&second)
+        .await;
+    let response = outbound(&["127.0.0.1"])
+        .send(&plain(), secret_post(format!("{}/start", first.uri())))
+        .await
+        .unwrap();
+    assert_eq!(response.body, "landed");
+    let received = &second.received_requests().await.unwrap()[0];
+    // A 302 after POST is a GET, as browsers do; nothing of the account's
+    // travels to the other origin.
+    assert_eq!(received.method, http::Method::GET);
+    assert!(received.body.is_empty());
+    for name in ["authorization", "x-secret", "content-type"] {
+        assert!(!received.headers.contains_key(name), "{name} followed");
+    }
+    assert_eq!(received.headers.get("accept").unwrap(), "application/json");
+}
+
+#[tokio::test]
+async fn a_cross_origin_307_is_not_followed() {
+    let (first, second) = two_origins().await;
+    for status in [307, 308] {
+        Mock::given(path(format!("/{status}")))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .insert_header("location", format!("{}/end", second.uri())),
+            )
+            .mount(&first)
+            .await;
+        let error = outbound(&["127.0.0.1"])
+            .send(&plain(), secret_post(format!("{}/{status}", first.uri())))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, SendError::CrossOriginRedirect { status: s, .. } if s == status),
+            "{error:?}"
+        );
+        assert!(matches!(
+            error.outcome(),
+            Outcome::Permanent {
+                kind: ErrorKind::Policy,
+                ..
+            }
+        ));
+    }
+    assert!(second.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_same_origin_307_keeps_headers_and_body() {
+    let server = MockServer::start().await;
+    Mock::given(path("/old"))
+        .respond_with(ResponseTemplate::new(307).insert_header("location", "/new"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/new"))
+        .and(header("x-secret", "SEKRIT-HEADER"))
+        .and(body_bytes(br#"{"alert":"SEKRIT-BODY"}"#.to_vec()))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let response = outbound(&["127.0.0.1"])
+        .send(&plain(), secret_post(format!("{}/old", server.uri())))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 201);
+}
+
+#[tokio::test]
+async fn headers_dropped_on_leaving_the_origin_do_not_come_back() {
+    let (first, second) = two_origins().await;
+    Mock::given(path("/start"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/bounce", second.uri())),
+        )
+        .mount(&first)
+        .await;
+    Mock::given(path("/bounce"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", format!("{}/back", first.uri())),
+        )
+        .mount(&second)
+        .await;
+    Mock::given(path("/back"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&first)
+        .await;
+    let request = get(format!("{}/start", first.uri())).header("x-secret", "SEKRIT-HEADER");
+    outbound(&["127.0.0.1"])
+        .send(&plain(), request)
+        .await
+        .unwrap();
+    let back = first
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.url.path() == "/back")
+        .unwrap();
+    assert!(!back.headers.contains_key("x-secret"));
+}
+
+#[tokio::test]
+async fn a_redirect_to_an_internal_address_is_refused() {
+    let (first, second) = two_origins().await;
+    // Allowed by name; the redirect names loopback by IP.
+    Mock::given(path("/start"))
+        .respond_with(ResponseTemplate::new(302).insert_header(
+            "location",
+            format!("http://127.0.0.1:{}/steal", second.address().port()),
+        ))
+        .mount(&first)
+        .await;
+    let error = outbound(&["*", "localhost"])
+        .send(
+            &plain(),
+            get(format!("http://localhost:{}/start", first.address().port())),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, SendError::Policy { host } if host == "127.0.0.1"),
+        "{error:?}"
+    );
+    assert_eq!(first.received_requests().await.unwrap().len(), 1);
+    assert!(second.received_requests().await.unwrap().is_empty());
 }
 
 // ---- TLS ----

@@ -55,6 +55,15 @@ pub struct Harness {
     _dir: tempfile::TempDir,
 }
 
+/// The receivers are wiremock servers on loopback, which the default
+/// policy (`*`: public hosts) does not cover.
+fn loopback_config() -> herald_config::HeraldConfig {
+    herald_config::HeraldConfig {
+        policy: herald_catalog::Policy::default().with_loopback(),
+        ..herald_config::HeraldConfig::default()
+    }
+}
+
 impl Harness {
     pub async fn start(adjust: impl FnOnce(&mut WorkerSettings)) -> Harness {
         let nats = NatsServer::start();
@@ -64,7 +73,7 @@ impl Harness {
             database_url: format!("sqlite://{}/registry.db", dir.path().display()),
             master_key: MasterKey::new(SecretBox::generate_key()),
             tokens: Tokens::new(ADMIN, "", SERVICE).unwrap(),
-            config: herald_config::HeraldConfig::default(),
+            config: loopback_config(),
             nats_url: Some(nats.url()),
             subject_prefix: "herald".into(),
             metrics_addr: None,
@@ -76,6 +85,7 @@ impl Harness {
         let mut settings = WorkerSettings::new("test-worker");
         settings.registry_url = registry.url();
         settings.service_token = SERVICE.into();
+        settings.config = loopback_config();
         settings.config.delivery.backoff.initial = Duration::from_millis(20);
         settings.config.delivery.backoff.max = Duration::from_millis(100);
         settings.ack_wait = Duration::from_secs(5);

@@ -53,6 +53,8 @@ pub enum Problem {
     /// The account's settings do not fit the server (no STARTTLS offered
     /// with `requireTls`, no AUTH mechanism we speak, ...).
     Mismatch(String),
+    /// The egress policy refuses the address (an unlisted internal one).
+    Policy(String),
 }
 
 #[derive(Debug)]
@@ -140,6 +142,9 @@ impl Failure {
             ),
             Problem::Mismatch(cause) => {
                 Outcome::permanent(ErrorKind::InvalidConfig, format!("{at}: {cause}"))
+            }
+            Problem::Policy(cause) => {
+                Outcome::permanent(ErrorKind::Policy, format!("{at}: {cause}"))
             }
         }
     }

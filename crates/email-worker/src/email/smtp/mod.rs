@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use herald_catalog::Policy;
 use herald_proto::v1::ErrorKind;
 use herald_worker::{Account, Outcome};
 use lettre::address::Envelope;
@@ -79,12 +80,14 @@ impl SmtpPools {
 
     /// Sends `message` to the envelope's recipients over one of the
     /// account's connections.
+    /// Connections go only to addresses `policy` allows.
     pub async fn send(
         &self,
         account: &Account,
         settings: SmtpSettings,
         envelope: &Envelope,
         message: &[u8],
+        policy: &Policy,
     ) -> Outcome {
         let pool = self.pool(account, settings);
         let server = pool.settings.server();
@@ -111,7 +114,7 @@ impl SmtpPools {
                 Err(failure) => return failure.outcome(&server),
             }
         }
-        let mut session = match Session::open(&pool.settings, tls).await {
+        let mut session = match Session::open(&pool.settings, tls, policy).await {
             Ok(session) => session,
             Err(failure) => return failure.outcome(&server),
         };

@@ -7,17 +7,17 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use herald_catalog::Policy;
 use lettre::address::Envelope;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::commands::Starttls;
 use lettre::transport::smtp::extension::{ClientId, Extension};
 use rustls::pki_types::ServerName;
-use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::failure::{Failure, Problem, Step, io_problem};
-use super::stream::{Layer, SmtpSocket};
+use super::stream::{ConnectError, Layer, SmtpSocket, connect_allowed};
 use crate::email::config::{Security, SmtpSettings};
 
 /// An open, authenticated connection and when it was last used.
@@ -44,11 +44,12 @@ impl Session {
     pub async fn open(
         settings: &SmtpSettings,
         tls: &Arc<rustls::ClientConfig>,
+        policy: &Policy,
     ) -> Result<Session, Failure> {
         let timeout = settings.timeout;
         let hello = ClientId::default();
         let debug = settings.debug.then(|| settings.server());
-        let layer = connect(settings).await?;
+        let layer = connect(settings, policy).await?;
         let connection = match settings.security {
             Security::Implicit => {
                 let layer = handshake(settings, tls, layer).await?;
@@ -210,14 +211,19 @@ impl Session {
 /// TCP to the server or to the SOCKS5 proxy, Nagle off: lettre writes a
 /// command and waits for its answer, and with Nagle's algorithm each write
 /// after the first waits out the peer's delayed ACK (about 40 ms).
-async fn connect(settings: &SmtpSettings) -> Result<Layer, Failure> {
+/// The server or the proxy is reached only at an address the policy
+/// allows; through the proxy, which resolves the server's name itself, the
+/// server is checked by name (`Email::deliver`).
+async fn connect(settings: &SmtpSettings, policy: &Policy) -> Result<Layer, Failure> {
     let timeout = settings.timeout;
-    let (step, address) = match &settings.proxy {
-        Some(proxy) => (Step::Proxy, (proxy.host.clone(), proxy.port)),
-        None => (Step::Connect, (settings.host.clone(), settings.port)),
+    let (step, host, port) = match &settings.proxy {
+        Some(proxy) => (Step::Proxy, proxy.host.as_str(), proxy.port),
+        None => (Step::Connect, settings.host.as_str(), settings.port),
     };
-    let tcp = bounded(step, timeout, TcpStream::connect(address), |e| {
-        Failure::new(step, Problem::Network(e.to_string()))
+    let open = connect_allowed(policy, host, port);
+    let tcp = bounded(step, timeout, open, |e| match e {
+        ConnectError::Refused(refused) => Failure::new(step, Problem::Policy(refused.to_string())),
+        ConnectError::Io(e) => Failure::new(step, Problem::Network(e.to_string())),
     })
     .await?;
     tcp.set_nodelay(true)

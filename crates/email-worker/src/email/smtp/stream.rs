@@ -9,6 +9,10 @@
 //! in TLS, and start a new lettre connection on it whose first read is a
 //! stand-in greeting, so that lettre says EHLO again and learns the
 //! extensions offered over TLS.
+//!
+//! Sockets are opened by `connect_allowed`: it resolves the server (or the
+//! SOCKS5 proxy) and connects only to addresses the egress policy allows,
+//! as the HTTP client's resolver does.
 
 use std::io;
 use std::net::SocketAddr;
@@ -16,11 +20,46 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
+use herald_catalog::Policy;
+use herald_worker::http::{LookupError, lookup_allowed};
 use lettre::transport::smtp::client::AsyncTokioStream;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_socks::tcp::Socks5Stream;
+
+/// Why no TCP connection was opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// Every address of the host is internal and not in the policy.
+    #[error("{0}")]
+    Refused(LookupError),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+/// TCP to `host:port` (a name or an IP) at the first address the policy
+/// allows that answers. The name is resolved here, so the address checked
+/// is the address connected to.
+pub async fn connect_allowed(
+    policy: &Policy,
+    host: &str,
+    port: u16,
+) -> Result<TcpStream, ConnectError> {
+    let addrs = match lookup_allowed(policy, host, port).await {
+        Ok(addrs) => addrs,
+        Err(LookupError::Dns { source, .. }) => return Err(ConnectError::Io(source)),
+        Err(refused) => return Err(ConnectError::Refused(refused)),
+    };
+    let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{host} has no address"));
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(tcp) => return Ok(tcp),
+            Err(error) => last = error,
+        }
+    }
+    Err(ConnectError::Io(last))
+}
 
 /// What is under the SMTP dialogue.
 pub enum Layer {

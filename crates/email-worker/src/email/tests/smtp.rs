@@ -632,3 +632,71 @@ async fn mail_goes_through_a_socks5_proxy_with_its_credentials() {
         "{reason}"
     );
 }
+
+// ---- the egress policy ----
+
+/// An `Outbound` (which carries the policy) allowing `hosts` only.
+fn policy_outbound(hosts: &[&str]) -> herald_worker::http::Outbound {
+    let policy = herald_catalog::Policy {
+        allowed_hosts: hosts.iter().map(|h| h.to_string()).collect(),
+        ..herald_catalog::Policy::default()
+    };
+    herald_worker::http::Outbound::new(Default::default(), policy).unwrap()
+}
+
+async fn deliver_under(hosts: &[&str], account: herald_worker::Account) -> herald_worker::Outcome {
+    use herald_worker::Connector as _;
+    let delivery = testing::delivery(account, params());
+    Email::default()
+        .deliver(&delivery, &policy_outbound(hosts))
+        .await
+}
+
+#[tokio::test]
+async fn smtp_to_loopback_is_refused_under_star() {
+    let server = SmtpServer::start(SmtpOptions::default());
+    for host in ["127.0.0.1", "localhost", "::1", "0x7f.1"] {
+        let account = account(server.port(), json!({"host": host}), json!({}));
+        let (kind, reason) = testing::permanent(deliver_under(&["*"], account).await);
+        assert_eq!(kind, ErrorKind::Policy, "{host}: {reason}");
+    }
+    // Listed explicitly, it is reached.
+    let account = account(server.port(), json!({"host": "127.0.0.1"}), json!({}));
+    testing::delivered(deliver_under(&["*", "127.0.0.1"], account).await);
+    assert_eq!(server.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn the_socket_goes_only_to_allowed_addresses() {
+    use crate::email::smtp::stream::{ConnectError, connect_allowed};
+    let server = SmtpServer::start(SmtpOptions::default());
+    let star = herald_catalog::Policy::default();
+    // A name that resolves to loopback: the address is what is checked.
+    let error = connect_allowed(&star, "localhost", server.port())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ConnectError::Refused(_)), "{error:?}");
+    assert!(error.to_string().contains("127.0.0.1"), "{error}");
+    let listed = star.clone().with_loopback();
+    assert!(
+        connect_allowed(&listed, "localhost", server.port())
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn a_socks_proxy_on_an_unlisted_internal_address_is_refused() {
+    // The server's name is public and goes to the proxy unresolved; the
+    // proxy itself is where the socket goes, so its address is checked.
+    let server = SmtpServer::start(SmtpOptions::default());
+    let account = account(
+        25,
+        json!({"host": "smtp.example.com", "proxyHost": "127.0.0.1", "proxyPort": server.port()}),
+        json!({}),
+    );
+    let (kind, reason) = testing::permanent(deliver_under(&["*"], account).await);
+    assert_eq!(kind, ErrorKind::Policy, "{reason}");
+    assert!(reason.contains("SOCKS5 proxy"), "{reason}");
+    assert!(server.messages().is_empty());
+}
