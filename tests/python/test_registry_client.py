@@ -60,6 +60,10 @@ preconfigured:
     exposeConfig: true
     config: {{url: "https://hooks.example.com/ops", method: post, hasAuth: true}}
     secrets: {{user: ops, password: "{PRECONFIGURED_WEBHOOK_SECRET}"}}
+# Kibana's `.index` example has no url and so targets Elasticsearch on
+# localhost:9200, an internal address the policy must name.
+policy:
+  allowed_hosts: ["*", "127.0.0.1", "::1", "localhost"]
 """
 PRECONFIGURED_IDS = {"ops-slack", "ops-webhook"}
 
