@@ -5,7 +5,6 @@
 //! validates action params, and workers re-check the policy at send time.
 
 pub mod account;
-pub mod connectors;
 pub mod email;
 pub mod policy;
 pub mod schema;
@@ -220,51 +219,6 @@ impl<'a> IntoIterator for &'a Violations {
     }
 }
 
-/// All connector types, in the contract's order.
-#[derive(Debug)]
-pub struct Catalog {
-    specs: Vec<ConnectorSpec>,
-}
-
-static CATALOG: LazyLock<Catalog> = LazyLock::new(|| Catalog {
-    specs: connectors::all().into_iter().map(with_dialect).collect(),
-});
-
-/// Built once; the schemas are plain data, so everyone shares one copy.
-pub fn catalog() -> &'static Catalog {
-    &CATALOG
-}
-
-/// Tags each published schema with its dialect, for tools that read them
-/// from `ListConnectorTypes`.
-fn with_dialect(mut spec: ConnectorSpec) -> ConnectorSpec {
-    for schema in [
-        &mut spec.config_schema,
-        &mut spec.secrets_schema,
-        &mut spec.params_schema,
-    ] {
-        if let Some(object) = schema.as_object_mut() {
-            object.insert(
-                "$schema".into(),
-                "https://json-schema.org/draft/2020-12/schema".into(),
-            );
-        }
-    }
-    spec
-}
-
-impl Catalog {
-    /// Accepts the canonical id (`email`) and Kibana's dotted form (`.email`).
-    pub fn get(&self, connector_type: &str) -> Option<&ConnectorSpec> {
-        let id = connector_type.strip_prefix('.').unwrap_or(connector_type);
-        self.specs.iter().find(|spec| spec.id == id)
-    }
-
-    pub fn all(&self) -> &[ConnectorSpec] {
-        &self.specs
-    }
-}
-
 static EMPTY_OBJECT: LazyLock<Value> = LazyLock::new(|| Value::Object(Map::new()));
 
 /// `null` (or absent, which callers pass as `null`) reads as `{}`; anything
@@ -378,7 +332,6 @@ impl ConnectorSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn echo_quotes_at_most_64_characters_escaped() {
@@ -403,22 +356,6 @@ mod tests {
             v.len(),
             25,
             "every violation is kept, only the message is cut"
-        );
-    }
-
-    #[test]
-    fn paths_quote_caller_keys_short() {
-        let key = format!("k\n{}", "x".repeat(10_000));
-        let params = json!({ "message": "hi", key.as_str(): 1 });
-        let violations = catalog()
-            .get("slack")
-            .unwrap()
-            .validate_params(&params, "actions[0].params", &Policy::default())
-            .unwrap_err();
-        let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
-        assert_eq!(
-            paths,
-            [format!("actions[0].params.k\\n{}…", "x".repeat(62))]
         );
     }
 }

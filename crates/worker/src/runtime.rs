@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use async_nats::jetstream::{self, AckKind, consumer::pull};
 use futures::StreamExt;
-use herald_catalog::catalog;
+use herald_connectors::catalog;
 use herald_messaging::{Declared, Outgoing, Publisher, headers};
 use herald_metrics::{Metrics, Readiness};
 use herald_proto::json::struct_to_json;
