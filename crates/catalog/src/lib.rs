@@ -45,11 +45,29 @@ pub type ParamsRules = fn(&Map<String, Value>, &str, &mut Violations);
 pub type PolicyRules = fn(&Map<String, Value>, &Map<String, Value>, &Policy, &mut Violations);
 
 /// The escaping of values that `{{x}}` inserts into one string of an
-/// action's params: `(params, path) -> Escape`. `path` is the string's dotted
-/// path inside params, array items by index (`message`,
-/// `subActionParams.text`, `to[0]`). Params are passed whole because the
-/// choice may depend on a sibling field (`slack_api`'s `subAction`).
-pub type ParamEscape = fn(&Map<String, Value>, &str) -> Escape;
+/// action's params, by the string's dotted path inside params, array items
+/// by index (`message`, `subActionParams.text`, `to[0]`). A path not named
+/// is inserted as is.
+#[derive(Debug, Clone, Copy)]
+pub enum ParamEscape {
+    /// The same escaping for a field whatever the other params.
+    Fields(&'static [(&'static str, Escape)]),
+    /// Escaping that depends on a sibling field (`slack_api`'s `subAction`):
+    /// `(params, path) -> Escape`.
+    ByParams(fn(&Map<String, Value>, &str) -> Escape),
+}
+
+impl ParamEscape {
+    pub fn escape(&self, params: &Map<String, Value>, path: &str) -> Escape {
+        match self {
+            ParamEscape::Fields(fields) => fields
+                .iter()
+                .find(|(field, _)| *field == path)
+                .map_or(Escape::None, |(_, escape)| *escape),
+            ParamEscape::ByParams(choose) => choose(params, path),
+        }
+    }
+}
 
 /// How Mustache escapes an inserted value, as Kibana's
 /// `renderParameterTemplates` chooses per connector field: Markdown for an
@@ -76,9 +94,7 @@ pub enum Escape {
 /// The [`ParamEscape`] of connectors whose params are plain values (or
 /// objects sent as such): nothing is escaped, like Kibana's
 /// `renderMustacheObject`.
-pub fn no_escape(_params: &Map<String, Value>, _path: &str) -> Escape {
-    Escape::None
-}
+pub const NO_ESCAPE: ParamEscape = ParamEscape::Fields(&[]);
 
 /// One connector type.
 #[derive(Debug, Clone)]

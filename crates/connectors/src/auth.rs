@@ -25,6 +25,11 @@ pub fn basic(user: &str, password: &str) -> Secret {
     ))
 }
 
+#[test]
+fn basic_is_base64_of_user_colon_password() {
+    assert_eq!(basic("admin", "pw").expose(), "Basic YWRtaW46cHc=");
+}
+
 /// `Authorization` value of a bearer token.
 pub fn bearer(token: &str) -> Secret {
     Secret::new(format!("Bearer {token}"))

@@ -7,13 +7,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::delivery::attempt::{snippet, with_reason};
+pub use crate::delivery::attempt::{check, error_text};
+use crate::delivery::attempt::{snippet, text_of};
 use crate::delivery::fields::{Fields, Secret};
 use crate::delivery::http::Outbound;
-use crate::delivery::{Account, HttpRequest, HttpResponse, Outcome, classify_status};
-use base64::Engine;
+use crate::delivery::{Account, HttpRequest, HttpResponse, Outcome};
 use herald_proto::v1::ErrorKind;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use url::Url;
 
 /// The account's base URL in `fields.name`, an absolute http(s) URL.
@@ -57,10 +57,22 @@ pub fn endpoint_with_query(base: &Url, segments: &[&str], query: &[(&str, &str)]
     url
 }
 
-/// `Authorization: Basic base64(user:password)`.
-pub fn basic_auth(user: &str, password: &str) -> Secret {
-    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    Secret::new(format!("Basic {token}"))
+/// The params of a connector whose only operation is Kibana's
+/// `pushToService` (`{subAction: "pushToService", subActionParams:
+/// {incident, comments}}`): the sub-action params (where `comments` are)
+/// and the incident.
+pub fn push_to_service<'a>(
+    params: &'a Map<String, Value>,
+) -> Result<(Fields<'a>, Fields<'a>), Outcome> {
+    let root = Fields::params(params);
+    root.only(&["subAction", "subActionParams"])?;
+    if root.required_str("subAction")? != "pushToService" {
+        return Err(root.refuse("subAction", "must be pushToService"));
+    }
+    let sub = root.nested("subActionParams")?;
+    sub.only(&["incident", "comments"])?;
+    let incident = sub.nested("incident")?;
+    Ok((sub, incident))
 }
 
 /// A JSON document written as text (Torq's, Tines' and D3's `body`).
@@ -158,25 +170,6 @@ impl VendorClient<'_> {
     }
 }
 
-/// The JSON body of a 2xx answer (`Null` when there is none), or the
-/// outcome of any other status: 429 and 5xx retried (honouring
-/// `Retry-After`), 401/403 an authentication failure, other 4xx refused for
-/// good, each with the vendor's own error text in the reason.
-pub fn check(vendor: &str, response: &HttpResponse) -> Result<Value, Outcome> {
-    let Some(outcome) = classify_status(response) else {
-        return Ok(response.json().unwrap_or(Value::Null));
-    };
-    let status = response.status;
-    let reason = match status {
-        429 => format!("{vendor} is rate limiting this account (429)"),
-        _ => match error_text(&response.body) {
-            text if text.is_empty() => format!("{vendor} answered {status}"),
-            text => format!("{vendor} answered {status}: {text}"),
-        },
-    };
-    Err(with_reason(outcome, reason))
-}
-
 /// A 2xx answer that says the request failed (ServiceNow's import-set row
 /// errors, Resilient's `success: false`): refused for good.
 pub fn refused_in_body(vendor: &str, response: &HttpResponse, text: &str) -> Outcome {
@@ -198,60 +191,6 @@ pub fn unexpected(vendor: &str, response: &HttpResponse, missing: &str) -> Outco
         kind: ErrorKind::VendorRejected,
         reason: format!("{vendor} answered {} without {missing}", response.status),
         response: Some(response.vendor_response()),
-    }
-}
-
-/// The vendor's own words for an error, from the shapes their APIs use:
-/// ServiceNow `{"error": {"message", "detail"}}`, Jira-like `errorMessages`
-/// and `errors`, `{"message"}` (Resilient, TheHive, xMatters, Torq),
-/// `{"error": "..."}` (Tines, D3), Swimlane's `ErrorCode` and `Argument`;
-/// else the start of the body.
-pub fn error_text(body: &[u8]) -> String {
-    let Ok(json) = serde_json::from_slice::<Value>(body) else {
-        return snippet(body);
-    };
-    let mut parts: Vec<String> = Vec::new();
-    let mut push = |value: Option<&Value>| {
-        if let Some(text) = value.and_then(text_of)
-            && !text.is_empty()
-            && !parts.contains(&text)
-        {
-            parts.push(text);
-        }
-    };
-    match json.get("error") {
-        Some(Value::Object(error)) => {
-            push(error.get("message"));
-            push(error.get("detail"));
-        }
-        other => push(other),
-    }
-    push(json.get("error_description"));
-    push(json.get("message"));
-    for list in ["errorMessages", "errors"] {
-        match json.get(list) {
-            Some(Value::Array(items)) => items.iter().for_each(|item| {
-                push(Some(item.get("message").unwrap_or(item)));
-            }),
-            Some(Value::Object(map)) => map.values().for_each(|item| push(Some(item))),
-            _ => {}
-        }
-    }
-    if let Some(code) = json.get("ErrorCode").and_then(text_of) {
-        push(Some(&Value::String(format!("ErrorCode {code}"))));
-        push(json.get("Argument"));
-    }
-    if parts.is_empty() {
-        return snippet(body);
-    }
-    snippet(parts.join(": ").as_bytes())
-}
-
-fn text_of(value: &Value) -> Option<String> {
-    match value {
-        Value::String(text) => Some(text.clone()),
-        Value::Number(number) => Some(number.to_string()),
-        _ => None,
     }
 }
 
@@ -300,42 +239,6 @@ mod tests {
     use super::*;
     use crate::delivery::testing::{permanent, response, retry};
     use serde_json::json;
-
-    #[test]
-    fn error_texts_of_each_vendor_shape() {
-        let cases = [
-            (
-                json!({"error": {"message": "Invalid table", "detail": "no such table"}, "status": "failure"}),
-                "Invalid table: no such table",
-            ),
-            (
-                json!({"errorMessages": ["Issue does not exist"], "errors": {"summary": "required"}}),
-                "Issue does not exist: required",
-            ),
-            (
-                json!({"success": false, "message": "Incident not found", "error_code": "generic"}),
-                "Incident not found",
-            ),
-            (
-                json!({"type": "AuthenticationError", "message": "Authentication failure"}),
-                "Authentication failure",
-            ),
-            (json!({"error": "Story not found"}), "Story not found"),
-            (
-                json!({"ErrorCode": 1051, "Argument": "ApplicationId"}),
-                "ErrorCode 1051: ApplicationId",
-            ),
-            (json!({"errors": [{"message": "bad field"}]}), "bad field"),
-            (json!({"other": 1}), "{\"other\":1}"),
-        ];
-        for (body, expected) in cases {
-            assert_eq!(error_text(body.to_string().as_bytes()), expected, "{body}");
-        }
-        assert_eq!(
-            error_text(b"<html>\n Bad gateway </html>"),
-            "<html> Bad gateway </html>"
-        );
-    }
 
     #[test]
     fn statuses_carry_the_vendor_text() {
@@ -387,7 +290,6 @@ mod tests {
             endpoint_with_query(&base, &["rest", "orgs", "201"], &[("q", "a b^c=d")]).as_str(),
             "https://example.com/soar/rest/orgs/201?q=a+b%5Ec%3Dd"
         );
-        assert_eq!(basic_auth("admin", "pw").expose(), "Basic YWRtaW46cHc=");
     }
 }
 

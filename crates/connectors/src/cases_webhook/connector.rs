@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::delivery::fields::Fields;
 use crate::delivery::http::Outbound;
 use crate::delivery::{Connector, Delivery, Outcome};
 use serde_json::{Map, Value};
@@ -116,14 +115,7 @@ pub struct Push {
 
 impl Push {
     pub fn parse(params: &Map<String, Value>) -> Result<Push, Outcome> {
-        let root = Fields::params(params);
-        root.only(&["subAction", "subActionParams"])?;
-        if root.required_str("subAction")? != "pushToService" {
-            return Err(root.refuse("subAction", "must be pushToService"));
-        }
-        let sub = root.nested("subActionParams")?;
-        sub.only(&["incident", "comments"])?;
-        let incident = sub.nested("incident")?;
+        let (sub, incident) = crate::rest::push_to_service(params)?;
         incident.only(&[
             "title",
             "description",

@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use crate::schema_parts::{comments, is_set, no_params_rules, no_policy_rules, sub_actions};
 use crate::webhook::spec::{auth_properties, auth_rules, headers, secrets_schema};
-use herald_catalog::{ConnectorSpec, Violations, Worker, no_escape};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Violations, Worker};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -17,7 +17,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
-        param_escape: no_escape,
+        param_escape: NO_ESCAPE,
     }
 }
 

@@ -2,8 +2,7 @@
 //! the attempt.
 
 use crate::delivery::fields::{Fields, Secret};
-use crate::delivery::http::Outbound;
-use crate::delivery::{Account, Connector, Delivery, Outcome};
+use crate::delivery::{Account, Delivery, HttpConnector, HttpRequest, HttpResponse, Outcome};
 use url::Url;
 
 use crate::rest::base_url;
@@ -13,15 +12,17 @@ pub use super::response::classify;
 
 pub struct D3Security;
 
-#[async_trait::async_trait]
-impl Connector for D3Security {
+impl HttpConnector for D3Security {
     fn connector_type(&self) -> &'static str {
         "d3security"
     }
 
-    async fn deliver(&self, delivery: &Delivery, http: &Outbound) -> Outcome {
-        let request = build(&delivery.params, &delivery.account);
-        crate::delivery::attempt::attempt(http, &delivery.account, request, classify).await
+    fn build(&self, delivery: &Delivery) -> Result<HttpRequest, Outcome> {
+        build(&delivery.params, &delivery.account)
+    }
+
+    fn classify(&self, response: &HttpResponse) -> Outcome {
+        classify(response)
     }
 }
 

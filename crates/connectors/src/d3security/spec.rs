@@ -1,9 +1,9 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::schema_parts::{no_account_rules, no_params_rules, no_policy_rules, sub_actions};
-use herald_catalog::{ConnectorSpec, Escape, Worker};
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Worker};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -26,19 +26,11 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
-        param_escape,
+        param_escape: ParamEscape::Fields(&[("subActionParams.body", Escape::Json)]),
     }
 }
 
 /// `run`'s body is a JSON document.
-fn param_escape(_params: &Map<String, Value>, path: &str) -> Escape {
-    if path == "subActionParams.body" {
-        Escape::Json
-    } else {
-        Escape::None
-    }
-}
-
 fn run() -> Value {
     json!({
         "type": "object",

@@ -12,5 +12,5 @@ pub mod outcome;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use connector::{Account, Connector, Delivery};
+pub use connector::{Account, Connector, Delivery, HttpConnector};
 pub use outcome::{HttpRequest, HttpResponse, Outcome, classify_status};

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use crate::schema_parts::{is_set, is_true};
 use herald_catalog::email::well_known_service;
 use herald_catalog::schema::{check_host, join, url_host};
-use herald_catalog::{ConnectorSpec, Escape, Policy, Violations, Worker};
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Policy, Violations, Worker};
 
 const LOGIN_URL: &str = "https://login.microsoftonline.com";
 const GRAPH_URL: &str = "https://graph.microsoft.com/v1.0";
@@ -23,20 +23,15 @@ pub fn spec() -> ConnectorSpec {
         account_rules,
         params_rules,
         policy_rules,
-        param_escape,
+        param_escape: ParamEscape::Fields(&[
+            ("message", Escape::Markdown),
+            ("messageHTML", Escape::Html),
+        ]),
     }
 }
 
 /// Kibana renders `message` as Markdown (it becomes the HTML part through a
 /// Markdown renderer) and `messageHTML` as HTML; the rest is sent as given.
-fn param_escape(_params: &Map<String, Value>, path: &str) -> Escape {
-    match path {
-        "message" => Escape::Markdown,
-        "messageHTML" => Escape::Html,
-        _ => Escape::None,
-    }
-}
-
 fn port() -> Value {
     json!({"type": ["integer", "null"], "minimum": 1, "maximum": 65535})
 }

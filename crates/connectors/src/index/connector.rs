@@ -4,8 +4,7 @@
 use std::time::SystemTime;
 
 use crate::delivery::fields::{Fields, Secret};
-use crate::delivery::http::Outbound;
-use crate::delivery::{Account, Connector, Delivery, Outcome};
+use crate::delivery::{Account, Delivery, HttpConnector, HttpRequest, HttpResponse, Outcome};
 use serde_json::{Map, Value};
 
 use crate::auth;
@@ -19,15 +18,17 @@ const ALERT_HISTORY_PREFIX: &str = "kibana-alert-history-";
 
 pub struct Index;
 
-#[async_trait::async_trait]
-impl Connector for Index {
+impl HttpConnector for Index {
     fn connector_type(&self) -> &'static str {
         "index"
     }
 
-    async fn deliver(&self, delivery: &Delivery, http: &Outbound) -> Outcome {
-        let request = build(&delivery.params, &delivery.account, SystemTime::now());
-        crate::delivery::attempt::attempt(http, &delivery.account, request, classify).await
+    fn build(&self, delivery: &Delivery) -> Result<HttpRequest, Outcome> {
+        build(&delivery.params, &delivery.account, SystemTime::now())
+    }
+
+    fn classify(&self, response: &HttpResponse) -> Outcome {
+        classify(response)
     }
 }
 

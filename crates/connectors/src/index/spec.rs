@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use crate::schema_parts::{is_set, no_policy_rules};
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, Violations, Worker, no_escape};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Violations, Worker};
 
 /// Kibana only lets an action override the index into the alert history.
 const ALERT_HISTORY_PREFIX: &str = "kibana-alert-history-";
@@ -46,7 +46,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules,
         params_rules,
         policy_rules: no_policy_rules,
-        param_escape: no_escape,
+        param_escape: NO_ESCAPE,
     }
 }
 

@@ -7,7 +7,7 @@ use crate::schema_parts::{
     sub_actions,
 };
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, Violations, Worker, no_escape};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Violations, Worker};
 
 /// Kibana's cap on `otherFields`.
 const MAX_OTHER_FIELDS: usize = 20;
@@ -49,7 +49,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,
-        param_escape: no_escape,
+        param_escape: NO_ESCAPE,
     }
 }
 

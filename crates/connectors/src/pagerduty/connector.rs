@@ -2,8 +2,7 @@
 //! the attempt.
 
 use crate::delivery::fields::{Fields, Secret};
-use crate::delivery::http::Outbound;
-use crate::delivery::{Account, Connector, Delivery, Outcome};
+use crate::delivery::{Account, Delivery, HttpConnector, HttpRequest, HttpResponse, Outcome};
 use serde_json::{Map, Value};
 
 use super::spec::DEFAULT_API_URL;
@@ -17,15 +16,17 @@ pub const MAX_DEDUP_KEY: usize = 255;
 
 pub struct PagerDuty;
 
-#[async_trait::async_trait]
-impl Connector for PagerDuty {
+impl HttpConnector for PagerDuty {
     fn connector_type(&self) -> &'static str {
         "pagerduty"
     }
 
-    async fn deliver(&self, delivery: &Delivery, http: &Outbound) -> Outcome {
-        let request = build(&delivery.params, &delivery.account);
-        crate::delivery::attempt::attempt(http, &delivery.account, request, classify).await
+    fn build(&self, delivery: &Delivery) -> Result<HttpRequest, Outcome> {
+        build(&delivery.params, &delivery.account)
+    }
+
+    fn classify(&self, response: &HttpResponse) -> Outcome {
+        classify(response)
     }
 }
 

@@ -209,7 +209,7 @@ fn error_statuses() {
         (kind, after),
         (ErrorKind::Throttled, Some(Duration::from_secs(5)))
     );
-    assert_eq!(reason, "PagerDuty is rate limiting (429)");
+    assert_eq!(reason, "PagerDuty is rate limiting this account (429)");
     for status in [500, 502, 503] {
         assert_eq!(
             retry(classify(&response(status, &[], ""))).0,

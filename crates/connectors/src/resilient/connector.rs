@@ -6,7 +6,8 @@ use crate::delivery::http::Outbound;
 use crate::delivery::{Account, Connector, Delivery, Outcome};
 use url::Url;
 
-use crate::rest::{VendorClient, base_url, basic_auth, comment_error, delivered};
+use crate::auth;
+use crate::rest::{VendorClient, base_url, comment_error, delivered};
 
 pub use super::request::Operation;
 
@@ -59,7 +60,7 @@ async fn run(delivery: &Delivery, http: &Outbound) -> Result<Outcome, Outcome> {
         account: &delivery.account,
         headers: vec![(
             "authorization",
-            basic_auth(&account.key_id, account.key_secret.expose()),
+            auth::basic(&account.key_id, account.key_secret.expose()),
         )],
     };
     let reply = match operation {

@@ -10,8 +10,9 @@ use crate::delivery::{Account, HttpRequest, Outcome};
 use herald_proto::v1::ErrorKind;
 
 use super::{Credentials, ServiceNowAccount, request, response};
+use crate::auth;
 use crate::jwt::{JwtError, JwtGrant, assertion, now};
-use crate::rest::{Reply, VendorClient, basic_auth};
+use crate::rest::{Reply, VendorClient};
 use crate::token_cache::{AccessToken, Token, TokenCache};
 
 pub const VENDOR: &str = "ServiceNow";
@@ -72,7 +73,7 @@ impl<'a> Session<'a> {
     fn client(&self) -> VendorClient<'a> {
         let authorization = match (&self.servicenow.credentials, &self.token) {
             (Credentials::Basic { username, password }, _) => {
-                basic_auth(username, password.expose())
+                auth::basic(username, password.expose())
             }
             (Credentials::OAuth { .. }, Some(token)) => token.authorization.clone(),
             (Credentials::OAuth { .. }, None) => Secret::new(""),

@@ -709,7 +709,7 @@ async fn a_refused_token_request_is_an_auth_failure_with_servicenows_words() {
         permanent(outcome),
         (
             ErrorKind::Auth,
-            "ServiceNow's OAuth token endpoint answered 401: server_error: access_denied".into()
+            "ServiceNow's OAuth token endpoint answered 401: server_error; access_denied".into()
         )
     );
 }

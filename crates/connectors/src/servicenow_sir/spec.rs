@@ -7,7 +7,7 @@ use crate::servicenow::spec::{
     account_rules, config_schema, get_choices, get_incident, params_rules, push_to_service,
     secrets_schema,
 };
-use herald_catalog::{ConnectorSpec, Worker, no_escape};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Worker};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -26,7 +26,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules,
         params_rules,
         policy_rules: no_policy_rules,
-        param_escape: no_escape,
+        param_escape: NO_ESCAPE,
     }
 }
 

@@ -1,8 +1,7 @@
 //! The connector: reads the account and params it is given and makes
 //! the attempt.
 
-use crate::delivery::http::Outbound;
-use crate::delivery::{Account, Connector, Delivery, Outcome};
+use crate::delivery::{Account, Delivery, HttpConnector, HttpRequest, HttpResponse, Outcome};
 use serde_json::{Map, Value};
 
 use crate::delivery::fields::{Fields, Secret};
@@ -12,15 +11,17 @@ pub use super::response::classify;
 
 pub struct Slack;
 
-#[async_trait::async_trait]
-impl Connector for Slack {
+impl HttpConnector for Slack {
     fn connector_type(&self) -> &'static str {
         "slack"
     }
 
-    async fn deliver(&self, delivery: &Delivery, http: &Outbound) -> Outcome {
-        let request = build(&delivery.params, &delivery.account);
-        crate::delivery::attempt::attempt(http, &delivery.account, request, classify).await
+    fn build(&self, delivery: &Delivery) -> Result<HttpRequest, Outcome> {
+        build(&delivery.params, &delivery.account)
+    }
+
+    fn classify(&self, response: &HttpResponse) -> Outcome {
+        classify(response)
     }
 }
 

@@ -1,9 +1,9 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use crate::schema_parts::{empty_object, no_account_rules, no_params_rules, no_policy_rules};
-use herald_catalog::{ConnectorSpec, Escape, Worker};
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Worker};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -63,14 +63,6 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
-        param_escape,
-    }
-}
-
-fn param_escape(_params: &Map<String, Value>, path: &str) -> Escape {
-    if path == "message" {
-        Escape::Slack
-    } else {
-        Escape::None
+        param_escape: ParamEscape::Fields(&[("message", Escape::Slack)]),
     }
 }

@@ -1,8 +1,7 @@
 //! The connector: reads the account and params it is given and makes
 //! the attempt.
 
-use crate::delivery::http::Outbound;
-use crate::delivery::{Account, Connector, Delivery, Outcome};
+use crate::delivery::{Account, Delivery, HttpConnector, HttpRequest, HttpResponse, Outcome};
 use herald_proto::v1::ErrorKind;
 use serde_json::{Map, Value};
 
@@ -15,15 +14,17 @@ pub const DEFAULT_API_URL: &str = "https://slack.com/api";
 
 pub struct SlackApi;
 
-#[async_trait::async_trait]
-impl Connector for SlackApi {
+impl HttpConnector for SlackApi {
     fn connector_type(&self) -> &'static str {
         "slack_api"
     }
 
-    async fn deliver(&self, delivery: &Delivery, http: &Outbound) -> Outcome {
-        let request = build(&delivery.params, &delivery.account);
-        crate::delivery::attempt::attempt(http, &delivery.account, request, classify).await
+    fn build(&self, delivery: &Delivery) -> Result<HttpRequest, Outcome> {
+        build(&delivery.params, &delivery.account)
+    }
+
+    fn classify(&self, response: &HttpResponse) -> Outcome {
+        classify(response)
     }
 }
 

@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use crate::schema_parts::{no_account_rules, no_policy_rules, sub_action, sub_actions};
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, Escape, Violations, Worker};
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Violations, Worker};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -63,7 +63,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,
-        param_escape,
+        param_escape: ParamEscape::ByParams(param_escape),
     }
 }
 

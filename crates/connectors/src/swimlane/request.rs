@@ -2,7 +2,6 @@
 //! `PATCH /api/app/<appId>/record/<id>` (update), and `POST
 //! /api/app/<appId>/record/<id>/<fieldId>/comment`.
 
-use crate::delivery::fields::Fields;
 use crate::delivery::{HttpRequest, Outcome};
 use http::Method;
 use serde_json::{Map, Value, json};
@@ -38,14 +37,7 @@ pub struct Push {
 
 impl Push {
     pub fn parse(params: &Map<String, Value>) -> Result<Push, Outcome> {
-        let root = Fields::params(params);
-        root.only(&["subAction", "subActionParams"])?;
-        if root.required_str("subAction")? != "pushToService" {
-            return Err(root.refuse("subAction", "must be pushToService"));
-        }
-        let sub = root.nested("subActionParams")?;
-        sub.only(&["incident", "comments"])?;
-        let incident = sub.nested("incident")?;
+        let (sub, incident) = crate::rest::push_to_service(params)?;
         let mut known = MAPPED.to_vec();
         known.retain(|p| *p != "comments");
         known.push("externalId");

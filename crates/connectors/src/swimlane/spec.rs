@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::schema_parts::{
     comments, no_account_rules, no_params_rules, no_policy_rules, sub_actions,
 };
-use herald_catalog::{ConnectorSpec, Worker, no_escape};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Worker};
 
 const MAPPINGS: &[&str] = &[
     "ruleNameConfig",
@@ -33,7 +33,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
-        param_escape: no_escape,
+        param_escape: NO_ESCAPE,
     }
 }
 

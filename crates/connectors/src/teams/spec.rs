@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::schema_parts::{empty_object, no_account_rules, no_params_rules, no_policy_rules};
-use herald_catalog::{ConnectorSpec, Worker, no_escape};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Worker};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -30,6 +30,6 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
-        param_escape: no_escape,
+        param_escape: NO_ESCAPE,
     }
 }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use crate::schema_parts::{
     comments, no_account_rules, no_params_rules, no_policy_rules, sub_actions,
 };
-use herald_catalog::{ConnectorSpec, Escape, Worker};
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Worker};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -34,7 +34,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
-        param_escape,
+        param_escape: ParamEscape::ByParams(param_escape),
     }
 }
 

@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use crate::schema_parts::{no_account_rules, no_policy_rules, sub_action, sub_actions};
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, Escape, Violations, Worker};
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Violations, Worker};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -43,20 +43,12 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,
-        param_escape,
+        param_escape: ParamEscape::Fields(&[("subActionParams.body", Escape::Json)]),
     }
 }
 
 /// The story webhook's body is a JSON document. (Kibana's `run` replaces it
 /// with the JSON of every variable; Herald sends the body the user wrote.)
-fn param_escape(_params: &Map<String, Value>, path: &str) -> Escape {
-    if path == "subActionParams.body" {
-        Escape::Json
-    } else {
-        Escape::None
-    }
-}
-
 fn run() -> Value {
     json!({
         "type": "object",

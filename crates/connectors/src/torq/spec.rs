@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use crate::schema_parts::{no_account_rules, no_policy_rules};
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, Escape, Violations, Worker};
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Violations, Worker};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -32,15 +32,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,
-        param_escape,
-    }
-}
-
-fn param_escape(_params: &Map<String, Value>, path: &str) -> Escape {
-    if path == "body" {
-        Escape::Json
-    } else {
-        Escape::None
+        param_escape: ParamEscape::Fields(&[("body", Escape::Json)]),
     }
 }
 

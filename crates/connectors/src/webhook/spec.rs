@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use crate::schema_parts::{is_set, no_params_rules, no_policy_rules};
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, Escape, Violations, Worker};
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Violations, Worker};
 
 pub const AUTH_BASIC: &str = "webhook-authentication-basic";
 /// Herald's addition: `Authorization: Bearer <secrets.token>`.
@@ -46,19 +46,11 @@ pub fn spec() -> ConnectorSpec {
         account_rules: auth_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
-        param_escape,
+        param_escape: ParamEscape::Fields(&[("body", Escape::Json)]),
     }
 }
 
 /// The body is usually a JSON document with `"{{x}}"` inside strings.
-fn param_escape(_params: &Map<String, Value>, path: &str) -> Escape {
-    if path == "body" {
-        Escape::Json
-    } else {
-        Escape::None
-    }
-}
-
 pub(crate) fn headers() -> Value {
     json!({
         "type": ["object", "null"],

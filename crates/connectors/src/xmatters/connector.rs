@@ -2,23 +2,24 @@
 //! the attempt.
 
 use crate::delivery::fields::{Fields, Secret};
-use crate::delivery::http::Outbound;
-use crate::delivery::{Account, Connector, Delivery, Outcome};
+use crate::delivery::{Account, Delivery, HttpConnector, HttpRequest, HttpResponse, Outcome};
 
 pub use super::request::build;
 pub use super::response::classify;
 
 pub struct XMatters;
 
-#[async_trait::async_trait]
-impl Connector for XMatters {
+impl HttpConnector for XMatters {
     fn connector_type(&self) -> &'static str {
         "xmatters"
     }
 
-    async fn deliver(&self, delivery: &Delivery, http: &Outbound) -> Outcome {
-        let request = build(&delivery.params, &delivery.account);
-        crate::delivery::attempt::attempt(http, &delivery.account, request, classify).await
+    fn build(&self, delivery: &Delivery) -> Result<HttpRequest, Outcome> {
+        build(&delivery.params, &delivery.account)
+    }
+
+    fn classify(&self, response: &HttpResponse) -> Outcome {
+        classify(response)
     }
 }
 

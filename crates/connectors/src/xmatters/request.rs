@@ -6,7 +6,7 @@ use crate::delivery::{Account, HttpRequest, Outcome};
 use serde_json::{Map, Value, json};
 
 use super::{FIELDS, XMattersAccount};
-use crate::rest::basic_auth;
+use crate::auth;
 
 pub fn build(params: &Map<String, Value>, account: &Account) -> Result<HttpRequest, Outcome> {
     let account = XMattersAccount::parse(account)?;
@@ -29,7 +29,7 @@ pub fn build(params: &Map<String, Value>, account: &Account) -> Result<HttpReque
             password,
         } => HttpRequest::post_json(url, &body).header(
             "authorization",
-            basic_auth(&user, password.expose()).expose(),
+            auth::basic(&user, password.expose()).expose(),
         ),
         XMattersAccount::UrlKey { url } => HttpRequest::post_json(url.expose(), &body),
     })

@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use crate::schema_parts::{is_set, no_params_rules, no_policy_rules};
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, Violations, Worker, no_escape};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Violations, Worker};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
@@ -45,7 +45,7 @@ pub fn spec() -> ConnectorSpec {
         account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
-        param_escape: no_escape,
+        param_escape: NO_ESCAPE,
     }
 }
 

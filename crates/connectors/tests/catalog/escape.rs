@@ -1,7 +1,7 @@
 //! Which escaping each templated params string gets, per connector type, as
 //! Kibana's `renderParameterTemplates` chooses it.
 
-use herald_catalog::{Escape, no_escape};
+use herald_catalog::{Escape, NO_ESCAPE};
 use herald_connectors::catalog;
 use serde_json::{Map, Value, json};
 
@@ -12,7 +12,7 @@ fn escape_of(connector_type: &str, params: Value, path: &str) -> Escape {
         Value::Object(map) => map,
         _ => panic!("params must be an object"),
     };
-    (spec(connector_type).param_escape)(&params, path)
+    spec(connector_type).param_escape.escape(&params, path)
 }
 
 #[test]
@@ -154,13 +154,13 @@ fn only_the_documented_fields_are_escaped() {
             "subActionParams.text",
         ] {
             assert_eq!(
-                (spec.param_escape)(&params, path),
+                spec.param_escape.escape(&params, path),
                 Escape::None,
                 "{} {path}",
                 spec.id
             );
         }
     }
-    assert_eq!(no_escape(&params, "message"), Escape::None);
+    assert_eq!(NO_ESCAPE.escape(&params, "message"), Escape::None);
     assert_eq!(Escape::default(), Escape::None);
 }

@@ -141,7 +141,7 @@ async fn throttling_honours_retry_after() {
         (ErrorKind::Throttled, Some(Duration::from_secs(7)))
     );
     assert!(
-        reason.contains("Microsoft Graph sendMail is rate limiting (429)"),
+        reason.contains("Microsoft Graph sendMail is rate limiting this account (429)"),
         "{reason}"
     );
     let (kind, after, _) = testing::retry(deliver(&email, account(&server), params()).await);
