@@ -8,6 +8,8 @@ pub mod account;
 pub mod email;
 pub mod policy;
 pub mod schema;
+pub mod secret;
+pub mod typed;
 pub mod urls;
 
 use std::borrow::Cow;
@@ -17,6 +19,7 @@ use std::sync::LazyLock;
 use serde_json::{Map, Value};
 
 pub use policy::Policy;
+pub use secret::Secret;
 
 /// The worker binary that delivers a connector type's actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -96,6 +99,36 @@ pub enum Escape {
 /// `renderMustacheObject`.
 pub const NO_ESCAPE: ParamEscape = ParamEscape::Fields(&[]);
 
+/// Reads one document (`config`, `secrets` or `params`) into a connector's
+/// own type, as its worker will: `Ok` when the worker would accept it.
+pub type Reader = fn(&Map<String, Value>) -> Result<(), Violation>;
+
+/// A connector's readers for its three documents. The schemas of a
+/// connector that has them are derived from the same types, so what the
+/// registry and ingest accept and what the worker reads cannot drift apart
+/// (the catalog's drift test checks both ways).
+#[derive(Debug, Clone, Copy)]
+pub struct Readers {
+    pub config: Reader,
+    pub secrets: Reader,
+    pub params: Reader,
+}
+
+impl Readers {
+    pub fn of<C, S, P>() -> Readers
+    where
+        C: serde::de::DeserializeOwned,
+        S: serde::de::DeserializeOwned,
+        P: serde::de::DeserializeOwned,
+    {
+        Readers {
+            config: |map| typed::read::<C>(map, "config").map(drop),
+            secrets: |map| typed::read::<S>(map, "secrets").map(drop),
+            params: |map| typed::read::<P>(map, "").map(drop),
+        }
+    }
+}
+
 /// One connector type.
 #[derive(Debug, Clone)]
 pub struct ConnectorSpec {
@@ -114,6 +147,9 @@ pub struct ConnectorSpec {
     pub policy_rules: PolicyRules,
     /// Escaping of each templated string in params; see [`ParamEscape`].
     pub param_escape: ParamEscape,
+    /// The connector's typed documents; `None` for a connector whose worker
+    /// still reads them field by field.
+    pub readers: Option<Readers>,
 }
 
 /// One problem with a document, at a path from the root

@@ -27,6 +27,7 @@ pub fn spec() -> ConnectorSpec {
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
         param_escape: ParamEscape::Fields(&[("subActionParams.body", Escape::Json)]),
+        readers: None,
     }
 }
 

@@ -9,26 +9,8 @@ use herald_proto::v1::ErrorKind;
 use crate::delivery::Outcome;
 use serde_json::{Map, Value};
 
-/// A credential (a webhook URL, a token). Debug prints `[redacted]`; the
-/// value is read only where the request is built.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
+/// Credentials are held in the catalog's one secret type.
+pub use herald_catalog::Secret;
 
 /// One JSON object and where it sits (`secrets`, `config`, the params root
 /// or `subActionParams`), with the error kind its problems are.

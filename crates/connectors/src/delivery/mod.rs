@@ -11,6 +11,7 @@ pub mod http;
 pub mod outcome;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod typed;
 
 pub use connector::{Account, Connector, Delivery, HttpConnector};
 pub use outcome::{HttpRequest, HttpResponse, Outcome, classify_status};

@@ -27,6 +27,7 @@ pub fn spec() -> ConnectorSpec {
             ("message", Escape::Markdown),
             ("messageHTML", Escape::Html),
         ]),
+        readers: None,
     }
 }
 

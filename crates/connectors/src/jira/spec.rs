@@ -50,6 +50,7 @@ pub fn spec() -> ConnectorSpec {
         params_rules,
         policy_rules: no_policy_rules,
         param_escape: NO_ESCAPE,
+        readers: None,
     }
 }
 

@@ -5,7 +5,8 @@ use crate::delivery::fields::{Fields, Secret};
 use crate::delivery::{Account, Delivery, HttpConnector, HttpRequest, HttpResponse, Outcome};
 use serde_json::{Map, Value};
 
-use super::spec::DEFAULT_API_URL;
+use super::spec::{Config, DEFAULT_API_URL, EventAction, Image, Link, Params, Secrets, Severity};
+use crate::delivery::typed;
 
 pub use super::request::build;
 pub use super::response::classify;
@@ -37,45 +38,30 @@ pub struct PagerDutyAccount {
 
 impl PagerDutyAccount {
     pub fn parse(account: &Account) -> Result<PagerDutyAccount, Outcome> {
-        let config = Fields::config(&account.config);
-        config.only(&["apiUrl"])?;
-        let api_url = config.non_empty_str("apiUrl")?.unwrap_or(DEFAULT_API_URL);
-        config.url("apiUrl", api_url)?;
-        let secrets = Fields::secrets(&account.secrets);
-        secrets.only(&["routingKey"])?;
+        let config: Config = typed::config(&account.config)?;
+        let secrets: Secrets = typed::secrets(&account.secrets)?;
+        let api_url = config
+            .api_url
+            .filter(|url| !url.is_empty())
+            .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
+        Fields::config(&account.config).url("apiUrl", &api_url)?;
         Ok(PagerDutyAccount {
-            api_url: api_url.to_owned(),
-            routing_key: Secret::new(secrets.required_str("routingKey")?),
+            api_url,
+            routing_key: secrets.routing_key,
         })
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventAction {
-    Trigger,
-    Acknowledge,
-    Resolve,
-}
-
-impl EventAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventAction::Trigger => "trigger",
-            EventAction::Acknowledge => "acknowledge",
-            EventAction::Resolve => "resolve",
-        }
-    }
-}
-
-/// `params`: what each field of the event becomes is in `request.rs`.
-#[derive(Debug, Clone, PartialEq)]
+/// `params` as PagerDuty takes them: what each field of the event becomes
+/// is in `request.rs`.
+#[derive(Debug, Clone)]
 pub struct PagerDutyParams {
     pub event_action: EventAction,
     pub dedup_key: Option<String>,
     /// The payload fields, already under PagerDuty's names, for a trigger.
     pub payload: Map<String, Value>,
-    pub links: Option<Vec<Value>>,
-    pub images: Option<Vec<Value>>,
+    pub links: Option<Vec<Link>>,
+    pub images: Option<Vec<Image>>,
     pub client: Option<String>,
     pub client_url: Option<String>,
 }
@@ -83,32 +69,15 @@ pub struct PagerDutyParams {
 impl PagerDutyParams {
     pub fn parse(params: &Map<String, Value>) -> Result<PagerDutyParams, Outcome> {
         let fields = Fields::params(params);
-        fields.only(&[
-            "eventAction",
-            "dedupKey",
-            "summary",
-            "source",
-            "severity",
-            "timestamp",
-            "component",
-            "group",
-            "class",
-            "links",
-            "customDetails",
-            "images",
-            "client",
-            "clientUrl",
-        ])?;
-        let event_action = match fields.non_empty_str("eventAction")?.unwrap_or("trigger") {
-            "trigger" => EventAction::Trigger,
-            "acknowledge" => EventAction::Acknowledge,
-            "resolve" => EventAction::Resolve,
-            _ => {
-                return Err(fields.refuse("eventAction", "must be trigger, acknowledge or resolve"));
-            }
-        };
-        let dedup_key = fields.non_empty_str("dedupKey")?;
-        if dedup_key.is_some_and(|key| key.chars().count() > MAX_DEDUP_KEY) {
+        let params: Params = typed::params(params)?;
+        // Kibana leaves optional fields as "".
+        let given = |value: Option<String>| value.filter(|text| !text.is_empty());
+        let event_action = params.event_action;
+        let dedup_key = given(params.dedup_key);
+        if dedup_key
+            .as_ref()
+            .is_some_and(|key| key.chars().count() > MAX_DEDUP_KEY)
+        {
             return Err(fields.refuse(
                 "dedupKey",
                 &format!("must be at most {MAX_DEDUP_KEY} characters"),
@@ -120,64 +89,59 @@ impl PagerDutyParams {
                 &format!("required when eventAction is {}", event_action.as_str()),
             ));
         }
-        let severity = fields.non_empty_str("severity")?.unwrap_or("info");
-        if !matches!(severity, "critical" | "error" | "warning" | "info") {
-            return Err(fields.refuse("severity", "must be critical, error, warning or info"));
-        }
         let mut payload = Map::new();
-        let summary = fields
-            .non_empty_str("summary")?
-            .unwrap_or("No summary provided.");
+        let summary = given(params.summary);
+        let summary = summary.as_deref().unwrap_or("No summary provided.");
         payload.insert(
             "summary".into(),
             crate::rest::truncate(summary, MAX_SUMMARY).into(),
         );
-        if let Some(source) = fields.non_empty_str("source")? {
+        if let Some(source) = given(params.source) {
             payload.insert("source".into(), source.into());
         }
-        payload.insert("severity".into(), severity.into());
-        for (param, name) in [
-            ("timestamp", "timestamp"),
-            ("component", "component"),
-            ("group", "group"),
-            ("class", "class"),
+        let severity = params.severity.unwrap_or(Severity::Info);
+        payload.insert("severity".into(), severity.as_str().into());
+        for (name, value) in [
+            ("timestamp", params.timestamp),
+            ("component", params.component),
+            ("group", params.group),
+            ("class", params.class),
         ] {
-            if let Some(value) = fields.non_empty_str(param)? {
+            if let Some(value) = given(value) {
                 payload.insert(name.into(), value.trim().into());
             }
         }
-        if let Some(details) = custom_details(&fields)? {
+        if let Some(details) = custom_details(&fields, params.custom_details)? {
             payload.insert("custom_details".into(), details);
         }
-        let owned = |value: Option<&str>| value.map(str::to_owned);
         Ok(PagerDutyParams {
             event_action,
-            dedup_key: owned(dedup_key),
+            dedup_key,
             payload,
-            links: fields.array("links")?.filter(|l| !l.is_empty()).cloned(),
-            images: fields.array("images")?.filter(|i| !i.is_empty()).cloned(),
-            client: owned(fields.non_empty_str("client")?),
-            client_url: owned(fields.non_empty_str("clientUrl")?),
+            links: params.links.filter(|links| !links.is_empty()),
+            images: params.images.filter(|images| !images.is_empty()),
+            client: given(params.client),
+            client_url: given(params.client_url),
         })
     }
 }
 
 /// An object, or a string holding one (Kibana coerces it).
-fn custom_details(fields: &Fields<'_>) -> Result<Option<Value>, Outcome> {
-    match fields.map().get("customDetails") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(details)) => Ok(Some(Value::Object(details.clone()))),
-        Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
-        Some(Value::String(text)) => match serde_json::from_str(text) {
-            Ok(Value::Object(details)) => Ok(Some(Value::Object(details))),
-            _ => Err(fields.refuse(
-                "customDetails",
-                "must be an object or a string holding a JSON object",
-            )),
-        },
-        Some(_) => Err(fields.refuse(
+fn custom_details(fields: &Fields<'_>, details: Option<Value>) -> Result<Option<Value>, Outcome> {
+    let refuse = || {
+        fields.refuse(
             "customDetails",
             "must be an object or a string holding a JSON object",
-        )),
+        )
+    };
+    match details {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(details)) => Ok(Some(Value::Object(details))),
+        Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
+        Some(Value::String(text)) => match serde_json::from_str(&text) {
+            Ok(Value::Object(details)) => Ok(Some(Value::Object(details))),
+            _ => Err(refuse()),
+        },
+        Some(_) => Err(refuse()),
     }
 }

@@ -23,8 +23,8 @@ pub fn build(params: &Map<String, Value>, account: &Account) -> Result<HttpReque
             .or_insert_with(|| json!(format!("Herald account {}", account.id)));
         body.insert("payload".into(), Value::Object(payload));
         let optional = [
-            ("links", params.links.map(Value::Array)),
-            ("images", params.images.map(Value::Array)),
+            ("links", params.links.map(|links| json!(links))),
+            ("images", params.images.map(|images| json!(images))),
             ("client", params.client.map(Value::String)),
             ("client_url", params.client_url.map(Value::String)),
         ];

@@ -1,86 +1,134 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::{Map, Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::schema_parts::{is_set, no_account_rules, no_policy_rules};
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Violations, Worker};
+use herald_catalog::typed::schema_of;
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, Worker};
 
 pub const DEFAULT_API_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+
+/// `config`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    #[schemars(extend("format" = "uri", "default" = DEFAULT_API_URL))]
+    pub api_url: Option<String>,
+}
+
+/// `secrets`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Secrets {
+    /// Events API v2 integration key
+    #[schemars(length(min = 1))]
+    pub routing_key: Secret,
+}
+
+/// `params`: Kibana's, plus the Events v2 fields Kibana leaves out.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Params {
+    #[serde(default)]
+    #[schemars(extend("default" = "trigger"))]
+    pub event_action: EventAction,
+    #[schemars(length(max = 255))]
+    pub dedup_key: Option<String>,
+    #[schemars(length(max = 1024))]
+    pub summary: Option<String>,
+    pub source: Option<String>,
+    pub severity: Option<Severity>,
+    #[schemars(extend("format" = "date-time"))]
+    pub timestamp: Option<String>,
+    pub component: Option<String>,
+    pub group: Option<String>,
+    pub class: Option<String>,
+    pub links: Option<Vec<Link>>,
+    /// Object, or a string holding a JSON object
+    #[schemars(extend("type" = ["object", "string", "null"]))]
+    pub custom_details: Option<Value>,
+    pub images: Option<Vec<Image>>,
+    pub client: Option<String>,
+    #[schemars(extend("format" = "uri", "x-policy" = "manual"))]
+    pub client_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EventAction {
+    #[default]
+    Trigger,
+    Acknowledge,
+    Resolve,
+}
+
+impl EventAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventAction::Trigger => "trigger",
+            EventAction::Acknowledge => "acknowledge",
+            EventAction::Resolve => "resolve",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub href: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Image {
+    // Shown by PagerDuty, never fetched by us.
+    #[schemars(extend("format" = "uri", "x-policy" = "manual"))]
+    pub src: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("format" = "uri", "x-policy" = "manual"))]
+    pub href: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alt: Option<String>,
+}
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "pagerduty",
         name: "PagerDuty",
         worker: Worker::Incident,
-        config_schema: json!({
-            "type": "object",
-            "additionalProperties": false,
-            "properties": {
-                "apiUrl": {"type": ["string", "null"], "format": "uri", "default": DEFAULT_API_URL},
-            },
-        }),
-        secrets_schema: json!({
-            "type": "object",
-            "required": ["routingKey"],
-            "additionalProperties": false,
-            "properties": {
-                "routingKey": {"type": "string", "minLength": 1, "description": "Events API v2 integration key"},
-            },
-        }),
-        params_schema: params_schema(),
+        config_schema: schema_of::<Config>(),
+        secrets_schema: schema_of::<Secrets>(),
+        params_schema: schema_of::<Params>(),
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,
         param_escape: NO_ESCAPE,
+        readers: Some(Readers::of::<Config, Secrets, Params>()),
     }
-}
-
-fn params_schema() -> Value {
-    json!({
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {
-            "eventAction": {"type": "string", "enum": ["trigger", "resolve", "acknowledge"], "default": "trigger"},
-            "dedupKey": {"type": "string", "maxLength": 255},
-            "summary": {"type": "string", "maxLength": 1024},
-            "source": {"type": "string"},
-            "severity": {"type": "string", "enum": ["critical", "error", "warning", "info"]},
-            "timestamp": {"type": "string", "format": "date-time"},
-            "component": {"type": "string"},
-            "group": {"type": "string"},
-            "class": {"type": "string"},
-            "links": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["href", "text"],
-                    "additionalProperties": false,
-                    "properties": {"href": {"type": "string"}, "text": {"type": "string"}},
-                },
-            },
-            "customDetails": {
-                "type": ["object", "string"],
-                "description": "Object, or a string holding a JSON object",
-            },
-            "images": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["src"],
-                    "additionalProperties": false,
-                    "properties": {
-                        // Shown by PagerDuty, never fetched by us.
-                        "src": {"type": "string", "format": "uri", "x-policy": "manual"},
-                        "href": {"type": "string", "format": "uri", "x-policy": "manual"},
-                        "alt": {"type": "string"},
-                    },
-                },
-            },
-            "client": {"type": "string"},
-            "clientUrl": {"type": "string", "format": "uri", "x-policy": "manual"},
-        },
-    })
 }
 
 fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations) {

@@ -29,5 +29,6 @@ pub fn spec() -> ConnectorSpec {
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
         param_escape: NO_ESCAPE,
+        readers: None,
     }
 }

@@ -64,5 +64,6 @@ pub fn spec() -> ConnectorSpec {
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
         param_escape: ParamEscape::Fields(&[("message", Escape::Slack)]),
+        readers: None,
     }
 }

@@ -64,6 +64,7 @@ pub fn spec() -> ConnectorSpec {
         params_rules,
         policy_rules: no_policy_rules,
         param_escape: ParamEscape::ByParams(param_escape),
+        readers: None,
     }
 }
 

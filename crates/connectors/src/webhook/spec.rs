@@ -47,6 +47,7 @@ pub fn spec() -> ConnectorSpec {
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
         param_escape: ParamEscape::Fields(&[("body", Escape::Json)]),
+        readers: None,
     }
 }
 

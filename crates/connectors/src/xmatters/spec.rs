@@ -46,6 +46,7 @@ pub fn spec() -> ConnectorSpec {
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
         param_escape: NO_ESCAPE,
+        readers: None,
     }
 }
 

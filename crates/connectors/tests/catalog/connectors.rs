@@ -417,7 +417,7 @@ fn pagerduty() {
             "customDetails: must be an object or a string holding a JSON object",
             "dedupKey: required when eventAction is resolve",
             "images[0].src: required",
-            "severity: must be one of: critical, error, warning, info",
+            "severity: must be one of: critical, error, warning, info, null",
             "summary: must be at most 1024 characters",
             "timestamp: must be an RFC 3339 date-time, e.g. 2024-05-01T12:00:00Z",
         ],

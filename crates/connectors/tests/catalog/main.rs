@@ -2,6 +2,7 @@
 
 mod api;
 mod connectors;
+mod drift;
 mod escape;
 mod policy;
 mod preconfigured;
