@@ -7,12 +7,54 @@
 //! (`subActionParams.incident.title`) and never quotes a value: it may be a
 //! secret.
 
-use schemars::JsonSchema;
+use std::borrow::Cow;
+
 use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::Violation;
+
+/// A string that must not be empty (a message, a title): `minLength: 1`
+/// in the schema, and refused as `must not be empty` by the worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NonEmpty(String);
+
+impl NonEmpty {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for NonEmpty {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<NonEmpty, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        if text.is_empty() {
+            return Err(serde::de::Error::custom("must not be empty"));
+        }
+        Ok(NonEmpty(text))
+    }
+}
+
+impl JsonSchema for NonEmpty {
+    fn schema_name() -> Cow<'static, str> {
+        "NonEmpty".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string", "minLength": 1})
+    }
+}
 
 /// The JSON Schema of `T`, in the catalog's subset: draft 2020-12 with
 /// every subschema inline and no title.
@@ -138,6 +180,7 @@ mod tests {
     struct Doc {
         api_url: Option<String>,
         port: Option<u16>,
+        title: Option<NonEmpty>,
         links: Option<Vec<Link>>,
         action: Option<Action>,
     }
@@ -184,6 +227,10 @@ mod tests {
             "trigger, acknowledge or resolve"
         );
         assert_eq!(
+            refusal(json!({"title": ""})),
+            "config.title: must not be empty"
+        );
+        assert_eq!(
             refusal(json!({"apiUrl": ["hunter2"]})),
             "config.apiUrl: must be a string"
         );
@@ -194,7 +241,7 @@ mod tests {
             "config",
         )
         .unwrap();
-        assert!(doc.api_url.is_none() && doc.port.is_none());
+        assert!(doc.api_url.is_none() && doc.port.is_none() && doc.title.is_none());
         assert_eq!(doc.links.unwrap()[0].href, "h");
         assert!(matches!(doc.action, Some(Action::Resolve)));
     }

@@ -1,6 +1,8 @@
 //! The schema fragments and rule helpers several connectors' specs share
 //! (incident comments, Kibana's `subAction` envelope, "is this field set").
 
+use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use herald_catalog::schema::join;
@@ -18,6 +20,12 @@ pub(crate) fn no_policy_rules(
     _: &mut Violations,
 ) {
 }
+
+/// The `config` of a connector that takes none (`slack`, `teams`): an
+/// object with no fields.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoConfig {}
 
 /// An object with no fields: the config of `slack`, the params of an
 /// operation that takes none.

@@ -4,7 +4,9 @@
 use crate::delivery::{Account, Delivery, HttpConnector, HttpRequest, HttpResponse, Outcome};
 use serde_json::{Map, Value};
 
+use super::spec::{Config, Params, Secrets};
 use crate::delivery::fields::{Fields, Secret};
+use crate::delivery::typed;
 
 pub use super::request::build;
 pub use super::response::classify;
@@ -33,13 +35,11 @@ pub struct SlackSecrets {
 
 impl SlackSecrets {
     pub fn parse(account: &Account) -> Result<SlackSecrets, Outcome> {
-        Fields::config(&account.config).only(&[])?;
-        let secrets = Fields::secrets(&account.secrets);
-        secrets.only(&["webhookUrl"])?;
-        let webhook_url = secrets.required_str("webhookUrl")?;
-        secrets.url("webhookUrl", webhook_url)?;
+        let _: Config = typed::config(&account.config)?;
+        let secrets: Secrets = typed::secrets(&account.secrets)?;
+        Fields::secrets(&account.secrets).url("webhookUrl", secrets.webhook_url.expose())?;
         Ok(SlackSecrets {
-            webhook_url: Secret::new(webhook_url),
+            webhook_url: secrets.webhook_url,
         })
     }
 }
@@ -60,23 +60,18 @@ pub struct SlackParams {
 
 impl SlackParams {
     pub fn parse(params: &Map<String, Value>) -> Result<SlackParams, Outcome> {
-        let fields = Fields::params(params);
-        fields.only(&[
-            "message",
-            "blocks",
-            "attachments",
-            "channel",
-            "username",
-            "iconEmoji",
-        ])?;
-        let owned = |value: Option<&str>| value.filter(|text| !text.is_empty()).map(str::to_owned);
+        let params: Params = typed::params(params)?;
+        let given = |value: Option<String>| value.filter(|text| !text.is_empty());
+        let objects = |items: Option<Vec<Map<String, Value>>>| {
+            items.map(|items| items.into_iter().map(Value::Object).collect())
+        };
         Ok(SlackParams {
-            message: fields.required_str("message")?.to_owned(),
-            blocks: fields.array("blocks")?.cloned(),
-            attachments: fields.array("attachments")?.cloned(),
-            channel: owned(fields.str("channel")?),
-            username: owned(fields.str("username")?),
-            icon_emoji: owned(fields.str("iconEmoji")?),
+            message: params.message.into_string(),
+            blocks: objects(params.blocks),
+            attachments: objects(params.attachments),
+            channel: given(params.channel),
+            username: given(params.username),
+            icon_emoji: given(params.icon_emoji),
         })
     }
 }

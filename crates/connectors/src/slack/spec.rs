@@ -1,69 +1,60 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
-use crate::schema_parts::{empty_object, no_account_rules, no_params_rules, no_policy_rules};
-use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Worker};
+use crate::schema_parts::{NoConfig, no_account_rules, no_params_rules, no_policy_rules};
+use herald_catalog::typed::{NonEmpty, schema_of};
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Readers, Secret, Worker};
+
+pub type Config = NoConfig;
+
+/// `secrets`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Secrets {
+    /// Incoming webhook URL, https://hooks.slack.com/services/...
+    #[schemars(extend("format" = "uri"))]
+    pub webhook_url: Secret,
+}
+
+/// `params`. Beyond `message`, what a Search Guard Signals slack action
+/// adds (SlackActionConf), sent under Slack's own body names.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Params {
+    /// Slack mrkdwn text; with blocks, the notification's fallback text
+    pub message: NonEmpty,
+    /// Block Kit blocks
+    #[schemars(length(max = 50))]
+    pub blocks: Option<Vec<Map<String, Value>>>,
+    /// Legacy secondary attachments
+    #[schemars(length(max = 100))]
+    pub attachments: Option<Vec<Map<String, Value>>>,
+    /// Channel override (#name or id); legacy webhooks only, Slack-app webhooks ignore it
+    #[schemars(length(min = 1))]
+    pub channel: Option<String>,
+    /// Sender name override (Signals' `from`); legacy webhooks only
+    #[schemars(length(min = 1))]
+    pub username: Option<String>,
+    /// Sender icon override, e.g. :rotating_light:, sent as icon_emoji; legacy webhooks only
+    #[schemars(extend("pattern" = "^:[^:\\s]+:$", "examples" = [":rotating_light:"]))]
+    pub icon_emoji: Option<String>,
+}
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "slack",
         name: "Slack",
         worker: Worker::Chat,
-        config_schema: empty_object(),
-        secrets_schema: json!({
-            "type": "object",
-            "required": ["webhookUrl"],
-            "additionalProperties": false,
-            "properties": {
-                "webhookUrl": {
-                    "type": "string",
-                    "format": "uri",
-                    "description": "Incoming webhook URL, https://hooks.slack.com/services/...",
-                },
-            },
-        }),
-        params_schema: json!({
-            "type": "object",
-            "required": ["message"],
-            "additionalProperties": false,
-            "properties": {
-                "message": {"type": "string", "minLength": 1, "description": "Slack mrkdwn text; with blocks, the notification's fallback text"},
-                // The rest is what a Search Guard Signals slack action adds
-                // (SlackActionConf), sent under Slack's own body names.
-                "blocks": {
-                    "type": "array",
-                    "maxItems": 50,
-                    "items": {"type": "object"},
-                    "description": "Block Kit blocks",
-                },
-                "attachments": {
-                    "type": "array",
-                    "maxItems": 100,
-                    "items": {"type": "object"},
-                    "description": "Legacy secondary attachments",
-                },
-                "channel": {
-                    "type": "string",
-                    "minLength": 1,
-                    "description": "Channel override (#name or id); legacy webhooks only, Slack-app webhooks ignore it",
-                },
-                "username": {
-                    "type": "string",
-                    "minLength": 1,
-                    "description": "Sender name override (Signals' `from`); legacy webhooks only",
-                },
-                "iconEmoji": {
-                    "type": "string",
-                    "pattern": "^:[^:\\s]+:$",
-                    "description": "Sender icon override, e.g. :rotating_light:, sent as icon_emoji; legacy webhooks only",
-                },
-            },
-        }),
+        config_schema: schema_of::<Config>(),
+        secrets_schema: schema_of::<Secrets>(),
+        params_schema: schema_of::<Params>(),
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
         param_escape: ParamEscape::Fields(&[("message", Escape::Slack)]),
-        readers: None,
+        readers: Some(Readers::of::<Config, Secrets, Params>()),
     }
 }

@@ -4,7 +4,9 @@
 use crate::delivery::{Account, Delivery, HttpConnector, HttpRequest, HttpResponse, Outcome};
 use serde_json::{Map, Value};
 
+use super::spec::{Config, Params, Secrets};
 use crate::delivery::fields::{Fields, Secret};
+use crate::delivery::typed;
 
 pub use super::request::build;
 pub use super::response::classify;
@@ -33,13 +35,11 @@ pub struct TeamsSecrets {
 
 impl TeamsSecrets {
     pub fn parse(account: &Account) -> Result<TeamsSecrets, Outcome> {
-        Fields::config(&account.config).only(&[])?;
-        let secrets = Fields::secrets(&account.secrets);
-        secrets.only(&["webhookUrl"])?;
-        let webhook_url = secrets.required_str("webhookUrl")?;
-        secrets.url("webhookUrl", webhook_url)?;
+        let _: Config = typed::config(&account.config)?;
+        let secrets: Secrets = typed::secrets(&account.secrets)?;
+        Fields::secrets(&account.secrets).url("webhookUrl", secrets.webhook_url.expose())?;
         Ok(TeamsSecrets {
-            webhook_url: Secret::new(webhook_url),
+            webhook_url: secrets.webhook_url,
         })
     }
 }
@@ -52,10 +52,9 @@ pub struct TeamsParams {
 
 impl TeamsParams {
     pub fn parse(params: &Map<String, Value>) -> Result<TeamsParams, Outcome> {
-        let fields = Fields::params(params);
-        fields.only(&["message"])?;
+        let params: Params = typed::params(params)?;
         Ok(TeamsParams {
-            message: fields.required_str("message")?.to_owned(),
+            message: params.message.into_string(),
         })
     }
 }

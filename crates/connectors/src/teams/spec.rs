@@ -1,36 +1,42 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Deserialize;
 
-use crate::schema_parts::{empty_object, no_account_rules, no_params_rules, no_policy_rules};
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Worker};
+use crate::schema_parts::{NoConfig, no_account_rules, no_params_rules, no_policy_rules};
+use herald_catalog::typed::{NonEmpty, schema_of};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Worker};
+
+pub type Config = NoConfig;
+
+/// `secrets`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Secrets {
+    /// Incoming webhook or Workflows URL
+    #[schemars(extend("format" = "uri"))]
+    pub webhook_url: Secret,
+}
+
+/// `params`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Params {
+    pub message: NonEmpty,
+}
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "teams",
         name: "Microsoft Teams",
         worker: Worker::Chat,
-        config_schema: empty_object(),
-        secrets_schema: json!({
-            "type": "object",
-            "required": ["webhookUrl"],
-            "additionalProperties": false,
-            "properties": {
-                "webhookUrl": {"type": "string", "format": "uri", "description": "Incoming webhook or Workflows URL"},
-            },
-        }),
-        params_schema: json!({
-            "type": "object",
-            "required": ["message"],
-            "additionalProperties": false,
-            "properties": {
-                "message": {"type": "string", "minLength": 1},
-            },
-        }),
+        config_schema: schema_of::<Config>(),
+        secrets_schema: schema_of::<Secrets>(),
+        params_schema: schema_of::<Params>(),
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
         param_escape: NO_ESCAPE,
-        readers: None,
+        readers: Some(Readers::of::<Config, Secrets, Params>()),
     }
 }

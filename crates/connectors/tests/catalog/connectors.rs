@@ -241,10 +241,10 @@ fn slack_signals_fields() {
         ),
         &[
             "attachments[0]: must be an object",
-            "blocks: must be an array",
+            "blocks: must be an array or null",
             "channel: must not be empty",
             "iconEmoji: must match the pattern ^:[^:\\s]+:$",
-            "username: must be a string",
+            "username: must be a string or null",
         ],
     );
     // Signals' names are not aliases: `from` is `username`, `icon_emoji`

@@ -17,9 +17,7 @@ use super::catalog;
 /// `Secrets` and `Params` and its spec `readers`.
 const NOT_YET_TYPED: &[&str] = &[
     "email",
-    "slack",
     "slack_api",
-    "teams",
     "opsgenie",
     "jira",
     "servicenow",
@@ -150,6 +148,17 @@ fn types(schema: &Value) -> Vec<&str> {
 
 /// One value the schema accepts, every property given.
 fn sample(schema: &Value) -> Value {
+    if let Some(example) = schema
+        .get("examples")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
+        return example.clone();
+    }
+    assert!(
+        schema.get("pattern").is_none(),
+        "a field with a pattern needs `examples` for this test: {schema}"
+    );
     if let Some(value) = schema.get("const") {
         return value.clone();
     }
