@@ -16,6 +16,7 @@ pub use connector::{Account, Connector, Delivery};
 pub use outcome::{HttpRequest, HttpResponse, Outcome, classify_status};
 
 pub mod backoff;
+pub mod retry;
 pub mod runtime;
 pub mod settings;
 #[cfg(any(test, feature = "testing"))]
