@@ -116,8 +116,7 @@ impl Server {
             settings.service_token.expose(),
             Lookup::WithoutSecrets,
             &settings.registry_tls,
-        )
-        .map_err(anyhow::Error::msg)?
+        )?
         .with_metrics(&metrics);
         registry
             .drop_changed(&nats, settings.messaging.subjects.account_changed())
