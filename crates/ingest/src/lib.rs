@@ -172,6 +172,7 @@ impl Server {
                 "herald.event intake",
                 tokio::spawn({
                     let intake = intake::Intake::new(ingestor.clone(), settings.intake_concurrency);
+                    let stopped = signal(stopped);
                     async move {
                         intake.run(stopped).await;
                         Ok(())
