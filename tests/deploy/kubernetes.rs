@@ -378,7 +378,7 @@ fn each_worker_scales_on_the_backlog_of_every_consumer_it_reads() {
 /// Connector types by the worker binary (and so Deployment) that serves them.
 fn types_by_worker() -> BTreeMap<String, Vec<&'static str>> {
     let mut by_worker: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
-    for spec in herald_catalog::catalog().all() {
+    for spec in herald_connectors::catalog().all() {
         by_worker
             .entry(spec.worker.binary().to_owned())
             .or_default()

@@ -60,7 +60,7 @@ fn listen_vars(binary: &str) -> &'static [&'static str] {
 }
 
 pub fn is_worker(binary: &str) -> bool {
-    herald_catalog::catalog()
+    herald_connectors::catalog()
         .all()
         .iter()
         .any(|spec| spec.worker.binary() == binary)

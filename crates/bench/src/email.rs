@@ -133,7 +133,7 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
 /// The email connector delivering straight from memory, `o.concurrency`
 /// at once over at most `connections` connections.
 async fn connector_alone(o: &Options, port: u16, connections: usize) -> anyhow::Result<f64> {
-    let email = Arc::new(herald_email_worker::Email::default());
+    let email = Arc::new(herald_connectors::email::Email::default());
     // The SMTP sink is on loopback, which `*` alone does not reach.
     let http = Outbound::new(
         OutboundSettings::default(),

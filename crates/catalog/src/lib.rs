@@ -5,7 +5,6 @@
 //! validates action params, and workers re-check the policy at send time.
 
 pub mod account;
-pub mod connectors;
 pub mod email;
 pub mod policy;
 pub mod schema;
@@ -46,11 +45,29 @@ pub type ParamsRules = fn(&Map<String, Value>, &str, &mut Violations);
 pub type PolicyRules = fn(&Map<String, Value>, &Map<String, Value>, &Policy, &mut Violations);
 
 /// The escaping of values that `{{x}}` inserts into one string of an
-/// action's params: `(params, path) -> Escape`. `path` is the string's dotted
-/// path inside params, array items by index (`message`,
-/// `subActionParams.text`, `to[0]`). Params are passed whole because the
-/// choice may depend on a sibling field (`slack_api`'s `subAction`).
-pub type ParamEscape = fn(&Map<String, Value>, &str) -> Escape;
+/// action's params, by the string's dotted path inside params, array items
+/// by index (`message`, `subActionParams.text`, `to[0]`). A path not named
+/// is inserted as is.
+#[derive(Debug, Clone, Copy)]
+pub enum ParamEscape {
+    /// The same escaping for a field whatever the other params.
+    Fields(&'static [(&'static str, Escape)]),
+    /// Escaping that depends on a sibling field (`slack_api`'s `subAction`):
+    /// `(params, path) -> Escape`.
+    ByParams(fn(&Map<String, Value>, &str) -> Escape),
+}
+
+impl ParamEscape {
+    pub fn escape(&self, params: &Map<String, Value>, path: &str) -> Escape {
+        match self {
+            ParamEscape::Fields(fields) => fields
+                .iter()
+                .find(|(field, _)| *field == path)
+                .map_or(Escape::None, |(_, escape)| *escape),
+            ParamEscape::ByParams(choose) => choose(params, path),
+        }
+    }
+}
 
 /// How Mustache escapes an inserted value, as Kibana's
 /// `renderParameterTemplates` chooses per connector field: Markdown for an
@@ -77,9 +94,7 @@ pub enum Escape {
 /// The [`ParamEscape`] of connectors whose params are plain values (or
 /// objects sent as such): nothing is escaped, like Kibana's
 /// `renderMustacheObject`.
-pub fn no_escape(_params: &Map<String, Value>, _path: &str) -> Escape {
-    Escape::None
-}
+pub const NO_ESCAPE: ParamEscape = ParamEscape::Fields(&[]);
 
 /// One connector type.
 #[derive(Debug, Clone)]
@@ -220,51 +235,6 @@ impl<'a> IntoIterator for &'a Violations {
     }
 }
 
-/// All connector types, in the contract's order.
-#[derive(Debug)]
-pub struct Catalog {
-    specs: Vec<ConnectorSpec>,
-}
-
-static CATALOG: LazyLock<Catalog> = LazyLock::new(|| Catalog {
-    specs: connectors::all().into_iter().map(with_dialect).collect(),
-});
-
-/// Built once; the schemas are plain data, so everyone shares one copy.
-pub fn catalog() -> &'static Catalog {
-    &CATALOG
-}
-
-/// Tags each published schema with its dialect, for tools that read them
-/// from `ListConnectorTypes`.
-fn with_dialect(mut spec: ConnectorSpec) -> ConnectorSpec {
-    for schema in [
-        &mut spec.config_schema,
-        &mut spec.secrets_schema,
-        &mut spec.params_schema,
-    ] {
-        if let Some(object) = schema.as_object_mut() {
-            object.insert(
-                "$schema".into(),
-                "https://json-schema.org/draft/2020-12/schema".into(),
-            );
-        }
-    }
-    spec
-}
-
-impl Catalog {
-    /// Accepts the canonical id (`email`) and Kibana's dotted form (`.email`).
-    pub fn get(&self, connector_type: &str) -> Option<&ConnectorSpec> {
-        let id = connector_type.strip_prefix('.').unwrap_or(connector_type);
-        self.specs.iter().find(|spec| spec.id == id)
-    }
-
-    pub fn all(&self) -> &[ConnectorSpec] {
-        &self.specs
-    }
-}
-
 static EMPTY_OBJECT: LazyLock<Value> = LazyLock::new(|| Value::Object(Map::new()));
 
 /// `null` (or absent, which callers pass as `null`) reads as `{}`; anything
@@ -378,7 +348,6 @@ impl ConnectorSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn echo_quotes_at_most_64_characters_escaped() {
@@ -403,22 +372,6 @@ mod tests {
             v.len(),
             25,
             "every violation is kept, only the message is cut"
-        );
-    }
-
-    #[test]
-    fn paths_quote_caller_keys_short() {
-        let key = format!("k\n{}", "x".repeat(10_000));
-        let params = json!({ "message": "hi", key.as_str(): 1 });
-        let violations = catalog()
-            .get("slack")
-            .unwrap()
-            .validate_params(&params, "actions[0].params", &Policy::default())
-            .unwrap_err();
-        let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
-        assert_eq!(
-            paths,
-            [format!("actions[0].params.k\\n{}…", "x".repeat(62))]
         );
     }
 }

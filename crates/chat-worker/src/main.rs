@@ -8,5 +8,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() {
-    herald_worker::main("herald-chat-worker", herald_chat_worker::connectors()).await
+    herald_worker::main(
+        "herald-chat-worker",
+        herald_connectors::connectors(herald_catalog::Worker::Chat),
+    )
+    .await
 }

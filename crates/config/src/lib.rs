@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use herald_catalog::{Policy, account, catalog};
+use herald_catalog::{Policy, account};
+use herald_connectors::catalog;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 

@@ -218,7 +218,7 @@ fn holds_its_rules(config: &HeraldConfig) -> Result<(), TestCaseError> {
             account.name
         );
         prop_assert!(
-            herald_catalog::catalog()
+            herald_connectors::catalog()
                 .get(&account.connector_type)
                 .is_some()
         );

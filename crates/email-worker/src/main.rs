@@ -8,5 +8,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() {
-    herald_worker::main("herald-email-worker", herald_email_worker::connectors()).await
+    herald_worker::main(
+        "herald-email-worker",
+        herald_connectors::connectors(herald_catalog::Worker::Email),
+    )
+    .await
 }

@@ -11,7 +11,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() {
     herald_worker::main(
         "herald-incident-worker",
-        herald_incident_worker::connectors(),
+        herald_connectors::connectors(herald_catalog::Worker::Incident),
     )
     .await
 }

@@ -79,7 +79,7 @@ impl IngestMetrics {
             events: Via::ALL.map(|via| {
                 Outcome::ALL.map(|outcome| events.with_label_values(&[via.name(), outcome.name()]))
             }),
-            accepted: herald_catalog::catalog()
+            accepted: herald_connectors::catalog()
                 .all()
                 .iter()
                 .map(|spec| (spec.id, accepted.with_label_values(&[spec.id])))

@@ -15,7 +15,8 @@ use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::kv::CreateErrorKind;
 use async_nats::jetstream::message::PublishMessage;
 use herald_catalog::account::{ID_RULE, is_account_id};
-use herald_catalog::{ConnectorSpec, Policy, Violations, catalog, echo, schema::join};
+use herald_catalog::{ConnectorSpec, Policy, Violations, echo, schema::join};
+use herald_connectors::catalog;
 use herald_messaging::{Declared, Outgoing, Publisher, new_traceparent};
 use herald_proto::json::json_to_struct;
 use herald_proto::status::{ErrorCode, ServiceError};
@@ -771,7 +772,7 @@ fn prepare(
         };
         if spec.id == "email" {
             let mut errors = Violations::new();
-            herald_catalog::connectors::email::recipient_rule(
+            herald_connectors::email::recipient_rule(
                 &params,
                 &account.config,
                 &prefix,

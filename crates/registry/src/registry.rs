@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use herald_catalog::account::{ID_RULE, MAX_ID_LEN, is_account_id, name_problem};
-use herald_catalog::{ConnectorSpec, Policy, Violations, catalog, echo};
+use herald_catalog::{ConnectorSpec, Policy, Violations, echo};
 use herald_config::PreconfiguredAccount;
+use herald_connectors::catalog;
 use herald_proto::status::{ErrorCode, ServiceError};
 use serde_json::{Map, Value};
 

@@ -61,14 +61,9 @@ impl RoleTokens {
     }
 }
 
-/// Every connector the stack's worker delivers. A worker crate joins the
-/// stack with one more `.chain(...)` line here.
+/// Every connector the stack's worker delivers.
 pub fn connectors() -> Vec<Arc<dyn herald_worker::Connector>> {
-    herald_chat_worker::connectors()
-        .into_iter()
-        .chain(herald_incident_worker::connectors())
-        .chain(herald_email_worker::connectors())
-        .collect()
+    herald_connectors::all_connectors()
 }
 
 impl StackOptions {

@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use herald_catalog::catalog;
+use herald_connectors::catalog;
 use herald_templates::render_connector_params;
 use serde_json::{Map, Value, json};
 

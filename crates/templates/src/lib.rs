@@ -185,7 +185,7 @@ pub fn render_connector_params_within(
     render_params_within(
         params,
         vars,
-        |path| (spec.param_escape)(params, path),
+        |path| spec.param_escape.escape(params, path),
         prefix,
         budget,
     )

@@ -1,26 +1,25 @@
-//! The worker runtime every Herald worker runs on: a worker crate holds only
-//! its connectors (`Connector`), and this crate consumes their actions from
-//! JetStream, delivers them through the shared outbound HTTP client, and
-//! acks, retries or dead-letters each by its `Outcome`.
+//! The worker runtime every Herald worker runs on: a worker binary names
+//! the connectors it serves (`herald_connectors::connectors`), and this
+//! crate consumes their actions from JetStream, delivers them through the
+//! shared outbound HTTP client, and acks, retries or dead-letters each by
+//! its `Outcome`.
 
 pub mod admission;
-pub mod attempt;
-pub mod connector;
-pub mod fields;
-pub mod http;
-mod metrics;
-pub mod outcome;
-pub mod rate_limit;
-
-pub use connector::{Account, Connector, Delivery};
-pub use outcome::{HttpRequest, HttpResponse, Outcome, classify_status};
-
 pub mod backoff;
+mod metrics;
+pub mod rate_limit;
 pub mod retry;
 pub mod runtime;
 pub mod settings;
+
+// What connectors deliver with lives beside them in `herald-connectors`;
+// the runtime drives it.
 #[cfg(any(test, feature = "testing"))]
-pub mod testing;
+pub use herald_connectors::delivery::testing;
+pub use herald_connectors::delivery::{
+    Account, Connector, Delivery, HttpRequest, HttpResponse, Outcome, attempt, classify_status,
+    connector, fields, http, outcome,
+};
 
 pub use runtime::{Disposition, Worker, WorkerError};
 pub use settings::WorkerSettings;

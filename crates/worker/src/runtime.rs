@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_nats::jetstream::{self, AckKind, consumer::pull};
-use herald_catalog::catalog;
+use herald_connectors::catalog;
 use herald_messaging::consume::{self, Handler, Settle, Settlement};
 use herald_messaging::{DeadLetter, Declared, MessagingError, Outgoing, Publisher, headers};
 use herald_metrics::{Metrics, Readiness};

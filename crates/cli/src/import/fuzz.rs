@@ -6,7 +6,7 @@
 //! `PROPTEST_CASES=100000 cargo nextest run -p herald-cli fuzz` runs it longer.
 
 use herald_catalog::account::{is_account_id, name_problem};
-use herald_catalog::catalog;
+use herald_connectors::catalog;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

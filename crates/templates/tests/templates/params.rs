@@ -1,7 +1,7 @@
 //! `render_params`: every string of an action's params, each with its
 //! connector field's escaping, errors reported per field and all at once.
 
-use herald_catalog::catalog;
+use herald_connectors::catalog;
 use herald_templates::{Escape, render_connector_params, render_params};
 use serde_json::{Map, Value, json};
 

@@ -1,0 +1,73 @@
+//! The connector: reads the account and params it is given and makes
+//! the attempt.
+
+use crate::delivery::http::Outbound;
+use crate::delivery::{Connector, Delivery, Outcome};
+
+use super::config::{EmailAccount, Transport};
+use super::graph::GraphTokens;
+use super::smtp::SmtpPools;
+
+/// The connector, with what it keeps between deliveries: open SMTP
+/// connections and Graph tokens, per account.
+#[derive(Default)]
+pub struct Email {
+    smtp: SmtpPools,
+    graph: GraphTokens,
+}
+
+#[async_trait::async_trait]
+impl Connector for Email {
+    fn connector_type(&self) -> &'static str {
+        "email"
+    }
+
+    async fn deliver(&self, delivery: &Delivery, http: &Outbound) -> Outcome {
+        let account = match EmailAccount::parse(&delivery.account) {
+            Ok(account) => account,
+            Err(outcome) => return outcome,
+        };
+        // The domain allowlist again, as the policy stands now (ingest
+        // checked the params, the registry the account, both earlier).
+        let mail = match super::message::build(
+            &delivery.params,
+            &account,
+            &delivery.action_id,
+            http.policy(),
+        ) {
+            Ok(mail) => mail,
+            Err(outcome) => return outcome,
+        };
+        match account.transport {
+            Transport::Smtp(settings) => {
+                if !http.policy().allows_host(&settings.host) {
+                    return Outcome::permanent(
+                        herald_proto::v1::ErrorKind::Policy,
+                        format!(
+                            "host {} is not in the allowed hosts of the policy",
+                            settings.host
+                        ),
+                    );
+                }
+                let (envelope, bytes) = match super::message::mime(&mail) {
+                    Ok(built) => built,
+                    Err(outcome) => return outcome,
+                };
+                self.smtp
+                    .send(
+                        &delivery.account,
+                        settings,
+                        &envelope,
+                        &bytes,
+                        http.policy(),
+                    )
+                    .await
+            }
+            Transport::Graph(settings) => {
+                self.graph
+                    .send(http, &delivery.account, &settings, &mail)
+                    .await
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! The pure build of a mail from params and account.
+
+use crate::delivery::testing;
+use herald_catalog::Policy;
+use herald_proto::v1::ErrorKind;
+use serde_json::{Value, json};
+
+use crate::email::config::EmailAccount;
+use crate::email::message::{MAX_BODY_BYTES, Mail, build, mime};
+
+fn account(config: Value) -> EmailAccount {
+    let mut base = json!({"service": "other", "host": "smtp.example.com", "port": 587,
+                          "from": "alerts@example.com", "hasAuth": false});
+    for (key, value) in config.as_object().unwrap() {
+        base[key] = value.clone();
+    }
+    EmailAccount::parse(&testing::account("email", base, json!({}))).expect("a valid account")
+}
+
+fn built(config: Value, params: Value) -> Result<Mail, crate::delivery::Outcome> {
+    build(
+        &testing::object(params),
+        &account(config),
+        "act-9",
+        &Policy::default(),
+    )
+}
+
+#[test]
+fn the_account_defaults_fill_what_params_leave_out() {
+    let mail = built(
+        json!({"defaultTo": ["ops@example.com"], "defaultBcc": ["Audit <audit@example.com>"]}),
+        json!({"subject": "s", "message": "m", "cc": ["x@example.org"]}),
+    )
+    .unwrap();
+    assert_eq!(mail.from.to_string(), "alerts@example.com");
+    assert_eq!(mail.to[0].to_string(), "ops@example.com");
+    assert_eq!(mail.cc[0].to_string(), "x@example.org");
+    assert_eq!(mail.bcc[0].to_string(), "Audit <audit@example.com>");
+    assert_eq!(mail.message_id, "<act-9@example.com>");
+    let (envelope, bytes) = mime(&mail).unwrap();
+    assert_eq!(envelope.to().len(), 3);
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(!text.contains("audit@"), "Bcc must stay out of the message");
+}
+
+#[test]
+fn no_recipient_is_a_clear_error() {
+    let (kind, reason) =
+        testing::permanent(built(json!({}), json!({"subject": "s", "message": "m"})).unwrap_err());
+    assert_eq!(kind, ErrorKind::InvalidParams);
+    assert!(reason.starts_with("to: no recipient"), "{reason}");
+}
+
+#[test]
+fn bad_addresses_name_their_field() {
+    let (kind, reason) = testing::permanent(
+        built(
+            json!({}),
+            json!({"subject": "s", "message": "m", "to": ["ok@example.com", "not an address"]}),
+        )
+        .unwrap_err(),
+    );
+    assert_eq!(kind, ErrorKind::InvalidParams);
+    assert!(
+        reason.starts_with("to[1]: \"not an address\" is not an e-mail address"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn the_domain_allowlist_is_checked_at_send_for_every_address() {
+    let mut policy = Policy::default();
+    policy.email.domain_allowlist = vec!["example.com".into()];
+    let account = account(json!({"defaultCc": ["x@evil.net"]}));
+    let params = testing::object(json!({"subject": "s", "message": "m", "to": ["a@example.com"]}));
+    let (kind, reason) = testing::permanent(build(&params, &account, "a", &policy).unwrap_err());
+    assert_eq!(kind, ErrorKind::Policy);
+    assert_eq!(
+        reason,
+        "config.defaultCc[0]: domain evil.net is not in policy.email.domain_allowlist"
+    );
+    let params = testing::object(
+        json!({"subject": "s", "message": "m", "to": ["a@example.com"], "bcc": ["b@Evil.NET"], "cc": ["c@example.com"]}),
+    );
+    let (_, reason) = testing::permanent(build(&params, &account, "a", &policy).unwrap_err());
+    assert_eq!(
+        reason,
+        "bcc[0]: domain evil.net is not in policy.email.domain_allowlist"
+    );
+}
+
+#[test]
+fn message_html_only_with_allow_html() {
+    let params = json!({"subject": "s", "message": "*md*", "messageHTML": "<h1>raw</h1>", "to": ["a@example.com"]});
+    assert_eq!(
+        built(json!({"allowHtml": true}), params.clone())
+            .unwrap()
+            .html,
+        "<h1>raw</h1>"
+    );
+    let rendered = built(json!({}), params).unwrap();
+    assert_eq!(rendered.html, "<p><em>md</em></p>\n");
+    assert_eq!(rendered.text, "*md*");
+}
+
+#[test]
+fn the_footer_links_to_the_public_base_url() {
+    let params = json!({"subject": "s", "message": "m", "to": ["a@example.com"],
+                        "kibanaFooterLink": {"path": "/alerts/42", "text": "Open the alert"}});
+    let mail = built(
+        json!({"publicBaseUrl": "https://herald.example.com/"}),
+        params.clone(),
+    )
+    .unwrap();
+    assert!(mail.text.ends_with(
+        "This message was sent by Herald. [Open the alert](https://herald.example.com/alerts/42)"
+    ));
+    assert!(
+        mail.html
+            .contains("<a href=\"https://herald.example.com/alerts/42\">Open the alert</a>")
+    );
+    let without = built(json!({}), params).unwrap();
+    assert_eq!(without.text, "m");
+}
+
+#[test]
+fn a_body_over_the_cap_is_truncated_with_a_notice() {
+    let long = "é".repeat(MAX_BODY_BYTES);
+    let mail = built(
+        json!({}),
+        json!({"subject": "s", "message": long, "to": ["a@example.com"]}),
+    )
+    .unwrap();
+    assert!(
+        mail.text
+            .starts_with("[This message was truncated: it had 2097152 bytes"),
+        "{}",
+        &mail.text[..100]
+    );
+    assert!(mail.text.len() < MAX_BODY_BYTES + 200);
+}
+
+#[test]
+fn attachments_are_decoded_and_capped() {
+    let params = json!({"subject": "s", "message": "m", "to": ["a@example.com"],
+                        "attachments": [{"filename": "a.txt", "content": "aGVsbG8="}, {"filename": "b.txt", "content": "plain", "encoding": "utf8"}]});
+    let mail = built(json!({}), params).unwrap();
+    assert_eq!(mail.attachments[0].content, b"hello");
+    assert_eq!(mail.attachments[0].content_type, "application/octet-stream");
+    assert_eq!(mail.attachments[1].content, b"plain");
+    let bad = json!({"subject": "s", "message": "m", "to": ["a@example.com"], "attachments": [{"filename": "a", "content": "!!"}]});
+    let (_, reason) = testing::permanent(built(json!({}), bad).unwrap_err());
+    assert_eq!(reason, "attachments[0].content: must be base64");
+    let big = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        vec![0u8; 11 * 1024 * 1024],
+    );
+    let over = json!({"subject": "s", "message": "m", "to": ["a@example.com"], "attachments": [{"filename": "a", "content": big}]});
+    let (_, reason) = testing::permanent(built(json!({}), over).unwrap_err());
+    assert!(reason.starts_with("attachments: more than"), "{reason}");
+}
+
+#[test]
+fn well_known_services_fix_host_port_and_tls() {
+    use crate::email::config::{Security, Transport};
+    let account = EmailAccount::parse(&testing::account(
+        "email",
+        json!({"service": "gmail", "host": "ignored.example.com", "port": 25, "from": "a@example.com"}),
+        json!({"user": "u", "password": "p"}),
+    ))
+    .unwrap();
+    let Transport::Smtp(smtp) = account.transport else {
+        panic!()
+    };
+    assert_eq!(
+        (smtp.host.as_str(), smtp.port, smtp.security),
+        ("smtp.gmail.com", 465, Security::Implicit)
+    );
+    let account = EmailAccount::parse(&testing::account(
+        "email",
+        json!({"service": "ses-eu-west-1", "from": "a@example.com", "requireTls": true}),
+        json!({"user": "u", "password": "p"}),
+    ))
+    .unwrap();
+    let Transport::Smtp(smtp) = account.transport else {
+        panic!()
+    };
+    assert_eq!(smtp.host, "email-smtp.eu-west-1.amazonaws.com");
+    let account = EmailAccount::parse(&testing::account(
+        "email",
+        json!({"service": "outlook365", "from": "a@example.com", "requireTls": true}),
+        json!({"user": "u", "password": "p"}),
+    ))
+    .unwrap();
+    let Transport::Smtp(smtp) = account.transport else {
+        panic!()
+    };
+    assert_eq!(
+        (smtp.port, smtp.security),
+        (587, Security::StartTls { required: true })
+    );
+    assert_eq!(
+        format!("{:?}", smtp.credentials),
+        "Some((\"u\", [redacted]))"
+    );
+}

@@ -1,0 +1,221 @@
+//! Every connector type Herald knows, one folder each: `<type>/spec.rs`
+//! holds its schemas and rules (what the registry and ingest check), and,
+//! with the `delivery` feature, `<type>/connector.rs`, `request.rs` and
+//! `response.rs` how a worker delivers it. The list below is the catalog:
+//! adding a connector is its folder plus one line here. Registry, ingest
+//! and the CLI use the spec half only, without the HTTP and SMTP clients.
+
+#[cfg(feature = "delivery")]
+pub mod delivery;
+pub mod schema_parts;
+
+#[cfg(feature = "delivery")]
+pub mod auth;
+#[cfg(feature = "delivery")]
+pub mod jwt;
+#[cfg(feature = "delivery")]
+pub mod rest;
+#[cfg(all(test, feature = "delivery"))]
+mod testing;
+#[cfg(feature = "delivery")]
+pub mod token_cache;
+#[cfg(feature = "delivery")]
+pub mod webhook_auth;
+
+pub mod cases_webhook;
+pub mod d3security;
+pub mod email;
+pub mod index;
+pub mod jira;
+pub mod opsgenie;
+pub mod pagerduty;
+pub mod resilient;
+pub mod server_log;
+pub mod servicenow;
+pub mod servicenow_itom;
+pub mod servicenow_sir;
+pub mod slack;
+pub mod slack_api;
+pub mod swimlane;
+pub mod teams;
+pub mod thehive;
+pub mod tines;
+pub mod torq;
+pub mod webhook;
+pub mod xmatters;
+
+use std::sync::LazyLock;
+
+use herald_catalog::{ConnectorSpec, Worker};
+
+/// One connector type: its spec and, for workers, its connector.
+struct Entry {
+    spec: fn() -> ConnectorSpec,
+    #[cfg(feature = "delivery")]
+    connector: fn(&Shared) -> std::sync::Arc<dyn delivery::Connector>,
+}
+
+macro_rules! entry {
+    ($folder:ident) => {
+        Entry {
+            spec: $folder::spec,
+            #[cfg(feature = "delivery")]
+            connector: $folder::connector,
+        }
+    };
+}
+
+/// The catalog, in the contract's order: one line per connector type.
+const ALL: &[Entry] = &[
+    entry!(email),
+    entry!(slack),
+    entry!(slack_api),
+    entry!(teams),
+    entry!(pagerduty),
+    entry!(opsgenie),
+    entry!(jira),
+    entry!(servicenow),
+    entry!(servicenow_sir),
+    entry!(servicenow_itom),
+    entry!(xmatters),
+    entry!(swimlane),
+    entry!(resilient),
+    entry!(d3security),
+    entry!(tines),
+    entry!(torq),
+    entry!(thehive),
+    entry!(webhook),
+    entry!(cases_webhook),
+    entry!(index),
+    entry!(server_log),
+];
+
+/// What the connectors of one worker process share: one cache for every
+/// ServiceNow OAuth account, whichever of the three types it serves.
+#[cfg(feature = "delivery")]
+#[derive(Default)]
+pub struct Shared {
+    pub servicenow_tokens: std::sync::Arc<token_cache::TokenCache>,
+}
+
+/// The connectors `binary` runs, one per type the catalog gives it.
+#[cfg(feature = "delivery")]
+pub fn connectors(binary: Worker) -> Vec<std::sync::Arc<dyn delivery::Connector>> {
+    connectors_where(|spec| spec.worker == binary)
+}
+
+/// Every connector, for one process that runs them all (`heraldctl up`).
+#[cfg(feature = "delivery")]
+pub fn all_connectors() -> Vec<std::sync::Arc<dyn delivery::Connector>> {
+    connectors_where(|_| true)
+}
+
+#[cfg(feature = "delivery")]
+fn connectors_where(
+    serves: impl Fn(&ConnectorSpec) -> bool,
+) -> Vec<std::sync::Arc<dyn delivery::Connector>> {
+    let shared = Shared::default();
+    ALL.iter()
+        .filter(|entry| serves(&(entry.spec)()))
+        .map(|entry| (entry.connector)(&shared))
+        .collect()
+}
+
+/// All connector types, in the contract's order.
+#[derive(Debug)]
+pub struct Catalog {
+    specs: Vec<ConnectorSpec>,
+}
+
+static CATALOG: LazyLock<Catalog> = LazyLock::new(|| Catalog {
+    specs: ALL
+        .iter()
+        .map(|entry| with_dialect((entry.spec)()))
+        .collect(),
+});
+
+/// Built once; the schemas are plain data, so everyone shares one copy.
+pub fn catalog() -> &'static Catalog {
+    &CATALOG
+}
+
+/// Tags each published schema with its dialect, for tools that read them
+/// from `ListConnectorTypes`.
+fn with_dialect(mut spec: ConnectorSpec) -> ConnectorSpec {
+    for schema in [
+        &mut spec.config_schema,
+        &mut spec.secrets_schema,
+        &mut spec.params_schema,
+    ] {
+        if let Some(object) = schema.as_object_mut() {
+            object.insert(
+                "$schema".into(),
+                "https://json-schema.org/draft/2020-12/schema".into(),
+            );
+        }
+    }
+    spec
+}
+
+impl Catalog {
+    /// Accepts the canonical id (`email`) and Kibana's dotted form (`.email`).
+    pub fn get(&self, connector_type: &str) -> Option<&ConnectorSpec> {
+        let id = connector_type.strip_prefix('.').unwrap_or(connector_type);
+        self.specs.iter().find(|spec| spec.id == id)
+    }
+
+    pub fn all(&self) -> &[ConnectorSpec] {
+        &self.specs
+    }
+}
+
+#[cfg(all(test, feature = "delivery"))]
+mod entry_tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_delivers_the_type_it_describes() {
+        let shared = Shared::default();
+        for entry in ALL {
+            let spec = (entry.spec)();
+            assert_eq!((entry.connector)(&shared).connector_type(), spec.id);
+        }
+    }
+
+    #[test]
+    fn each_worker_binary_serves_its_family() {
+        let types = |binary| -> Vec<&'static str> {
+            connectors(binary)
+                .iter()
+                .map(|c| c.connector_type())
+                .collect()
+        };
+        assert_eq!(types(Worker::Chat), ["slack", "slack_api", "teams"]);
+        assert_eq!(types(Worker::Email), ["email"]);
+        assert_eq!(types(Worker::Incident).len(), ALL.len() - 4);
+        assert_eq!(all_connectors().len(), ALL.len());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use herald_catalog::Policy;
+    use serde_json::json;
+
+    #[test]
+    fn paths_quote_caller_keys_short() {
+        let key = format!("k\n{}", "x".repeat(10_000));
+        let params = json!({ "message": "hi", key.as_str(): 1 });
+        let violations = catalog()
+            .get("slack")
+            .unwrap()
+            .validate_params(&params, "actions[0].params", &Policy::default())
+            .unwrap_err();
+        let paths: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [format!("actions[0].params.k\\n{}…", "x".repeat(62))]
+        );
+    }
+}

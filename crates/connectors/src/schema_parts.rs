@@ -1,0 +1,134 @@
+//! The schema fragments and rule helpers several connectors' specs share
+//! (incident comments, Kibana's `subAction` envelope, "is this field set").
+
+use serde_json::{Map, Value, json};
+
+use herald_catalog::schema::join;
+use herald_catalog::{Policy, Violations};
+
+pub(crate) fn no_account_rules(_: &Map<String, Value>, _: &Map<String, Value>, _: &mut Violations) {
+}
+
+pub(crate) fn no_params_rules(_: &Map<String, Value>, _: &str, _: &mut Violations) {}
+
+pub(crate) fn no_policy_rules(
+    _: &Map<String, Value>,
+    _: &Map<String, Value>,
+    _: &Policy,
+    _: &mut Violations,
+) {
+}
+
+/// An object with no fields: the config of `slack`, the params of an
+/// operation that takes none.
+pub(crate) fn empty_object() -> Value {
+    json!({"type": "object", "additionalProperties": false, "properties": {}})
+}
+
+/// A field counts as given when it is present, not null and not `""`, the
+/// way Kibana's validators test `if (!secrets.user)`.
+pub(crate) fn is_set(map: &Map<String, Value>, key: &str) -> bool {
+    match map.get(key) {
+        None | Some(Value::Null) => false,
+        Some(Value::String(text)) => !text.is_empty(),
+        Some(_) => true,
+    }
+}
+
+pub(crate) fn is_true(map: &Map<String, Value>, key: &str) -> bool {
+    map.get(key).and_then(Value::as_bool) == Some(true)
+}
+
+/// Kibana's `subAction` / `subActionParams` envelope: one branch per
+/// operation, discriminated by `subAction`. `subActionParams` may be left
+/// out only when the operation takes no required parameter.
+pub(crate) fn sub_actions(operations: &[(&str, Value)]) -> Value {
+    let branches: Vec<Value> = operations
+        .iter()
+        .map(|(name, params)| {
+            let takes_required = params
+                .get("required")
+                .and_then(Value::as_array)
+                .is_some_and(|required| !required.is_empty());
+            let required = if takes_required {
+                json!(["subAction", "subActionParams"])
+            } else {
+                json!(["subAction"])
+            };
+            json!({
+                "properties": {
+                    "subAction": {"const": name},
+                    "subActionParams": params,
+                },
+                "required": required,
+                "additionalProperties": false,
+            })
+        })
+        .collect();
+    json!({"type": "object", "oneOf": branches})
+}
+
+/// The sub-action's name and its params, for params rules.
+pub(crate) fn sub_action(params: &Map<String, Value>) -> Option<(&str, &Map<String, Value>)> {
+    let name = params.get("subAction")?.as_str()?;
+    let sub_params = params.get("subActionParams")?.as_object()?;
+    Some((name, sub_params))
+}
+
+/// Comments pushed with an incident (Jira, ServiceNow, Swimlane, ...).
+pub(crate) fn comments() -> Value {
+    json!({
+        "type": ["array", "null"],
+        "items": {
+            "type": "object",
+            "required": ["comment", "commentId"],
+            "additionalProperties": false,
+            "properties": {
+                "comment": {"type": "string"},
+                "commentId": {"type": "string"},
+            },
+        },
+    })
+}
+
+/// A free-form field map sent to an incident system (`otherFields`,
+/// `additional_fields`): an object, or a JSON object in a string as Kibana
+/// coerces it, or null.
+pub(crate) fn field_map(description: &str) -> Value {
+    json!({"type": ["object", "string", "null"], "description": description})
+}
+
+/// Kibana's rules for field maps: at most `max` keys, none shadowing a
+/// field the connector sets itself.
+pub(crate) fn check_field_map(
+    value: Option<&Value>,
+    path: &str,
+    max: usize,
+    reserved: &[&str],
+    out: &mut Violations,
+) {
+    let parsed;
+    let map = match value {
+        Some(Value::Object(map)) => map,
+        Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => {
+                parsed = map;
+                &parsed
+            }
+            _ => {
+                out.push(path, "must be an object or a string holding a JSON object");
+                return;
+            }
+        },
+        _ => return,
+    };
+    if map.len() > max {
+        out.push(path, format!("must have at most {max} entries"));
+    }
+    for key in map.keys().filter(|key| reserved.contains(&key.as_str())) {
+        out.push(
+            join(path, key),
+            "cannot be set here; use the field of the same name",
+        );
+    }
+}

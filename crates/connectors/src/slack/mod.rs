@@ -1,0 +1,24 @@
+//! `slack`: a Slack incoming webhook. Kibana's `{message}` params, plus the
+//! fields of a Search Guard Signals slack action (`blocks`, `attachments`,
+//! `channel`, `username` for Signals' `from`, `iconEmoji`), so both kinds of
+//! action move over. The webhook URL is the credential.
+
+pub mod spec;
+pub use spec::*;
+
+#[cfg(feature = "delivery")]
+mod connector;
+#[cfg(feature = "delivery")]
+pub use connector::*;
+#[cfg(feature = "delivery")]
+mod request;
+#[cfg(feature = "delivery")]
+mod response;
+#[cfg(all(test, feature = "delivery"))]
+mod tests;
+
+/// The connector a worker runs for this type.
+#[cfg(feature = "delivery")]
+pub fn connector(_shared: &crate::Shared) -> std::sync::Arc<dyn crate::delivery::Connector> {
+    std::sync::Arc::new(Slack)
+}

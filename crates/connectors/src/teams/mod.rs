@@ -1,0 +1,23 @@
+//! `teams`: a Microsoft Teams incoming webhook or a Workflows (Power
+//! Automate) URL, posted `{"text": message}` as Kibana does. The URL is the
+//! credential.
+
+pub mod spec;
+pub use spec::*;
+
+#[cfg(feature = "delivery")]
+mod connector;
+#[cfg(feature = "delivery")]
+pub use connector::*;
+#[cfg(feature = "delivery")]
+mod request;
+#[cfg(feature = "delivery")]
+mod response;
+#[cfg(all(test, feature = "delivery"))]
+mod tests;
+
+/// The connector a worker runs for this type.
+#[cfg(feature = "delivery")]
+pub fn connector(_shared: &crate::Shared) -> std::sync::Arc<dyn crate::delivery::Connector> {
+    std::sync::Arc::new(Teams)
+}
