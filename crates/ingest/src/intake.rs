@@ -4,20 +4,21 @@
 //! (broken JSON, violations) goes to `herald.dead.event` with its reason and
 //! is acked, so one bad event never blocks the ones behind it; when the
 //! registry or NATS is away the event is NAKed with a delay and tried again
-//! later, never dead-lettered.
+//! later, never dead-lettered. Fetching, acking and the shutdown drain are
+//! `herald_messaging::consume`'s, the loop the workers run on too.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_nats::jetstream::Message;
 use async_nats::jetstream::consumer::{AckPolicy, PullConsumer, pull};
-use async_nats::jetstream::{AckKind, Message};
-use futures::StreamExt;
 use herald_catalog::Violations;
-use herald_messaging::{Outgoing, Publisher};
+use herald_messaging::consume::{self, Handler, Settle, Settlement};
+use herald_messaging::{DeadLetter, DeadLetterError, Publisher};
 use herald_proto::v1;
 use herald_telemetry::TraceContext;
 use prost::Message as _;
-use tokio::sync::{Semaphore, watch};
 
 use crate::event::Event;
 use crate::metrics::Via;
@@ -44,6 +45,21 @@ pub enum Disposition {
     Retry { reason: String, delay: Duration },
 }
 
+impl Settle for Disposition {
+    fn settlement(&self) -> Settlement {
+        match self {
+            // A dead-lettered event is acked, not terminated: it is done
+            // with, its dead letter stored.
+            Disposition::Accepted(_) | Disposition::DeadLettered { .. } => Settlement::Ack,
+            Disposition::Retry { delay, .. } => Settlement::Nak(*delay),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot declare the herald.event consumer `{CONSUMER}`")]
+pub struct IntakeError(#[source] async_nats::jetstream::stream::ConsumerError);
+
 #[derive(Clone)]
 pub struct Intake {
     ingestor: Ingestor,
@@ -64,7 +80,7 @@ impl Intake {
     }
 
     /// Declares (or updates in place) the durable consumer.
-    pub async fn consumer(&self) -> anyhow::Result<PullConsumer> {
+    pub async fn consumer(&self) -> Result<PullConsumer, IntakeError> {
         let declared = self.ingestor.declared();
         let consumer = declared
             .events
@@ -83,105 +99,43 @@ impl Intake {
                 max_ack_pending: (self.concurrency * 8) as i64,
                 ..Default::default()
             })
-            .await?;
+            .await
+            .map_err(IntakeError)?;
         Ok(consumer)
     }
 
-    /// Takes events until `shutdown` turns true, then waits for the ones in
-    /// hand. Survives NATS outages: the message stream is reopened.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let permits = Arc::new(Semaphore::new(self.concurrency));
-        'open: loop {
-            if *shutdown.borrow() {
-                break;
-            }
-            let messages = async {
-                self.consumer()
-                    .await?
-                    .stream()
-                    .max_messages_per_batch(self.concurrency)
-                    .heartbeat(Duration::from_secs(5))
-                    .expires(Duration::from_secs(30))
-                    .messages()
-                    .await
-                    .map_err(anyhow::Error::from)
-            };
-            let mut messages = match messages.await {
-                Ok(messages) => messages,
+    /// Takes events until `shutdown` resolves, then waits for the ones in
+    /// hand, however long they take (each is bounded by its lookups' and
+    /// publishes' timeouts). Survives NATS outages: declaring the consumer
+    /// is tried again, and so is every fetch.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let consumer = loop {
+            match self.consumer().await {
+                Ok(consumer) => break consumer,
                 Err(error) => {
-                    tracing::warn!(%error, "cannot consume herald.event; retrying");
+                    tracing::warn!(error = %herald_telemetry::chain(&error), "cannot consume herald.event; retrying");
                     tokio::select! {
-                        _ = shutdown.wait_for(|stop| *stop) => break,
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                    }
-                }
-            };
-            loop {
-                let permit = tokio::select! {
-                    _ = shutdown.wait_for(|stop| *stop) => break 'open,
-                    permit = permits.clone().acquire_owned() => permit.expect("never closed"),
-                };
-                let next = tokio::select! {
-                    _ = shutdown.wait_for(|stop| *stop) => break 'open,
-                    next = messages.next() => next,
-                };
-                match next {
-                    Some(Ok(message)) => {
-                        let this = self.clone();
-                        tokio::spawn(async move {
-                            this.process_one(&message).await;
-                            drop(permit);
-                        });
-                    }
-                    Some(Err(error)) => {
-                        // Missed heartbeats while NATS is away, mostly; the
-                        // stream recovers by itself. The pause keeps a burst
-                        // of them from spinning.
-                        tracing::debug!(%error, "herald.event consumer hiccup");
-                        drop(permit);
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                    None => {
-                        tracing::warn!("herald.event message stream ended; reopening");
-                        continue 'open;
+                        () = &mut shutdown => return,
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
                     }
                 }
             }
-        }
-        // In-flight events finish; those fetched but not started are
-        // redelivered after the ack wait.
-        let _ = permits.acquire_many(self.concurrency as u32).await;
+        };
+        let limits = consume::Limits {
+            concurrency: self.concurrency,
+            grace: None,
+        };
+        consume::run(vec![consumer], Arc::new(self), limits, shutdown).await;
     }
 
     /// Handles one message from `herald.event` and acks or NAKs it.
     pub async fn process_one(&self, message: &Message) -> Disposition {
-        let info = message.info().ok();
-        let delivered = info.as_ref().map_or(1, |i| i.delivered.max(1));
-        let trace = herald_telemetry::extract_nats(message.headers.as_ref());
-        // The message's place in the stream: same for a redelivery, unique
-        // otherwise (the publish time guards against a recreated stream).
-        let position = info.as_ref().map(|i| {
-            format!(
-                "{}.{}.{}",
-                i.stream,
-                i.stream_sequence,
-                i.published.unix_timestamp_nanos()
-            )
-        });
-        let disposition = self
-            .handle(&message.payload, trace, position, delivered)
-            .await;
-        let ack = match &disposition {
-            Disposition::Retry { delay, .. } => message.ack_with(AckKind::Nak(Some(*delay))).await,
-            _ => message.ack().await,
-        };
-        if let Err(error) = ack {
-            tracing::warn!(%error, "could not ack an event; it will come again");
-        }
-        disposition
+        consume::process(self, message).await
     }
 
-    async fn handle(
+    /// Submits the event, or dead-letters it when it can never be accepted.
+    async fn accept(
         &self,
         payload: &[u8],
         trace: TraceContext,
@@ -230,7 +184,10 @@ impl Intake {
                 {
                     Ok(()) => Disposition::DeadLettered { reason, fields },
                     Err(error) => Disposition::Retry {
-                        reason: format!("cannot dead-letter the event: {error}"),
+                        reason: format!(
+                            "cannot dead-letter the event: {}",
+                            herald_telemetry::chain(&error)
+                        ),
                         delay: retry_delay(delivered),
                     },
                 }
@@ -249,7 +206,7 @@ impl Intake {
         fields: &[String],
         position: Option<String>,
         trace: &TraceContext,
-    ) -> Result<(), async_nats::jetstream::context::PublishError> {
+    ) -> Result<(), DeadLetterError> {
         let subjects = &self.ingestor.declared().settings.subjects;
         let dead = v1::DeadEvent {
             payload: payload.to_vec(),
@@ -257,25 +214,45 @@ impl Intake {
             fields: fields.to_vec(),
             dead_at: Some(std::time::SystemTime::now().into()),
         };
+        let payload = dead.encode_to_vec().into();
         // Derived from the stream position, so that a redelivered event
         // (its ack lost) is not dead-lettered twice.
-        let msg_id = match position {
-            Some(p) => format!("dead-event.{p}"),
-            None => crate::submit::event_id(None),
+        let letter = match position {
+            Some(p) => DeadLetter::event(subjects, &p, payload),
+            None => DeadLetter::with_id(
+                subjects.dead_event(),
+                crate::submit::event_id(None),
+                payload,
+            ),
         };
         let traceparent = herald_telemetry::traceparent_of(trace);
         self.publisher
-            .publish(
-                Outgoing {
-                    subject: subjects.dead_event(),
-                    msg_id,
-                    payload: dead.encode_to_vec().into(),
-                },
-                traceparent.as_deref(),
-            )
+            .dead_letter(letter, traceparent.as_deref())
             .await?;
         self.ingestor.metrics().dead_event();
         Ok(())
+    }
+}
+
+impl Handler for Intake {
+    type Disposition = Disposition;
+
+    async fn handle(&self, message: &Message) -> Disposition {
+        let info = message.info().ok();
+        let delivered = info.as_ref().map_or(1, |i| i.delivered.max(1));
+        let trace = herald_telemetry::extract_nats(message.headers.as_ref());
+        // The message's place in the stream: same for a redelivery, unique
+        // otherwise (the publish time guards against a recreated stream).
+        let position = info.as_ref().map(|i| {
+            format!(
+                "{}.{}.{}",
+                i.stream,
+                i.stream_sequence,
+                i.published.unix_timestamp_nanos()
+            )
+        });
+        self.accept(&message.payload, trace, position, delivered)
+            .await
     }
 }
 

@@ -116,8 +116,7 @@ impl Server {
             settings.service_token.expose(),
             Lookup::WithoutSecrets,
             &settings.registry_tls,
-        )
-        .map_err(anyhow::Error::msg)?
+        )?
         .with_metrics(&metrics);
         registry
             .drop_changed(&nats, settings.messaging.subjects.account_changed())
@@ -173,6 +172,7 @@ impl Server {
                 "herald.event intake",
                 tokio::spawn({
                     let intake = intake::Intake::new(ingestor.clone(), settings.intake_concurrency);
+                    let stopped = signal(stopped);
                     async move {
                         intake.run(stopped).await;
                         Ok(())

@@ -45,8 +45,24 @@ pub enum MessagingError {
         name: String,
         source: async_nats::jetstream::context::CreateStreamError,
     },
-    #[error("cannot declare bucket {name}: {reason}")]
-    Bucket { name: String, reason: String },
+    #[error("cannot declare bucket {name}")]
+    Bucket {
+        name: String,
+        #[source]
+        source: async_nats::jetstream::context::CreateStreamError,
+    },
+    #[error("cannot open stream {name}")]
+    Open {
+        name: String,
+        #[source]
+        source: async_nats::jetstream::context::GetStreamError,
+    },
+    #[error("cannot open bucket {name}")]
+    OpenBucket {
+        name: String,
+        #[source]
+        source: async_nats::jetstream::context::KeyValueError,
+    },
 }
 
 /// Messaging settings, from the environment (see `Settings::from_env`).
@@ -231,9 +247,9 @@ pub async fn declare(
         async move {
             js.get_stream(&name)
                 .await
-                .map_err(|e| MessagingError::Bucket {
+                .map_err(|source| MessagingError::Open {
                     name: name.clone(),
-                    reason: e.to_string(),
+                    source,
                 })
         }
     };
@@ -292,16 +308,15 @@ async fn bucket(
         duplicate_window: max_age.min(Duration::from_secs(120)),
         ..Default::default()
     };
-    let fail = |reason: String| MessagingError::Bucket {
-        name: name.clone(),
-        reason,
-    };
     js.create_or_update_stream(config)
         .await
-        .map_err(|e| fail(e.to_string()))?;
+        .map_err(|source| MessagingError::Bucket {
+            name: name.clone(),
+            source,
+        })?;
     js.get_key_value(name.clone())
         .await
-        .map_err(|e| fail(e.to_string()))
+        .map_err(|source| MessagingError::OpenBucket { name, source })
 }
 
 #[cfg(test)]

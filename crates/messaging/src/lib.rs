@@ -2,12 +2,17 @@
 //! subjects, the streams and buckets (declared idempotently at start, so a
 //! changed setting is applied rather than ignored), and publishing that
 //! always sets `Nats-Msg-Id` and `traceparent` and waits for the stream's
-//! ack. Only nats-server 2.9 features are used.
+//! ack; the one consume loop (fetch, bounded concurrency, ack / NAK / TERM,
+//! shutdown) and dead-letter publishing. Only nats-server 2.9 features are
+//! used.
 
+pub mod consume;
+mod dead_letter;
 mod declare;
 mod publish;
 mod subjects;
 
+pub use dead_letter::{DeadLetter, DeadLetterError};
 pub use declare::{Declared, MaxBytes, MessagingError, Settings, declare};
 pub use publish::{Outgoing, Publisher, new_traceparent};
 pub use subjects::Subjects;

@@ -52,6 +52,15 @@ impl Account {
     }
 }
 
+/// Why a client cannot be made: its settings are wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(transparent)]
+    Endpoint(#[from] herald_tls::TlsError),
+    #[error("HERALD_SERVICE_TOKEN holds characters not allowed in a header")]
+    Token(#[source] tonic::metadata::errors::InvalidMetadataValue),
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LookupError {
     #[error("account {0} does not exist")]
@@ -152,16 +161,15 @@ impl RegistryClient {
         service_token: &str,
         lookup: Lookup,
         tls: &ClientTls,
-    ) -> Result<RegistryClient, String> {
+    ) -> Result<RegistryClient, ClientError> {
         let endpoint = tls
-            .endpoint("HERALD_REGISTRY_URL", url)
-            .map_err(|e| e.to_string())?
+            .endpoint("HERALD_REGISTRY_URL", url)?
             .connect_timeout(Duration::from_secs(3))
             .timeout(CALL_TIMEOUT)
             .tcp_nodelay(true);
-        let authorization = format!("Bearer {service_token}").parse().map_err(|_| {
-            "HERALD_SERVICE_TOKEN holds characters not allowed in a header".to_owned()
-        })?;
+        let authorization = format!("Bearer {service_token}")
+            .parse()
+            .map_err(ClientError::Token)?;
         Ok(RegistryClient {
             client: AccountRegistryClient::new(endpoint.connect_lazy()),
             authorization,

@@ -10,16 +10,44 @@ use rand::Rng;
 
 /// The longest a vendor's own Retry-After is honoured; beyond it an answer
 /// is more likely a bug than a plan.
-const MAX_VENDOR_DELAY: Duration = Duration::from_secs(3600);
+pub const MAX_VENDOR_DELAY: Duration = Duration::from_secs(3600);
 
 /// The delay before attempt `attempt + 1`, after `attempt` (1-based) failed.
 pub fn retry_delay(policy: &Backoff, attempt: u32, vendor_asked: Option<Duration>) -> Duration {
-    if let Some(asked) = vendor_asked {
-        return asked.min(MAX_VENDOR_DELAY);
+    Wait::new(policy, attempt, vendor_asked).draw()
+}
+
+/// When to try again, before any jitter is drawn: the pure half of
+/// [`retry_delay`], which `retry::decide` returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// What the vendor asked for, capped.
+    Asked(Duration),
+    /// A time drawn between zero and `ceiling` (full jitter).
+    Backoff { ceiling: Duration },
+}
+
+impl Wait {
+    /// After `attempt` (1-based) failed.
+    pub fn new(policy: &Backoff, attempt: u32, vendor_asked: Option<Duration>) -> Wait {
+        match vendor_asked {
+            Some(asked) => Wait::Asked(asked.min(MAX_VENDOR_DELAY)),
+            None => Wait::Backoff {
+                ceiling: exponential_ceiling(policy, attempt),
+            },
+        }
     }
-    let ceiling = exponential_ceiling(policy, attempt);
-    let millis = ceiling.as_millis().min(u64::MAX as u128) as u64;
-    Duration::from_millis(rand::rng().random_range(0..=millis))
+
+    /// The delay itself; random for a backoff.
+    pub fn draw(self) -> Duration {
+        match self {
+            Wait::Asked(asked) => asked,
+            Wait::Backoff { ceiling } => {
+                let millis = ceiling.as_millis().min(u64::MAX as u128) as u64;
+                Duration::from_millis(rand::rng().random_range(0..=millis))
+            }
+        }
+    }
 }
 
 /// `initial * 2^(attempt-1)`, capped at `max`.

@@ -8,6 +8,7 @@ pub mod admission;
 pub mod backoff;
 mod metrics;
 pub mod rate_limit;
+pub mod retry;
 pub mod runtime;
 pub mod settings;
 
@@ -62,7 +63,7 @@ pub async fn run_from_env(
     let worker = std::sync::Arc::new(
         Worker::new(settings, nats, connectors, &metrics)
             .await
-            .map_err(|e| e.to_string())?,
+            .map_err(|e| herald_telemetry::chain(&e))?,
     );
     // Served until the worker has stopped: probes and a last scrape still
     // answer during the shutdown grace.
@@ -83,5 +84,5 @@ pub async fn run_from_env(
     if let Some(server) = metrics_server {
         server.abort();
     }
-    result.map_err(|e| e.to_string())
+    result.map_err(|e| herald_telemetry::chain(&e))
 }

@@ -6,6 +6,10 @@
 //! the action's status updated first. A message that must wait (its rate
 //! limit turn is later, its account is busy) goes back to JetStream with a
 //! delay instead of waiting here, and that is not counted as an attempt.
+//!
+//! Fetching, the permits, the acks and the shutdown drain are
+//! `herald_messaging::consume`'s, shared with ingest's intake; what an
+//! attempt's outcome means is `retry::decide`'s.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -13,25 +17,24 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_nats::jetstream::{self, AckKind, consumer::pull};
-use futures::StreamExt;
 use herald_connectors::catalog;
-use herald_messaging::{Declared, Outgoing, Publisher, headers};
+use herald_messaging::consume::{self, Handler, Settle, Settlement};
+use herald_messaging::{DeadLetter, Declared, MessagingError, Outgoing, Publisher, headers};
 use herald_metrics::{Metrics, Readiness};
 use herald_proto::json::struct_to_json;
 use herald_proto::v1::{
-    ActionRequest, ActionResult, ActionState, ActionStatusRecord, Attempt, DeadLetter, ErrorKind,
+    ActionRequest, ActionResult, ActionState, ActionStatusRecord, Attempt, ErrorKind,
     VendorResponse,
 };
-use herald_registry_client::{LookupError, RegistryClient};
+use herald_registry_client::{ClientError, LookupError, RegistryClient};
 use prost::Message as _;
-use tokio::sync::{Semaphore, watch};
-use tracing::Instrument;
+use tokio::sync::watch;
 
 use crate::admission::{self, AccountSlots, Deferral};
-use crate::backoff::retry_delay;
-use crate::http::Outbound;
+use crate::http::{Outbound, OutboundError};
 use crate::metrics::{InFlight, PENDING_REFRESH, WorkerMetrics};
 use crate::rate_limit::RateLimiter;
+use crate::retry::{Decision, RetryPolicy, decide};
 use crate::settings::WorkerSettings;
 use crate::{Connector, Delivery, Outcome};
 
@@ -52,6 +55,22 @@ pub enum Disposition {
         why: Deferral,
     },
 }
+
+impl Settle for Disposition {
+    fn settlement(&self) -> Settlement {
+        match self {
+            Disposition::Delivered => Settlement::Ack,
+            Disposition::Retry(delay) => Settlement::Nak(*delay),
+            Disposition::Failed(_) => Settlement::Term,
+            Disposition::Released => Settlement::Release,
+            Disposition::Deferred { after, .. } => Settlement::Nak(*after),
+        }
+    }
+}
+
+/// How long a message whose dead letter could not be stored waits before
+/// it is tried again.
+const DEAD_LETTER_RETRY: Duration = Duration::from_secs(5);
 
 /// How often an `INTERNAL` answer from the registry (a secret no key
 /// opens, a broken row) is asked again within one attempt before the
@@ -74,14 +93,22 @@ pub struct Worker {
     abandon: watch::Sender<bool>,
 }
 
+/// Why a worker cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
-    #[error("{0}")]
-    Setup(String),
-    #[error("consumer for {connector_type}: {message}")]
+    #[error(transparent)]
+    Declare(#[from] MessagingError),
+    #[error(transparent)]
+    Registry(#[from] ClientError),
+    #[error("cannot watch account changes")]
+    WatchAccounts(#[source] async_nats::SubscribeError),
+    #[error(transparent)]
+    Outbound(#[from] OutboundError),
+    #[error("consumer for {connector_type}")]
     Consumer {
         connector_type: String,
-        message: String,
+        #[source]
+        source: async_nats::jetstream::stream::ConsumerError,
     },
 }
 
@@ -94,25 +121,20 @@ impl Worker {
         connectors: Vec<Arc<dyn Connector>>,
         metrics: &Metrics,
     ) -> Result<Worker, WorkerError> {
-        let setup = |e: String| WorkerError::Setup(e);
-        let declared = herald_messaging::declare(nats.clone(), &settings.messaging)
-            .await
-            .map_err(|e| setup(e.to_string()))?;
+        let declared = herald_messaging::declare(nats.clone(), &settings.messaging).await?;
         let registry = RegistryClient::new(
             &settings.registry_url,
             &settings.service_token,
             herald_registry_client::Lookup::WithSecrets,
             &settings.registry_tls,
-        )
-        .map_err(setup)?
+        )?
         .with_ttl(settings.account_ttl)
         .with_metrics(metrics);
         registry
             .drop_changed(&nats, settings.messaging.subjects.account_changed())
             .await
-            .map_err(|e| setup(format!("cannot watch account changes: {e}")))?;
-        let http = Outbound::new(settings.outbound.clone(), settings.config.policy.clone())
-            .map_err(|e| setup(e.to_string()))?;
+            .map_err(WorkerError::WatchAccounts)?;
+        let http = Outbound::new(settings.outbound.clone(), settings.config.policy.clone())?;
         let limiter = RateLimiter::new(&settings.config.delivery.rate_limits);
         let per_account = match settings.config.delivery.max_in_flight_per_account {
             Some(n) => n as usize,
@@ -153,40 +175,26 @@ impl Worker {
         self: Arc<Self>,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), WorkerError> {
-        // Bounds deliveries in flight across all types: each holds a
-        // connection, a registry entry and memory; beyond this the vendor or
-        // the machine is the bottleneck and more only adds latency.
-        let permits = Arc::new(Semaphore::new(self.settings.concurrency));
-        let (stop_tx, stop) = watch::channel(false);
-        let mut loops = Vec::new();
+        let mut consumers = Vec::new();
+        let mut gauges = Vec::new();
         for connector_type in self.connectors.keys() {
             let consumer = self.consumer(connector_type).await?;
-            loops.push(tokio::spawn(self.clone().watch_pending(
-                connector_type,
-                consumer.clone(),
-                stop.clone(),
-            )));
-            loops.push(tokio::spawn(self.clone().consume(
-                consumer,
-                permits.clone(),
-                stop.clone(),
-            )));
+            gauges.push(tokio::spawn(
+                self.clone().watch_pending(connector_type, consumer.clone()),
+            ));
+            consumers.push(consumer);
         }
         tracing::info!(worker = %self.settings.name, types = ?self.connectors.keys().collect::<Vec<_>>(), "consuming");
-        shutdown.await;
-        tracing::info!("stopping: no new fetches; finishing in-flight deliveries");
-        let _ = stop_tx.send(true);
-        for l in loops {
-            let _ = l.await;
-        }
-        let all = self.settings.concurrency as u32;
-        if tokio::time::timeout(self.settings.shutdown_grace, permits.acquire_many(all))
-            .await
-            .is_err()
-        {
-            tracing::warn!("shutdown grace over: releasing unfinished deliveries for redelivery");
-            self.abandon.send_replace(true);
-            let _ = permits.acquire_many(all).await;
+        // One bound on deliveries in flight across all types: each holds a
+        // connection, a registry entry and memory; beyond this the vendor or
+        // the machine is the bottleneck and more only adds latency.
+        let limits = consume::Limits {
+            concurrency: self.settings.concurrency,
+            grace: Some(self.settings.shutdown_grace),
+        };
+        consume::run(consumers, self, limits, shutdown).await;
+        for gauge in gauges {
+            gauge.abort();
         }
         Ok(())
     }
@@ -196,22 +204,18 @@ impl Worker {
         self.readiness.clone()
     }
 
-    /// Keeps `herald_consumer_pending` current for one type until stopped.
+    /// Keeps `herald_consumer_pending` current for one type until aborted.
     async fn watch_pending(
         self: Arc<Self>,
         connector_type: &'static str,
         mut consumer: jetstream::consumer::PullConsumer,
-        mut stop: watch::Receiver<bool>,
     ) {
         let Some(gauge) = self.metrics.of(connector_type).map(|m| m.pending.clone()) else {
             return;
         };
         let mut tick = tokio::time::interval(PENDING_REFRESH);
-        while !*stop.borrow() {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = stop.changed() => return,
-            }
+        loop {
+            tick.tick().await;
             match consumer.info().await {
                 Ok(info) => gauge.set((info.num_pending + info.num_ack_pending as u64) as i64),
                 Err(error) => tracing::debug!(%error, connector_type, "consumer info not read"),
@@ -244,64 +248,10 @@ impl Worker {
             .actions
             .create_consumer(config)
             .await
-            .map_err(|e| WorkerError::Consumer {
+            .map_err(|source| WorkerError::Consumer {
                 connector_type: connector_type.to_owned(),
-                message: e.to_string(),
+                source,
             })
-    }
-
-    async fn consume(
-        self: Arc<Self>,
-        consumer: jetstream::consumer::PullConsumer,
-        permits: Arc<Semaphore>,
-        mut stop: watch::Receiver<bool>,
-    ) {
-        while !*stop.borrow() {
-            // Fetch only as many as can start now: nothing is held in a
-            // client buffer, so a shutdown leaves no message stranded until
-            // its ack wait expires.
-            let room = permits.available_permits().clamp(1, 256);
-            let batch = consumer
-                .fetch()
-                .max_messages(room)
-                .expires(Duration::from_millis(500))
-                .messages()
-                .await;
-            let mut batch = match batch {
-                Ok(batch) => batch,
-                Err(error) => {
-                    tracing::warn!(%error, "fetch failed; retrying");
-                    tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                        _ = stop.changed() => {}
-                    }
-                    continue;
-                }
-            };
-            while let Some(message) = batch.next().await {
-                let message = match message {
-                    Ok(m) => m,
-                    Err(error) => {
-                        tracing::debug!(%error, "fetch ended");
-                        break;
-                    }
-                };
-                let permit = permits
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .expect("semaphore never closed");
-                let worker = self.clone();
-                // Boxed once here: tokio moves a spawned future by value
-                // several times on its way into the task, and a delivery's
-                // future is kilobytes large (callgrind: those copies were a
-                // fifth of the pipeline's instructions).
-                tokio::spawn(Box::pin(async move {
-                    worker.process_one(message).await;
-                    drop(permit);
-                }));
-            }
-        }
     }
 
     /// One message, start to finish: decode, take a slot of its account and
@@ -315,21 +265,10 @@ impl Worker {
     /// `traceparent`) and the result published all continue the event's
     /// trace. Each redelivery is a sibling attempt under the same parent.
     pub async fn process_one(&self, message: jetstream::Message) -> Disposition {
-        let _in_flight = InFlight::start(self.metrics.of(subject_type(&message.subject)));
-        let span = tracing::info_span!(
-            "attempt",
-            otel.kind = "consumer",
-            action.id = tracing::field::Empty,
-            attempt = tracing::field::Empty,
-        );
-        herald_telemetry::set_parent(
-            &span,
-            herald_telemetry::extract_nats(message.headers.as_ref()),
-        );
-        self.process_traced(message).instrument(span).await
+        consume::process(self, &message).await
     }
 
-    async fn process_traced(&self, message: jetstream::Message) -> Disposition {
+    async fn process_traced(&self, message: &jetstream::Message) -> Disposition {
         // The attempt span's context; without the OpenTelemetry layer
         // (library tests) the message's own is passed on.
         let traceparent = herald_telemetry::traceparent(&tracing::Span::current()).or_else(|| {
@@ -351,7 +290,7 @@ impl Worker {
             Ok(_) => {
                 return self
                     .dead_malformed(
-                        &message,
+                        message,
                         traceparent.as_deref(),
                         "the action request does not match its subject or has no action_id",
                     )
@@ -360,7 +299,7 @@ impl Worker {
             Err(e) => {
                 return self
                     .dead_malformed(
-                        &message,
+                        message,
                         traceparent.as_deref(),
                         &format!("the action request cannot be decoded: {e}"),
                     )
@@ -376,9 +315,7 @@ impl Worker {
         // JetStream and this permit serves another account.
         let Some(slot) = self.slots.try_take(&request.account_id) else {
             let after = admission::busy_delay(delivered);
-            return self
-                .defer(&message, &request, Deferral::AccountBusy, after)
-                .await;
+            return self.defer(&request, Deferral::AccountBusy, after);
         };
         let turn = self.limiter.reserve(
             &request.connector_type,
@@ -387,23 +324,22 @@ impl Worker {
         );
         if !turn.is_zero() {
             slot.unused();
-            return self
-                .defer(&message, &request, Deferral::RateLimit, turn)
-                .await;
+            return self.defer(&request, Deferral::RateLimit, turn);
         }
         let attempt = self.attempt_number(&request, delivered).await;
         tracing::Span::current().record("attempt", attempt);
         let started = SystemTime::now();
         let outcome = match self
-            .with_progress(&message, self.attempt(&request, attempt))
+            .with_progress(message, self.attempt(&request, attempt))
             .await
         {
             Some(outcome) => outcome,
-            None => return self.release(&message).await,
+            // Abandoned at shutdown: NAKed for another replica at once.
+            None => return Disposition::Released,
         };
         let disposition = self
             .finish(
-                &message,
+                message,
                 &request,
                 attempt,
                 started,
@@ -415,21 +351,12 @@ impl Worker {
         disposition
     }
 
-    /// Sends the message back to JetStream for `after`, without an attempt:
-    /// nothing is recorded, so the status and the attempt count stay as they
-    /// are.
-    async fn defer(
-        &self,
-        message: &jetstream::Message,
-        request: &ActionRequest,
-        why: Deferral,
-        after: Duration,
-    ) -> Disposition {
+    /// Sends the message back to JetStream for `after` (NAKed by its
+    /// disposition), without an attempt: nothing is recorded, so the status
+    /// and the attempt count stay as they are.
+    fn defer(&self, request: &ActionRequest, why: Deferral, after: Duration) -> Disposition {
         self.metrics.deferred(&request.connector_type, why);
         tracing::debug!(action.id = %request.action_id, ?why, ?after, "deferred");
-        if let Err(error) = message.ack_with(AckKind::Nak(Some(after))).await {
-            tracing::warn!(%error, action.id = %request.action_id, "deferral not sent; JetStream will redeliver after the ack wait");
-        }
         Disposition::Deferred { after, why }
     }
 
@@ -440,7 +367,7 @@ impl Worker {
         if delivered <= 1 {
             return 1;
         }
-        // Boxed, as a rarer path (see `consume`).
+        // Boxed, as a rarer path (see `herald_messaging::consume`).
         let recorded = match Box::pin(self.declared.status.get(&request.action_id)).await {
             Ok(None) => Ok(None),
             Ok(Some(bytes)) => ActionStatusRecord::decode(bytes).map(Some).map_err(|error| {
@@ -551,7 +478,7 @@ impl Worker {
                 result = &mut work => return Some(result),
                 _ = tick.tick() => {
                     // Boxed: rare, and its future would otherwise make every
-                    // delivery's task larger (see `consume`).
+                    // delivery's task larger (see `herald_messaging::consume`).
                     let _ = Box::pin(message.ack_with(AckKind::Progress)).await;
                 }
                 _ = &mut abandoned => return None,
@@ -559,6 +486,9 @@ impl Worker {
         }
     }
 
+    /// Records the attempt's end as `retry::decide` has it, storing the
+    /// dead letter first when the action fails for good; the loop then
+    /// acks, NAKs or terminates the message by the disposition.
     async fn finish(
         &self,
         message: &jetstream::Message,
@@ -568,26 +498,7 @@ impl Worker {
         outcome: Outcome,
         traceparent: Option<&str>,
     ) -> Disposition {
-        let max_attempts = match request.max_attempts {
-            0 => self.settings.config.delivery.max_attempts,
-            n => n,
-        };
-        let outcome = match outcome {
-            Outcome::Retry {
-                kind,
-                reason,
-                response,
-                ..
-            } if attempt >= max_attempts => Outcome::Permanent {
-                kind: ErrorKind::AttemptsExhausted,
-                reason: format!(
-                    "gave up after {attempt} attempts; last: {reason} ({})",
-                    kind.as_str_name()
-                ),
-                response,
-            },
-            other => other,
-        };
+        let policy = RetryPolicy::of_action(request.max_attempts, &self.settings.config.delivery);
         let mut result = ActionResult {
             action_id: request.action_id.clone(),
             account_id: request.account_id.clone(),
@@ -597,8 +508,8 @@ impl Worker {
             finished_at: Some(SystemTime::now().into()),
             ..Default::default()
         };
-        let (disposition, ack) = match outcome {
-            Outcome::Delivered { handles, response } => {
+        let disposition = match decide(outcome, attempt, &policy) {
+            Decision::Delivered { handles, response } => {
                 result.state = ActionState::Delivered as i32;
                 result.handles = handles.into_iter().collect();
                 result.vendor_response = response;
@@ -606,15 +517,15 @@ impl Worker {
                     .accepted_at
                     .and_then(|t| SystemTime::try_from(t).ok());
                 self.metrics.delivered(&request.connector_type, accepted_at);
-                (Disposition::Delivered, AckKind::Ack)
+                Disposition::Delivered
             }
-            Outcome::Retry {
+            Decision::Retry {
                 kind,
                 reason,
-                after,
                 response,
+                wait,
             } => {
-                let delay = retry_delay(&self.settings.config.delivery.backoff, attempt, after);
+                let delay = wait.draw();
                 tracing::info!(action.id = %request.action_id, attempt, error = %reason, retry_in = ?delay, "attempt failed; will retry");
                 result.state = ActionState::Retrying as i32;
                 result.error_kind = kind as i32;
@@ -622,15 +533,15 @@ impl Worker {
                 result.vendor_response = response;
                 result.retry_after_ms = delay.as_millis() as u64;
                 self.metrics.retry(&request.connector_type);
-                (Disposition::Retry(delay), AckKind::Nak(Some(delay)))
+                Disposition::Retry(delay)
             }
-            Outcome::Permanent {
+            Decision::Fail {
                 kind,
                 reason,
                 response,
             } => {
                 tracing::warn!(action.id = %request.action_id, attempt, error = %reason, "action failed for good");
-                let dead = DeadLetter {
+                let dead = herald_proto::v1::DeadLetter {
                     request: Some(request.clone()),
                     raw: Vec::new(),
                     subject: message.subject.to_string(),
@@ -640,43 +551,48 @@ impl Worker {
                     dead_at: Some(SystemTime::now().into()),
                     vendor_response: response.clone(),
                 };
-                let dead_message = Outgoing {
-                    subject: self
-                        .settings
-                        .messaging
-                        .subjects
-                        .dead(&request.connector_type),
-                    // Per stored action message: a redelivery of this
-                    // message is deduplicated, a replay (a new message) that
-                    // fails again gets a dead letter of its own.
-                    msg_id: format!("{}:dead:{}", request.action_id, sequence(message)),
-                    payload: dead.encode_to_vec().into(),
-                };
-                // A dead letter must be stored before the action is let go.
-                // Boxed, as a rare path (see `consume`).
-                let stored = Box::pin(self.publisher.publish(dead_message, traceparent)).await;
-                if let Err(error) = stored {
-                    tracing::error!(%error, action.id = %request.action_id, "cannot store the dead letter; retrying later");
-                    self.metrics.retry(&request.connector_type);
-                    let _ = message
-                        .ack_with(AckKind::Nak(Some(Duration::from_secs(5))))
-                        .await;
-                    return Disposition::Retry(Duration::from_secs(5));
+                let letter = DeadLetter::action(
+                    &self.settings.messaging.subjects,
+                    &request.connector_type,
+                    &request.action_id,
+                    sequence(message),
+                    dead.encode_to_vec().into(),
+                );
+                // Boxed, as a rare path (see `herald_messaging::consume`).
+                if let Err(retry) =
+                    Box::pin(self.dead_letter(letter, &request.connector_type, traceparent)).await
+                {
+                    return retry;
                 }
                 self.metrics.failed(&request.connector_type, kind);
                 result.state = ActionState::Failed as i32;
                 result.error_kind = kind as i32;
                 result.error = reason.clone();
                 result.vendor_response = response;
-                (Disposition::Failed(reason), AckKind::Term)
+                Disposition::Failed(reason)
             }
         };
         self.record(request, &result, sequence(message), traceparent)
             .await;
-        if let Err(error) = message.ack_with(ack).await {
-            tracing::warn!(%error, action.id = %request.action_id, "ack not sent; JetStream will redeliver");
-        }
         disposition
+    }
+
+    /// Stores a dead letter; when it cannot be, the message comes back
+    /// later (`Err`, a retry), as it must not be let go without one.
+    async fn dead_letter(
+        &self,
+        letter: DeadLetter,
+        connector_type: &str,
+        traceparent: Option<&str>,
+    ) -> Result<(), Disposition> {
+        match self.publisher.dead_letter(letter, traceparent).await {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                tracing::error!(error = %herald_telemetry::chain(&error), "dead letter not stored; retrying later");
+                self.metrics.retry(connector_type);
+                Err(Disposition::Retry(DEAD_LETTER_RETRY))
+            }
+        }
     }
 
     /// Publishes the attempt's result and moves the status. A failure here
@@ -745,7 +661,7 @@ impl Worker {
         tracing::warn!(subject = %message.subject, %reason, "malformed action request dead-lettered");
         let sequence = sequence(message);
         let connector_type = subject_type(&message.subject);
-        let dead = DeadLetter {
+        let dead = herald_proto::v1::DeadLetter {
             request: None,
             raw: message.payload.to_vec(),
             subject: message.subject.to_string(),
@@ -755,18 +671,15 @@ impl Worker {
             dead_at: Some(SystemTime::now().into()),
             vendor_response: None::<VendorResponse>,
         };
-        let outgoing = Outgoing {
-            subject: self.settings.messaging.subjects.dead(connector_type),
-            msg_id: format!("malformed:{}:{sequence}", message.subject),
-            payload: dead.encode_to_vec().into(),
-        };
-        if let Err(error) = self.publisher.publish(outgoing, traceparent).await {
-            tracing::error!(%error, "cannot store the dead letter of a malformed message; retrying later");
-            self.metrics.retry(connector_type);
-            let _ = message
-                .ack_with(AckKind::Nak(Some(Duration::from_secs(5))))
-                .await;
-            return Disposition::Retry(Duration::from_secs(5));
+        let letter = DeadLetter::malformed(
+            &self.settings.messaging.subjects,
+            connector_type,
+            &message.subject,
+            sequence,
+            dead.encode_to_vec().into(),
+        );
+        if let Err(retry) = self.dead_letter(letter, connector_type, traceparent).await {
+            return retry;
         }
         self.metrics.failed(connector_type, ErrorKind::Malformed);
         // The action's status must not stay `queued` for ever: ingest
@@ -791,13 +704,38 @@ impl Worker {
             };
             Box::pin(self.record(&request, &result, sequence, traceparent)).await;
         }
-        let _ = message.ack_with(AckKind::Term).await;
         Disposition::Failed(reason.to_owned())
     }
+}
 
-    async fn release(&self, message: &jetstream::Message) -> Disposition {
-        let _ = message.ack_with(AckKind::Nak(None)).await;
-        Disposition::Released
+impl Handler for Worker {
+    type Disposition = Disposition;
+
+    /// The attempt is a span whose parent is the action message's trace
+    /// context (see `process_one`).
+    fn span(&self, message: &jetstream::Message) -> tracing::Span {
+        let span = tracing::info_span!(
+            "attempt",
+            otel.kind = "consumer",
+            action.id = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+        );
+        herald_telemetry::set_parent(
+            &span,
+            herald_telemetry::extract_nats(message.headers.as_ref()),
+        );
+        span
+    }
+
+    async fn handle(&self, message: &jetstream::Message) -> Disposition {
+        let _in_flight = InFlight::start(self.metrics.of(subject_type(&message.subject)));
+        self.process_traced(message).await
+    }
+
+    /// Deliveries still running at the end of the shutdown grace give up
+    /// and are released (`with_progress`).
+    fn abandon(&self) {
+        self.abandon.send_replace(true);
     }
 }
 
