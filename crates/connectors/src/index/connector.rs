@@ -3,7 +3,9 @@
 
 use std::time::SystemTime;
 
+use super::spec::{ALERT_HISTORY_PREFIX, Config, DEFAULT_URL, Params, Secrets};
 use crate::delivery::fields::{Fields, Secret};
+use crate::delivery::typed;
 use crate::delivery::{Account, Delivery, HttpConnector, HttpRequest, HttpResponse, Outcome};
 use serde_json::{Map, Value};
 
@@ -12,9 +14,6 @@ use crate::auth;
 pub use super::request::build;
 pub use super::response::classify;
 
-pub const DEFAULT_URL: &str = "http://localhost:9200";
-/// Kibana lets an action redirect documents only into the alert history.
-const ALERT_HISTORY_PREFIX: &str = "kibana-alert-history-";
 
 pub struct Index;
 
@@ -43,35 +42,32 @@ pub struct IndexAccount {
 
 impl IndexAccount {
     pub fn parse(account: &Account) -> Result<IndexAccount, Outcome> {
-        let config = Fields::config(&account.config);
-        config.only(&["index", "refresh", "executionTimeField", "url"])?;
-        let url = config.non_empty_str("url")?.unwrap_or(DEFAULT_URL);
-        config.url("url", url)?;
-        let secrets = Fields::secrets(&account.secrets);
-        secrets.only(&["apiKey", "username", "password"])?;
-        let authorization = match (
-            secrets.non_empty_str("apiKey")?,
-            secrets.non_empty_str("username")?,
-        ) {
+        let config: Config = typed::config(&account.config)?;
+        let secrets: Secrets = typed::secrets(&account.secrets)?;
+        let url = config
+            .url
+            .filter(|url| !url.is_empty())
+            .unwrap_or_else(|| DEFAULT_URL.to_owned());
+        Fields::config(&account.config).url("url", &url)?;
+        let api_key = secrets.api_key.filter(|key| !key.expose().is_empty());
+        let username = secrets.username.filter(|user| !user.is_empty());
+        let authorization = match (api_key, username) {
             (Some(_), Some(_)) => {
-                return Err(
-                    secrets.refuse("apiKey", "cannot be combined with username and password")
-                );
+                return Err(Fields::secrets(&account.secrets)
+                    .refuse("apiKey", "cannot be combined with username and password"));
             }
-            (Some(key), None) => Some(Secret::new(format!("ApiKey {key}"))),
+            (Some(key), None) => Some(Secret::new(format!("ApiKey {}", key.expose()))),
             (None, Some(user)) => Some(auth::basic(
-                user,
-                secrets.str("password")?.unwrap_or_default(),
+                &user,
+                secrets.password.as_ref().map_or("", Secret::expose),
             )),
             (None, None) => None,
         };
         Ok(IndexAccount {
             url: url.trim_end_matches('/').to_owned(),
-            index: config.required_str("index")?.to_owned(),
-            refresh: config.bool("refresh")?.unwrap_or(false),
-            execution_time_field: config
-                .non_empty_str("executionTimeField")?
-                .map(str::to_owned),
+            index: config.index.into_string(),
+            refresh: config.refresh,
+            execution_time_field: config.execution_time_field.filter(|f| !f.is_empty()),
             authorization,
         })
     }
@@ -85,30 +81,23 @@ pub struct IndexParams {
 impl IndexParams {
     pub fn parse(params: &Map<String, Value>) -> Result<IndexParams, Outcome> {
         let fields = Fields::params(params);
-        fields.only(&["documents", "indexOverride"])?;
-        let items = fields
-            .array("documents")?
-            .ok_or_else(|| fields.refuse("documents", "required"))?;
-        if items.is_empty() {
+        let params: Params = typed::params(params)?;
+        if params.documents.is_empty() {
             return Err(fields.refuse("documents", "must not be empty"));
         }
-        let mut documents = Vec::with_capacity(items.len());
-        for (index, item) in items.iter().enumerate() {
-            match item {
-                Value::Object(document) => documents.push(document.clone()),
-                _ => return Err(fields.refuse(&format!("documents[{index}]"), "must be an object")),
-            }
-        }
-        let index_override = fields.non_empty_str("indexOverride")?;
-        if index_override.is_some_and(|index| !index.starts_with(ALERT_HISTORY_PREFIX)) {
+        let index_override = params.index_override.filter(|index| !index.is_empty());
+        if index_override
+            .as_ref()
+            .is_some_and(|index| !index.starts_with(ALERT_HISTORY_PREFIX))
+        {
             return Err(fields.refuse(
                 "indexOverride",
                 &format!("must start with {ALERT_HISTORY_PREFIX}"),
             ));
         }
         Ok(IndexParams {
-            documents,
-            index_override: index_override.map(str::to_owned),
+            documents: params.documents,
+            index_override,
         })
     }
 }

@@ -1,53 +1,68 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::{Map, Value, json};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use crate::schema_parts::{is_set, no_policy_rules};
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Violations, Worker};
+use herald_catalog::typed::{NonEmpty, schema_of};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, Worker};
 
 /// Kibana only lets an action override the index into the alert history.
-const ALERT_HISTORY_PREFIX: &str = "kibana-alert-history-";
+pub(crate) const ALERT_HISTORY_PREFIX: &str = "kibana-alert-history-";
+
+pub const DEFAULT_URL: &str = "http://localhost:9200";
+
+/// `config`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    pub index: NonEmpty,
+    #[serde(default)]
+    #[schemars(extend("default" = false))]
+    pub refresh: bool,
+    /// Field set to the time of indexing
+    pub execution_time_field: Option<String>,
+    /// Elasticsearch URL
+    #[schemars(extend("format" = "uri", "default" = DEFAULT_URL))]
+    pub url: Option<String>,
+}
+
+/// `secrets`: an API key, or a user and password, or none.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Secrets {
+    /// Elasticsearch API key (base64 id:key)
+    #[schemars(length(min = 1))]
+    pub api_key: Option<Secret>,
+    #[schemars(length(min = 1))]
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+}
+
+/// `params`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Params {
+    pub documents: Vec<Map<String, Value>>,
+    /// Must start with kibana-alert-history-
+    pub index_override: Option<String>,
+}
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "index",
         name: "Index",
         worker: Worker::Incident,
-        config_schema: json!({
-            "type": "object",
-            "required": ["index"],
-            "additionalProperties": false,
-            "properties": {
-                "index": {"type": "string", "minLength": 1},
-                "refresh": {"type": "boolean", "default": false},
-                "executionTimeField": {"type": ["string", "null"], "description": "Field set to the time of indexing"},
-                "url": {"type": "string", "format": "uri", "default": "http://localhost:9200", "description": "Elasticsearch URL"},
-            },
-        }),
-        secrets_schema: json!({
-            "type": "object",
-            "additionalProperties": false,
-            "properties": {
-                "apiKey": {"type": "string", "minLength": 1, "description": "Elasticsearch API key (base64 id:key)"},
-                "username": {"type": "string", "minLength": 1},
-                "password": {"type": "string"},
-            },
-        }),
-        params_schema: json!({
-            "type": "object",
-            "required": ["documents"],
-            "additionalProperties": false,
-            "properties": {
-                "documents": {"type": "array", "items": {"type": "object"}},
-                "indexOverride": {"type": ["string", "null"], "description": "Must start with kibana-alert-history-"},
-            },
-        }),
+        config_schema: schema_of::<Config>(),
+        secrets_schema: schema_of::<Secrets>(),
+        params_schema: schema_of::<Params>(),
         account_rules,
         params_rules,
         policy_rules: no_policy_rules,
         param_escape: NO_ESCAPE,
-        readers: None,
+        readers: Some(Readers::of::<Config, Secrets, Params>()),
     }
 }
 

@@ -1,41 +1,17 @@
 //! The connector: reads the account and params it is given and makes
 //! the attempt.
 
-use crate::delivery::fields::Fields;
+use super::spec::{Level, Params};
 use crate::delivery::http::Outbound;
+use crate::delivery::typed;
 use crate::delivery::{Connector, Delivery, Outcome};
 use serde_json::{Map, Value};
 
 pub struct ServerLog;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Trace,
-    Debug,
-    Info,
-    Warn,
-    Error,
-    Fatal,
-}
-
 pub fn parse(params: &Map<String, Value>) -> Result<(String, Level), Outcome> {
-    let fields = Fields::params(params);
-    fields.only(&["message", "level"])?;
-    let message = fields
-        .str("message")?
-        .ok_or_else(|| fields.refuse("message", "required"))?;
-    let level = match fields.non_empty_str("level")?.unwrap_or("info") {
-        "trace" => Level::Trace,
-        "debug" => Level::Debug,
-        "info" => Level::Info,
-        "warn" => Level::Warn,
-        "error" => Level::Error,
-        "fatal" => Level::Fatal,
-        _ => {
-            return Err(fields.refuse("level", "must be trace, debug, info, warn, error or fatal"));
-        }
-    };
-    Ok((escape_controls(message), level))
+    let params: Params = typed::params(params)?;
+    Ok((escape_controls(&params.message), params.level))
 }
 
 /// `message` with every control character (newlines, carriage returns,

@@ -1,34 +1,49 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Deserialize;
 
-use crate::schema_parts::{empty_object, no_account_rules, no_params_rules, no_policy_rules};
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Worker};
+use crate::schema_parts::{NoConfig, no_account_rules, no_params_rules, no_policy_rules};
+use herald_catalog::typed::schema_of;
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Worker};
+
+pub type Config = NoConfig;
+pub type Secrets = NoConfig;
+
+/// `params`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Params {
+    pub message: String,
+    #[serde(default)]
+    #[schemars(extend("default" = "info"))]
+    pub level: Level,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Trace,
+    Debug,
+    #[default]
+    Info,
+    Warn,
+    Error,
+    Fatal,
+}
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "server-log",
         name: "Server log",
         worker: Worker::Incident,
-        config_schema: empty_object(),
-        secrets_schema: empty_object(),
-        params_schema: json!({
-            "type": "object",
-            "required": ["message"],
-            "additionalProperties": false,
-            "properties": {
-                "message": {"type": "string"},
-                "level": {
-                    "type": "string",
-                    "enum": ["trace", "debug", "info", "warn", "error", "fatal"],
-                    "default": "info",
-                },
-            },
-        }),
+        config_schema: schema_of::<Config>(),
+        secrets_schema: schema_of::<Secrets>(),
+        params_schema: schema_of::<Params>(),
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
         param_escape: NO_ESCAPE,
-        readers: None,
+        readers: Some(Readers::of::<Config, Secrets, Params>()),
     }
 }

@@ -32,8 +32,6 @@ const NOT_YET_TYPED: &[&str] = &[
     "thehive",
     "webhook",
     "cases-webhook",
-    "index",
-    "server-log",
 ];
 
 #[test]
