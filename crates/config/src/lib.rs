@@ -35,7 +35,7 @@ pub enum ConfigError {
 pub struct HeraldConfig {
     pub preconfigured: Vec<PreconfiguredAccount>,
     pub policy: Policy,
-    pub delivery: Delivery,
+    pub delivery: DeliveryPolicy,
 }
 
 /// A read-only account defined in the file. Its secrets are already resolved
@@ -65,7 +65,7 @@ impl std::fmt::Debug for PreconfiguredAccount {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Delivery {
+pub struct DeliveryPolicy {
     /// Attempts before an action fails for good.
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
@@ -83,9 +83,9 @@ pub struct Delivery {
     pub max_in_flight_per_account: Option<u32>,
 }
 
-impl Default for Delivery {
+impl Default for DeliveryPolicy {
     fn default() -> Self {
-        Delivery {
+        DeliveryPolicy {
             max_attempts: default_max_attempts(),
             backoff: Backoff::default(),
             rate_limits: BTreeMap::new(),
@@ -145,7 +145,7 @@ struct RawConfig {
     #[serde(default)]
     policy: Policy,
     #[serde(default)]
-    delivery: Delivery,
+    delivery: DeliveryPolicy,
 }
 
 /// Both the contract's shape and Kibana's `xpack.actions.preconfigured` entry.

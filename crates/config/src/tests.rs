@@ -10,7 +10,7 @@ fn empty_file_means_defaults() {
     let c = parse("", &no_env).unwrap();
     assert!(c.preconfigured.is_empty());
     assert_eq!(c.policy, Policy::default());
-    assert_eq!(c.delivery, Delivery::default());
+    assert_eq!(c.delivery, DeliveryPolicy::default());
     assert_eq!(c.delivery.max_attempts, 5);
     assert_eq!(c.delivery.max_in_flight_per_account, None);
 }

@@ -36,7 +36,7 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Disposition {
+pub enum EventDisposition {
     /// Published (or answered from the idempotency record), and acked.
     Accepted(Accepted),
     /// Published to `herald.dead.event`, and acked.
@@ -45,13 +45,15 @@ pub enum Disposition {
     Retry { reason: String, delay: Duration },
 }
 
-impl Settle for Disposition {
+impl Settle for EventDisposition {
     fn settlement(&self) -> Settlement {
         match self {
             // A dead-lettered event is acked, not terminated: it is done
             // with, its dead letter stored.
-            Disposition::Accepted(_) | Disposition::DeadLettered { .. } => Settlement::Ack,
-            Disposition::Retry { delay, .. } => Settlement::Nak(*delay),
+            EventDisposition::Accepted(_) | EventDisposition::DeadLettered { .. } => {
+                Settlement::Ack
+            }
+            EventDisposition::Retry { delay, .. } => Settlement::Nak(*delay),
         }
     }
 }
@@ -130,7 +132,7 @@ impl Intake {
     }
 
     /// Handles one message from `herald.event` and acks or NAKs it.
-    pub async fn process_one(&self, message: &Message) -> Disposition {
+    pub async fn process_one(&self, message: &Message) -> EventDisposition {
         consume::process(self, message).await
     }
 
@@ -141,7 +143,7 @@ impl Intake {
         trace: TraceContext,
         position: Option<String>,
         delivered: i64,
-    ) -> Disposition {
+    ) -> EventDisposition {
         let limit = self.ingestor.limits().max_event_bytes;
         let parsed = if payload.len() > limit {
             let mut v = Violations::new();
@@ -167,7 +169,7 @@ impl Intake {
         };
         report(self.ingestor.metrics(), Via::Nats, &result);
         match result {
-            Ok(accepted) => Disposition::Accepted(accepted),
+            Ok(accepted) => EventDisposition::Accepted(accepted),
             // Invalid, too large, a reused key: the same event would be
             // refused again, so it goes to the dead letters, not back.
             Err(error) if error.violations().is_some() => {
@@ -182,8 +184,8 @@ impl Intake {
                     .dead_letter(payload, &reason, &fields, position, &trace)
                     .await
                 {
-                    Ok(()) => Disposition::DeadLettered { reason, fields },
-                    Err(error) => Disposition::Retry {
+                    Ok(()) => EventDisposition::DeadLettered { reason, fields },
+                    Err(error) => EventDisposition::Retry {
                         reason: format!(
                             "cannot dead-letter the event: {}",
                             herald_telemetry::chain(&error)
@@ -192,7 +194,7 @@ impl Intake {
                     },
                 }
             }
-            Err(error) => Disposition::Retry {
+            Err(error) => EventDisposition::Retry {
                 reason: error.to_string(),
                 delay: retry_delay(delivered),
             },
@@ -235,9 +237,9 @@ impl Intake {
 }
 
 impl Handler for Intake {
-    type Disposition = Disposition;
+    type Disposition = EventDisposition;
 
-    async fn handle(&self, message: &Message) -> Disposition {
+    async fn handle(&self, message: &Message) -> EventDisposition {
         let info = message.info().ok();
         let delivered = info.as_ref().map_or(1, |i| i.delivered.max(1));
         let trace = herald_telemetry::extract_nats(message.headers.as_ref());

@@ -29,7 +29,7 @@ impl Via {
 
 /// What became of an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Outcome {
+pub enum SubmitOutcome {
     Accepted,
     /// Answered from the idempotency record; nothing published.
     Replayed,
@@ -37,26 +37,26 @@ pub enum Outcome {
     Unavailable,
 }
 
-impl Outcome {
-    const ALL: [Outcome; 4] = [
-        Outcome::Accepted,
-        Outcome::Replayed,
-        Outcome::Invalid,
-        Outcome::Unavailable,
+impl SubmitOutcome {
+    const ALL: [SubmitOutcome; 4] = [
+        SubmitOutcome::Accepted,
+        SubmitOutcome::Replayed,
+        SubmitOutcome::Invalid,
+        SubmitOutcome::Unavailable,
     ];
 
     pub fn name(self) -> &'static str {
         match self {
-            Outcome::Accepted => "accepted",
-            Outcome::Replayed => "replayed",
-            Outcome::Invalid => "invalid",
-            Outcome::Unavailable => "unavailable",
+            SubmitOutcome::Accepted => "accepted",
+            SubmitOutcome::Replayed => "replayed",
+            SubmitOutcome::Invalid => "invalid",
+            SubmitOutcome::Unavailable => "unavailable",
         }
     }
 }
 
 pub struct IngestMetrics {
-    /// By `Via as usize`, then `Outcome as usize`.
+    /// By `Via as usize`, then `SubmitOutcome as usize`.
     events: [[IntCounter; 4]; 3],
     /// By catalog type id.
     accepted: HashMap<&'static str, IntCounter>,
@@ -77,7 +77,8 @@ impl IngestMetrics {
         );
         IngestMetrics {
             events: Via::ALL.map(|via| {
-                Outcome::ALL.map(|outcome| events.with_label_values(&[via.name(), outcome.name()]))
+                SubmitOutcome::ALL
+                    .map(|outcome| events.with_label_values(&[via.name(), outcome.name()]))
             }),
             accepted: herald_connectors::catalog()
                 .all()
@@ -91,7 +92,7 @@ impl IngestMetrics {
         }
     }
 
-    pub fn event(&self, via: Via, outcome: Outcome) {
+    pub fn event(&self, via: Via, outcome: SubmitOutcome) {
         self.events[via as usize][outcome as usize].inc();
     }
 
@@ -116,9 +117,9 @@ mod tests {
     fn renders_counters() {
         let metrics = Metrics::default();
         let m = IngestMetrics::new(&metrics);
-        m.event(Via::Http, Outcome::Accepted);
-        m.event(Via::Http, Outcome::Accepted);
-        m.event(Via::Nats, Outcome::Invalid);
+        m.event(Via::Http, SubmitOutcome::Accepted);
+        m.event(Via::Http, SubmitOutcome::Accepted);
+        m.event(Via::Nats, SubmitOutcome::Invalid);
         m.actions_accepted(["slack", "slack", "email"]);
         let text = metrics.render();
         for line in [

@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 use crate::event::Event;
-use crate::metrics::{IngestMetrics, Outcome, Via};
+use crate::metrics::{IngestMetrics, SubmitOutcome, Via};
 use crate::settings::Limits;
 
 #[derive(Debug, thiserror::Error)]
@@ -640,17 +640,17 @@ impl Ingestor {
 /// token.
 pub fn report(metrics: &IngestMetrics, via: Via, result: &Result<Accepted, IngestError>) {
     let outcome = match result {
-        Ok(Accepted { replayed: true, .. }) => Outcome::Replayed,
-        Ok(_) => Outcome::Accepted,
+        Ok(Accepted { replayed: true, .. }) => SubmitOutcome::Replayed,
+        Ok(_) => SubmitOutcome::Accepted,
         Err(error) if error.violations().is_some() => {
             let violations = error.violations().expect("checked");
             let fields: Vec<&str> = violations.iter().map(|v| v.path.as_str()).collect();
             tracing::info!(via = via.name(), ?fields, "event refused: invalid");
-            Outcome::Invalid
+            SubmitOutcome::Invalid
         }
         Err(error) => {
             tracing::warn!(via = via.name(), %error, "event not accepted");
-            Outcome::Unavailable
+            SubmitOutcome::Unavailable
         }
     };
     metrics.event(via, outcome);

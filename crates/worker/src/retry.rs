@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use herald_config::{Backoff, Delivery};
+use herald_config::{Backoff, DeliveryPolicy};
 use herald_proto::v1::{ErrorKind, VendorResponse};
 
 use crate::Outcome;
@@ -22,7 +22,7 @@ pub struct RetryPolicy {
 impl RetryPolicy {
     /// The action's own `max_attempts` when it carries one (0: it does
     /// not), else the delivery settings'.
-    pub fn of_action(max_attempts: u32, delivery: &Delivery) -> RetryPolicy {
+    pub fn of_action(max_attempts: u32, delivery: &DeliveryPolicy) -> RetryPolicy {
         RetryPolicy {
             max_attempts: match max_attempts {
                 0 => delivery.max_attempts,
@@ -240,9 +240,9 @@ mod tests {
 
     #[test]
     fn the_action_s_own_max_attempts_wins() {
-        let delivery = Delivery {
+        let delivery = DeliveryPolicy {
             max_attempts: 5,
-            ..Delivery::default()
+            ..DeliveryPolicy::default()
         };
         assert_eq!(RetryPolicy::of_action(0, &delivery).max_attempts, 5);
         assert_eq!(RetryPolicy::of_action(2, &delivery).max_attempts, 2);

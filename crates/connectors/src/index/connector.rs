@@ -14,7 +14,6 @@ use crate::auth;
 pub use super::request::build;
 pub use super::response::classify;
 
-
 pub struct Index;
 
 impl HttpConnector for Index {
