@@ -124,6 +124,16 @@ fn problem(serde_message: &str) -> (Option<String>, String) {
         let expected = text.split(", expected ").nth(1).unwrap_or_default();
         return (None, format!("must be {}", alternatives(expected)));
     }
+    if text.starts_with("invalid value:")
+        && text
+            .split(", expected ")
+            .nth(1)
+            .is_some_and(|expected| expected.starts_with('"'))
+    {
+        // An adjacently tagged enum (`{subAction, subActionParams}`) lists
+        // its two field names, quoted, for a key it does not know.
+        return (None, "unknown field".into());
+    }
     if text.starts_with("invalid type:") || text.starts_with("invalid value:") {
         let expected = text.split(", expected ").nth(1).unwrap_or_default();
         return (None, format!("must be {}", expected_words(expected)));

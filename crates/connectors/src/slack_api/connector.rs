@@ -5,12 +5,14 @@ use crate::delivery::{Account, Delivery, HttpConnector, HttpRequest, HttpRespons
 use herald_proto::v1::ErrorKind;
 use serde_json::{Map, Value};
 
+pub use super::spec::AllowedChannel;
+use super::spec::{Config, DEFAULT_API_URL, Params, Secrets};
 use crate::delivery::fields::{Fields, Secret};
+use crate::delivery::typed;
+use herald_catalog::typed::NonEmpty;
 
 pub use super::request::build;
 pub use super::response::classify;
-
-pub const DEFAULT_API_URL: &str = "https://slack.com/api";
 
 pub struct SlackApi;
 
@@ -37,49 +39,17 @@ pub struct SlackApiConfig {
     pub allowed_channels: Vec<AllowedChannel>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct AllowedChannel {
-    pub id: Option<String>,
-    pub name: String,
-}
-
 impl SlackApiConfig {
     pub fn parse(account: &Account) -> Result<SlackApiConfig, Outcome> {
-        let config = Fields::config(&account.config);
-        config.only(&["apiUrl", "allowedChannels"])?;
+        let config: Config = typed::config(&account.config)?;
         let api_url = config
-            .str("apiUrl")?
+            .api_url
             .filter(|url| !url.is_empty())
-            .unwrap_or(DEFAULT_API_URL);
-        config.url("apiUrl", api_url)?;
-        let mut allowed_channels = Vec::new();
-        for (index, channel) in config
-            .array("allowedChannels")?
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let field = format!("allowedChannels[{index}]");
-            let Some(channel) = channel.as_object() else {
-                return Err(config.refuse(&field, "must be an object"));
-            };
-            let text = |name: &str| match channel.get(name) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(text)) if !text.is_empty() => Ok(Some(text.clone())),
-                Some(_) => {
-                    Err(config.refuse(&format!("{field}.{name}"), "must be a non-empty string"))
-                }
-            };
-            let name =
-                text("name")?.ok_or_else(|| config.refuse(&format!("{field}.name"), "required"))?;
-            allowed_channels.push(AllowedChannel {
-                id: text("id")?,
-                name,
-            });
-        }
+            .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
+        Fields::config(&account.config).url("apiUrl", &api_url)?;
         Ok(SlackApiConfig {
             api_url: api_url.trim_end_matches('/').to_owned(),
-            allowed_channels,
+            allowed_channels: config.allowed_channels.unwrap_or_default(),
         })
     }
 }
@@ -93,10 +63,12 @@ pub struct SlackApiSecrets {
 
 impl SlackApiSecrets {
     pub fn parse(account: &Account) -> Result<SlackApiSecrets, Outcome> {
-        let secrets = Fields::secrets(&account.secrets);
-        secrets.only(&["token"])?;
+        let secrets: Secrets = typed::secrets(&account.secrets)?;
+        if secrets.token.expose().is_empty() {
+            return Err(Fields::secrets(&account.secrets).refuse("token", "must not be empty"));
+        }
         Ok(SlackApiSecrets {
-            token: Secret::new(secrets.required_str("token")?),
+            token: secrets.token,
         })
     }
 }
@@ -150,8 +122,12 @@ impl Channel {
     /// `channels` entry may be either.
     pub fn allowed_by(&self, allowed: &[AllowedChannel]) -> bool {
         let bare = |name: &str| name.trim_start_matches('#').to_owned();
-        let by_name = |name: &str| allowed.iter().any(|c| bare(&c.name) == bare(name));
-        let by_id = |id: &str| allowed.iter().any(|c| c.id.as_deref() == Some(id));
+        let by_name = |name: &str| allowed.iter().any(|c| bare(c.name.as_str()) == bare(name));
+        let by_id = |id: &str| {
+            allowed
+                .iter()
+                .any(|c| c.id.as_ref().map(NonEmpty::as_str) == Some(id))
+        };
         allowed.is_empty()
             || match self {
                 Channel::Name(name) => by_name(name),
@@ -178,48 +154,45 @@ impl Channel {
 
 impl SlackApiParams {
     pub fn parse(params: &Map<String, Value>) -> Result<SlackApiParams, Outcome> {
-        let fields = Fields::params(params);
-        fields.only(&["subAction", "subActionParams"])?;
-        let sub_action = fields.required_str("subAction")?;
-        let sub = fields.nested("subActionParams")?;
-        match sub_action {
-            "validChannelId" => {
-                sub.only(&["channelId"])?;
-                let channel_id = sub.required_str("channelId")?.to_owned();
-                Ok(SlackApiParams::ValidChannelId { channel_id })
+        let sub = Fields::params(params).nested("subActionParams")?;
+        let (message, blockkit) = match typed::params(params)? {
+            Params::ValidChannelId(valid) => {
+                return Ok(SlackApiParams::ValidChannelId {
+                    channel_id: valid.channel_id.into_string(),
+                });
             }
-            "postMessage" | "postBlockkit" => {
-                sub.only(&["channels", "channelIds", "channelNames", "text"])?;
-                let channel = if let Some(name) = sub.first_str("channelNames")? {
-                    Channel::Name(name.to_owned())
-                } else if let Some(id) = sub.first_str("channelIds")? {
-                    Channel::Id(id.to_owned())
-                } else if let Some(text) = sub.first_str("channels")? {
-                    Channel::Legacy(text.to_owned())
-                } else {
-                    return Err(
-                        sub.refuse("channelIds", "required: give channelIds or channelNames")
-                    );
-                };
-                let text = sub.required_str("text")?;
-                if sub_action == "postMessage" {
-                    return Ok(SlackApiParams::PostMessage {
-                        channel,
-                        text: text.to_owned(),
-                    });
-                }
-                let blocks = serde_json::from_str::<Value>(text)
-                    .ok()
-                    .and_then(|mut json| json.get_mut("blocks").map(Value::take))
-                    .ok_or_else(|| {
-                        sub.refuse("text", "must be a JSON object with a \"blocks\" field")
-                    })?;
-                Ok(SlackApiParams::PostBlockkit { channel, blocks })
+            Params::PostMessage(message) => (message, false),
+            Params::PostBlockkit(message) => (message, true),
+        };
+        // The first channel of a list, which must not be "".
+        let first = |field: &str, channels: Option<Vec<String>>| match channels
+            .and_then(|channels| channels.into_iter().next())
+        {
+            Some(channel) if channel.is_empty() => {
+                Err(sub.refuse(&format!("{field}[0]"), "must be a non-empty string"))
             }
-            _ => Err(fields.refuse(
-                "subAction",
-                "must be one of: validChannelId, postMessage, postBlockkit",
-            )),
+            other => Ok(other),
+        };
+        let names = message
+            .channel_names
+            .map(|names| names.into_iter().map(|name| name.0).collect());
+        let channel = if let Some(name) = first("channelNames", names)? {
+            Channel::Name(name)
+        } else if let Some(id) = first("channelIds", message.channel_ids)? {
+            Channel::Id(id)
+        } else if let Some(text) = first("channels", message.channels)? {
+            Channel::Legacy(text)
+        } else {
+            return Err(sub.refuse("channelIds", "required: give channelIds or channelNames"));
+        };
+        let text = message.text.into_string();
+        if !blockkit {
+            return Ok(SlackApiParams::PostMessage { channel, text });
         }
+        let blocks = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|mut json| json.get_mut("blocks").map(Value::take))
+            .ok_or_else(|| sub.refuse("text", "must be a JSON object with a \"blocks\" field"))?;
+        Ok(SlackApiParams::PostBlockkit { channel, blocks })
     }
 }

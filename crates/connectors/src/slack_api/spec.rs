@@ -1,70 +1,126 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::{Map, Value, json};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use crate::schema_parts::{no_account_rules, no_policy_rules, sub_action, sub_actions};
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Violations, Worker};
+use herald_catalog::typed::{NonEmpty, schema_of};
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Readers, Secret, Violations, Worker};
+
+pub const DEFAULT_API_URL: &str = "https://slack.com/api";
+
+/// `config`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    #[schemars(extend("format" = "uri", "default" = DEFAULT_API_URL))]
+    pub api_url: Option<String>,
+    /// When set, messages may only go to these channels
+    #[schemars(length(max = 500))]
+    pub allowed_channels: Option<Vec<AllowedChannel>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllowedChannel {
+    pub id: Option<NonEmpty>,
+    pub name: NonEmpty,
+}
+
+/// `secrets`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Secrets {
+    /// Bot user OAuth token, xoxb-...
+    #[schemars(length(min = 1))]
+    pub token: Secret,
+}
+
+/// `params`: Kibana's `subAction` envelope.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    tag = "subAction",
+    content = "subActionParams",
+    rename_all = "camelCase"
+)]
+pub enum Params {
+    ValidChannelId(ValidChannelId),
+    PostMessage(Message),
+    PostBlockkit(Message),
+}
+
+/// The envelope is `sub_actions`', from each operation's derived schema.
+impl JsonSchema for Params {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Params".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let envelope = sub_actions(&[
+            ("validChannelId", schema_of::<ValidChannelId>()),
+            ("postMessage", schema_of::<Message>()),
+            ("postBlockkit", schema_of::<Message>()),
+        ]);
+        schemars::Schema::try_from(envelope).expect("sub_actions makes an object schema")
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ValidChannelId {
+    pub channel_id: NonEmpty,
+}
+
+/// `postMessage` and `postBlockkit`: only the first channel is used;
+/// `channels` is Kibana's deprecated name.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Message {
+    #[schemars(length(max = 1))]
+    pub channels: Option<Vec<String>>,
+    #[schemars(length(max = 1))]
+    pub channel_ids: Option<Vec<String>>,
+    #[schemars(length(max = 1))]
+    pub channel_names: Option<Vec<ChannelName>>,
+    /// Slack mrkdwn; for postBlockkit, JSON with a top-level "blocks" array
+    pub text: NonEmpty,
+}
+
+/// A channel by name: `#`-prefixed.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct ChannelName(pub String);
+
+impl JsonSchema for ChannelName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ChannelName".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "pattern": "^#", "examples": ["#ops"]})
+    }
+}
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "slack_api",
         name: "Slack API",
         worker: Worker::Chat,
-        config_schema: json!({
-            "type": "object",
-            "additionalProperties": false,
-            "properties": {
-                "apiUrl": {"type": "string", "format": "uri", "default": "https://slack.com/api"},
-                "allowedChannels": {
-                    "type": "array",
-                    "maxItems": 500,
-                    "description": "When set, messages may only go to these channels",
-                    "items": {
-                        "type": "object",
-                        "required": ["name"],
-                        "additionalProperties": false,
-                        "properties": {
-                            "id": {"type": "string", "minLength": 1},
-                            "name": {"type": "string", "minLength": 1},
-                        },
-                    },
-                },
-            },
-        }),
-        secrets_schema: json!({
-            "type": "object",
-            "required": ["token"],
-            "additionalProperties": false,
-            "properties": {
-                "token": {"type": "string", "minLength": 1, "description": "Bot user OAuth token, xoxb-..."},
-            },
-        }),
-        params_schema: sub_actions(&[
-            (
-                "validChannelId",
-                json!({
-                    "type": "object",
-                    "additionalProperties": false,
-                    "properties": {"channelId": {"type": "string"}},
-                }),
-            ),
-            (
-                "postMessage",
-                message(json!({"type": "string", "minLength": 1})),
-            ),
-            (
-                "postBlockkit",
-                message(
-                    json!({"type": "string", "description": "JSON with a top-level \"blocks\" array"}),
-                ),
-            ),
-        ]),
+        config_schema: schema_of::<Config>(),
+        secrets_schema: schema_of::<Secrets>(),
+        params_schema: schema_of::<Params>(),
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,
         param_escape: ParamEscape::ByParams(param_escape),
-        readers: None,
+        readers: Some(Readers::of::<Config, Secrets, Params>()),
     }
 }
 
@@ -79,21 +135,6 @@ fn param_escape(params: &Map<String, Value>, path: &str) -> Escape {
         Some("postBlockkit") => Escape::Json,
         _ => Escape::None,
     }
-}
-
-/// Only the first channel is used; `channels` is Kibana's deprecated name.
-fn message(text: Value) -> Value {
-    json!({
-        "type": "object",
-        "required": ["text"],
-        "additionalProperties": false,
-        "properties": {
-            "channels": {"type": "array", "maxItems": 1, "items": {"type": "string"}},
-            "channelIds": {"type": "array", "maxItems": 1, "items": {"type": "string"}},
-            "channelNames": {"type": "array", "maxItems": 1, "items": {"type": "string", "pattern": "^#"}},
-            "text": text,
-        },
-    })
 }
 
 fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations) {

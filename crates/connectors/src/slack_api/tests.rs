@@ -198,7 +198,7 @@ fn bad_params_name_the_field() {
         (json!({}), "subAction: required"),
         (
             json!({"subAction": "deleteMessage"}),
-            "subAction: must be one of: validChannelId, postMessage, postBlockkit",
+            "subAction: must be validChannelId, postMessage or postBlockkit",
         ),
         (
             json!({"subAction": "postMessage", "subActionParams": {"text": "hi"}}),
@@ -226,6 +226,10 @@ fn bad_params_name_the_field() {
         ),
         (
             json!({"subAction": "validChannelId"}),
+            "subActionParams: required",
+        ),
+        (
+            json!({"subAction": "validChannelId", "subActionParams": {}}),
             "subActionParams.channelId: required",
         ),
         (
