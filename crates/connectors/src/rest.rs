@@ -34,18 +34,25 @@ pub fn endpoint(base: &Url, segments: &[&str]) -> Url {
     url
 }
 
-/// An id from params that becomes one segment of a URL path (a record's
-/// `externalId`). `endpoint` encodes everything else, but `.` and `..`
-/// are path syntax even so: the URL drops the first and walks up with the
-/// second, from one record to the list of every record, whose answer
-/// would come back to the producer. So they are refused.
+/// Whether an id would be read as `.` or `..` where it is a URL path
+/// segment (a record's `externalId`). `endpoint` percent-encodes
+/// everything else, but these are path syntax even so (URL parsers read
+/// `%2e` there as a dot too): the URL would drop the first and walk up with
+/// the second, from one record to the list of every record, whose answer
+/// would come back to the producer. So such ids are refused.
+pub fn is_dot_segment(id: &str) -> bool {
+    matches!(id, "." | "..")
+}
+
+/// An id from params that becomes one segment of a URL path, refused
+/// when [`is_dot_segment`].
 pub fn path_id(
     fields: &Fields<'_>,
     name: &str,
     id: Option<&str>,
 ) -> Result<Option<String>, Outcome> {
     match id {
-        Some("." | "..") => Err(fields.refuse(name, "must not be . or ..")),
+        Some(id) if is_dot_segment(id) => Err(fields.refuse(name, "must not be . or ..")),
         other => Ok(other.map(str::to_owned)),
     }
 }
@@ -113,13 +120,6 @@ pub fn comments_skipping_empty(sub: &Fields<'_>) -> Result<Vec<String>, Outcome>
 }
 
 /// A request with a JSON body, or none.
-/// Whether an id would be read as `.` or `..` where it is a URL path
-/// segment, walking up the vendor's path: percent-encoding cannot prevent
-/// that (URL parsers read `%2e` there as a dot too), so such ids are refused.
-pub fn is_dot_segment(id: &str) -> bool {
-    matches!(id, "." | "..")
-}
-
 pub fn json_request(method: http::Method, url: &Url, body: Option<&Value>) -> HttpRequest {
     match body {
         Some(body) => HttpRequest {
