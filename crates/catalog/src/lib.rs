@@ -55,7 +55,7 @@ pub type PolicyRules = fn(&Map<String, Value>, &Map<String, Value>, &Policy, &mu
 pub enum ParamEscape {
     /// The same escaping for a field whatever the other params.
     Fields(&'static [(&'static str, Escape)]),
-    /// Escaping that depends on a sibling field (`slack_api`'s `subAction`):
+    /// Escaping that depends on a sibling field (which operation `subAction` names):
     /// `(params, path) -> Escape`.
     ByParams(fn(&Map<String, Value>, &str) -> Escape),
 }

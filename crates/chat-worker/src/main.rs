@@ -1,5 +1,6 @@
-//! `herald-chat-worker`: delivers `slack`, `slack_api` and `teams` actions
-//! until SIGTERM; configuration from the environment (see the README).
+//! `herald-chat-worker`: delivers the chat actions (Slack, Teams: the types
+//! the catalog gives this binary) until SIGTERM; configuration from the
+//! environment (see the README).
 
 /// mimalloc: this process allocates many small, short-lived buffers per
 /// message; measured ~20% more pipeline throughput than the system allocator.
