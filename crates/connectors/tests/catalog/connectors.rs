@@ -490,7 +490,7 @@ fn opsgenie() {
         &[
             "subActionParams.details.n: must be a string",
             "subActionParams.message: must not be blank",
-            "subActionParams.priority: must be one of: P1, P2, P3, P4, P5",
+            "subActionParams.priority: must be one of: P1, P2, P3, P4, P5, null",
             "subActionParams.responders[0]: needs exactly one of name, id or username",
             "subActionParams.responders[1].username: cannot be used with type team",
             "subActionParams.tags: must have at most 20 items",

@@ -20,7 +20,6 @@ const NOT_YET_TYPED: &[&str] = &[
     "slack",
     "slack_api",
     "teams",
-    "opsgenie",
     "jira",
     "servicenow",
     "servicenow-sir",
