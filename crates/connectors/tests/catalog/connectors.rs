@@ -787,7 +787,7 @@ fn xmatters() {
     assert_violations(params("xmatters", json!({})), &["severity: required"]);
     assert_violations(
         params("xmatters", json!({"severity": 1, "tags": ["a"]})),
-        &["severity: must be a string", "tags: must be a string"],
+        &["severity: must be a string", "tags: must be a string or null"],
     );
 }
 
