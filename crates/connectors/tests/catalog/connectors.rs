@@ -787,7 +787,10 @@ fn xmatters() {
     assert_violations(params("xmatters", json!({})), &["severity: required"]);
     assert_violations(
         params("xmatters", json!({"severity": 1, "tags": ["a"]})),
-        &["severity: must be a string", "tags: must be a string or null"],
+        &[
+            "severity: must be a string",
+            "tags: must be a string or null",
+        ],
     );
 }
 
@@ -895,7 +898,7 @@ fn d3security() {
             "d3security",
             json!({"subAction": "run", "subActionParams": {"body": 1}}),
         ),
-        &["subActionParams.body: must be a string"],
+        &["subActionParams.body: must be a string or null"],
     );
     assert_violations(
         params("d3security", json!({"subAction": "go"})),
