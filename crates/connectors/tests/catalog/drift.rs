@@ -26,7 +26,6 @@ const NOT_YET_TYPED: &[&str] = &[
     "servicenow-itom",
     "swimlane",
     "resilient",
-    "thehive",
     "webhook",
     "cases-webhook",
     "index",
