@@ -812,7 +812,7 @@ fn swimlane() {
         ),
         &[
             "config.appId: must not be empty",
-            "config.connectorType: must be one of: all, alerts, cases",
+            "config.connectorType: must be one of: all, alerts, cases, null",
             "config.mappings.priorityConfig: unknown field",
             "config.mappings.ruleNameConfig.fieldType: required",
             "config.mappings.ruleNameConfig.key: required",
