@@ -24,7 +24,6 @@ const NOT_YET_TYPED: &[&str] = &[
     "servicenow",
     "servicenow-sir",
     "servicenow-itom",
-    "resilient",
     "webhook",
     "cases-webhook",
     "index",
