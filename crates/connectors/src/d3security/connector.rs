@@ -5,7 +5,8 @@ use crate::delivery::fields::{Fields, Secret};
 use crate::delivery::{Account, Delivery, HttpConnector, HttpRequest, HttpResponse, Outcome};
 use url::Url;
 
-use crate::rest::base_url;
+use super::spec::{Config, Secrets};
+use crate::delivery::typed;
 
 pub use super::request::build;
 pub use super::response::classify;
@@ -34,13 +35,19 @@ pub struct D3Account {
 
 impl D3Account {
     pub fn parse(account: &Account) -> Result<D3Account, Outcome> {
-        let config = Fields::config(&account.config);
-        config.only(&["url"])?;
-        let secrets = Fields::secrets(&account.secrets);
-        secrets.only(&["token"])?;
+        let config: Config = typed::config(&account.config)?;
+        let secrets: Secrets = typed::secrets(&account.secrets)?;
+        let config_fields = Fields::config(&account.config);
+        if config.url.is_empty() {
+            return Err(config_fields.refuse("url", "must not be empty"));
+        }
+        let url = config_fields.url("url", &config.url)?;
+        if secrets.token.expose().is_empty() {
+            return Err(Fields::secrets(&account.secrets).refuse("token", "must not be empty"));
+        }
         Ok(D3Account {
-            url: base_url(&config, "url")?,
-            token: Secret::new(secrets.required_str("token")?),
+            url,
+            token: secrets.token,
         })
     }
 }

@@ -1,31 +1,31 @@
 //! `POST <url>` with header `d3key`; `run` and `test` send the same event.
 
 use crate::delivery::fields::Fields;
-use crate::delivery::{Account, HttpRequest, Outcome};
+use crate::delivery::{Account, HttpRequest, Outcome, typed};
 use serde_json::{Map, Value, json};
 
-use super::D3Account;
-use crate::rest::json_text;
+use super::{D3Account, Params};
 
 pub fn build(params: &Map<String, Value>, account: &Account) -> Result<HttpRequest, Outcome> {
     let account = D3Account::parse(account)?;
-    let root = Fields::params(params);
-    root.only(&["subAction", "subActionParams"])?;
-    match root.required_str("subAction")? {
-        "run" | "test" => {}
-        _ => return Err(root.refuse("subAction", "must be run or test")),
-    }
-    let run = root.nested("subActionParams")?;
-    run.only(&["body", "severity", "eventType"])?;
-    let mut event = match run.str("body")? {
-        None | Some("") => Map::new(),
-        Some(_) => match json_text(&run, "body")? {
-            Value::Object(map) => map,
-            _ => return Err(run.refuse("body", "must be a JSON object")),
+    // `run` and `test` send the same event.
+    let typed: Params = typed::params(params)?;
+    let run = Fields::params(params).nested("subActionParams")?;
+    let typed = typed.sub_action_params.unwrap_or_default();
+    let given = |value: Option<String>| value.filter(|text| !text.is_empty());
+    let mut event = match given(typed.body) {
+        None => Map::new(),
+        Some(body) => match serde_json::from_str(&body) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) => return Err(run.refuse("body", "must be a JSON object")),
+            Err(_) => return Err(run.refuse("body", "must be a JSON document")),
         },
     };
-    for (param, field) in [("severity", "severity"), ("eventType", "eventType")] {
-        if let Some(value) = run.str(param)?.filter(|v| !v.is_empty()) {
+    for (field, value) in [
+        ("severity", typed.severity),
+        ("eventType", typed.event_type),
+    ] {
+        if let Some(value) = given(value) {
             event.insert(field.into(), json!(value));
         }
     }

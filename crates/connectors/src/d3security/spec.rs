@@ -1,45 +1,82 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 use crate::schema_parts::{no_account_rules, no_params_rules, no_policy_rules, sub_actions};
-use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Worker};
+use herald_catalog::typed::schema_of;
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Readers, Secret, Worker};
+
+/// `config`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    /// D3 event API URL
+    #[schemars(extend("format" = "uri"))]
+    pub url: String,
+}
+
+/// `secrets`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Secrets {
+    #[schemars(length(min = 1))]
+    pub token: Secret,
+}
+
+/// `params`: Kibana's `subAction` envelope; `run` and `test` take the same
+/// parameters, none of them required, so `subActionParams` may be left
+/// out.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Params {
+    pub sub_action: SubAction,
+    pub sub_action_params: Option<Run>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubAction {
+    Run,
+    Test,
+}
+
+/// The envelope is hand-written (`sub_actions`), from the operation's
+/// derived schema.
+impl JsonSchema for Params {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Params".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        sub_actions(&[("run", schema_of::<Run>()), ("test", schema_of::<Run>())])
+            .try_into()
+            .unwrap_or_default()
+    }
+}
+
+/// `run`'s body is a JSON document.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Run {
+    pub body: Option<String>,
+    /// high, medium, low or empty
+    pub severity: Option<String>,
+    pub event_type: Option<String>,
+}
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "d3security",
         name: "D3 Security",
         worker: Worker::Incident,
-        config_schema: json!({
-            "type": "object",
-            "required": ["url"],
-            "additionalProperties": false,
-            "properties": {"url": {"type": "string", "format": "uri", "description": "D3 event API URL"}},
-        }),
-        secrets_schema: json!({
-            "type": "object",
-            "required": ["token"],
-            "additionalProperties": false,
-            "properties": {"token": {"type": "string", "minLength": 1}},
-        }),
-        params_schema: sub_actions(&[("run", run()), ("test", run())]),
+        config_schema: schema_of::<Config>(),
+        secrets_schema: schema_of::<Secrets>(),
+        params_schema: schema_of::<Params>(),
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
         param_escape: ParamEscape::Fields(&[("subActionParams.body", Escape::Json)]),
-        readers: None,
+        readers: Some(Readers::of::<Config, Secrets, Params>()),
     }
-}
-
-/// `run`'s body is a JSON document.
-fn run() -> Value {
-    json!({
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {
-            "body": {"type": "string"},
-            "severity": {"type": "string", "description": "high, medium, low or empty"},
-            "eventType": {"type": "string"},
-        },
-    })
 }

@@ -6,10 +6,12 @@ use crate::delivery::http::Outbound;
 use crate::delivery::{Account, Connector, Delivery, Outcome};
 use serde_json::{Map, Value};
 
+use super::spec::{Config, DEFAULT_API_URL, Params, Secrets};
+use crate::delivery::typed;
+
 pub use super::request::build;
 pub use super::response::classify;
 
-pub const DEFAULT_API_URL: &str = "https://api.opsgenie.com";
 /// Opsgenie keeps this many characters of a message.
 pub const MAX_MESSAGE: usize = 130;
 /// Longer aliases are replaced by `sha-<sha256 hex>`, as Kibana does.
@@ -46,15 +48,19 @@ pub struct OpsgenieAccount {
 
 impl OpsgenieAccount {
     pub fn parse(account: &Account) -> Result<OpsgenieAccount, Outcome> {
-        let config = Fields::config(&account.config);
-        config.only(&["apiUrl"])?;
-        let api_url = config.non_empty_str("apiUrl")?.unwrap_or(DEFAULT_API_URL);
-        config.url("apiUrl", api_url)?;
-        let secrets = Fields::secrets(&account.secrets);
-        secrets.only(&["apiKey"])?;
+        let config: Config = typed::config(&account.config)?;
+        let secrets: Secrets = typed::secrets(&account.secrets)?;
+        let api_url = config
+            .api_url
+            .filter(|url| !url.is_empty())
+            .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
+        Fields::config(&account.config).url("apiUrl", &api_url)?;
+        if secrets.api_key.expose().is_empty() {
+            return Err(Fields::secrets(&account.secrets).refuse("apiKey", "must not be empty"));
+        }
         Ok(OpsgenieAccount {
             api_url: api_url.trim_end_matches('/').to_owned(),
-            api_key: Secret::new(secrets.required_str("apiKey")?),
+            api_key: secrets.api_key,
         })
     }
 }
@@ -69,22 +75,6 @@ pub enum OpsgenieParams {
     },
 }
 
-const CREATE_FIELDS: &[&str] = &[
-    "message",
-    "alias",
-    "description",
-    "responders",
-    "visibleTo",
-    "actions",
-    "tags",
-    "details",
-    "entity",
-    "source",
-    "priority",
-    "user",
-    "note",
-];
-
 impl OpsgenieParams {
     pub fn alias(&self) -> Option<String> {
         match self {
@@ -94,48 +84,48 @@ impl OpsgenieParams {
     }
 
     pub fn parse(params: &Map<String, Value>) -> Result<OpsgenieParams, Outcome> {
-        let root = Fields::params(params);
-        root.only(&["subAction", "subActionParams"])?;
-        let sub = root.nested("subActionParams")?;
-        match root.required_str("subAction")? {
-            "createAlert" => {
-                sub.only(CREATE_FIELDS)?;
-                let message = sub.required_str("message")?;
-                if message.trim().is_empty() {
+        let typed: Params = typed::params(params)?;
+        let sub = Fields::params(params).nested("subActionParams")?;
+        match typed {
+            Params::CreateAlert(mut alert) => {
+                if alert.message.is_empty() {
+                    return Err(sub.refuse("message", "must not be empty"));
+                }
+                if alert.message.trim().is_empty() {
                     return Err(sub.refuse("message", "must not be blank"));
                 }
-                let mut body: Map<String, Value> = sub
-                    .map()
-                    .iter()
-                    .filter(|(_, value)| !value.is_null())
-                    .map(|(key, value)| (key.clone(), value.clone()))
-                    .collect();
-                body.insert(
-                    "message".into(),
-                    crate::rest::truncate(message, MAX_MESSAGE).into(),
-                );
-                if let Some(alias) = sub.non_empty_str("alias")? {
-                    body.insert("alias".into(), alias_of(alias).into());
+                alert.message = crate::rest::truncate(&alert.message, MAX_MESSAGE);
+                if let Some(alias) = alert.alias.as_mut().filter(|alias| !alias.is_empty()) {
+                    *alias = alias_of(alias);
                 }
+                let body = match serde_json::to_value(alert) {
+                    Ok(Value::Object(body)) => body,
+                    _ => unreachable!("an alert serializes to an object"),
+                };
                 Ok(OpsgenieParams::Create(body))
             }
-            "closeAlert" => {
-                sub.only(&["alias", "user", "source", "note"])?;
-                let alias = alias_of(sub.required_str("alias")?);
+            Params::CloseAlert(close) => {
+                if close.alias.is_empty() {
+                    return Err(sub.refuse("alias", "must not be empty"));
+                }
+                let alias = alias_of(&close.alias);
                 // The alias is a segment of the URL path; these two would
                 // walk it to another endpoint of the API.
                 if alias == "." || alias == ".." {
                     return Err(sub.refuse("alias", "must not be . or .."));
                 }
                 let mut body = Map::new();
-                for field in ["user", "source", "note"] {
-                    if let Some(value) = sub.non_empty_str(field)? {
+                for (field, value) in [
+                    ("user", close.user),
+                    ("source", close.source),
+                    ("note", close.note),
+                ] {
+                    if let Some(value) = value.filter(|value| !value.is_empty()) {
                         body.insert(field.into(), value.into());
                     }
                 }
                 Ok(OpsgenieParams::Close { alias, body })
             }
-            _ => Err(root.refuse("subAction", "must be createAlert or closeAlert")),
         }
     }
 }

@@ -1,108 +1,179 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::schema_parts::{no_account_rules, no_policy_rules, sub_action, sub_actions};
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Violations, Worker};
+use herald_catalog::typed::schema_of;
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, Worker};
+
+pub const DEFAULT_API_URL: &str = "https://api.opsgenie.com";
+
+/// `config`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    /// https://api.eu.opsgenie.com for the EU instance
+    #[schemars(extend("format" = "uri", "default" = DEFAULT_API_URL))]
+    pub api_url: Option<String>,
+}
+
+/// `secrets`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Secrets {
+    #[schemars(length(min = 1))]
+    pub api_key: Secret,
+}
+
+/// `params`: Kibana's `subAction` envelope.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    tag = "subAction",
+    content = "subActionParams",
+    rename_all = "camelCase"
+)]
+pub enum Params {
+    CreateAlert(Box<CreateAlert>),
+    CloseAlert(CloseAlert),
+}
+
+/// The envelope is hand-written (`sub_actions`), from each operation's
+/// derived schema.
+impl JsonSchema for Params {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Params".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        sub_actions(&[
+            ("createAlert", schema_of::<CreateAlert>()),
+            ("closeAlert", schema_of::<CloseAlert>()),
+        ])
+        .try_into()
+        .unwrap_or_default()
+    }
+}
+
+/// `createAlert`: the alert body, under Opsgenie's names (Kibana's are the
+/// same).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateAlert {
+    // Opsgenie keeps 130 characters; the worker truncates, so the bound
+    // here only stops absurd input.
+    #[schemars(length(min = 1, max = 15000))]
+    pub message: String,
+    /// Deduplication key; over 512 characters it is hashed
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 15000))]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 50))]
+    pub responders: Option<Vec<Target<ResponderType>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 50))]
+    pub visible_to: Option<Vec<Target<VisibleToType>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 10), inner(length(max = 50)))]
+    pub actions: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 20), inner(length(max = 50)))]
+    pub tags: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 512))]
+    pub entity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 100))]
+    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 100))]
+    pub user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 25000))]
+    pub note: Option<String>,
+}
+
+// A responder or visibility target: a `type` and exactly one of `name`,
+// `id`, `username` (checked in the rules; the subset has no `oneOf`
+// without a discriminator).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Target<T> {
+    #[serde(rename = "type")]
+    pub kind: T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ResponderType {
+    Team,
+    User,
+    Escalation,
+    Schedule,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum VisibleToType {
+    Team,
+    User,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Priority {
+    P1,
+    P2,
+    P3,
+    P4,
+    P5,
+}
+
+/// `closeAlert`.
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CloseAlert {
+    #[schemars(length(min = 1))]
+    pub alias: String,
+    #[schemars(length(max = 100))]
+    pub user: Option<String>,
+    #[schemars(length(max = 100))]
+    pub source: Option<String>,
+    #[schemars(length(max = 25000))]
+    pub note: Option<String>,
+}
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "opsgenie",
         name: "Opsgenie",
         worker: Worker::Incident,
-        config_schema: json!({
-            "type": "object",
-            "additionalProperties": false,
-            "properties": {
-                "apiUrl": {
-                    "type": "string",
-                    "format": "uri",
-                    "default": "https://api.opsgenie.com",
-                    "description": "https://api.eu.opsgenie.com for the EU instance",
-                },
-            },
-        }),
-        secrets_schema: json!({
-            "type": "object",
-            "required": ["apiKey"],
-            "additionalProperties": false,
-            "properties": {"apiKey": {"type": "string", "minLength": 1}},
-        }),
-        params_schema: sub_actions(&[
-            ("createAlert", create_alert()),
-            ("closeAlert", close_alert()),
-        ]),
+        config_schema: schema_of::<Config>(),
+        secrets_schema: schema_of::<Secrets>(),
+        params_schema: schema_of::<Params>(),
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,
         param_escape: NO_ESCAPE,
-        readers: None,
+        readers: Some(Readers::of::<Config, Secrets, Params>()),
     }
-}
-
-fn short_strings(max_items: u64, max_length: u64) -> Value {
-    json!({"type": "array", "maxItems": max_items, "items": {"type": "string", "maxLength": max_length}})
-}
-
-/// A responder or visibility target: a `type` and exactly one of `name`,
-/// `id`, `username` (checked in the rules; the subset has no `oneOf`
-/// without a discriminator).
-fn target(types: &[&str]) -> Value {
-    json!({
-        "type": "object",
-        "required": ["type"],
-        "additionalProperties": false,
-        "properties": {
-            "type": {"type": "string", "enum": types},
-            "name": {"type": "string"},
-            "id": {"type": "string"},
-            "username": {"type": "string"},
-        },
-    })
-}
-
-fn create_alert() -> Value {
-    json!({
-        "type": "object",
-        "required": ["message"],
-        "additionalProperties": false,
-        "properties": {
-            // Opsgenie keeps 130 characters; the worker truncates, so the
-            // bound here only stops absurd input.
-            "message": {"type": "string", "minLength": 1, "maxLength": 15000},
-            "alias": {"type": "string", "description": "Deduplication key; over 512 characters it is hashed"},
-            "description": {"type": "string", "maxLength": 15000},
-            "responders": {
-                "type": "array",
-                "maxItems": 50,
-                "items": target(&["team", "user", "escalation", "schedule"]),
-            },
-            "visibleTo": {"type": "array", "maxItems": 50, "items": target(&["team", "user"])},
-            "actions": short_strings(10, 50),
-            "tags": short_strings(20, 50),
-            "details": {"type": "object", "additionalProperties": {"type": "string"}},
-            "entity": {"type": "string", "maxLength": 512},
-            "source": {"type": "string", "maxLength": 100},
-            "priority": {"type": "string", "enum": ["P1", "P2", "P3", "P4", "P5"]},
-            "user": {"type": "string", "maxLength": 100},
-            "note": {"type": "string", "maxLength": 25000},
-        },
-    })
-}
-
-fn close_alert() -> Value {
-    json!({
-        "type": "object",
-        "required": ["alias"],
-        "additionalProperties": false,
-        "properties": {
-            "alias": {"type": "string", "minLength": 1},
-            "user": {"type": "string", "maxLength": 100},
-            "source": {"type": "string", "maxLength": 100},
-            "note": {"type": "string", "maxLength": 25000},
-        },
-    })
 }
 
 fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations) {

@@ -6,8 +6,10 @@ use crate::delivery::http::Outbound;
 use crate::delivery::{Account, Connector, Delivery, Outcome};
 use url::Url;
 
+use super::spec::{Config, Secrets};
 use crate::auth;
-use crate::rest::{VendorClient, base_url, comment_error, delivered};
+use crate::delivery::typed;
+use crate::rest::{VendorClient, comment_error, delivered};
 
 pub use super::request::Operation;
 
@@ -38,15 +40,28 @@ pub struct ResilientAccount {
 
 impl ResilientAccount {
     pub fn parse(account: &Account) -> Result<ResilientAccount, Outcome> {
-        let config = Fields::config(&account.config);
-        config.only(&["apiUrl", "orgId"])?;
-        let secrets = Fields::secrets(&account.secrets);
-        secrets.only(&["apiKeyId", "apiKeySecret"])?;
+        let config: Config = typed::config(&account.config)?;
+        let secrets: Secrets = typed::secrets(&account.secrets)?;
+        let config_fields = Fields::config(&account.config);
+        if config.api_url.is_empty() {
+            return Err(config_fields.refuse("apiUrl", "must not be empty"));
+        }
+        let api_url = config_fields.url("apiUrl", &config.api_url)?;
+        if config.org_id.is_empty() {
+            return Err(config_fields.refuse("orgId", "must not be empty"));
+        }
+        let secret_fields = Fields::secrets(&account.secrets);
+        if secrets.api_key_id.is_empty() {
+            return Err(secret_fields.refuse("apiKeyId", "must not be empty"));
+        }
+        if secrets.api_key_secret.expose().is_empty() {
+            return Err(secret_fields.refuse("apiKeySecret", "must not be empty"));
+        }
         Ok(ResilientAccount {
-            api_url: base_url(&config, "apiUrl")?,
-            org_id: config.required_str("orgId")?.to_owned(),
-            key_id: secrets.required_str("apiKeyId")?.to_owned(),
-            key_secret: Secret::new(secrets.required_str("apiKeySecret")?),
+            api_url,
+            org_id: config.org_id,
+            key_id: secrets.api_key_id,
+            key_secret: secrets.api_key_secret,
         })
     }
 }

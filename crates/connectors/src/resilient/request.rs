@@ -4,13 +4,14 @@
 //! and new value), `POST /incidents/<id>/comments`, and the field lookups.
 
 use crate::delivery::fields::Fields;
-use crate::delivery::{HttpRequest, Outcome};
+use crate::delivery::{HttpRequest, Outcome, typed};
 use http::Method;
 use serde_json::{Map, Value, json};
 use url::Url;
 
 use super::ResilientAccount;
-use crate::rest::{comments, endpoint, endpoint_with_query, json_request, path_id};
+use super::spec::{Params, PushToService};
+use crate::rest::{endpoint, endpoint_with_query, json_request, path_id};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operation {
@@ -32,66 +33,55 @@ pub enum Operation {
 
 impl Operation {
     pub fn parse(params: &Map<String, Value>) -> Result<Operation, Outcome> {
-        let root = Fields::params(params);
-        root.only(&["subAction", "subActionParams"])?;
-        let sub_action = root.required_str("subAction")?;
-        let sub = root.nested("subActionParams")?;
-        Ok(match sub_action {
-            "pushToService" => push(&sub)?,
-            "getIncident" => {
-                sub.only(&["externalId"])?;
-                let id = sub.required_str("externalId")?;
+        let typed: Params = typed::params(params)?;
+        let sub = Fields::params(params).nested("subActionParams")?;
+        Ok(match typed {
+            Params::PushToService(params) => push(&sub, params)?,
+            Params::GetIncident(get) => {
+                if get.external_id.is_empty() {
+                    return Err(sub.refuse("externalId", "must not be empty"));
+                }
                 Operation::Get {
-                    external_id: path_id(&sub, "externalId", Some(id))?.unwrap_or_default(),
+                    external_id: path_id(&sub, "externalId", Some(&get.external_id))?
+                        .unwrap_or_default(),
                 }
             }
-            "handshake" => Operation::Handshake,
-            "getFields" => Operation::Fields(None),
-            "incidentTypes" => Operation::Fields(Some("incident_type_ids")),
-            "severity" => Operation::Fields(Some("severity_code")),
-            _ => {
-                return Err(root.refuse(
-                    "subAction",
-                    "must be pushToService, getIncident, handshake, getFields, incidentTypes or severity",
-                ));
-            }
+            Params::Handshake(_) => Operation::Handshake,
+            Params::GetFields(_) => Operation::Fields(None),
+            Params::IncidentTypes(_) => Operation::Fields(Some("incident_type_ids")),
+            Params::Severity(_) => Operation::Fields(Some("severity_code")),
         })
     }
 }
 
-fn push(sub: &Fields<'_>) -> Result<Operation, Outcome> {
-    sub.only(&["incident", "comments"])?;
+fn push(sub: &Fields<'_>, params: PushToService) -> Result<Operation, Outcome> {
     let fields = sub.nested("incident")?;
-    fields.only(&[
-        "name",
-        "description",
-        "externalId",
-        "incidentTypes",
-        "severityCode",
-        "additionalFields",
-    ])?;
+    let given = params.incident;
     let mut incident = Map::new();
-    incident.insert("name".into(), json!(fields.required_str("name")?));
-    if let Some(description) = fields.str("description")?.filter(|d| !d.is_empty()) {
+    if given.name.is_empty() {
+        return Err(fields.refuse("name", "must not be empty"));
+    }
+    incident.insert("name".into(), json!(given.name));
+    if let Some(description) = given.description.filter(|d| !d.is_empty()) {
         incident.insert("description".into(), json!(description));
     }
-    if let Some(types) = fields.array("incidentTypes")? {
+    if let Some(types) = given.incident_types {
         let ids = types
             .iter()
-            .map(number)
+            .map(|id| number(&id.0))
             .collect::<Option<Vec<i64>>>()
             .ok_or_else(|| fields.refuse("incidentTypes", "must be an array of numeric ids"))?;
         incident.insert("incident_type_ids".into(), json!(ids));
     }
-    if let Some(severity) = fields.value("severityCode") {
-        let id = number(severity)
+    if let Some(severity) = given.severity_code {
+        let id = number(&severity.0)
             .ok_or_else(|| fields.refuse("severityCode", "must be a numeric id"))?;
         incident.insert("severity_code".into(), json!(id));
     }
-    match fields.value("additionalFields") {
-        None => {}
-        Some(Value::Object(more)) => incident.extend(more.clone()),
-        Some(Value::String(text)) => match serde_json::from_str(text) {
+    match given.additional_fields {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(more)) => incident.extend(more),
+        Some(Value::String(text)) => match serde_json::from_str(&text) {
             Ok(Value::Object(more)) => incident.extend(more),
             _ => {
                 return Err(fields.refuse(
@@ -107,11 +97,21 @@ fn push(sub: &Fields<'_>) -> Result<Operation, Outcome> {
             ));
         }
     }
-    let external_id = fields.id("externalId")?;
+    let external_id = given.external_id.filter(|id| !id.is_empty());
+    let mut comments = Vec::new();
+    for (i, comment) in params.comments.into_iter().flatten().enumerate() {
+        if comment.comment.is_empty() {
+            return Err(sub.refuse(
+                &format!("comments[{i}].comment"),
+                "must be a non-empty string",
+            ));
+        }
+        comments.push(comment.comment);
+    }
     Ok(Operation::Push {
         external_id: path_id(&fields, "externalId", external_id.as_deref())?,
         incident,
-        comments: comments(sub)?,
+        comments,
     })
 }
 

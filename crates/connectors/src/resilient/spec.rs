@@ -1,13 +1,15 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::{Map, Value, json};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use crate::schema_parts::{
-    check_field_map, comments, empty_object, field_map, no_account_rules, no_policy_rules,
-    sub_action, sub_actions,
+    Comment, check_field_map, no_account_rules, no_policy_rules, sub_action, sub_actions,
 };
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Violations, Worker};
+use herald_catalog::typed::schema_of;
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, Worker};
 
 /// Kibana's cap on `additionalFields`.
 const MAX_ADDITIONAL_FIELDS: usize = 50;
@@ -20,75 +22,128 @@ const INCIDENT_FIELDS: &[&str] = &[
     "additionalFields",
 ];
 
+/// `config`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    #[schemars(extend("format" = "uri"))]
+    pub api_url: String,
+    #[schemars(length(min = 1))]
+    pub org_id: String,
+}
+
+/// `secrets`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Secrets {
+    #[schemars(length(min = 1))]
+    pub api_key_id: String,
+    #[schemars(length(min = 1))]
+    pub api_key_secret: Secret,
+}
+
+/// `params`: Kibana's `subAction` envelope.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    tag = "subAction",
+    content = "subActionParams",
+    rename_all = "camelCase"
+)]
+pub enum Params {
+    PushToService(PushToService),
+    GetIncident(GetIncident),
+    Handshake(Option<NoParams>),
+    GetFields(Option<NoParams>),
+    IncidentTypes(Option<NoParams>),
+    Severity(Option<NoParams>),
+}
+
+/// The envelope is hand-written (`sub_actions`), from each operation's
+/// derived schema.
+impl JsonSchema for Params {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Params".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        sub_actions(&[
+            ("pushToService", schema_of::<PushToService>()),
+            ("getIncident", schema_of::<GetIncident>()),
+            ("getFields", schema_of::<NoParams>()),
+            ("handshake", schema_of::<NoParams>()),
+            ("incidentTypes", schema_of::<NoParams>()),
+            ("severity", schema_of::<NoParams>()),
+        ])
+        .try_into()
+        .unwrap_or_default()
+    }
+}
+
+/// The params of an operation that takes none.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("properties" = {}))]
+pub struct NoParams {}
+
+/// `getIncident`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GetIncident {
+    pub external_id: String,
+}
+
+/// `pushToService`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PushToService {
+    pub incident: Incident,
+    pub comments: Option<Vec<Comment>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Incident {
+    pub name: String,
+    pub description: Option<String>,
+    pub external_id: Option<String>,
+    pub incident_types: Option<Vec<NumericId>>,
+    #[schemars(extend("type" = ["integer", "string", "null"]))]
+    pub severity_code: Option<NumericId>,
+    /// Further incident fields, by API name
+    #[schemars(extend("type" = ["object", "string", "null"]))]
+    pub additional_fields: Option<Value>,
+}
+
+/// An id given as a number or as digits; which it is, the worker checks.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct NumericId(pub Value);
+
+impl JsonSchema for NumericId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "NumericId".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": ["integer", "string"]})
+    }
+}
+
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "resilient",
         name: "IBM Resilient",
         worker: Worker::Incident,
-        config_schema: json!({
-            "type": "object",
-            "required": ["apiUrl", "orgId"],
-            "additionalProperties": false,
-            "properties": {
-                "apiUrl": {"type": "string", "format": "uri"},
-                "orgId": {"type": "string", "minLength": 1},
-            },
-        }),
-        secrets_schema: json!({
-            "type": "object",
-            "required": ["apiKeyId", "apiKeySecret"],
-            "additionalProperties": false,
-            "properties": {
-                "apiKeyId": {"type": "string", "minLength": 1},
-                "apiKeySecret": {"type": "string", "minLength": 1},
-            },
-        }),
-        params_schema: sub_actions(&[
-            ("pushToService", push_to_service()),
-            (
-                "getIncident",
-                json!({
-                    "type": "object",
-                    "required": ["externalId"],
-                    "additionalProperties": false,
-                    "properties": {"externalId": {"type": "string"}},
-                }),
-            ),
-            ("getFields", empty_object()),
-            ("handshake", empty_object()),
-            ("incidentTypes", empty_object()),
-            ("severity", empty_object()),
-        ]),
+        config_schema: schema_of::<Config>(),
+        secrets_schema: schema_of::<Secrets>(),
+        params_schema: schema_of::<Params>(),
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,
         param_escape: NO_ESCAPE,
-        readers: None,
+        readers: Some(Readers::of::<Config, Secrets, Params>()),
     }
-}
-
-fn push_to_service() -> Value {
-    json!({
-        "type": "object",
-        "required": ["incident"],
-        "additionalProperties": false,
-        "properties": {
-            "incident": {
-                "type": "object",
-                "required": ["name"],
-                "additionalProperties": false,
-                "properties": {
-                    "name": {"type": "string"},
-                    "description": {"type": ["string", "null"]},
-                    "externalId": {"type": ["string", "null"]},
-                    "incidentTypes": {"type": ["array", "null"], "items": {"type": ["integer", "string"]}},
-                    "severityCode": {"type": ["integer", "string", "null"]},
-                    "additionalFields": field_map("Further incident fields, by API name"),
-                },
-            },
-            "comments": comments(),
-        },
-    })
 }
 
 fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations) {

@@ -4,10 +4,11 @@
 use crate::delivery::fields::{Fields, Secret};
 use crate::delivery::http::Outbound;
 use crate::delivery::{Account, Connector, Delivery, Outcome};
-use serde_json::Value;
 use url::Url;
 
-use crate::rest::{VendorClient, base_url, comment_error, delivered};
+use super::spec::{Config, Secrets};
+use crate::delivery::typed;
+use crate::rest::{VendorClient, comment_error, delivered};
 
 pub use super::request::{Mapping, Push};
 
@@ -39,30 +40,47 @@ pub struct SwimlaneAccount {
 
 impl SwimlaneAccount {
     pub fn parse(account: &Account) -> Result<SwimlaneAccount, Outcome> {
-        let config = Fields::config(&account.config);
-        config.only(&["apiUrl", "appId", "connectorType", "mappings"])?;
-        let secrets = Fields::secrets(&account.secrets);
-        secrets.only(&["apiToken"])?;
-        let mappings = config.nested("mappings")?;
+        let config: Config = typed::config(&account.config)?;
+        let secrets: Secrets = typed::secrets(&account.secrets)?;
+        let config_fields = Fields::config(&account.config);
+        let mappings = config_fields.nested("mappings")?;
+        let m = config.mappings;
         let mut parsed = Vec::new();
-        for param in super::request::MAPPED {
-            let name = format!("{param}Config");
-            let Some(mapping) = mappings.object(&name)? else {
+        for (param, mapping) in super::request::MAPPED.into_iter().zip([
+            m.rule_name_config,
+            m.alert_id_config,
+            m.case_id_config,
+            m.case_name_config,
+            m.comments_config,
+            m.severity_config,
+            m.description_config,
+        ]) {
+            let Some(mapping) = mapping else {
                 continue;
             };
-            match mapping.get("id").and_then(Value::as_str) {
-                Some(id) if !id.is_empty() => parsed.push(Mapping {
-                    param,
-                    field_id: id.to_owned(),
-                }),
-                _ => return Err(mappings.refuse(&format!("{name}.id"), "required")),
+            if mapping.id.is_empty() {
+                return Err(mappings.refuse(&format!("{param}Config.id"), "required"));
             }
+            parsed.push(Mapping {
+                param,
+                field_id: mapping.id,
+            });
+        }
+        if config.api_url.is_empty() {
+            return Err(config_fields.refuse("apiUrl", "must not be empty"));
+        }
+        let api_url = config_fields.url("apiUrl", &config.api_url)?;
+        if config.app_id.is_empty() {
+            return Err(config_fields.refuse("appId", "must not be empty"));
+        }
+        if secrets.api_token.expose().is_empty() {
+            return Err(Fields::secrets(&account.secrets).refuse("apiToken", "must not be empty"));
         }
         Ok(SwimlaneAccount {
-            api_url: base_url(&config, "apiUrl")?,
-            app_id: config.required_str("appId")?.to_owned(),
+            api_url,
+            app_id: config.app_id,
             mappings: parsed,
-            api_token: Secret::new(secrets.required_str("apiToken")?),
+            api_token: secrets.api_token,
         })
     }
 

@@ -2,12 +2,13 @@
 //! `PATCH /api/app/<appId>/record/<id>` (update), and `POST
 //! /api/app/<appId>/record/<id>/<fieldId>/comment`.
 
-use crate::delivery::{HttpRequest, Outcome};
+use crate::delivery::fields::Fields;
+use crate::delivery::{HttpRequest, Outcome, typed};
 use http::Method;
 use serde_json::{Map, Value, json};
 
-use super::SwimlaneAccount;
-use crate::rest::{comments, endpoint, json_request, path_id};
+use super::{Params, SwimlaneAccount};
+use crate::rest::{endpoint, json_request, path_id};
 
 /// The params a mapping can name, as Kibana's `<param>Config` keys.
 pub const MAPPED: [&str; 7] = [
@@ -37,22 +38,38 @@ pub struct Push {
 
 impl Push {
     pub fn parse(params: &Map<String, Value>) -> Result<Push, Outcome> {
-        let (sub, incident) = crate::rest::push_to_service(params)?;
-        let mut known = MAPPED.to_vec();
-        known.retain(|p| *p != "comments");
-        known.push("externalId");
-        incident.only(&known)?;
+        let Params::PushToService(push) = typed::params(params)?;
+        let sub = Fields::params(params).nested("subActionParams")?;
+        let incident_fields = sub.nested("incident")?;
+        let incident = push.incident;
         let mut values = Map::new();
-        for param in known.iter().filter(|p| **p != "externalId") {
-            if let Some(value) = incident.str(param)?.filter(|v| !v.is_empty()) {
-                values.insert((*param).to_owned(), json!(value));
+        for (param, value) in [
+            ("ruleName", incident.rule_name),
+            ("alertId", incident.alert_id),
+            ("caseId", incident.case_id),
+            ("caseName", incident.case_name),
+            ("severity", incident.severity),
+            ("description", incident.description),
+        ] {
+            if let Some(value) = value.filter(|v| !v.is_empty()) {
+                values.insert(param.to_owned(), json!(value));
             }
         }
-        let external_id = incident.str("externalId")?.filter(|s| !s.is_empty());
+        let external_id = incident.external_id.filter(|s| !s.is_empty());
+        let mut comments = Vec::new();
+        for (i, comment) in push.comments.into_iter().flatten().enumerate() {
+            if comment.comment.is_empty() {
+                return Err(sub.refuse(
+                    &format!("comments[{i}].comment"),
+                    "must be a non-empty string",
+                ));
+            }
+            comments.push(comment.comment);
+        }
         Ok(Push {
-            external_id: path_id(&incident, "externalId", external_id)?,
+            external_id: path_id(&incident_fields, "externalId", external_id.as_deref())?,
             values,
-            comments: comments(&sub)?,
+            comments,
         })
     }
 }

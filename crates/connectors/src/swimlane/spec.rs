@@ -1,94 +1,126 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 use crate::schema_parts::{
-    comments, no_account_rules, no_params_rules, no_policy_rules, sub_actions,
+    Comment, no_account_rules, no_params_rules, no_policy_rules, sub_actions,
 };
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Worker};
+use herald_catalog::typed::schema_of;
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Worker};
 
-const MAPPINGS: &[&str] = &[
-    "ruleNameConfig",
-    "alertIdConfig",
-    "caseIdConfig",
-    "caseNameConfig",
-    "commentsConfig",
-    "severityConfig",
-    "descriptionConfig",
-];
+/// `config`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    #[schemars(extend("format" = "uri"))]
+    pub api_url: String,
+    #[schemars(length(min = 1))]
+    pub app_id: String,
+    // Kibana requires it, but its own preconfigured example leaves it
+    // out; `all` is what the UI picks by default.
+    #[schemars(extend("default" = "all"))]
+    pub connector_type: Option<ConnectorType>,
+    pub mappings: Mappings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectorType {
+    All,
+    Alerts,
+    Cases,
+}
+
+// Which application field each param goes to, by Kibana's `<param>Config`
+// keys.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Mappings {
+    pub rule_name_config: Option<FieldMapping>,
+    pub alert_id_config: Option<FieldMapping>,
+    pub case_id_config: Option<FieldMapping>,
+    pub case_name_config: Option<FieldMapping>,
+    pub comments_config: Option<FieldMapping>,
+    pub severity_config: Option<FieldMapping>,
+    pub description_config: Option<FieldMapping>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FieldMapping {
+    pub id: String,
+    pub key: String,
+    pub name: String,
+    pub field_type: String,
+}
+
+/// `secrets`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Secrets {
+    #[schemars(length(min = 1))]
+    pub api_token: Secret,
+}
+
+/// `params`: Kibana's `subAction` envelope, with one operation.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    tag = "subAction",
+    content = "subActionParams",
+    rename_all = "camelCase"
+)]
+pub enum Params {
+    PushToService(PushToService),
+}
+
+/// The envelope is hand-written (`sub_actions`), from the operation's
+/// derived schema.
+impl JsonSchema for Params {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Params".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        sub_actions(&[("pushToService", schema_of::<PushToService>())])
+            .try_into()
+            .unwrap_or_default()
+    }
+}
+
+/// `pushToService`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PushToService {
+    pub incident: Incident,
+    pub comments: Option<Vec<Comment>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Incident {
+    pub alert_id: Option<String>,
+    pub rule_name: Option<String>,
+    pub case_id: Option<String>,
+    pub case_name: Option<String>,
+    pub severity: Option<String>,
+    pub description: Option<String>,
+    pub external_id: Option<String>,
+}
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "swimlane",
         name: "Swimlane",
         worker: Worker::Incident,
-        config_schema: config_schema(),
-        secrets_schema: json!({
-            "type": "object",
-            "required": ["apiToken"],
-            "additionalProperties": false,
-            "properties": {"apiToken": {"type": "string", "minLength": 1}},
-        }),
-        params_schema: sub_actions(&[("pushToService", push_to_service())]),
+        config_schema: schema_of::<Config>(),
+        secrets_schema: schema_of::<Secrets>(),
+        params_schema: schema_of::<Params>(),
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
         param_escape: NO_ESCAPE,
-        readers: None,
+        readers: Some(Readers::of::<Config, Secrets, Params>()),
     }
-}
-
-fn config_schema() -> Value {
-    let field = json!({
-        "type": ["object", "null"],
-        "required": ["id", "key", "name", "fieldType"],
-        "additionalProperties": false,
-        "properties": {
-            "id": {"type": "string"},
-            "key": {"type": "string"},
-            "name": {"type": "string"},
-            "fieldType": {"type": "string"},
-        },
-    });
-    let mappings: serde_json::Map<String, Value> = MAPPINGS
-        .iter()
-        .map(|name| (name.to_string(), field.clone()))
-        .collect();
-    json!({
-        "type": "object",
-        "required": ["apiUrl", "appId", "mappings"],
-        "additionalProperties": false,
-        "properties": {
-            "apiUrl": {"type": "string", "format": "uri"},
-            "appId": {"type": "string", "minLength": 1},
-            // Kibana requires it, but its own preconfigured example leaves
-            // it out; `all` is what the UI picks by default.
-            "connectorType": {"type": "string", "enum": ["all", "alerts", "cases"], "default": "all"},
-            "mappings": {"type": "object", "additionalProperties": false, "properties": mappings},
-        },
-    })
-}
-
-fn push_to_service() -> Value {
-    let mut incident = serde_json::Map::new();
-    for field in [
-        "alertId",
-        "ruleName",
-        "caseId",
-        "caseName",
-        "severity",
-        "description",
-        "externalId",
-    ] {
-        incident.insert(field.into(), json!({"type": ["string", "null"]}));
-    }
-    json!({
-        "type": "object",
-        "required": ["incident"],
-        "additionalProperties": false,
-        "properties": {
-            "incident": {"type": "object", "additionalProperties": false, "properties": incident},
-            "comments": comments(),
-        },
-    })
 }

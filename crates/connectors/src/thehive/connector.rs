@@ -6,7 +6,9 @@ use crate::delivery::http::Outbound;
 use crate::delivery::{Account, Connector, Delivery, Outcome};
 use url::Url;
 
-use crate::rest::{VendorClient, base_url, comment_error, delivered};
+use super::spec::{Config, Secrets};
+use crate::delivery::typed;
+use crate::rest::{VendorClient, comment_error, delivered};
 
 pub use super::request::Operation;
 
@@ -36,17 +38,20 @@ pub struct TheHiveAccount {
 
 impl TheHiveAccount {
     pub fn parse(account: &Account) -> Result<TheHiveAccount, Outcome> {
-        let config = Fields::config(&account.config);
-        config.only(&["url", "organisation"])?;
-        let secrets = Fields::secrets(&account.secrets);
-        secrets.only(&["apiKey"])?;
+        let config: Config = typed::config(&account.config)?;
+        let secrets: Secrets = typed::secrets(&account.secrets)?;
+        let config_fields = Fields::config(&account.config);
+        if config.url.is_empty() {
+            return Err(config_fields.refuse("url", "must not be empty"));
+        }
+        let url = config_fields.url("url", &config.url)?;
+        if secrets.api_key.expose().is_empty() {
+            return Err(Fields::secrets(&account.secrets).refuse("apiKey", "must not be empty"));
+        }
         Ok(TheHiveAccount {
-            url: base_url(&config, "url")?,
-            organisation: config
-                .str("organisation")?
-                .filter(|o| !o.is_empty())
-                .map(str::to_owned),
-            api_key: Secret::new(secrets.required_str("apiKey")?),
+            url,
+            organisation: config.organisation.filter(|o| !o.is_empty()),
+            api_key: secrets.api_key,
         })
     }
 }

@@ -3,12 +3,13 @@
 //! /api/v1/alert`.
 
 use crate::delivery::fields::Fields;
-use crate::delivery::{HttpRequest, Outcome};
+use crate::delivery::{HttpRequest, Outcome, typed};
 use http::Method;
 use serde_json::{Map, Value, json};
 use url::Url;
 
-use crate::rest::{comments, endpoint, json_request, json_text, path_id};
+use super::spec::{Level, Params};
+use crate::rest::{endpoint, json_request, path_id};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operation {
@@ -28,87 +29,107 @@ const DEFAULT_TLP: i64 = 2;
 
 impl Operation {
     pub fn parse(params: &Map<String, Value>) -> Result<Operation, Outcome> {
-        let root = Fields::params(params);
-        root.only(&["subAction", "subActionParams"])?;
-        let sub_action = root.required_str("subAction")?;
-        let sub = root.nested("subActionParams")?;
-        match sub_action {
-            "pushToService" => {
-                sub.only(&["incident", "comments"])?;
-                let incident = sub.nested("incident")?;
-                incident.only(&[
-                    "title",
-                    "description",
-                    "externalId",
-                    "severity",
-                    "tlp",
-                    "tags",
-                ])?;
+        let typed: Params = typed::params(params)?;
+        let sub = Fields::params(params).nested("subActionParams")?;
+        match typed {
+            Params::PushToService(push) => {
+                let fields = sub.nested("incident")?;
+                let incident = push.incident;
                 let mut case = Map::new();
-                for name in ["title", "description"] {
-                    case.insert(name.into(), json!(incident.required_str(name)?));
+                for (name, value) in [
+                    ("title", incident.title),
+                    ("description", incident.description),
+                ] {
+                    case.insert(name.into(), json!(required(&fields, name, value)?));
                 }
-                common_fields(&incident, &mut case)?;
-                let external_id = incident.str("externalId")?.filter(|s| !s.is_empty());
+                common_fields(
+                    &fields,
+                    incident.severity,
+                    incident.tlp,
+                    incident.tags,
+                    &mut case,
+                )?;
+                let external_id = incident.external_id.filter(|s| !s.is_empty());
+                let mut comments = Vec::new();
+                for (i, comment) in push.comments.into_iter().flatten().enumerate() {
+                    if comment.comment.is_empty() {
+                        return Err(sub.refuse(
+                            &format!("comments[{i}].comment"),
+                            "must be a non-empty string",
+                        ));
+                    }
+                    comments.push(comment.comment);
+                }
                 Ok(Operation::Push {
-                    external_id: path_id(&incident, "externalId", external_id)?,
+                    external_id: path_id(&fields, "externalId", external_id.as_deref())?,
                     case,
-                    comments: comments(&sub)?,
+                    comments,
                 })
             }
-            "createAlert" => {
-                const NAMED: [&str; 5] = ["title", "description", "type", "source", "sourceRef"];
-                let mut known = NAMED.to_vec();
-                known.extend(["severity", "isRuleSeverity", "tlp", "tags", "body"]);
-                sub.only(&known)?;
+            Params::CreateAlert(create) => {
                 // The body's fields first: the named params win.
-                let mut alert = match sub.str("body")? {
-                    None | Some("") => Map::new(),
-                    Some(_) => match json_text(&sub, "body")? {
-                        Value::Object(map) => map,
-                        _ => return Err(sub.refuse("body", "must be a JSON object")),
+                let mut alert = match create.body.filter(|body| !body.is_empty()) {
+                    None => Map::new(),
+                    Some(body) => match serde_json::from_str(&body) {
+                        Ok(Value::Object(map)) => map,
+                        Ok(_) => return Err(sub.refuse("body", "must be a JSON object")),
+                        Err(_) => return Err(sub.refuse("body", "must be a JSON document")),
                     },
                 };
-                for name in NAMED {
-                    alert.insert(name.into(), json!(sub.required_str(name)?));
+                for (name, value) in [
+                    ("title", create.title),
+                    ("description", create.description),
+                    ("type", create.kind),
+                    ("source", create.source),
+                    ("sourceRef", create.source_ref),
+                ] {
+                    alert.insert(name.into(), json!(required(&sub, name, value)?));
                 }
-                common_fields(&sub, &mut alert)?;
+                common_fields(&sub, create.severity, create.tlp, create.tags, &mut alert)?;
                 Ok(Operation::CreateAlert { alert })
             }
-            _ => Err(root.refuse("subAction", "must be pushToService or createAlert")),
         }
     }
 }
 
+/// A named field the vendor needs: `""` is refused.
+fn required(fields: &Fields<'_>, name: &str, value: String) -> Result<String, Outcome> {
+    if value.is_empty() {
+        return Err(fields.refuse(name, "must not be empty"));
+    }
+    Ok(value)
+}
+
 /// `severity` (1-4), `tlp` (0-4) and `tags`.
-fn common_fields(fields: &Fields<'_>, out: &mut Map<String, Value>) -> Result<(), Outcome> {
-    for (name, range, default) in [
-        ("severity", 1..=4, DEFAULT_SEVERITY),
-        ("tlp", 0..=4, DEFAULT_TLP),
+fn common_fields(
+    fields: &Fields<'_>,
+    severity: Option<Level>,
+    tlp: Option<Level>,
+    tags: Option<Vec<String>>,
+    out: &mut Map<String, Value>,
+) -> Result<(), Outcome> {
+    for (name, value, range, default) in [
+        ("severity", severity, 1..=4, DEFAULT_SEVERITY),
+        ("tlp", tlp, 0..=4, DEFAULT_TLP),
     ] {
-        let value = match fields.value(name) {
+        let value = match value {
             None => default,
-            Some(value) => value
-                .as_i64()
-                .filter(|n| range.contains(n))
-                .ok_or_else(|| {
-                    fields.refuse(
-                        name,
-                        &format!(
-                            "must be an integer from {} to {}",
-                            range.start(),
-                            range.end()
-                        ),
-                    )
-                })?,
+            Some(Level(value)) if range.contains(&value) => value,
+            Some(_) => {
+                return Err(fields.refuse(
+                    name,
+                    &format!(
+                        "must be an integer from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                ));
+            }
         };
         out.insert(name.into(), json!(value));
     }
-    if let Some(tags) = fields.array("tags")? {
-        if !tags.iter().all(Value::is_string) {
-            return Err(fields.refuse("tags", "must be an array of strings"));
-        }
-        out.insert("tags".into(), Value::Array(tags.clone()));
+    if let Some(tags) = tags {
+        out.insert("tags".into(), json!(tags));
     }
     Ok(())
 }

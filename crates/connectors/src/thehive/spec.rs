@@ -1,41 +1,137 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::{Map, Value, json};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use crate::schema_parts::{
-    comments, no_account_rules, no_params_rules, no_policy_rules, sub_actions,
+    Comment, no_account_rules, no_params_rules, no_policy_rules, sub_actions,
 };
-use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Worker};
+use herald_catalog::typed::schema_of;
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Readers, Secret, Worker};
+
+/// `config`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    #[schemars(extend("format" = "uri"))]
+    pub url: String,
+    pub organisation: Option<String>,
+}
+
+/// `secrets`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Secrets {
+    #[schemars(length(min = 1))]
+    pub api_key: Secret,
+}
+
+/// `params`: Kibana's `subAction` envelope.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    tag = "subAction",
+    content = "subActionParams",
+    rename_all = "camelCase"
+)]
+pub enum Params {
+    PushToService(PushToService),
+    CreateAlert(CreateAlert),
+}
+
+/// The envelope is hand-written (`sub_actions`), from each operation's
+/// derived schema.
+impl JsonSchema for Params {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Params".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        sub_actions(&[
+            ("pushToService", schema_of::<PushToService>()),
+            ("createAlert", schema_of::<CreateAlert>()),
+        ])
+        .try_into()
+        .unwrap_or_default()
+    }
+}
+
+/// `pushToService`: a case.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PushToService {
+    pub incident: Incident,
+    pub comments: Option<Vec<Comment>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Incident {
+    pub title: String,
+    pub description: String,
+    pub external_id: Option<String>,
+    // 1 low, 2 medium, 3 high, 4 critical.
+    #[schemars(range(min = 1, max = 4), extend("default" = 2))]
+    pub severity: Option<Level>,
+    // Traffic light protocol: 0 clear, 1 green, 2 amber, 3 amber+strict, 4 red.
+    #[schemars(range(min = 0, max = 4), extend("default" = 2))]
+    pub tlp: Option<Level>,
+    pub tags: Option<Vec<String>>,
+}
+
+/// `createAlert`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CreateAlert {
+    pub title: String,
+    pub description: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub source: String,
+    pub source_ref: String,
+    // 1 low, 2 medium, 3 high, 4 critical.
+    #[schemars(range(min = 1, max = 4), extend("default" = 2))]
+    pub severity: Option<Level>,
+    #[schemars(extend("default" = false))]
+    pub is_rule_severity: Option<bool>,
+    // Traffic light protocol: 0 clear, 1 green, 2 amber, 3 amber+strict, 4 red.
+    #[schemars(range(min = 0, max = 4), extend("default" = 2))]
+    pub tlp: Option<Level>,
+    pub tags: Option<Vec<String>>,
+    /// JSON of the alert's other fields
+    pub body: Option<String>,
+}
+
+/// A severity or TLP level: an integer, checked against its range by the
+/// worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Level(pub i64);
+
+impl JsonSchema for Level {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Level".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "integer"})
+    }
+}
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "thehive",
         name: "TheHive",
         worker: Worker::Incident,
-        config_schema: json!({
-            "type": "object",
-            "required": ["url"],
-            "additionalProperties": false,
-            "properties": {
-                "url": {"type": "string", "format": "uri"},
-                "organisation": {"type": ["string", "null"]},
-            },
-        }),
-        secrets_schema: json!({
-            "type": "object",
-            "required": ["apiKey"],
-            "additionalProperties": false,
-            "properties": {"apiKey": {"type": "string", "minLength": 1}},
-        }),
-        params_schema: sub_actions(&[
-            ("pushToService", push_to_service()),
-            ("createAlert", create_alert()),
-        ]),
+        config_schema: schema_of::<Config>(),
+        secrets_schema: schema_of::<Secrets>(),
+        params_schema: schema_of::<Params>(),
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
         param_escape: ParamEscape::ByParams(param_escape),
-        readers: None,
+        readers: Some(Readers::of::<Config, Secrets, Params>()),
     }
 }
 
@@ -48,62 +144,4 @@ fn param_escape(params: &Map<String, Value>, path: &str) -> Escape {
     } else {
         Escape::None
     }
-}
-
-/// 1 low, 2 medium, 3 high, 4 critical.
-fn severity() -> Value {
-    json!({"type": ["integer", "null"], "minimum": 1, "maximum": 4, "default": 2})
-}
-
-/// Traffic light protocol: 0 clear, 1 green, 2 amber, 3 amber+strict, 4 red.
-fn tlp() -> Value {
-    json!({"type": ["integer", "null"], "minimum": 0, "maximum": 4, "default": 2})
-}
-
-fn tags() -> Value {
-    json!({"type": ["array", "null"], "items": {"type": "string"}})
-}
-
-fn push_to_service() -> Value {
-    json!({
-        "type": "object",
-        "required": ["incident"],
-        "additionalProperties": false,
-        "properties": {
-            "incident": {
-                "type": "object",
-                "required": ["title", "description"],
-                "additionalProperties": false,
-                "properties": {
-                    "title": {"type": "string"},
-                    "description": {"type": "string"},
-                    "externalId": {"type": ["string", "null"]},
-                    "severity": severity(),
-                    "tlp": tlp(),
-                    "tags": tags(),
-                },
-            },
-            "comments": comments(),
-        },
-    })
-}
-
-fn create_alert() -> Value {
-    json!({
-        "type": "object",
-        "required": ["title", "description", "type", "source", "sourceRef"],
-        "additionalProperties": false,
-        "properties": {
-            "title": {"type": "string"},
-            "description": {"type": "string"},
-            "type": {"type": "string"},
-            "source": {"type": "string"},
-            "sourceRef": {"type": "string"},
-            "severity": severity(),
-            "isRuleSeverity": {"type": ["boolean", "null"], "default": false},
-            "tlp": tlp(),
-            "tags": tags(),
-            "body": {"type": ["string", "null"], "description": "JSON of the alert's other fields"},
-        },
-    })
 }

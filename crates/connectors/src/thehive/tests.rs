@@ -169,7 +169,7 @@ async fn bad_params_name_the_field() {
                 json!({"title": "t", "description": "d", "tags": [1]}),
                 Value::Null,
             ),
-            "subActionParams.incident.tags: must be an array of strings",
+            "subActionParams.incident.tags[0]: must be a string",
         ),
         (
             json!({"subAction": "createAlert", "subActionParams": {"title": "t"}}),

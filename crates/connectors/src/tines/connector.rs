@@ -5,7 +5,8 @@ use crate::delivery::fields::{Fields, Secret};
 use crate::delivery::{Account, Delivery, HttpConnector, HttpRequest, HttpResponse, Outcome};
 use url::Url;
 
-use crate::rest::base_url;
+use super::spec::{Config, Secrets};
+use crate::delivery::typed;
 
 pub use super::request::build;
 pub use super::response::classify;
@@ -35,14 +36,24 @@ pub struct TinesAccount {
 
 impl TinesAccount {
     pub fn parse(account: &Account) -> Result<TinesAccount, Outcome> {
-        let config = Fields::config(&account.config);
-        config.only(&["url"])?;
-        let secrets = Fields::secrets(&account.secrets);
-        secrets.only(&["email", "token"])?;
+        let config: Config = typed::config(&account.config)?;
+        let secrets: Secrets = typed::secrets(&account.secrets)?;
+        let config_fields = Fields::config(&account.config);
+        if config.url.is_empty() {
+            return Err(config_fields.refuse("url", "must not be empty"));
+        }
+        let url = config_fields.url("url", &config.url)?;
+        let secret_fields = Fields::secrets(&account.secrets);
+        if secrets.email.is_empty() {
+            return Err(secret_fields.refuse("email", "must not be empty"));
+        }
+        if secrets.token.expose().is_empty() {
+            return Err(secret_fields.refuse("token", "must not be empty"));
+        }
         Ok(TinesAccount {
-            url: base_url(&config, "url")?,
-            email: secrets.required_str("email")?.to_owned(),
-            token: Secret::new(secrets.required_str("token")?),
+            url,
+            email: secrets.email,
+            token: secrets.token,
         })
     }
 }

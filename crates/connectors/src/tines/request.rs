@@ -3,51 +3,59 @@
 //! Tines' largest) with `X-User-Email` and `X-User-Token`.
 
 use crate::delivery::fields::Fields;
-use crate::delivery::{Account, HttpRequest, Outcome};
+use crate::delivery::{Account, HttpRequest, Outcome, typed};
 use http::Method;
 use serde_json::{Map, Value};
 
-use super::TinesAccount;
-use crate::rest::{endpoint, endpoint_with_query, json_request, json_text};
+use super::{Params, TinesAccount};
+use crate::rest::{endpoint, endpoint_with_query, json_request};
 
 pub fn build(params: &Map<String, Value>, account: &Account) -> Result<HttpRequest, Outcome> {
     let account = TinesAccount::parse(account)?;
-    let root = Fields::params(params);
-    root.only(&["subAction", "subActionParams"])?;
-    let sub_action = root.required_str("subAction")?;
-    let sub = root.nested("subActionParams")?;
+    let typed: Params = typed::params(params)?;
+    let sub = Fields::params(params).nested("subActionParams")?;
     let api = |url: url::Url| {
         json_request(Method::GET, &url, None)
             .header("x-user-email", &account.email)
             .header("x-user-token", account.token.expose())
     };
-    match sub_action {
-        "run" | "test" => {
-            sub.only(&["webhook", "webhookUrl", "body"])?;
-            let body = json_text(&sub, "body")?;
-            let url = match sub.str("webhookUrl")?.filter(|u| !u.is_empty()) {
-                Some(url) => on_tenant(&sub, &account.url, url)?,
+    match typed {
+        Params::Run(run) | Params::Test(run) => {
+            if run.body.is_empty() {
+                return Err(sub.refuse("body", "must not be empty"));
+            }
+            let body: Value = serde_json::from_str(&run.body)
+                .map_err(|_| sub.refuse("body", "must be a JSON document"))?;
+            let url = match run.webhook_url.filter(|u| !u.is_empty()) {
+                Some(url) => on_tenant(&sub, &account.url, &url)?,
                 None => {
-                    if sub.value("webhook").is_none() {
+                    let Some(webhook) = run.webhook else {
                         return Err(sub.refuse("webhookUrl", "required when webhook is absent"));
-                    }
-                    let webhook = sub.nested("webhook")?;
-                    let path = webhook.required_str("path")?;
-                    let secret = webhook.required_str("secret")?;
-                    endpoint(&account.url, &["webhook", path, secret])
+                    };
+                    let fields = sub.nested("webhook")?;
+                    let required = |value: Option<String>, name: &str| match value {
+                        None => Err(fields.refuse(name, "required")),
+                        Some(text) if text.is_empty() => {
+                            Err(fields.refuse(name, "must not be empty"))
+                        }
+                        Some(text) => Ok(text),
+                    };
+                    let path = required(webhook.path, "path")?;
+                    let secret = required(webhook.secret, "secret")?;
+                    endpoint(&account.url, &["webhook", &path, &secret])
                 }
             };
             Ok(HttpRequest::post_json(url.as_str(), &body))
         }
-        "stories" => Ok(api(endpoint_with_query(
+        Params::Stories(_) => Ok(api(endpoint_with_query(
             &account.url,
             &["api", "v1", "stories"],
             &[("per_page", "500")],
         ))),
-        "webhooks" => {
-            sub.only(&["storyId"])?;
-            let story = sub
-                .id("storyId")?
+        Params::Webhooks(webhooks) => {
+            let story = webhooks
+                .story_id
+                .text()
                 .ok_or_else(|| sub.refuse("storyId", "required"))?;
             Ok(api(endpoint_with_query(
                 &account.url,
@@ -55,7 +63,6 @@ pub fn build(params: &Map<String, Value>, account: &Account) -> Result<HttpReque
                 &[("story_id", &story), ("per_page", "500")],
             )))
         }
-        _ => Err(root.refuse("subAction", "must be run, test, stories or webhooks")),
     }
 }
 

@@ -6,7 +6,8 @@ use crate::delivery::{Account, Delivery, HttpConnector, HttpRequest, HttpRespons
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::rest::base_url;
+use super::spec::{Config, Params, Secrets};
+use crate::delivery::typed;
 
 pub use super::request::build;
 pub use super::response::classify;
@@ -35,20 +36,29 @@ pub struct TorqAccount {
 
 impl TorqAccount {
     pub fn parse(account: &Account) -> Result<TorqAccount, Outcome> {
-        let config = Fields::config(&account.config);
-        config.only(&["webhookIntegrationUrl"])?;
-        let secrets = Fields::secrets(&account.secrets);
-        secrets.only(&["token"])?;
+        let config: Config = typed::config(&account.config)?;
+        let secrets: Secrets = typed::secrets(&account.secrets)?;
+        let config_fields = Fields::config(&account.config);
+        if config.webhook_integration_url.is_empty() {
+            return Err(config_fields.refuse("webhookIntegrationUrl", "must not be empty"));
+        }
+        let url = config_fields.url("webhookIntegrationUrl", &config.webhook_integration_url)?;
+        if secrets.token.expose().is_empty() {
+            return Err(Fields::secrets(&account.secrets).refuse("token", "must not be empty"));
+        }
         Ok(TorqAccount {
-            url: base_url(&config, "webhookIntegrationUrl")?,
-            token: Secret::new(secrets.required_str("token")?),
+            url,
+            token: secrets.token,
         })
     }
 }
 
 /// `params.body`: a JSON document, as text.
 pub fn parse_body(params: &Map<String, Value>) -> Result<Value, Outcome> {
+    let typed: Params = typed::params(params)?;
     let fields = Fields::params(params);
-    fields.only(&["body"])?;
-    crate::rest::json_text(&fields, "body")
+    if typed.body.is_empty() {
+        return Err(fields.refuse("body", "must not be empty"));
+    }
+    serde_json::from_str(&typed.body).map_err(|_| fields.refuse("body", "must be a JSON document"))
 }

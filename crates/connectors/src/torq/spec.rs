@@ -1,39 +1,51 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::{Map, Value, json};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use crate::schema_parts::{no_account_rules, no_policy_rules};
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Violations, Worker};
+use herald_catalog::typed::schema_of;
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Readers, Secret, Violations, Worker};
+
+/// `config`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    #[schemars(extend("format" = "uri"))]
+    pub webhook_integration_url: String,
+}
+
+/// `secrets`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Secrets {
+    #[schemars(length(min = 1))]
+    pub token: Secret,
+}
+
+/// `params`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Params {
+    /// JSON document to post
+    pub body: String,
+}
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "torq",
         name: "Torq",
         worker: Worker::Incident,
-        config_schema: json!({
-            "type": "object",
-            "required": ["webhookIntegrationUrl"],
-            "additionalProperties": false,
-            "properties": {"webhookIntegrationUrl": {"type": "string", "format": "uri"}},
-        }),
-        secrets_schema: json!({
-            "type": "object",
-            "required": ["token"],
-            "additionalProperties": false,
-            "properties": {"token": {"type": "string", "minLength": 1}},
-        }),
-        params_schema: json!({
-            "type": "object",
-            "required": ["body"],
-            "additionalProperties": false,
-            "properties": {"body": {"type": "string", "description": "JSON document to post"}},
-        }),
+        config_schema: schema_of::<Config>(),
+        secrets_schema: schema_of::<Secrets>(),
+        params_schema: schema_of::<Params>(),
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,
         param_escape: ParamEscape::Fields(&[("body", Escape::Json)]),
-        readers: None,
+        readers: Some(Readers::of::<Config, Secrets, Params>()),
     }
 }
 

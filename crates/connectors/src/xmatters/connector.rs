@@ -4,6 +4,9 @@
 use crate::delivery::fields::{Fields, Secret};
 use crate::delivery::{Account, Delivery, HttpConnector, HttpRequest, HttpResponse, Outcome};
 
+use super::spec::{Config, Secrets};
+use crate::delivery::typed;
+
 pub use super::request::build;
 pub use super::response::classify;
 
@@ -37,32 +40,42 @@ pub enum XMattersAccount {
 
 impl XMattersAccount {
     pub fn parse(account: &Account) -> Result<XMattersAccount, Outcome> {
-        let config = Fields::config(&account.config);
-        config.only(&["configUrl", "usesBasic"])?;
-        let secrets = Fields::secrets(&account.secrets);
-        secrets.only(&["user", "password", "secretsUrl"])?;
-        if config.bool("usesBasic")?.unwrap_or(true) {
-            let url = crate::rest::base_url(&config, "configUrl")?;
+        let config: Config = typed::config(&account.config)?;
+        let secrets: Secrets = typed::secrets(&account.secrets)?;
+        let config_fields = Fields::config(&account.config);
+        let secret_fields = Fields::secrets(&account.secrets);
+        if config.uses_basic.unwrap_or(true) {
+            let url = config_fields.url(
+                "configUrl",
+                &required(config.config_url, &config_fields, "configUrl")?,
+            )?;
             return Ok(XMattersAccount::Basic {
                 url: url.to_string(),
-                user: secrets.required_str("user")?.to_owned(),
-                password: Secret::new(secrets.required_str("password")?),
+                user: required(secrets.user, &secret_fields, "user")?,
+                password: Secret::new(required(
+                    secrets.password.map(|p| p.expose().to_owned()),
+                    &secret_fields,
+                    "password",
+                )?),
             });
         }
-        let url = crate::rest::base_url(&secrets, "secretsUrl")?;
+        let url = required(
+            secrets.secrets_url.map(|url| url.expose().to_owned()),
+            &secret_fields,
+            "secretsUrl",
+        )?;
+        let url = secret_fields.url("secretsUrl", &url)?;
         Ok(XMattersAccount::UrlKey {
             url: Secret::new(url.to_string()),
         })
     }
 }
 
-/// Kibana's fields, sent under the same names.
-pub const FIELDS: &[&str] = &[
-    "alertActionGroupName",
-    "signalId",
-    "ruleName",
-    "date",
-    "severity",
-    "spaceId",
-    "tags",
-];
+/// A field the account needs: absent, null and `""` are refused.
+fn required(value: Option<String>, fields: &Fields<'_>, name: &str) -> Result<String, Outcome> {
+    match value {
+        None => Err(fields.refuse(name, "required")),
+        Some(text) if text.is_empty() => Err(fields.refuse(name, "must not be empty")),
+        Some(text) => Ok(text),
+    }
+}

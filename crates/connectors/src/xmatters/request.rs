@@ -1,27 +1,19 @@
 //! `POST` the trigger URL with the alert's fields; `severity` defaults to
 //! `High`, as in Kibana.
 
-use crate::delivery::fields::Fields;
-use crate::delivery::{Account, HttpRequest, Outcome};
-use serde_json::{Map, Value, json};
+use crate::delivery::{Account, HttpRequest, Outcome, typed};
+use serde_json::{Map, Value};
 
-use super::{FIELDS, XMattersAccount};
+use super::{Params, XMattersAccount};
 use crate::auth;
 
 pub fn build(params: &Map<String, Value>, account: &Account) -> Result<HttpRequest, Outcome> {
     let account = XMattersAccount::parse(account)?;
-    let fields = Fields::params(params);
-    fields.only(FIELDS)?;
-    let mut body = Map::new();
-    for name in FIELDS {
-        if let Some(value) = fields.str(name)? {
-            body.insert((*name).to_owned(), json!(value));
-        }
+    let mut params: Params = typed::params(params)?;
+    if params.severity.as_deref().is_none_or(str::is_empty) {
+        params.severity = Some("High".into());
     }
-    if fields.str("severity")?.is_none_or(str::is_empty) {
-        body.insert("severity".into(), json!("High"));
-    }
-    let body = Value::Object(body);
+    let body = serde_json::to_value(params).expect("params serialize");
     Ok(match account {
         XMattersAccount::Basic {
             url,

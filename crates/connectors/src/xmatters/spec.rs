@@ -1,52 +1,71 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::{Map, Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::schema_parts::{is_set, no_params_rules, no_policy_rules};
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Violations, Worker};
+use herald_catalog::typed::schema_of;
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, Worker};
+
+/// `config`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    /// Trigger URL, for basic auth
+    #[schemars(extend("format" = "uri"))]
+    pub config_url: Option<String>,
+    #[schemars(extend("default" = true))]
+    pub uses_basic: Option<bool>,
+}
+
+/// `secrets`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Secrets {
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    /// Trigger URL with its API key
+    #[schemars(extend("format" = "uri"))]
+    pub secrets_url: Option<Secret>,
+}
+
+/// `params`: Kibana's fields, sent under the same names.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Params {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert_action_group_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// Sent as High when empty
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(required)]
+    pub severity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub space_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<String>,
+}
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "xmatters",
         name: "xMatters",
         worker: Worker::Incident,
-        config_schema: json!({
-            "type": "object",
-            "additionalProperties": false,
-            "properties": {
-                "configUrl": {"type": ["string", "null"], "format": "uri", "description": "Trigger URL, for basic auth"},
-                "usesBasic": {"type": "boolean", "default": true},
-            },
-        }),
-        secrets_schema: json!({
-            "type": "object",
-            "additionalProperties": false,
-            "properties": {
-                "user": {"type": ["string", "null"]},
-                "password": {"type": ["string", "null"]},
-                "secretsUrl": {"type": ["string", "null"], "format": "uri", "description": "Trigger URL with its API key"},
-            },
-        }),
-        params_schema: json!({
-            "type": "object",
-            "required": ["severity"],
-            "additionalProperties": false,
-            "properties": {
-                "alertActionGroupName": {"type": "string"},
-                "signalId": {"type": "string"},
-                "ruleName": {"type": "string"},
-                "date": {"type": "string"},
-                "severity": {"type": "string", "description": "Sent as High when empty"},
-                "spaceId": {"type": "string"},
-                "tags": {"type": "string"},
-            },
-        }),
+        config_schema: schema_of::<Config>(),
+        secrets_schema: schema_of::<Secrets>(),
+        params_schema: schema_of::<Params>(),
         account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
         param_escape: NO_ESCAPE,
-        readers: None,
+        readers: Some(Readers::of::<Config, Secrets, Params>()),
     }
 }
 

@@ -490,7 +490,7 @@ fn opsgenie() {
         &[
             "subActionParams.details.n: must be a string",
             "subActionParams.message: must not be blank",
-            "subActionParams.priority: must be one of: P1, P2, P3, P4, P5",
+            "subActionParams.priority: must be one of: P1, P2, P3, P4, P5, null",
             "subActionParams.responders[0]: needs exactly one of name, id or username",
             "subActionParams.responders[1].username: cannot be used with type team",
             "subActionParams.tags: must have at most 20 items",
@@ -787,7 +787,10 @@ fn xmatters() {
     assert_violations(params("xmatters", json!({})), &["severity: required"]);
     assert_violations(
         params("xmatters", json!({"severity": 1, "tags": ["a"]})),
-        &["severity: must be a string", "tags: must be a string"],
+        &[
+            "severity: must be a string",
+            "tags: must be a string or null",
+        ],
     );
 }
 
@@ -809,7 +812,7 @@ fn swimlane() {
         ),
         &[
             "config.appId: must not be empty",
-            "config.connectorType: must be one of: all, alerts, cases",
+            "config.connectorType: must be one of: all, alerts, cases, null",
             "config.mappings.priorityConfig: unknown field",
             "config.mappings.ruleNameConfig.fieldType: required",
             "config.mappings.ruleNameConfig.key: required",
@@ -895,7 +898,7 @@ fn d3security() {
             "d3security",
             json!({"subAction": "run", "subActionParams": {"body": 1}}),
         ),
-        &["subActionParams.body: must be a string"],
+        &["subActionParams.body: must be a string or null"],
     );
     assert_violations(
         params("d3security", json!({"subAction": "go"})),

@@ -17,18 +17,10 @@ use super::catalog;
 /// `Secrets` and `Params` and its spec `readers`.
 const NOT_YET_TYPED: &[&str] = &[
     "email",
-    "opsgenie",
     "jira",
     "servicenow",
     "servicenow-sir",
     "servicenow-itom",
-    "xmatters",
-    "swimlane",
-    "resilient",
-    "d3security",
-    "tines",
-    "torq",
-    "thehive",
     "webhook",
     "cases-webhook",
 ];
