@@ -23,18 +23,18 @@ pub use secret::Secret;
 
 /// The worker binary that delivers a connector type's actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Worker {
+pub enum WorkerBinary {
     Email,
     Chat,
     Incident,
 }
 
-impl Worker {
+impl WorkerBinary {
     pub fn binary(&self) -> &'static str {
         match self {
-            Worker::Email => "herald-email-worker",
-            Worker::Chat => "herald-chat-worker",
-            Worker::Incident => "herald-incident-worker",
+            WorkerBinary::Email => "herald-email-worker",
+            WorkerBinary::Chat => "herald-chat-worker",
+            WorkerBinary::Incident => "herald-incident-worker",
         }
     }
 }
@@ -135,7 +135,7 @@ pub struct ConnectorSpec {
     /// Kibana's action type id without the leading dot.
     pub id: &'static str,
     pub name: &'static str,
-    pub worker: Worker,
+    pub worker: WorkerBinary,
     pub config_schema: Value,
     pub secrets_schema: Value,
     pub params_schema: Value,

@@ -11,7 +11,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() {
     herald_worker::main(
         "herald-chat-worker",
-        herald_connectors::connectors(herald_catalog::Worker::Chat),
+        herald_connectors::connectors(herald_catalog::WorkerBinary::Chat),
     )
     .await
 }

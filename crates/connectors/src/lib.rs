@@ -46,7 +46,7 @@ pub mod xmatters;
 
 use std::sync::LazyLock;
 
-use herald_catalog::{ConnectorSpec, Worker};
+use herald_catalog::{ConnectorSpec, WorkerBinary};
 
 /// One connector type: its spec and, for workers, its connector.
 struct Entry {
@@ -100,7 +100,7 @@ pub struct Shared {
 
 /// The connectors `binary` runs, one per type the catalog gives it.
 #[cfg(feature = "delivery")]
-pub fn connectors(binary: Worker) -> Vec<std::sync::Arc<dyn delivery::Connector>> {
+pub fn connectors(binary: WorkerBinary) -> Vec<std::sync::Arc<dyn delivery::Connector>> {
     connectors_where(|spec| spec.worker == binary)
 }
 
@@ -190,9 +190,9 @@ mod entry_tests {
                 .map(|c| c.connector_type())
                 .collect()
         };
-        assert_eq!(types(Worker::Chat), ["slack", "slack_api", "teams"]);
-        assert_eq!(types(Worker::Email), ["email"]);
-        assert_eq!(types(Worker::Incident).len(), ALL.len() - 4);
+        assert_eq!(types(WorkerBinary::Chat), ["slack", "slack_api", "teams"]);
+        assert_eq!(types(WorkerBinary::Email), ["email"]);
+        assert_eq!(types(WorkerBinary::Incident).len(), ALL.len() - 4);
         assert_eq!(all_connectors().len(), ALL.len());
     }
 }

@@ -10,7 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() {
     herald_worker::main(
         "herald-email-worker",
-        herald_connectors::connectors(herald_catalog::Worker::Email),
+        herald_connectors::connectors(herald_catalog::WorkerBinary::Email),
     )
     .await
 }

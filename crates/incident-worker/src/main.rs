@@ -11,7 +11,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() {
     herald_worker::main(
         "herald-incident-worker",
-        herald_connectors::connectors(herald_catalog::Worker::Incident),
+        herald_connectors::connectors(herald_catalog::WorkerBinary::Incident),
     )
     .await
 }

@@ -4,13 +4,13 @@ use serde_json::{Map, Value, json};
 
 use crate::schema_parts::{comments, is_set, no_params_rules, no_policy_rules, sub_actions};
 use crate::webhook::spec::{auth_properties, auth_rules, headers, secrets_schema};
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Violations, Worker};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Violations, WorkerBinary};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "cases-webhook",
         name: "Webhook - Case Management",
-        worker: Worker::Incident,
+        worker: WorkerBinary::Incident,
         config_schema: config_schema(),
         secrets_schema: secrets_schema(),
         params_schema: sub_actions(&[("pushToService", push_to_service())]),

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::schema_parts::{no_account_rules, no_params_rules, no_policy_rules, sub_actions};
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Readers, Secret, Worker};
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Readers, Secret, WorkerBinary};
 
 /// `config`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -69,7 +69,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "d3security",
         name: "D3 Security",
-        worker: Worker::Incident,
+        worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
         params_schema: schema_of::<Params>(),

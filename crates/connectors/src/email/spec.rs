@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use crate::schema_parts::{is_set, is_true};
 use herald_catalog::email::well_known_service;
 use herald_catalog::schema::{check_host, join, url_host};
-use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Policy, Violations, Worker};
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Policy, Violations, WorkerBinary};
 
 const LOGIN_URL: &str = "https://login.microsoftonline.com";
 const GRAPH_URL: &str = "https://graph.microsoft.com/v1.0";
@@ -16,7 +16,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "email",
         name: "Email",
-        worker: Worker::Email,
+        worker: WorkerBinary::Email,
         config_schema: config_schema(),
         secrets_schema: secrets_schema(),
         params_schema: params_schema(),

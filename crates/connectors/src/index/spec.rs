@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::schema_parts::{is_set, no_policy_rules};
 use herald_catalog::schema::join;
 use herald_catalog::typed::{NonEmpty, schema_of};
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, Worker};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
 
 /// Kibana only lets an action override the index into the alert history.
 pub(crate) const ALERT_HISTORY_PREFIX: &str = "kibana-alert-history-";
@@ -54,7 +54,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "index",
         name: "Index",
-        worker: Worker::Incident,
+        worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
         params_schema: schema_of::<Params>(),

@@ -7,7 +7,7 @@ use crate::schema_parts::{
     sub_actions,
 };
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Violations, Worker};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Violations, WorkerBinary};
 
 /// Kibana's cap on `otherFields`.
 const MAX_OTHER_FIELDS: usize = 20;
@@ -26,7 +26,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "jira",
         name: "Jira",
-        worker: Worker::Incident,
+        worker: WorkerBinary::Incident,
         config_schema: json!({
             "type": "object",
             "required": ["apiUrl", "projectKey"],

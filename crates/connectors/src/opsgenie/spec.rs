@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::schema_parts::{no_account_rules, no_policy_rules, sub_action, sub_actions};
 use herald_catalog::schema::join;
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, Worker};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
 
 pub const DEFAULT_API_URL: &str = "https://api.opsgenie.com";
 
@@ -164,7 +164,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "opsgenie",
         name: "Opsgenie",
-        worker: Worker::Incident,
+        worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
         params_schema: schema_of::<Params>(),

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::schema_parts::{is_set, no_account_rules, no_policy_rules};
 use herald_catalog::schema::join;
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, Worker};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
 
 pub const DEFAULT_API_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 
@@ -119,7 +119,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "pagerduty",
         name: "PagerDuty",
-        worker: Worker::Incident,
+        worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
         params_schema: schema_of::<Params>(),

@@ -9,7 +9,7 @@ use crate::schema_parts::{
 };
 use herald_catalog::schema::join;
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, Worker};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
 
 /// Kibana's cap on `additionalFields`.
 const MAX_ADDITIONAL_FIELDS: usize = 50;
@@ -134,7 +134,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "resilient",
         name: "IBM Resilient",
-        worker: Worker::Incident,
+        worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
         params_schema: schema_of::<Params>(),

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::schema_parts::{NoConfig, no_account_rules, no_params_rules, no_policy_rules};
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Worker};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, WorkerBinary};
 
 pub type Config = NoConfig;
 pub type Secrets = NoConfig;
@@ -36,7 +36,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "server-log",
         name: "Server log",
-        worker: Worker::Incident,
+        worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
         params_schema: schema_of::<Params>(),

@@ -7,7 +7,7 @@ use crate::schema_parts::{
     sub_action, sub_actions,
 };
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Violations, Worker};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Violations, WorkerBinary};
 
 /// Kibana's cap on `additional_fields`.
 const MAX_ADDITIONAL_FIELDS: usize = 20;
@@ -27,7 +27,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "servicenow",
         name: "ServiceNow ITSM",
-        worker: Worker::Incident,
+        worker: WorkerBinary::Incident,
         config_schema: config_schema(true),
         secrets_schema: secrets_schema(),
         params_schema: sub_actions(&[

@@ -4,13 +4,13 @@ use serde_json::{Value, json};
 
 use crate::schema_parts::{no_params_rules, no_policy_rules, sub_actions};
 use crate::servicenow::spec::{account_rules, config_schema, get_choices, secrets_schema};
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Worker};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, WorkerBinary};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "servicenow-itom",
         name: "ServiceNow ITOM",
-        worker: Worker::Incident,
+        worker: WorkerBinary::Incident,
         config_schema: config_schema(false),
         secrets_schema: secrets_schema(),
         params_schema: sub_actions(&[("addEvent", add_event()), ("getChoices", get_choices())]),

@@ -7,13 +7,13 @@ use crate::servicenow::spec::{
     account_rules, config_schema, get_choices, get_incident, params_rules, push_to_service,
     secrets_schema,
 };
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Worker};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, WorkerBinary};
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "servicenow-sir",
         name: "ServiceNow SecOps",
-        worker: Worker::Incident,
+        worker: WorkerBinary::Incident,
         config_schema: config_schema(true),
         secrets_schema: secrets_schema(),
         params_schema: sub_actions(&[

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::schema_parts::{NoConfig, no_account_rules, no_params_rules, no_policy_rules};
 use herald_catalog::typed::{NonEmpty, schema_of};
-use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Readers, Secret, Worker};
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Readers, Secret, WorkerBinary};
 
 pub type Config = NoConfig;
 
@@ -47,7 +47,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "slack",
         name: "Slack",
-        worker: Worker::Chat,
+        worker: WorkerBinary::Chat,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
         params_schema: schema_of::<Params>(),

@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 use crate::schema_parts::{no_account_rules, no_policy_rules, sub_action, sub_actions};
 use herald_catalog::schema::join;
 use herald_catalog::typed::{NonEmpty, schema_of};
-use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Readers, Secret, Violations, Worker};
+use herald_catalog::{
+    ConnectorSpec, Escape, ParamEscape, Readers, Secret, Violations, WorkerBinary,
+};
 
 pub const DEFAULT_API_URL: &str = "https://slack.com/api";
 
@@ -112,7 +114,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "slack_api",
         name: "Slack API",
-        worker: Worker::Chat,
+        worker: WorkerBinary::Chat,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
         params_schema: schema_of::<Params>(),

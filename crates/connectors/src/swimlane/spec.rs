@@ -7,7 +7,7 @@ use crate::schema_parts::{
     Comment, no_account_rules, no_params_rules, no_policy_rules, sub_actions,
 };
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Worker};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, WorkerBinary};
 
 /// `config`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -113,7 +113,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "swimlane",
         name: "Swimlane",
-        worker: Worker::Incident,
+        worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
         params_schema: schema_of::<Params>(),

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::schema_parts::{NoConfig, no_account_rules, no_params_rules, no_policy_rules};
 use herald_catalog::typed::{NonEmpty, schema_of};
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Worker};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, WorkerBinary};
 
 pub type Config = NoConfig;
 
@@ -29,7 +29,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "teams",
         name: "Microsoft Teams",
-        worker: Worker::Chat,
+        worker: WorkerBinary::Chat,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
         params_schema: schema_of::<Params>(),

@@ -8,7 +8,7 @@ use crate::schema_parts::{
     Comment, no_account_rules, no_params_rules, no_policy_rules, sub_actions,
 };
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Readers, Secret, Worker};
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Readers, Secret, WorkerBinary};
 
 /// `config`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -123,7 +123,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "thehive",
         name: "TheHive",
-        worker: Worker::Incident,
+        worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
         params_schema: schema_of::<Params>(),

@@ -7,7 +7,9 @@ use serde_json::{Map, Number, Value, json};
 use crate::schema_parts::{no_account_rules, no_policy_rules, sub_action, sub_actions};
 use herald_catalog::schema::join;
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Readers, Secret, Violations, Worker};
+use herald_catalog::{
+    ConnectorSpec, Escape, ParamEscape, Readers, Secret, Violations, WorkerBinary,
+};
 
 /// `config`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -140,7 +142,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "tines",
         name: "Tines",
-        worker: Worker::Incident,
+        worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
         params_schema: schema_of::<Params>(),

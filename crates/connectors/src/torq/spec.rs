@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 use crate::schema_parts::{no_account_rules, no_policy_rules};
 use herald_catalog::schema::join;
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Readers, Secret, Violations, Worker};
+use herald_catalog::{
+    ConnectorSpec, Escape, ParamEscape, Readers, Secret, Violations, WorkerBinary,
+};
 
 /// `config`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -37,7 +39,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "torq",
         name: "Torq",
-        worker: Worker::Incident,
+        worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
         params_schema: schema_of::<Params>(),

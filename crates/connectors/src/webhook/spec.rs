@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use crate::schema_parts::{is_set, no_params_rules, no_policy_rules};
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Violations, Worker};
+use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Violations, WorkerBinary};
 
 pub const AUTH_BASIC: &str = "webhook-authentication-basic";
 /// Herald's addition: `Authorization: Bearer <secrets.token>`.
@@ -28,7 +28,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "webhook",
         name: "Webhook",
-        worker: Worker::Incident,
+        worker: WorkerBinary::Incident,
         config_schema: json!({
             "type": "object",
             "required": ["url"],

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::schema_parts::{is_set, no_params_rules, no_policy_rules};
 use herald_catalog::schema::join;
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, Worker};
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
 
 /// `config`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -57,7 +57,7 @@ pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "xmatters",
         name: "xMatters",
-        worker: Worker::Incident,
+        worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
         params_schema: schema_of::<Params>(),

@@ -4,7 +4,7 @@
 use std::error::Error;
 
 use herald_catalog::schema::{SUPPORTED_FORMATS, SUPPORTED_KEYWORDS, discriminator, validate};
-use herald_catalog::{Policy, Violation, Violations, Worker};
+use herald_catalog::{Policy, Violation, Violations, WorkerBinary};
 use herald_connectors::catalog;
 use serde_json::{Value, json};
 
@@ -53,16 +53,16 @@ fn all_types_in_the_contract_order_with_their_workers() {
     assert_eq!(ids, CONTRACT_ORDER);
     for spec in catalog().all() {
         let expected = match spec.id {
-            "email" => Worker::Email,
-            "slack" | "slack_api" | "teams" => Worker::Chat,
-            _ => Worker::Incident,
+            "email" => WorkerBinary::Email,
+            "slack" | "slack_api" | "teams" => WorkerBinary::Chat,
+            _ => WorkerBinary::Incident,
         };
         assert_eq!(spec.worker, expected, "{}", spec.id);
         assert!(!spec.name.is_empty());
     }
-    assert_eq!(Worker::Email.binary(), "herald-email-worker");
-    assert_eq!(Worker::Chat.binary(), "herald-chat-worker");
-    assert_eq!(Worker::Incident.binary(), "herald-incident-worker");
+    assert_eq!(WorkerBinary::Email.binary(), "herald-email-worker");
+    assert_eq!(WorkerBinary::Chat.binary(), "herald-chat-worker");
+    assert_eq!(WorkerBinary::Incident.binary(), "herald-incident-worker");
 }
 
 #[test]
