@@ -253,9 +253,7 @@ async fn a_registry_outage_delays_delivery_and_loses_nothing() {
     assert_eq!(vendor.received_requests().await.unwrap().len(), 0);
 
     registry_settings.listen = addr;
-    let _back = herald_registry::Server::start(registry_settings.clone())
-        .await
-        .unwrap();
+    let _back = restart_registry(registry_settings.clone()).await;
     let disposition = tokio::time::timeout(Duration::from_secs(15), pending)
         .await
         .unwrap()

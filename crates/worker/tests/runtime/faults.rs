@@ -86,9 +86,7 @@ async fn a_registry_that_cannot_open_the_secrets_fails_the_attempt_and_then_the_
     registry.stop().await.unwrap();
     registry_settings.listen = addr;
     registry_settings.master_key = MasterKey::new(SecretBox::generate_key());
-    let _keyless = herald_registry::Server::start(registry_settings)
-        .await
-        .unwrap();
+    let _keyless = restart_registry(registry_settings).await;
 
     let ack_wait = settings.ack_wait;
     let first = fetch(&declared, ack_wait).await;

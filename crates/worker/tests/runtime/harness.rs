@@ -223,6 +223,24 @@ impl Harness {
 
 /// The next message of the teams consumer (created as the run loop
 /// creates it), waiting up to 10 s for one.
+/// The registry started again on the address it had (`settings.listen`).
+/// The port was free while it was down, so another test's outgoing
+/// connection may hold it for a moment (tests run in parallel on one
+/// machine): binding is tried again until the port is free.
+pub async fn restart_registry(settings: herald_registry::Settings) -> herald_registry::Server {
+    let addr = settings.listen;
+    for _ in 0..50 {
+        match herald_registry::Server::start(settings.clone()).await {
+            Ok(server) => return server,
+            Err(error) => {
+                eprintln!("the registry's port {addr} is taken ({error}); trying again");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    panic!("the registry cannot listen on {addr} again");
+}
+
 pub async fn fetch(declared: &Declared, ack_wait: Duration) -> jetstream::Message {
     let consumer: jetstream::consumer::PullConsumer = declared
         .actions
