@@ -34,7 +34,7 @@ from grpc_reflection.v1alpha import reflection_pb2
 
 REPO = Path(__file__).resolve().parents[2]
 PROTO_ROOT = REPO / "proto"
-KIBANA_FIXTURE = REPO / "crates/catalog/tests/fixtures/kibana_preconfigured.yaml"
+KIBANA_FIXTURE = REPO / "crates/connectors/tests/fixtures/kibana_preconfigured.yaml"
 
 ADMIN_TOKEN = "admin-" + random.token_hex(16)
 PRODUCER_TOKEN = "producer-" + random.token_hex(16)
