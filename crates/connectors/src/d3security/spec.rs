@@ -41,20 +41,6 @@ pub enum SubAction {
     Test,
 }
 
-/// The envelope is hand-written (`sub_actions`), from the operation's
-/// derived schema.
-impl JsonSchema for Params {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Params".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        sub_actions(&[("run", schema_of::<Run>()), ("test", schema_of::<Run>())])
-            .try_into()
-            .unwrap_or_default()
-    }
-}
-
 /// `run`'s body is a JSON document.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -72,7 +58,7 @@ pub fn spec() -> ConnectorSpec {
         worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
-        params_schema: schema_of::<Params>(),
+        params_schema: sub_actions(&[("run", schema_of::<Run>()), ("test", schema_of::<Run>())]),
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,

@@ -43,23 +43,6 @@ pub enum Params {
     CloseAlert(CloseAlert),
 }
 
-/// The envelope is hand-written (`sub_actions`), from each operation's
-/// derived schema.
-impl JsonSchema for Params {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Params".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        sub_actions(&[
-            ("createAlert", schema_of::<CreateAlert>()),
-            ("closeAlert", schema_of::<CloseAlert>()),
-        ])
-        .try_into()
-        .unwrap_or_default()
-    }
-}
-
 /// `createAlert`: the alert body, under Opsgenie's names (Kibana's are the
 /// same).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -167,7 +150,10 @@ pub fn spec() -> ConnectorSpec {
         worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
-        params_schema: schema_of::<Params>(),
+        params_schema: sub_actions(&[
+            ("createAlert", schema_of::<CreateAlert>()),
+            ("closeAlert", schema_of::<CloseAlert>()),
+        ]),
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,

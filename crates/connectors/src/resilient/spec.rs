@@ -59,27 +59,6 @@ pub enum Params {
     Severity(Option<NoParams>),
 }
 
-/// The envelope is hand-written (`sub_actions`), from each operation's
-/// derived schema.
-impl JsonSchema for Params {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Params".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        sub_actions(&[
-            ("pushToService", schema_of::<PushToService>()),
-            ("getIncident", schema_of::<GetIncident>()),
-            ("getFields", schema_of::<NoParams>()),
-            ("handshake", schema_of::<NoParams>()),
-            ("incidentTypes", schema_of::<NoParams>()),
-            ("severity", schema_of::<NoParams>()),
-        ])
-        .try_into()
-        .unwrap_or_default()
-    }
-}
-
 /// The params of an operation that takes none.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -137,7 +116,14 @@ pub fn spec() -> ConnectorSpec {
         worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
-        params_schema: schema_of::<Params>(),
+        params_schema: sub_actions(&[
+            ("pushToService", schema_of::<PushToService>()),
+            ("getIncident", schema_of::<GetIncident>()),
+            ("getFields", schema_of::<NoParams>()),
+            ("handshake", schema_of::<NoParams>()),
+            ("incidentTypes", schema_of::<NoParams>()),
+            ("severity", schema_of::<NoParams>()),
+        ]),
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,

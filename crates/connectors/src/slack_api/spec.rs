@@ -54,22 +54,6 @@ pub enum Params {
     PostBlockkit(Message),
 }
 
-/// The envelope is `sub_actions`', from each operation's derived schema.
-impl JsonSchema for Params {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Params".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        let envelope = sub_actions(&[
-            ("validChannelId", schema_of::<ValidChannelId>()),
-            ("postMessage", schema_of::<Message>()),
-            ("postBlockkit", schema_of::<Message>()),
-        ]);
-        schemars::Schema::try_from(envelope).expect("sub_actions makes an object schema")
-    }
-}
-
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ValidChannelId {
@@ -117,7 +101,11 @@ pub fn spec() -> ConnectorSpec {
         worker: WorkerBinary::Chat,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
-        params_schema: schema_of::<Params>(),
+        params_schema: sub_actions(&[
+            ("validChannelId", schema_of::<ValidChannelId>()),
+            ("postMessage", schema_of::<Message>()),
+            ("postBlockkit", schema_of::<Message>()),
+        ]),
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,

@@ -75,20 +75,6 @@ pub enum Params {
     PushToService(PushToService),
 }
 
-/// The envelope is hand-written (`sub_actions`), from the operation's
-/// derived schema.
-impl JsonSchema for Params {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Params".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        sub_actions(&[("pushToService", schema_of::<PushToService>())])
-            .try_into()
-            .unwrap_or_default()
-    }
-}
-
 /// `pushToService`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -116,7 +102,7 @@ pub fn spec() -> ConnectorSpec {
         worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
-        params_schema: schema_of::<Params>(),
+        params_schema: sub_actions(&[("pushToService", schema_of::<PushToService>())]),
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,

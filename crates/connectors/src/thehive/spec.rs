@@ -40,23 +40,6 @@ pub enum Params {
     CreateAlert(CreateAlert),
 }
 
-/// The envelope is hand-written (`sub_actions`), from each operation's
-/// derived schema.
-impl JsonSchema for Params {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Params".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        sub_actions(&[
-            ("pushToService", schema_of::<PushToService>()),
-            ("createAlert", schema_of::<CreateAlert>()),
-        ])
-        .try_into()
-        .unwrap_or_default()
-    }
-}
-
 /// `pushToService`: a case.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -126,7 +109,10 @@ pub fn spec() -> ConnectorSpec {
         worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
-        params_schema: schema_of::<Params>(),
+        params_schema: sub_actions(&[
+            ("pushToService", schema_of::<PushToService>()),
+            ("createAlert", schema_of::<CreateAlert>()),
+        ]),
         account_rules: no_account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,

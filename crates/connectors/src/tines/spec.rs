@@ -46,25 +46,6 @@ pub enum Params {
     Webhooks(Webhooks),
 }
 
-/// The envelope is hand-written (`sub_actions`), from each operation's
-/// derived schema.
-impl JsonSchema for Params {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Params".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        sub_actions(&[
-            ("stories", json!({"type": ["object", "null"]})),
-            ("webhooks", schema_of::<Webhooks>()),
-            ("run", schema_of::<Run>()),
-            ("test", schema_of::<Run>()),
-        ])
-        .try_into()
-        .unwrap_or_default()
-    }
-}
-
 /// `webhooks`: the story's webhooks.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -145,7 +126,12 @@ pub fn spec() -> ConnectorSpec {
         worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
-        params_schema: schema_of::<Params>(),
+        params_schema: sub_actions(&[
+            ("stories", json!({"type": ["object", "null"]})),
+            ("webhooks", schema_of::<Webhooks>()),
+            ("run", schema_of::<Run>()),
+            ("test", schema_of::<Run>()),
+        ]),
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,
