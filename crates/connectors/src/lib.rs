@@ -115,9 +115,11 @@ fn connectors_where(
     serves: impl Fn(&ConnectorSpec) -> bool,
 ) -> Vec<std::sync::Arc<dyn delivery::Connector>> {
     let shared = Shared::default();
+    // The catalog holds the specs built from `ALL`, in its order.
     ALL.iter()
-        .filter(|entry| serves(&(entry.spec)()))
-        .map(|entry| (entry.connector)(&shared))
+        .zip(catalog().all())
+        .filter(|(_, spec)| serves(spec))
+        .map(|(entry, _)| (entry.connector)(&shared))
         .collect()
 }
 

@@ -12,7 +12,7 @@ pub async fn attempt(
     http: &Outbound,
     account: &Account,
     request: Result<HttpRequest, Outcome>,
-    classify: fn(&HttpResponse) -> Outcome,
+    classify: impl FnOnce(&HttpResponse) -> Outcome,
 ) -> Outcome {
     let request = match request {
         Ok(request) => request,

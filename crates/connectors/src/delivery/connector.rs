@@ -58,13 +58,10 @@ impl<T: HttpConnector> Connector for T {
     }
 
     async fn deliver(&self, delivery: &Delivery, http: &Outbound) -> Outcome {
-        let request = match self.build(delivery) {
-            Ok(request) => request,
-            Err(outcome) => return outcome,
-        };
-        match http.send(&delivery.account, request).await {
-            Ok(response) => self.classify(&response),
-            Err(error) => error.outcome(),
-        }
+        let request = self.build(delivery);
+        crate::delivery::attempt::attempt(http, &delivery.account, request, |response| {
+            self.classify(response)
+        })
+        .await
     }
 }
