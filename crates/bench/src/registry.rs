@@ -11,7 +11,6 @@ use herald_proto::json::json_to_struct;
 use herald_proto::v1::{self, account_registry_client::AccountRegistryClient};
 use herald_registry::auth::Tokens;
 use herald_registry::secret_box::SecretBox;
-use herald_registry::settings::MasterKey;
 use herald_registry::{Server, Settings};
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
@@ -63,7 +62,7 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
     let settings = Settings {
         listen: "127.0.0.1:0".parse()?,
         database_url,
-        master_key: MasterKey::new(SecretBox::generate_key()),
+        master_key: herald_catalog::Secret::new(SecretBox::generate_key()),
         tokens: Tokens::new(ADMIN, PRODUCER, SERVICE)?,
         config: herald_config::HeraldConfig::default(),
         nats_url: None,

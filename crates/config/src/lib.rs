@@ -4,6 +4,7 @@
 //! message naming it, rather than running with a setting silently ignored.
 
 mod duration;
+pub mod env;
 mod secret_ref;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 pub use duration::parse_duration;
+pub use env::EnvError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -78,7 +78,7 @@ pub async fn serve(
     tokens: Tokens,
     tls: Option<ServerTls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+) -> Result<(), tonic::transport::Error> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<IngestServer<IngestService>>()
@@ -108,8 +108,16 @@ pub async fn serve(
         });
     let router = tonic::transport::Server::builder()
         .add_service(health_service)
-        .add_service(reflection().build_v1()?)
-        .add_service(reflection().build_v1alpha()?)
+        .add_service(
+            reflection()
+                .build_v1()
+                .expect(herald_proto::DESCRIPTORS_VALID),
+        )
+        .add_service(
+            reflection()
+                .build_v1alpha()
+                .expect(herald_proto::DESCRIPTORS_VALID),
+        )
         .add_service(ingest);
     let result = herald_tls::serve_grpc(router, listener, tls, shutdown).await;
     health_reporter

@@ -20,10 +20,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::Context;
-use herald_metrics::{Metrics, Readiness};
-use herald_registry_client::{Lookup, RegistryClient};
-use tokio::net::TcpListener;
+use herald_messaging::MessagingError;
+use herald_metrics::{ListenError, Metrics, Readiness};
+use herald_registry_client::{ClientError, Lookup, RegistryClient};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -34,7 +33,7 @@ pub use submit::{Accepted, IngestError, Ingestor, Origin};
 pub async fn run(
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+) -> Result<(), ServeError> {
     let tls = herald_tls::mode(settings.tls.as_ref());
     let mut server = Server::start(settings, Metrics::default()).await?;
     tracing::info!(
@@ -49,8 +48,8 @@ pub async fn run(
             let (name, result) = failed;
             server.stop().await.ok();
             return Err(match result {
-                Ok(()) => anyhow::anyhow!("{name} stopped unexpectedly"),
-                Err(e) => e.context(format!("{name} failed")),
+                Ok(()) => ServeError::Stopped(name),
+                Err(source) => ServeError::Part { part: name, source },
             });
         }
     }
@@ -59,7 +58,45 @@ pub async fn run(
     Ok(())
 }
 
-type Task = (&'static str, JoinHandle<anyhow::Result<()>>);
+type Task = (&'static str, JoinHandle<Result<(), PartError>>);
+
+/// Why ingest cannot start, or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Listen(#[from] ListenError),
+    #[error("cannot connect to NATS at {url} (HERALD_NATS_URL)")]
+    Nats {
+        url: String,
+        #[source]
+        source: async_nats::ConnectError,
+    },
+    #[error("declaring streams and buckets")]
+    Declare(#[source] MessagingError),
+    #[error(transparent)]
+    Registry(#[from] ClientError),
+    #[error("subscribing to account changes")]
+    WatchAccounts(#[source] async_nats::SubscribeError),
+    #[error("{part} failed")]
+    Part {
+        part: &'static str,
+        #[source]
+        source: PartError,
+    },
+    #[error("{0} stopped unexpectedly")]
+    Stopped(&'static str),
+}
+
+/// Why one of ingest's servers failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PartError {
+    #[error(transparent)]
+    Grpc(#[from] tonic::transport::Error),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("it panicked or was cancelled")]
+    Task(#[from] tokio::task::JoinError),
+}
 
 /// Ingest serving in background tasks: for tests and for `heraldctl up`,
 /// which run it in the same process.
@@ -78,39 +115,23 @@ impl Server {
     /// registry is not needed yet: lookups answer UNAVAILABLE until it is.
     /// `/metrics` shows every family of `metrics` (under `heraldctl up`,
     /// those of the registry and the worker too).
-    pub async fn start(settings: Settings, metrics: Metrics) -> anyhow::Result<Server> {
-        let grpc_listener = TcpListener::bind(settings.grpc_addr)
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot listen on {} (HERALD_INGEST_GRPC_ADDR)",
-                    settings.grpc_addr
-                )
-            })?;
-        let http_listener = TcpListener::bind(settings.http_addr)
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot listen on {} (HERALD_INGEST_HTTP_ADDR)",
-                    settings.http_addr
-                )
-            })?;
-        let metrics_listener = herald_metrics::bind(settings.metrics_addr)
-            .await
-            .map_err(anyhow::Error::msg)?;
+    pub async fn start(settings: Settings, metrics: Metrics) -> Result<Server, ServeError> {
+        let (grpc_listener, grpc_addr) =
+            ListenError::listen(settings.grpc_addr, "HERALD_INGEST_GRPC_ADDR").await?;
+        let (http_listener, http_addr) =
+            ListenError::listen(settings.http_addr, "HERALD_INGEST_HTTP_ADDR").await?;
+        let metrics_listener = herald_metrics::bind(settings.metrics_addr).await?;
         let nats = async_nats::ConnectOptions::new()
             .name("herald-ingest")
             .connect(settings.nats_url.as_str())
             .await
-            .with_context(|| {
-                format!(
-                    "cannot connect to NATS at {} (HERALD_NATS_URL)",
-                    settings.nats_url
-                )
+            .map_err(|source| ServeError::Nats {
+                url: settings.nats_url.clone(),
+                source,
             })?;
         let declared = herald_messaging::declare(nats.clone(), &settings.messaging)
             .await
-            .context("declaring streams and buckets")?;
+            .map_err(ServeError::Declare)?;
         let registry = RegistryClient::new(
             &settings.registry_url,
             settings.service_token.expose(),
@@ -121,7 +142,7 @@ impl Server {
         registry
             .drop_changed(&nats, settings.messaging.subjects.account_changed())
             .await
-            .context("subscribing to account changes")?;
+            .map_err(ServeError::WatchAccounts)?;
         let readiness = Readiness::default().nats(nats).check("registry", {
             let registry = registry.clone();
             move || {
@@ -141,18 +162,19 @@ impl Server {
         let signal = |mut rx: watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|stop| *stop).await;
         };
-        let grpc_addr = grpc_listener.local_addr()?;
-        let http_addr = http_listener.local_addr()?;
         let mut tasks: Vec<Task> = vec![
             (
                 "gRPC server",
-                tokio::spawn(grpc::serve(
-                    grpc_listener,
-                    ingestor.clone(),
-                    settings.tokens.clone(),
-                    settings.tls.clone(),
-                    signal(stopped.clone()),
-                )),
+                tokio::spawn({
+                    let serve = grpc::serve(
+                        grpc_listener,
+                        ingestor.clone(),
+                        settings.tokens.clone(),
+                        settings.tls.clone(),
+                        signal(stopped.clone()),
+                    );
+                    async move { Ok(serve.await?) }
+                }),
             ),
             (
                 "HTTP server",
@@ -165,7 +187,7 @@ impl Server {
                         settings.tls.clone(),
                         signal(stopped.clone()),
                     );
-                    async move { serve.await.map_err(anyhow::Error::from) }
+                    async move { Ok(serve.await?) }
                 }),
             ),
             (
@@ -185,7 +207,7 @@ impl Server {
                 herald_metrics::serve(listener, metrics, readiness, signal(stop.subscribe()));
             tasks.push((
                 "metrics server",
-                tokio::spawn(async move { serve.await.map_err(anyhow::Error::from) }),
+                tokio::spawn(async move { Ok(serve.await?) }),
             ));
         }
         Ok(Server {
@@ -217,7 +239,7 @@ impl Server {
     }
 
     /// Waits until one part stops; it is taken out of the server.
-    async fn first_exit(&mut self) -> (&'static str, anyhow::Result<()>) {
+    async fn first_exit(&mut self) -> (&'static str, Result<(), PartError>) {
         if self.tasks.is_empty() {
             return futures::future::pending().await;
         }
@@ -228,14 +250,14 @@ impl Server {
     }
 
     /// Stops taking events and requests, and waits for those in flight.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    pub async fn stop(self) -> Result<(), ServeError> {
         let _ = self.stop.send(true);
         let mut first_error = None;
         for (name, task) in self.tasks {
-            let result = task.await.map_err(anyhow::Error::from).and_then(|r| r);
-            if let Err(e) = result {
-                tracing::error!(error = format!("{e:#}"), "{name} failed");
-                first_error.get_or_insert(e.context(format!("{name} failed")));
+            if let Err(source) = task.await.map_err(PartError::from).and_then(|r| r) {
+                let error = ServeError::Part { part: name, source };
+                tracing::error!(error = herald_telemetry::chain(&error));
+                first_error.get_or_insert(error);
             }
         }
         first_error.map_or(Ok(()), Err)

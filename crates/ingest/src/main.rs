@@ -11,7 +11,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _telemetry = herald_telemetry::init("herald-ingest")?;
-    run(Settings::from_env()?, shutdown_signal()).await
+    Ok(run(Settings::from_env()?, shutdown_signal()).await?)
 }
 
 fn shutdown_signal() -> impl std::future::Future<Output = ()> {

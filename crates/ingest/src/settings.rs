@@ -3,9 +3,10 @@
 
 use std::net::SocketAddr;
 
-use anyhow::Context;
-use herald_config::HeraldConfig;
-use herald_tls::{ClientTls, ServerTls};
+use herald_catalog::Secret;
+use herald_config::{ConfigError, EnvError, HeraldConfig};
+use herald_proto::auth::TokenError;
+use herald_tls::{ClientTls, ServerTls, TlsError};
 
 use crate::auth::Tokens;
 
@@ -43,26 +44,6 @@ impl Default for Limits {
     }
 }
 
-/// Ingest's own credential towards the registry; never printed.
-#[derive(Clone)]
-pub struct ServiceToken(String);
-
-impl ServiceToken {
-    pub fn new(token: impl Into<String>) -> ServiceToken {
-        ServiceToken(token.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for ServiceToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ServiceToken([redacted])")
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// HERALD_INGEST_GRPC_ADDR
@@ -74,7 +55,7 @@ pub struct Settings {
     /// HERALD_REGISTRY_URL
     pub registry_url: String,
     /// The first HERALD_SERVICE_TOKEN: what ingest presents to the registry.
-    pub service_token: ServiceToken,
+    pub service_token: Secret,
     /// HERALD_PRODUCER_TOKEN and HERALD_ADMIN_TOKEN may submit and read
     /// status; HERALD_SERVICE_TOKEN is recognised, and refused.
     pub tokens: Tokens,
@@ -100,34 +81,39 @@ pub struct Settings {
 pub const DEFAULT_INTAKE_CONCURRENCY: usize = 32;
 
 impl Settings {
-    pub fn from_env() -> anyhow::Result<Settings> {
+    pub fn from_env() -> Result<Settings, SettingsError> {
         let var =
             |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
-        let addr = |name: &str, default: &str| -> anyhow::Result<SocketAddr> {
-            let text = var(name, default);
-            text.parse()
-                .with_context(|| format!("{name}: `{text}` is not an address such as {default}"))
+        let addr = |name: &str, default: &str| -> Result<SocketAddr, EnvError> {
+            Ok(herald_config::env::addr(name, Some(default))?.expect("a default is given"))
         };
-        let number = |name: &str, default: usize| -> anyhow::Result<usize> {
+        let number = |name: &str, default: usize| -> Result<usize, EnvError> {
             match std::env::var(name) {
                 Err(_) => Ok(default),
                 Ok(text) => match text.trim().parse::<usize>() {
                     Ok(n) if n > 0 => Ok(n),
-                    _ => anyhow::bail!("{name}: `{text}` is not a positive whole number"),
+                    _ => Err(EnvError::new(
+                        name,
+                        format!("`{text}` is not a positive whole number"),
+                    )),
                 },
             }
         };
         let tokens = Tokens::from_env()?;
-        anyhow::ensure!(
-            tokens.has(crate::auth::Role::Producer) || tokens.has(crate::auth::Role::Admin),
-            "no producer or admin token is configured, so nobody could submit: set HERALD_PRODUCER_TOKEN"
-        );
+        if !(tokens.has(crate::auth::Role::Producer) || tokens.has(crate::auth::Role::Admin)) {
+            return Err(SettingsError::NoSubmitter);
+        }
         let service = var("HERALD_SERVICE_TOKEN", "");
         let service_token = service
             .split(',')
             .map(str::trim)
             .find(|t| !t.is_empty())
-            .context("HERALD_SERVICE_TOKEN: ingest needs it to read accounts from the registry")?;
+            .ok_or_else(|| {
+                EnvError::new(
+                    "HERALD_SERVICE_TOKEN",
+                    "ingest needs it to read accounts from the registry",
+                )
+            })?;
         let limits = Limits {
             max_event_bytes: number(
                 "HERALD_INGEST_MAX_EVENT_BYTES",
@@ -148,17 +134,34 @@ impl Settings {
             http_addr: addr("HERALD_INGEST_HTTP_ADDR", "127.0.0.1:8080")?,
             nats_url: var("HERALD_NATS_URL", "nats://127.0.0.1:4222"),
             registry_url: var("HERALD_REGISTRY_URL", "http://127.0.0.1:50051"),
-            service_token: ServiceToken::new(service_token),
+            service_token: Secret::new(service_token),
             tokens,
             config: herald_config::from_env()?,
-            messaging: herald_messaging::Settings::from_env().map_err(anyhow::Error::msg)?,
+            messaging: herald_messaging::Settings::from_env()?,
             limits,
             intake_concurrency: number("HERALD_INGEST_CONCURRENCY", DEFAULT_INTAKE_CONCURRENCY)?,
-            metrics_addr: herald_metrics::addr_from_env(None).map_err(anyhow::Error::msg)?,
+            metrics_addr: herald_config::env::metrics_addr(None)?,
             tls: ServerTls::from_env()?,
             registry_tls: ClientTls::from_env()?,
         })
     }
+}
+
+/// An ingest setting from the environment that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Env(#[from] EnvError),
+    #[error(
+        "no producer or admin token is configured, so nobody could submit: set HERALD_PRODUCER_TOKEN"
+    )]
+    NoSubmitter,
+    #[error(transparent)]
+    Tokens(#[from] TokenError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 #[cfg(test)]

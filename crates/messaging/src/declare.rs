@@ -35,6 +35,7 @@
 use std::time::Duration;
 
 use async_nats::jetstream::{self, kv, stream};
+use herald_config::EnvError;
 
 use crate::Subjects;
 
@@ -134,7 +135,7 @@ impl Default for Settings {
 impl Settings {
     /// Reads HERALD_SUBJECT_PREFIX, HERALD_NATS_REPLICAS and the durations
     /// (`10m`, `7d` is written `168h`) named above.
-    pub fn from_env() -> Result<Settings, String> {
+    pub fn from_env() -> Result<Settings, EnvError> {
         let mut s = Settings::default();
         if let Ok(prefix) = std::env::var("HERALD_SUBJECT_PREFIX") {
             s.subjects = Subjects::new(prefix);
@@ -142,7 +143,12 @@ impl Settings {
         if let Ok(v) = std::env::var("HERALD_NATS_REPLICAS") {
             s.replicas = match v.parse() {
                 Ok(n @ 1..=5) => n,
-                _ => return Err(format!("HERALD_NATS_REPLICAS: `{v}` is not 1..5")),
+                _ => {
+                    return Err(EnvError::new(
+                        "HERALD_NATS_REPLICAS",
+                        format!("`{v}` is not 1..5"),
+                    ));
+                }
             };
         }
         for (name, field) in [
@@ -152,7 +158,7 @@ impl Settings {
             ("HERALD_IDEMPOTENCY_TTL", &mut s.idempotency_ttl),
         ] {
             if let Ok(v) = std::env::var(name) {
-                *field = herald_config::parse_duration(&v).map_err(|e| format!("{name}: {e}"))?;
+                *field = herald_config::parse_duration(&v).map_err(|e| EnvError::new(name, e))?;
             }
         }
         let m = &mut s.max_bytes;
@@ -167,7 +173,12 @@ impl Settings {
             if let Ok(v) = std::env::var(name) {
                 *field = match v.trim().parse::<i64>() {
                     Ok(n) if n > 0 => n,
-                    _ => return Err(format!("{name}: `{v}` is not a positive number of bytes")),
+                    _ => {
+                        return Err(EnvError::new(
+                            name,
+                            format!("`{v}` is not a positive number of bytes"),
+                        ));
+                    }
                 };
             }
         }
@@ -338,7 +349,7 @@ mod tests {
         for bad in ["0", "-1", "1GiB"] {
             // SAFETY: as above.
             unsafe { std::env::set_var("HERALD_DEAD_MAX_BYTES", bad) };
-            let error = Settings::from_env().unwrap_err();
+            let error = Settings::from_env().unwrap_err().to_string();
             assert!(error.starts_with("HERALD_DEAD_MAX_BYTES: "), "{error}");
         }
     }

@@ -216,30 +216,40 @@ async fn ready(State((_, readiness)): State<(Metrics, Readiness)>) -> Response {
     (status, report.text()).into_response()
 }
 
-/// `HERALD_METRICS_ADDR`, else `default` (`None`: no listener of its own).
-pub fn addr_from_env(default: Option<&str>) -> Result<Option<SocketAddr>, String> {
-    let text = match std::env::var("HERALD_METRICS_ADDR") {
-        Ok(text) if !text.trim().is_empty() => text,
-        _ => match default {
-            Some(default) => default.to_owned(),
-            None => return Ok(None),
-        },
-    };
-    text.trim().parse().map(Some).map_err(|_| {
-        format!("HERALD_METRICS_ADDR: `{text}` is not an address such as 127.0.0.1:9102")
-    })
+const ADDR_VAR: &str = "HERALD_METRICS_ADDR";
+
+/// The address a setting names cannot be listened on.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen on {addr} ({var})")]
+pub struct ListenError {
+    pub addr: SocketAddr,
+    pub var: &'static str,
+    #[source]
+    pub source: std::io::Error,
+}
+
+impl ListenError {
+    /// A listener on `addr`, which the setting `var` names, and the
+    /// address it got (`:0` picks a port).
+    pub async fn listen(
+        addr: SocketAddr,
+        var: &'static str,
+    ) -> Result<(TcpListener, SocketAddr), ListenError> {
+        let error = |source| ListenError { addr, var, source };
+        let listener = TcpListener::bind(addr).await.map_err(error)?;
+        let bound = listener.local_addr().map_err(error)?;
+        Ok((listener, bound))
+    }
 }
 
 /// Binds the metrics listener when an address is set; the error names
 /// `HERALD_METRICS_ADDR`.
-pub async fn bind(addr: Option<SocketAddr>) -> Result<Option<TcpListener>, String> {
+pub async fn bind(addr: Option<SocketAddr>) -> Result<Option<TcpListener>, ListenError> {
     let Some(addr) = addr else {
         return Ok(None);
     };
-    TcpListener::bind(addr)
-        .await
-        .map(Some)
-        .map_err(|e| format!("cannot listen on {addr} (HERALD_METRICS_ADDR): {e}"))
+    let (listener, _) = ListenError::listen(addr, ADDR_VAR).await?;
+    Ok(Some(listener))
 }
 
 /// Serves [`router`] on `listener` until `shutdown` resolves.

@@ -67,26 +67,6 @@ fn one_name_for_two_kinds_is_a_bug() {
     metrics.gauge_vec("herald_test_x", "x", &["a"]);
 }
 
-#[test]
-fn the_address_variable_is_named_when_bad() {
-    // nextest runs each test in a process of its own.
-    // SAFETY: no other thread reads the environment in this test.
-    unsafe { std::env::set_var("HERALD_METRICS_ADDR", "localhost") };
-    let error = addr_from_env(Some("127.0.0.1:9101")).unwrap_err();
-    assert!(error.contains("HERALD_METRICS_ADDR"), "{error}");
-    unsafe { std::env::set_var("HERALD_METRICS_ADDR", "127.0.0.1:9999") };
-    assert_eq!(
-        addr_from_env(None).unwrap(),
-        Some("127.0.0.1:9999".parse().unwrap())
-    );
-    unsafe { std::env::remove_var("HERALD_METRICS_ADDR") };
-    assert_eq!(addr_from_env(None).unwrap(), None);
-    assert_eq!(
-        addr_from_env(Some("127.0.0.1:9101")).unwrap(),
-        Some("127.0.0.1:9101".parse().unwrap())
-    );
-}
-
 #[tokio::test]
 async fn the_listener_serves_metrics_health_and_readiness() {
     let metrics = Metrics::default();

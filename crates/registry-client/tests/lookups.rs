@@ -6,7 +6,6 @@ use herald_proto::json::json_to_struct;
 use herald_proto::v1;
 use herald_registry::auth::Tokens;
 use herald_registry::secret_box::SecretBox;
-use herald_registry::settings::MasterKey;
 use herald_registry::{Server, Settings};
 use herald_registry_client::{Lookup, LookupError, RegistryClient};
 use herald_test_support::NatsServer;
@@ -19,7 +18,7 @@ async fn registry(dir: &std::path::Path, nats_url: Option<String>) -> Server {
     Server::start(Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: format!("sqlite://{}/registry.db", dir.display()),
-        master_key: MasterKey::new(SecretBox::generate_key()),
+        master_key: herald_catalog::Secret::new(SecretBox::generate_key()),
         tokens: Tokens::new(ADMIN, "", SERVICE).unwrap(),
         config: herald_config::HeraldConfig::default(),
         nats_url,

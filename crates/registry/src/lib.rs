@@ -19,8 +19,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::Context;
-use herald_metrics::{Metrics, Readiness};
+use herald_metrics::{ListenError, Metrics, Readiness};
 use herald_proto::v1::account_registry_server::AccountRegistryServer;
 use herald_tls::ServerTls;
 use tokio::net::TcpListener;
@@ -30,13 +29,12 @@ pub use settings::Settings;
 
 use crate::announce::Announcer;
 use crate::auth::Tokens;
-use crate::secret_box::SecretBox;
-use crate::store::{AccountStore, redact_url};
+use crate::secret_box::{KeyError, SecretBox};
+use crate::store::{AccountStore, StoreError, redact_url};
 
 /// Opens the store, checks the preconfigured accounts and connects to NATS.
-pub async fn open_registry(settings: &Settings) -> anyhow::Result<Registry> {
-    let secret_box =
-        SecretBox::from_spec(settings.master_key.expose()).context("HERALD_MASTER_KEY")?;
+pub async fn open_registry(settings: &Settings) -> Result<Registry, StartError> {
+    let secret_box = SecretBox::from_spec(settings.master_key.expose())?;
     let store = AccountStore::connect(&settings.database_url).await?;
     let announcer = match &settings.nats_url {
         Some(url) => Announcer::connect(url, &settings.subject_prefix).await,
@@ -49,7 +47,7 @@ pub async fn open_registry(settings: &Settings) -> anyhow::Result<Registry> {
         settings.config.preconfigured.clone(),
         Arc::new(announcer),
     )
-    .map_err(|message| anyhow::anyhow!("HERALD_CONFIG: {message}"))?;
+    .map_err(StartError::Config)?;
     tracing::info!(
         database = %redact_url(&settings.database_url),
         backend = registry.store().backend(),
@@ -63,20 +61,13 @@ pub async fn open_registry(settings: &Settings) -> anyhow::Result<Registry> {
 pub async fn run(
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(settings.listen).await.with_context(|| {
-        format!(
-            "cannot listen on {} (HERALD_REGISTRY_ADDR)",
-            settings.listen
-        )
-    })?;
-    let metrics_listener = herald_metrics::bind(settings.metrics_addr)
-        .await
-        .map_err(anyhow::Error::msg)?;
+) -> Result<(), StartError> {
+    let (listener, addr) = ListenError::listen(settings.listen, "HERALD_REGISTRY_ADDR").await?;
+    let metrics_listener = herald_metrics::bind(settings.metrics_addr).await?;
     let registry = Arc::new(open_registry(&settings).await?);
     let metrics = Metrics::default();
     tracing::info!(
-        addr = %listener.local_addr()?,
+        %addr,
         metrics = ?settings.metrics_addr,
         tls = herald_tls::mode(settings.tls.as_ref()),
         "herald-registry serving gRPC"
@@ -128,7 +119,7 @@ pub async fn serve(
     metrics: Metrics,
     tls: Option<ServerTls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+) -> Result<(), tonic::transport::Error> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<AccountRegistryServer<service::RegistryService>>()
@@ -150,11 +141,18 @@ pub async fn serve(
         .trace_fn(call_span)
         .layer(metrics::RequestMetricsLayer::new(&metrics))
         .add_service(health_service)
-        .add_service(reflection().build_v1()?)
-        .add_service(reflection().build_v1alpha()?)
+        .add_service(
+            reflection()
+                .build_v1()
+                .expect(herald_proto::DESCRIPTORS_VALID),
+        )
+        .add_service(
+            reflection()
+                .build_v1alpha()
+                .expect(herald_proto::DESCRIPTORS_VALID),
+        )
         .add_service(accounts);
-    herald_tls::serve_grpc(router, listener, tls, shutdown).await?;
-    Ok(())
+    herald_tls::serve_grpc(router, listener, tls, shutdown).await
 }
 
 /// One span per call, continuing the caller's trace (an ingest or worker
@@ -175,11 +173,11 @@ pub struct Server {
     pub addr: SocketAddr,
     tls: bool,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    task: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
 }
 
 impl Server {
-    pub async fn start(settings: Settings) -> anyhow::Result<Server> {
+    pub async fn start(settings: Settings) -> Result<Server, StartError> {
         Server::start_with_metrics(settings, &Metrics::default()).await
     }
 
@@ -188,9 +186,8 @@ impl Server {
     pub async fn start_with_metrics(
         settings: Settings,
         metrics: &Metrics,
-    ) -> anyhow::Result<Server> {
-        let listener = TcpListener::bind(settings.listen).await?;
-        let addr = listener.local_addr()?;
+    ) -> Result<Server, StartError> {
+        let (listener, addr) = ListenError::listen(settings.listen, "HERALD_REGISTRY_ADDR").await?;
         let registry = Arc::new(open_registry(&settings).await?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(serve(
@@ -219,10 +216,28 @@ impl Server {
     }
 
     /// Stops serving and waits until in-flight calls have finished.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
+    pub async fn stop(mut self) -> Result<(), StartError> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        (&mut self.task).await?
+        Ok((&mut self.task).await??)
     }
+}
+
+/// Why the registry cannot start, or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    MasterKey(#[from] KeyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A preconfigured account is refused; the message names it.
+    #[error("HERALD_CONFIG: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Listen(#[from] ListenError),
+    #[error("serving gRPC")]
+    Serve(#[from] tonic::transport::Error),
+    #[error("the gRPC server task panicked or was cancelled")]
+    Task(#[from] tokio::task::JoinError),
 }

@@ -16,7 +16,7 @@ async fn main() -> anyhow::Result<()> {
 
     let settings = Settings::from_env()?;
     match std::env::args().nth(1).as_deref() {
-        None | Some("serve") => run(settings, shutdown_signal()).await,
+        None | Some("serve") => Ok(run(settings, shutdown_signal()).await?),
         Some("rotate-keys") => {
             let registry = open_registry(&settings).await?;
             let count = registry

@@ -2,33 +2,14 @@
 
 use std::net::SocketAddr;
 
-use anyhow::Context;
-use herald_config::HeraldConfig;
-use herald_tls::ServerTls;
+use herald_catalog::Secret;
+use herald_config::{ConfigError, EnvError, HeraldConfig};
+use herald_proto::auth::TokenError;
+use herald_tls::{ServerTls, TlsError};
 
 use crate::auth::Tokens;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://herald-data/registry.db";
-
-/// The master key(s); never printed.
-#[derive(Clone)]
-pub struct MasterKey(String);
-
-impl MasterKey {
-    pub fn new(spec: impl Into<String>) -> MasterKey {
-        MasterKey(spec.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for MasterKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MasterKey([redacted])")
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -37,7 +18,7 @@ pub struct Settings {
     /// HERALD_DATABASE_URL
     pub database_url: String,
     /// HERALD_MASTER_KEY: comma-separated base64 keys, current first.
-    pub master_key: MasterKey,
+    pub master_key: Secret,
     /// HERALD_ADMIN_TOKEN, HERALD_PRODUCER_TOKEN, HERALD_SERVICE_TOKEN
     pub tokens: Tokens,
     /// HERALD_CONFIG
@@ -55,25 +36,33 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_env() -> anyhow::Result<Settings> {
+    pub fn from_env() -> Result<Settings, SettingsError> {
         let var =
             |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
-        let listen = var("HERALD_REGISTRY_ADDR", "127.0.0.1:50051");
+        let listen = herald_config::env::addr("HERALD_REGISTRY_ADDR", Some("127.0.0.1:50051"))?;
         Ok(Settings {
-            listen: listen.parse().with_context(|| {
-                format!(
-                    "HERALD_REGISTRY_ADDR: `{listen}` is not an address such as 127.0.0.1:50051"
-                )
-            })?,
+            listen: listen.expect("a default is given"),
             database_url: var("HERALD_DATABASE_URL", DEFAULT_DATABASE_URL),
-            master_key: MasterKey(std::env::var("HERALD_MASTER_KEY").unwrap_or_default()),
+            master_key: Secret::new(std::env::var("HERALD_MASTER_KEY").unwrap_or_default()),
             tokens: Tokens::from_env()?,
             config: herald_config::from_env()?,
             nats_url: Some(var("HERALD_NATS_URL", "nats://127.0.0.1:4222")),
             subject_prefix: var("HERALD_SUBJECT_PREFIX", "herald"),
-            metrics_addr: herald_metrics::addr_from_env(Some("127.0.0.1:9101"))
-                .map_err(anyhow::Error::msg)?,
+            metrics_addr: herald_config::env::metrics_addr(Some("127.0.0.1:9101"))?,
             tls: ServerTls::from_env()?,
         })
     }
+}
+
+/// A registry setting from the environment that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Env(#[from] EnvError),
+    #[error(transparent)]
+    Tokens(#[from] TokenError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }

@@ -121,7 +121,7 @@ impl Stack {
         let mut registry_settings = herald_registry::Settings {
             listen: options.registry_addr,
             database_url: format!("sqlite://{}/registry.db", options.dir.display()),
-            master_key: herald_registry::settings::MasterKey::new(
+            master_key: herald_catalog::Secret::new(
                 options
                     .master_key
                     .unwrap_or_else(herald_registry::secret_box::SecretBox::generate_key),
@@ -147,7 +147,7 @@ impl Stack {
                 http_addr: options.ingest_http_addr,
                 nats_url: options.nats_url.clone(),
                 registry_url: registry_url.clone(),
-                service_token: herald_ingest::settings::ServiceToken::new(&service),
+                service_token: herald_catalog::Secret::new(&service),
                 tokens: herald_ingest::auth::Tokens::new(&admin, &producer, &service)?,
                 config: options.config.clone(),
                 messaging: herald_messaging::Settings::default(),

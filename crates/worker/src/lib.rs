@@ -22,7 +22,7 @@ pub use herald_connectors::delivery::{
 };
 
 pub use runtime::{Disposition, Worker, WorkerError};
-pub use settings::WorkerSettings;
+pub use settings::{SettingsError, WorkerSettings};
 
 /// A worker binary's whole `main`: logs and traces per `herald_telemetry`
 /// (`HERALD_LOG`, default `info`), runs `connectors` until SIGTERM or
@@ -39,7 +39,7 @@ pub async fn main(name: &str, connectors: Vec<std::sync::Arc<dyn Connector>>) {
     // Flushes the spans still buffered; `exit` would skip it.
     drop(telemetry);
     if let Err(error) = result {
-        eprintln!("{name}: {error}");
+        eprintln!("{name}: {}", herald_telemetry::chain(&error));
         std::process::exit(1);
     }
 }
@@ -50,21 +50,20 @@ pub async fn main(name: &str, connectors: Vec<std::sync::Arc<dyn Connector>>) {
 pub async fn run_from_env(
     name: &str,
     connectors: Vec<std::sync::Arc<dyn Connector>>,
-) -> Result<(), String> {
+) -> Result<(), StartError> {
     let settings = WorkerSettings::from_env(name)?;
     let nats = async_nats::ConnectOptions::new()
         .name(name)
         .retry_on_initial_connect()
         .connect(&settings.nats_url)
         .await
-        .map_err(|e| format!("HERALD_NATS_URL {}: {e}", settings.nats_url))?;
+        .map_err(|source| StartError::Nats {
+            url: settings.nats_url.clone(),
+            source,
+        })?;
     let metrics_listener = herald_metrics::bind(settings.metrics_addr).await?;
     let metrics = herald_metrics::Metrics::default();
-    let worker = std::sync::Arc::new(
-        Worker::new(settings, nats, connectors, &metrics)
-            .await
-            .map_err(|e| herald_telemetry::chain(&e))?,
-    );
+    let worker = std::sync::Arc::new(Worker::new(settings, nats, connectors, &metrics).await?);
     // Served until the worker has stopped: probes and a last scrape still
     // answer during the shutdown grace.
     let metrics_server = metrics_listener.map(|listener| {
@@ -84,5 +83,22 @@ pub async fn run_from_env(
     if let Some(server) = metrics_server {
         server.abort();
     }
-    result.map_err(|e| herald_telemetry::chain(&e))
+    Ok(result?)
+}
+
+/// Why a worker binary stops: it cannot start, or its run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("cannot connect to NATS at {url} (HERALD_NATS_URL)")]
+    Nats {
+        url: String,
+        #[source]
+        source: async_nats::ConnectError,
+    },
+    #[error(transparent)]
+    Metrics(#[from] herald_metrics::ListenError),
+    #[error(transparent)]
+    Worker(#[from] WorkerError),
 }

@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use herald_config::{HeraldConfig, parse_duration};
-use herald_tls::ClientTls;
+use herald_config::{ConfigError, EnvError, HeraldConfig};
+use herald_tls::{ClientTls, TlsError};
 
 use crate::http::OutboundSettings;
 
@@ -78,9 +78,9 @@ impl WorkerSettings {
         }
     }
 
-    pub fn from_env(name: &str) -> Result<WorkerSettings, String> {
+    pub fn from_env(name: &str) -> Result<WorkerSettings, SettingsError> {
         let mut s = WorkerSettings::new(name);
-        let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+        let var = herald_config::env::var;
         if let Some(v) = var("HERALD_NATS_URL") {
             s.nats_url = v;
         }
@@ -89,36 +89,55 @@ impl WorkerSettings {
         }
         s.service_token = var("HERALD_SERVICE_TOKEN")
             .and_then(|t| t.split(',').next().map(str::trim).map(str::to_owned))
-            .ok_or(
-                "HERALD_SERVICE_TOKEN is not set: workers read accounts from the registry with it",
-            )?;
-        s.registry_tls = ClientTls::from_env().map_err(|e| e.to_string())?;
+            .ok_or_else(|| {
+                EnvError::new(
+                    "HERALD_SERVICE_TOKEN",
+                    "not set: workers read accounts from the registry with it",
+                )
+            })?;
+        s.registry_tls = ClientTls::from_env()?;
         s.messaging = herald_messaging::Settings::from_env()?;
-        s.config = herald_config::from_env().map_err(|e| e.to_string())?;
+        s.config = herald_config::from_env()?;
         if let Some(v) = var("HERALD_WORKER_CONCURRENCY") {
             s.concurrency = v
                 .parse()
                 .ok()
                 .filter(|n| (1..=10_000).contains(n))
-                .ok_or(format!("HERALD_WORKER_CONCURRENCY: `{v}` is not 1..10000"))?;
+                .ok_or_else(|| {
+                    EnvError::new(
+                        "HERALD_WORKER_CONCURRENCY",
+                        format!("`{v}` is not 1..10000"),
+                    )
+                })?;
         }
         for (name, field) in [
             ("HERALD_WORKER_ACK_WAIT", &mut s.ack_wait),
             ("HERALD_WORKER_SHUTDOWN_GRACE", &mut s.shutdown_grace),
             ("HERALD_WORKER_ACCOUNT_TTL", &mut s.account_ttl),
         ] {
-            if let Some(v) = var(name) {
-                *field = parse_duration(&v).map_err(|e| format!("{name}: {e}"))?;
+            if let Some(duration) = herald_config::env::duration(name)? {
+                *field = duration;
             }
         }
         let default_metrics_addr = DEFAULT_METRICS_ADDRS
             .iter()
             .find(|(binary, _)| *binary == name)
             .map(|(_, addr)| *addr);
-        s.metrics_addr = herald_metrics::addr_from_env(default_metrics_addr)?;
+        s.metrics_addr = herald_config::env::metrics_addr(default_metrics_addr)?;
         if s.ack_wait < Duration::from_secs(3) {
-            return Err("HERALD_WORKER_ACK_WAIT: must be at least 3s".into());
+            return Err(EnvError::new("HERALD_WORKER_ACK_WAIT", "must be at least 3s").into());
         }
         Ok(s)
     }
+}
+
+/// A worker setting from the environment that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Env(#[from] EnvError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }

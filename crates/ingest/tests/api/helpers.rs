@@ -4,14 +4,14 @@
 use std::time::Duration;
 
 use async_nats::jetstream::{self, stream::Stream};
+use herald_catalog::Secret;
 use herald_config::HeraldConfig;
 use herald_ingest::auth::Tokens;
-use herald_ingest::settings::{Limits, ServiceToken};
+use herald_ingest::settings::Limits;
 use herald_ingest::{Server, Settings};
 use herald_proto::json::json_to_struct;
 use herald_proto::v1::{self, ingest_client::IngestClient};
 use herald_registry::secret_box::SecretBox;
-use herald_registry::settings::MasterKey;
 use herald_test_support::NatsServer;
 use herald_tls::ClientTls;
 use serde_json::Value;
@@ -51,7 +51,7 @@ impl TestApp {
         let mut registry_settings = herald_registry::Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: format!("sqlite://{}/registry.db", dir.path().display()),
-            master_key: MasterKey::new(SecretBox::generate_key()),
+            master_key: herald_catalog::Secret::new(SecretBox::generate_key()),
             tokens: herald_registry::auth::Tokens::new(ADMIN, PRODUCER, SERVICE).unwrap(),
             config: HeraldConfig::default(),
             nats_url: None,
@@ -70,7 +70,7 @@ impl TestApp {
             http_addr: "127.0.0.1:0".parse().unwrap(),
             nats_url: nats.url(),
             registry_url: registry.url(),
-            service_token: ServiceToken::new(SERVICE),
+            service_token: Secret::new(SERVICE),
             tokens: Tokens::new(ADMIN, PRODUCER, SERVICE).unwrap(),
             config: HeraldConfig::default(),
             messaging: herald_messaging::Settings::default(),

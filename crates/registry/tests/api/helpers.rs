@@ -5,7 +5,6 @@ use herald_proto::json::json_to_struct;
 use herald_proto::v1::{self, account_registry_client::AccountRegistryClient};
 use herald_registry::auth::Tokens;
 use herald_registry::secret_box::SecretBox;
-use herald_registry::settings::MasterKey;
 use herald_registry::{Server, Settings};
 use serde_json::Value;
 use tonic::transport::Channel;
@@ -26,7 +25,7 @@ pub fn settings_in(dir: &std::path::Path) -> Settings {
     Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: format!("sqlite://{}/registry.db", dir.display()),
-        master_key: MasterKey::new(SecretBox::generate_key()),
+        master_key: herald_catalog::Secret::new(SecretBox::generate_key()),
         tokens: Tokens::new(ADMIN, PRODUCER, SERVICE).unwrap(),
         config: HeraldConfig::default(),
         nats_url: None,

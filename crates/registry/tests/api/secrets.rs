@@ -164,7 +164,7 @@ async fn keys_rotate_without_losing_secrets() {
     let new = herald_registry::secret_box::SecretBox::generate_key();
     let both = format!("{new},{old}");
     let mut r = r
-        .restart(|s| s.master_key = herald_registry::settings::MasterKey::new(both))
+        .restart(|s| s.master_key = herald_catalog::Secret::new(both))
         .await;
     // Old ciphertexts still open under the old key.
     let resolved = r
@@ -182,7 +182,7 @@ async fn keys_rotate_without_losing_secrets() {
     assert_eq!(registry.rotate_keys().await.unwrap(), 0);
 
     let mut r = r
-        .restart(|s| s.master_key = herald_registry::settings::MasterKey::new(new))
+        .restart(|s| s.master_key = herald_catalog::Secret::new(new))
         .await;
     for id in ["chat", "mail", "pager"] {
         let a = r

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use herald_proto::v1::{ActionResult, ActionState, ActionStatusRecord, DeadLetter, ErrorKind};
 use herald_registry::secret_box::SecretBox;
-use herald_registry::settings::MasterKey;
 use herald_worker::Disposition;
 use prost::Message;
 use wiremock::matchers::method;
@@ -85,7 +84,7 @@ async fn a_registry_that_cannot_open_the_secrets_fails_the_attempt_and_then_the_
     let addr = registry.addr;
     registry.stop().await.unwrap();
     registry_settings.listen = addr;
-    registry_settings.master_key = MasterKey::new(SecretBox::generate_key());
+    registry_settings.master_key = herald_catalog::Secret::new(SecretBox::generate_key());
     let _keyless = restart_registry(registry_settings).await;
 
     let ack_wait = settings.ack_wait;

@@ -8,7 +8,6 @@ use herald_proto::json::json_to_struct;
 use herald_proto::v1::{self, ActionRequest, ActionStatusRecord};
 use herald_registry::auth::Tokens;
 use herald_registry::secret_box::SecretBox;
-use herald_registry::settings::MasterKey;
 use herald_test_support::NatsServer;
 use herald_worker::http::Outbound;
 use herald_worker::{
@@ -71,7 +70,7 @@ impl Harness {
         let registry_settings = herald_registry::Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: format!("sqlite://{}/registry.db", dir.path().display()),
-            master_key: MasterKey::new(SecretBox::generate_key()),
+            master_key: herald_catalog::Secret::new(SecretBox::generate_key()),
             tokens: Tokens::new(ADMIN, "", SERVICE).unwrap(),
             config: loopback_config(),
             nats_url: Some(nats.url()),
