@@ -8,14 +8,60 @@ pub const MAX_ID_LEN: usize = 63;
 /// In characters.
 pub const MAX_NAME_LEN: usize = 256;
 
-/// Whether `id` follows [`ID_RULE`].
-pub fn is_account_id(id: &str) -> bool {
-    let b = id.as_bytes();
-    (1..=MAX_ID_LEN).contains(&b.len())
-        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b[1..]
-            .iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(c))
+/// An account id that follows [`ID_RULE`], checked once where the id comes
+/// in (`PutAccount`, `HERALD_CONFIG`, `heraldctl import`, an event's
+/// action) so that nothing past that point checks it again.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AccountId(String);
+
+/// The id does not follow [`ID_RULE`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must match {ID_RULE}")]
+pub struct NotAnAccountId;
+
+impl AccountId {
+    pub fn parse(id: impl Into<String>) -> Result<AccountId, NotAnAccountId> {
+        let id = id.into();
+        let b = id.as_bytes();
+        let valid = (1..=MAX_ID_LEN).contains(&b.len())
+            && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+            && b[1..]
+                .iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(c));
+        if valid {
+            Ok(AccountId(id))
+        } else {
+            Err(NotAnAccountId)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Display for AccountId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::borrow::Borrow<str> for AccountId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for AccountId {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
 }
 
 /// What is wrong with `name` as an account's name, if anything.
@@ -49,7 +95,7 @@ mod tests {
     #[test]
     fn ids_follow_the_rule() {
         for id in ["a", "ops-slack", "0.x_y-z", &"a".repeat(63)] {
-            assert!(is_account_id(id), "{id}");
+            assert_eq!(AccountId::parse(id).unwrap().as_str(), id);
         }
         for id in [
             "",
@@ -61,7 +107,7 @@ mod tests {
             "é",
             &"a".repeat(64),
         ] {
-            assert!(!is_account_id(id), "{id:?}");
+            assert_eq!(AccountId::parse(id), Err(NotAnAccountId), "{id:?}");
         }
     }
 

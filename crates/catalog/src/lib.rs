@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 use serde_json::{Map, Value};
 
 pub use policy::Policy;
-pub use secret::Secret;
+pub use secret::{Secret, SecretMap};
 
 /// The worker binary that delivers a connector type's actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -179,13 +179,13 @@ fn report(format: Format, items: &[Item], outcomes: &[Result<String, String>], d
 
 /// Herald's id rule, checked before writing, with a hint for the operator.
 fn check_id(id: &str) -> Result<(), String> {
-    if account::is_account_id(id) {
-        return Ok(());
+    match account::AccountId::parse(id) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(format!(
+            "id {id:?}: Herald ids match {}; rename it",
+            account::ID_RULE
+        )),
     }
-    Err(format!(
-        "id {id:?}: Herald ids match {}; rename it",
-        account::ID_RULE
-    ))
 }
 
 // --- Search Guard Signals --------------------------------------------------
@@ -440,11 +440,11 @@ fn kibana_account(id: &str, entry: &Value, item: &mut Item) -> Result<AccountDoc
             .push(format!("secrets.{key} -> secrets.{key}"));
     }
     Ok(AccountDoc {
-        id: account.id,
+        id: account.id.into_string(),
         connector_type: account.connector_type,
         name: Some(account.name),
         config: account.config,
-        secrets: account.secrets,
+        secrets: account.secrets.0,
     })
 }
 

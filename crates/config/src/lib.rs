@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use herald_catalog::{Policy, account};
+use herald_catalog::account::{self, AccountId};
+use herald_catalog::{Policy, SecretMap};
 use herald_connectors::catalog;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -41,28 +42,18 @@ pub struct HeraldConfig {
 }
 
 /// A read-only account defined in the file. Its secrets are already resolved
-/// from `${ENV}` and `file:` references, so this type never prints them.
-#[derive(Clone)]
+/// from `${ENV}` and `file:` references, which is why they are a
+/// [`SecretMap`].
+#[derive(Debug, Clone)]
 pub struct PreconfiguredAccount {
-    pub id: String,
+    pub id: AccountId,
     pub name: String,
     /// The canonical type id (`slack`, never `.slack`).
     pub connector_type: String,
     pub config: Map<String, Value>,
-    pub secrets: Map<String, Value>,
+    pub secrets: SecretMap,
     /// Kibana's `exposeConfig`: whether readers without secrets see `config`.
     pub expose_config: bool,
-}
-
-impl std::fmt::Debug for PreconfiguredAccount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PreconfiguredAccount")
-            .field("id", &self.id)
-            .field("connector_type", &self.connector_type)
-            .field("name", &self.name)
-            .field("secret_fields", &self.secrets.keys().collect::<Vec<_>>())
-            .finish_non_exhaustive()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -203,13 +194,9 @@ pub fn parse(
 
     let mut preconfigured = Vec::with_capacity(raw.preconfigured.len());
     for (id, account) in raw.preconfigured {
-        if !account::is_account_id(&id) {
-            // Escaped: the key may hold anything, a line break included.
-            return Err((
-                "preconfigured".into(),
-                format!("id {id:?}: must match {}", account::ID_RULE),
-            ));
-        }
+        // Escaped: the key may hold anything, a line break included.
+        let id = AccountId::parse(id.as_str())
+            .map_err(|problem| ("preconfigured".to_owned(), format!("id {id:?}: {problem}")))?;
         let at = format!("preconfigured.{id}");
         if let Some(problem) = account::name_problem(&account.name) {
             return Err((format!("{at}.name"), problem));
@@ -230,7 +217,7 @@ pub fn parse(
             name: account.name,
             connector_type: spec.id.to_owned(),
             config: account.config.unwrap_or_default(),
-            secrets,
+            secrets: SecretMap(secrets),
             expose_config: account.expose_config,
         });
     }

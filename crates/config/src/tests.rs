@@ -84,7 +84,12 @@ fn secret_references_resolve_from_env_and_files() {
     );
     let env = |name: &str| (name == "PD_KEY").then(|| "key-from-env".to_owned());
     let c = parse(&text, &env).unwrap();
-    let by_id = |id: &str| c.preconfigured.iter().find(|a| a.id == id).unwrap();
+    let by_id = |id: &str| {
+        c.preconfigured
+            .iter()
+            .find(|a| a.id.as_str() == id)
+            .unwrap()
+    };
     assert_eq!(by_id("pd").secrets["routingKey"], "key-from-env");
     assert_eq!(by_id("j").secrets["apiToken"], "s3cr3t-from-file");
     assert_eq!(by_id("j").secrets["email"], "a@b.c");

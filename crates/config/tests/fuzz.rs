@@ -5,7 +5,7 @@
 //!
 //! `PROPTEST_CASES=100000 cargo nextest run -p herald-config fuzz` runs it longer.
 
-use herald_catalog::account::{is_account_id, name_problem};
+use herald_catalog::account::{AccountId, name_problem};
 use herald_config::{HeraldConfig, parse};
 use proptest::prelude::*;
 use serde_yaml_ng::{Mapping, Value};
@@ -210,7 +210,11 @@ fn check(text: &str) -> Result<(), TestCaseError> {
 
 fn holds_its_rules(config: &HeraldConfig) -> Result<(), TestCaseError> {
     for account in &config.preconfigured {
-        prop_assert!(is_account_id(&account.id), "accepted id {:?}", account.id);
+        prop_assert!(
+            AccountId::parse(account.id.as_str()).is_ok(),
+            "accepted id {:?}",
+            account.id
+        );
         prop_assert_eq!(
             name_problem(&account.name),
             None,

@@ -46,7 +46,9 @@ pub mod xmatters;
 
 use std::sync::LazyLock;
 
-use herald_catalog::{ConnectorSpec, WorkerBinary};
+use herald_catalog::ConnectorSpec;
+#[cfg(feature = "delivery")]
+use herald_catalog::WorkerBinary;
 
 /// One connector type: its spec and, for workers, its connector.
 struct Entry {

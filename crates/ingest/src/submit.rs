@@ -14,10 +14,10 @@ use tokio::sync::Semaphore;
 use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::kv::CreateErrorKind;
 use async_nats::jetstream::message::PublishMessage;
-use herald_catalog::account::{ID_RULE, is_account_id};
+use herald_catalog::account::{AccountId, ID_RULE};
 use herald_catalog::{ConnectorSpec, Policy, Violations, echo, schema::join};
 use herald_connectors::catalog;
-use herald_messaging::{Declared, Outgoing, Publisher, new_traceparent};
+use herald_messaging::{ActionId, Declared, Outgoing, Publisher, new_traceparent};
 use herald_proto::json::json_to_struct;
 use herald_proto::status::{ErrorCode, ServiceError};
 use herald_proto::v1;
@@ -175,16 +175,6 @@ struct IdempotencyRecord {
     event_hash: Vec<u8>,
 }
 
-const MAX_ACTION_ID_LEN: usize = 64;
-
-/// An action id ingest could have made, and so a valid status key.
-fn is_action_id(id: &str) -> bool {
-    (1..=MAX_ACTION_ID_LEN).contains(&id.len())
-        && id
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
-}
-
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::new(), |mut s, b| {
@@ -204,18 +194,6 @@ pub fn event_id(seed: Option<&str>) -> String {
             hex(&b)
         }
     }
-}
-
-/// The id of the event's `index`-th action: `<event id>-<index>`.
-pub fn action_id(event_id: &str, index: usize) -> String {
-    format!("{event_id}-{index}")
-}
-
-/// The event id and index an action id was made of.
-fn split_action_id(id: &str) -> Option<(&str, usize)> {
-    let (event, index) = id.rsplit_once('-')?;
-    let index = index.parse().ok()?;
-    (event.len() == 32 && event.bytes().all(|c| c.is_ascii_hexdigit())).then_some((event, index))
 }
 
 /// The status bucket's key for an event's `queued` record.
@@ -364,7 +342,7 @@ impl Ingestor {
     async fn prepare_off_thread(
         &self,
         event: &Event,
-        accounts: HashMap<String, Arc<Account>>,
+        accounts: HashMap<AccountId, Arc<Account>>,
         event_id: &str,
         accepted_at: prost_types::Timestamp,
     ) -> Result<Vec<Prepared>, IngestError> {
@@ -488,12 +466,11 @@ impl Ingestor {
     async fn lookup_accounts(
         &self,
         event: &Event,
-    ) -> Result<HashMap<String, Arc<Account>>, IngestError> {
-        let ids: BTreeSet<&str> = event
+    ) -> Result<HashMap<AccountId, Arc<Account>>, IngestError> {
+        let ids: BTreeSet<AccountId> = event
             .actions
             .iter()
-            .map(|a| a.account_id.as_str())
-            .filter(|id| is_account_id(id))
+            .filter_map(|a| AccountId::parse(a.account_id.as_str()).ok())
             .collect();
         let registry = &self.inner.registry;
         let results = futures::future::join_all(ids.iter().map(|id| registry.account(id))).await;
@@ -501,7 +478,7 @@ impl Ingestor {
         for (id, result) in ids.into_iter().zip(results) {
             match result {
                 Ok(account) => {
-                    accounts.insert(id.to_owned(), account);
+                    accounts.insert(id, account);
                 }
                 Err(LookupError::NotFound(_)) => {}
                 // A lookup the registry failed is, to the producer, the
@@ -584,22 +561,20 @@ impl Ingestor {
             return Err(IngestError::invalid("action_id", "required"));
         }
         // Longer than any action id: bad input rather than an unknown id.
-        if action_id.len() > MAX_ACTION_ID_LEN {
+        if action_id.len() > ActionId::MAX_LEN {
             return Err(IngestError::invalid(
                 "action_id",
-                format!("must be at most {MAX_ACTION_ID_LEN} characters"),
+                format!("must be at most {} characters", ActionId::MAX_LEN),
             ));
         }
         let not_found = || IngestError::NotFound(action_id.to_owned());
-        if !is_action_id(action_id) {
-            return Err(not_found());
-        }
+        let id = ActionId::parse(action_id).ok_or_else(not_found)?;
         let bucket = &self.inner.declared.status;
         let unreadable = |e: prost::DecodeError| {
             tracing::error!(action_id, error = %e, "unreadable status record");
             IngestError::Internal(format!("status record of {action_id} is unreadable"))
         };
-        if let Some(stored) = bucket.get(action_id).await.map_err(nats_error)? {
+        if let Some(stored) = bucket.get(id.as_str()).await.map_err(nats_error)? {
             let r = v1::ActionStatusRecord::decode(stored).map_err(unreadable)?;
             return Ok(v1::ActionStatus {
                 action_id: r.action_id,
@@ -615,7 +590,7 @@ impl Ingestor {
                 history: r.history,
             });
         }
-        let (event_id, index) = split_action_id(action_id).ok_or_else(not_found)?;
+        let (event_id, index) = id.parts().ok_or_else(not_found)?;
         let stored = bucket
             .get(queued_event_key(event_id))
             .await
@@ -698,7 +673,7 @@ fn violation(path: impl Into<String>, message: impl Into<String>) -> Violations 
 fn prepare(
     this: &Inner,
     event: &Event,
-    accounts: &HashMap<String, Arc<Account>>,
+    accounts: &HashMap<AccountId, Arc<Account>>,
     event_id: &str,
     accepted_at: prost_types::Timestamp,
     max_payload: usize,
@@ -712,10 +687,10 @@ fn prepare(
     let mut vars = Value::Object(vars);
     for (index, action) in event.actions.iter().enumerate() {
         let at = format!("actions[{index}]");
-        let Some(account) = accounts.get(&action.account_id) else {
+        let Some(account) = accounts.get(action.account_id.as_str()) else {
             let message = if action.account_id.is_empty() {
                 "required".to_owned()
-            } else if is_account_id(&action.account_id) {
+            } else if AccountId::parse(action.account_id.as_str()).is_ok() {
                 format!("account {} does not exist", action.account_id)
             } else {
                 format!("is not an account id ({ID_RULE})")
@@ -737,7 +712,7 @@ fn prepare(
             );
             continue;
         }
-        let id = action_id(event_id, index);
+        let id = ActionId::new(event_id, index).into_string();
         let object = vars.as_object_mut().expect("vars is an object");
         object.insert("action".into(), json!({"id": id, "index": index}));
         object.insert(
@@ -939,12 +914,9 @@ mod tests {
         assert_eq!(e, event_id(Some("key-1")));
         assert_ne!(e, event_id(Some("key-2")));
         assert_ne!(event_id(None), event_id(None));
-        let a = action_id(&e, 3);
-        assert!(is_action_id(&a));
-        assert_eq!(split_action_id(&a), Some((e.as_str(), 3)));
-        assert_eq!(split_action_id("abc-1"), None);
-        assert_eq!(split_action_id(&format!("{e}-x")), None);
-        assert!(!is_action_id("a.b") && !is_action_id("") && !is_action_id("a b"));
+        let a = ActionId::new(&e, 3);
+        assert_eq!(ActionId::parse(a.as_str()), Some(a.clone()));
+        assert_eq!(a.parts(), Some((e.as_str(), 3)));
     }
 
     fn event(json: serde_json::Value) -> Event {
@@ -1004,7 +976,7 @@ mod tests {
             name: "ops".into(),
             version: 1,
             config: Map::new(),
-            secrets: Map::new(),
+            secrets: Default::default(),
         });
         let spec = catalog().get("slack").unwrap();
         let action = |bytes: usize| Prepared {
@@ -1038,6 +1010,7 @@ mod tests {
 
     #[test]
     fn ids_and_keys_shapes() {
+        let is_account_id = |id: &str| AccountId::parse(id).is_ok();
         assert!(is_account_id("ops-slack") && is_account_id("0.a_b-c"));
         assert!(!is_account_id("Ops") && !is_account_id("-a") && !is_account_id(""));
         assert!(!is_account_id(&"a".repeat(64)));

@@ -6,12 +6,14 @@
 //! shutdown) and dead-letter publishing. Only nats-server 2.9 features are
 //! used.
 
+mod action_id;
 pub mod consume;
 mod dead_letter;
 mod declare;
 mod publish;
 mod subjects;
 
+pub use action_id::ActionId;
 pub use dead_letter::{DeadLetter, DeadLetterError};
 pub use declare::{Declared, MaxBytes, MessagingError, Settings, declare};
 pub use publish::{Outgoing, Publisher, new_traceparent};

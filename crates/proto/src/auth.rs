@@ -5,6 +5,7 @@
 //! time, so the time taken says nothing about which one came close. What
 //! each role may do is the calling service's decision.
 
+use herald_catalog::Secret;
 use subtle::ConstantTimeEq;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,19 +28,9 @@ impl Role {
     }
 }
 
-/// A token; its Debug output never shows it.
-#[derive(Clone)]
-struct Token(Vec<u8>);
-
-impl std::fmt::Debug for Token {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Token([redacted])")
-    }
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct Tokens {
-    entries: Vec<(Token, Role)>,
+    entries: Vec<(Secret, Role)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +59,7 @@ pub enum AuthError {
 impl Tokens {
     /// Each argument is the comma-separated value of a role's variable.
     pub fn new(admin: &str, producer: &str, service: &str) -> Result<Tokens, TokenError> {
-        let mut entries: Vec<(Token, Role)> = Vec::new();
+        let mut entries: Vec<(Secret, Role)> = Vec::new();
         for (list, role) in [
             (admin, Role::Admin),
             (producer, Role::Producer),
@@ -78,10 +69,10 @@ impl Tokens {
                 if token.len() < 16 {
                     return Err(TokenError::TooShort(role.name()));
                 }
-                if let Some((_, other)) = entries.iter().find(|(t, _)| t.0 == token.as_bytes()) {
+                if let Some((_, other)) = entries.iter().find(|(t, _)| t.expose() == token) {
                     return Err(TokenError::Shared(other.name(), role.name()));
                 }
-                entries.push((Token(token.as_bytes().to_vec()), role));
+                entries.push((Secret::new(token), role));
             }
         }
         if entries.is_empty() {
@@ -107,7 +98,7 @@ impl Tokens {
     pub fn role_of(&self, presented: &[u8]) -> Option<Role> {
         let mut found = None;
         for (token, role) in &self.entries {
-            if bool::from(token.0.as_slice().ct_eq(presented)) {
+            if bool::from(token.expose().as_bytes().ct_eq(presented)) {
                 found = Some(*role);
             }
         }

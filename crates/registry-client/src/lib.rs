@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use herald_catalog::SecretMap;
 use herald_metrics::{Histogram, Metrics};
 
 use futures::StreamExt;
@@ -27,7 +28,7 @@ pub struct Account {
     pub version: i64,
     pub config: Map<String, Value>,
     /// Empty unless the client resolves secrets.
-    pub secrets: Map<String, Value>,
+    pub secrets: SecretMap,
 }
 
 impl std::fmt::Debug for Account {
@@ -255,7 +256,7 @@ impl RegistryClient {
         let a = account.into_inner();
         Ok(Account {
             config: opt_struct_to_json(a.config.as_ref()),
-            secrets: opt_struct_to_json(a.secrets.as_ref()),
+            secrets: SecretMap(opt_struct_to_json(a.secrets.as_ref())),
             id: a.id,
             connector_type: a.connector_type,
             name: a.name,

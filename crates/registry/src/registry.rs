@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use herald_catalog::account::{ID_RULE, MAX_ID_LEN, is_account_id, name_problem};
-use herald_catalog::{ConnectorSpec, Policy, Violations, echo};
+use herald_catalog::account::{AccountId, MAX_ID_LEN, name_problem};
+use herald_catalog::{ConnectorSpec, Policy, SecretMap, Violations, echo};
 use herald_config::PreconfiguredAccount;
 use herald_connectors::catalog;
 use herald_proto::status::{ErrorCode, ServiceError};
@@ -55,19 +55,6 @@ impl ServiceError for RegistryError {
             RegistryError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
             RegistryError::Store(_) | RegistryError::Seal { .. } => ErrorCode::Internal,
         }
-    }
-}
-
-/// Secret values. Debug prints the field names only, so a stray `{:?}` in a
-/// log line or an error cannot leak a credential.
-#[derive(Clone, Default, PartialEq)]
-pub struct SecretMap(pub Map<String, Value>);
-
-impl std::fmt::Debug for SecretMap {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_map()
-            .entries(self.0.keys().map(|k| (k, "[redacted]")))
-            .finish()
     }
 }
 
@@ -134,13 +121,8 @@ impl Registry {
     ) -> Result<Registry, String> {
         let mut table = BTreeMap::new();
         for account in preconfigured {
+            // The id was parsed where HERALD_CONFIG was read.
             let at = format!("preconfigured account {}", account.id);
-            if !is_account_id(&account.id) {
-                return Err(format!(
-                    "preconfigured account {}: id must match {ID_RULE}",
-                    echo(&account.id)
-                ));
-            }
             if let Some(problem) = name_problem(&account.name) {
                 return Err(format!("{at}: name: {problem}"));
             }
@@ -149,7 +131,7 @@ impl Registry {
             })?;
             let (config, secrets) = (
                 Value::Object(account.config),
-                Value::Object(account.secrets),
+                Value::Object(account.secrets.0),
             );
             spec.validate_account(&config, &secrets, &policy)
                 .map_err(|v| format!("{at}: {v}"))?;
@@ -157,7 +139,7 @@ impl Registry {
                 unreachable!("built from maps above")
             };
             let view = AccountView {
-                id: account.id.clone(),
+                id: account.id.to_string(),
                 connector_type: spec.id,
                 name: account.name,
                 config,
@@ -172,7 +154,7 @@ impl Registry {
                 secrets: SecretMap(secrets),
                 expose_config: account.expose_config,
             };
-            table.insert(account.id, entry);
+            table.insert(account.id.into_string(), entry);
         }
         let cache = Arc::new(AccountCache::default());
         announcer.drop_changed_from(cache.clone());
@@ -196,8 +178,8 @@ impl Registry {
 
     pub async fn put(&self, input: AccountInput) -> Result<AccountView, RegistryError> {
         let mut violations = Violations::default();
-        if !is_account_id(&input.id) {
-            violations.push("id", format!("must match {ID_RULE}"));
+        if let Err(problem) = AccountId::parse(input.id.as_str()) {
+            violations.push("id", problem.to_string());
         }
         if let Some(problem) = name_problem(&input.name) {
             violations.push("name", problem);
@@ -543,7 +525,10 @@ fn check_lookup_id(id: &str) -> Result<(), RegistryError> {
     let mut v = Violations::default();
     v.push(
         "id",
-        format!("must be at most {MAX_ID_LEN} characters ({ID_RULE})"),
+        format!(
+            "must be at most {MAX_ID_LEN} characters ({})",
+            herald_catalog::account::ID_RULE
+        ),
     );
     Err(RegistryError::Invalid(v))
 }

@@ -9,7 +9,8 @@ use herald_proto::v1::{self, account_registry_server::AccountRegistry};
 use tonic::{Request, Response, Status};
 
 use crate::auth::{Role, require};
-use crate::registry::{AccountInput, AccountView, Registry, RegistryError, SecretMap};
+use crate::registry::{AccountInput, AccountView, Registry, RegistryError};
+use herald_catalog::SecretMap;
 
 const READERS: &[Role] = &[Role::Admin, Role::Producer, Role::Service];
 

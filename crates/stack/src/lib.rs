@@ -165,7 +165,7 @@ impl Stack {
         let mut worker_settings = WorkerSettings::new("herald-chat-worker");
         worker_settings.nats_url = options.nats_url.clone();
         worker_settings.registry_url = registry_url.clone();
-        worker_settings.service_token = service.clone();
+        worker_settings.service_token = herald_catalog::Secret::new(&service);
         worker_settings.registry_tls = options.client_tls.clone();
         worker_settings.config = options.config;
         (options.worker)(&mut worker_settings);

@@ -19,7 +19,9 @@ use std::time::{Duration, SystemTime};
 use async_nats::jetstream::{self, AckKind, consumer::pull};
 use herald_connectors::catalog;
 use herald_messaging::consume::{self, Handler, Settle, Settlement};
-use herald_messaging::{DeadLetter, Declared, MessagingError, Outgoing, Publisher, headers};
+use herald_messaging::{
+    ActionId, DeadLetter, Declared, MessagingError, Outgoing, Publisher, headers,
+};
 use herald_metrics::{Metrics, Readiness};
 use herald_proto::json::struct_to_json;
 use herald_proto::v1::{
@@ -124,7 +126,7 @@ impl Worker {
         let declared = herald_messaging::declare(nats.clone(), &settings.messaging).await?;
         let registry = RegistryClient::new(
             &settings.registry_url,
-            &settings.service_token,
+            settings.service_token.expose(),
             herald_registry_client::Lookup::WithSecrets,
             &settings.registry_tls,
         )?
@@ -417,7 +419,7 @@ impl Worker {
         if let Some(spec) = catalog().get(&request.connector_type) {
             let (config, secrets) = (
                 serde_json::Value::Object(account.config.clone()),
-                serde_json::Value::Object(account.secrets.clone()),
+                serde_json::Value::Object(account.secrets.0.clone()),
             );
             if let Err(violations) = spec.check_policy(&config, &secrets, policy) {
                 return Outcome::permanent(ErrorKind::Policy, violations.to_string());
@@ -687,12 +689,12 @@ impl Worker {
         if let Some(action_id) = malformed_action_id(message) {
             let now = SystemTime::now();
             let request = ActionRequest {
-                action_id: action_id.to_owned(),
+                action_id: action_id.to_string(),
                 connector_type: connector_type.to_owned(),
                 ..Default::default()
             };
             let result = ActionResult {
-                action_id: action_id.to_owned(),
+                action_id: action_id.to_string(),
                 connector_type: connector_type.to_owned(),
                 attempt: 1,
                 state: ActionState::Failed as i32,
@@ -775,22 +777,13 @@ fn lookup_verdict(id: &str, error: &LookupError, faults: u32) -> Option<Outcome>
 /// The action id of a message that could not be used, from its
 /// `Nats-Msg-Id` (ingest sets it to the action id); `None` unless it has an
 /// action id's shape, so nothing else is written into the status bucket.
-fn malformed_action_id(message: &jetstream::Message) -> Option<&str> {
+fn malformed_action_id(message: &jetstream::Message) -> Option<ActionId> {
     let id = message
         .headers
         .as_ref()?
         .get(headers::NATS_MESSAGE_ID)?
         .as_str();
-    is_action_id_shaped(id).then_some(id)
-}
-
-/// 1 to 64 of `[A-Za-z0-9_-]`: every id ingest makes, and a valid status
-/// key that no other record (`event.<id>`) can be.
-fn is_action_id_shaped(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    ActionId::parse(id)
 }
 
 /// The connector type an action subject names: its last token.
@@ -838,14 +831,5 @@ mod tests {
                 ..
             })
         ));
-    }
-
-    #[test]
-    fn only_action_id_shaped_msg_ids_name_a_status_record() {
-        assert!(is_action_id_shaped("0123456789abcdef0123456789abcdef-0"));
-        assert!(is_action_id_shaped("a1"));
-        for bad in ["", "event.abc", "a b", "a*", "../x", &"a".repeat(65)] {
-            assert!(!is_action_id_shaped(bad), "{bad}");
-        }
     }
 }

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use herald_catalog::Secret;
 use herald_config::{ConfigError, EnvError, HeraldConfig};
 use herald_tls::{ClientTls, TlsError};
 
@@ -18,7 +19,7 @@ pub struct WorkerSettings {
     /// HERALD_REGISTRY_URL
     pub registry_url: String,
     /// HERALD_SERVICE_TOKEN: the worker's credential towards the registry.
-    pub service_token: String,
+    pub service_token: Secret,
     /// HERALD_TLS_CA_FILE, HERALD_TLS_CLIENT_CERT_FILE,
     /// HERALD_TLS_CLIENT_KEY_FILE: for an `https://` HERALD_REGISTRY_URL.
     pub registry_tls: ClientTls,
@@ -65,7 +66,7 @@ impl WorkerSettings {
             name: name.to_owned(),
             nats_url: "nats://127.0.0.1:4222".into(),
             registry_url: "http://127.0.0.1:50051".into(),
-            service_token: String::new(),
+            service_token: Secret::new(""),
             registry_tls: ClientTls::default(),
             messaging: herald_messaging::Settings::default(),
             config: HeraldConfig::default(),
@@ -88,7 +89,7 @@ impl WorkerSettings {
             s.registry_url = v;
         }
         s.service_token = var("HERALD_SERVICE_TOKEN")
-            .and_then(|t| t.split(',').next().map(str::trim).map(str::to_owned))
+            .and_then(|t| t.split(',').next().map(str::trim).map(Secret::new))
             .ok_or_else(|| {
                 EnvError::new(
                     "HERALD_SERVICE_TOKEN",

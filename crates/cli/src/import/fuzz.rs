@@ -5,7 +5,7 @@
 //!
 //! `PROPTEST_CASES=100000 cargo nextest run -p herald-cli fuzz` runs it longer.
 
-use herald_catalog::account::{is_account_id, name_problem};
+use herald_catalog::account::{AccountId, name_problem};
 use herald_connectors::catalog;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -16,7 +16,11 @@ use super::*;
 fn check(account: &Result<AccountDoc, String>) -> Result<(), TestCaseError> {
     match account {
         Ok(doc) => {
-            prop_assert!(is_account_id(&doc.id), "imported id {:?}", doc.id);
+            prop_assert!(
+                AccountId::parse(doc.id.as_str()).is_ok(),
+                "imported id {:?}",
+                doc.id
+            );
             prop_assert!(catalog().get(&doc.connector_type).is_some());
             if let Some(name) = &doc.name {
                 prop_assert_eq!(name_problem(name), None, "imported name {:?}", name);

@@ -25,7 +25,7 @@ pub fn account(connector_type: &str, config: Value, secrets: Value) -> Account {
         name: format!("Test {connector_type}"),
         version: 1,
         config: object(config),
-        secrets: object(secrets),
+        secrets: herald_catalog::SecretMap(object(secrets)),
     }
 }
 

@@ -143,7 +143,7 @@ async fn account_names_with_control_characters_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = settings_in(dir.path());
     settings.config.preconfigured = vec![PreconfiguredAccount {
-        id: "ops-log".into(),
+        id: herald_catalog::account::AccountId::parse("ops-log").unwrap(),
         name: "Ops\nlog".into(),
         connector_type: "server-log".into(),
         config: Default::default(),

@@ -83,7 +83,7 @@ impl Harness {
             .unwrap();
         let mut settings = WorkerSettings::new("test-worker");
         settings.registry_url = registry.url();
-        settings.service_token = SERVICE.into();
+        settings.service_token = herald_catalog::Secret::new(SERVICE);
         settings.config = loopback_config();
         settings.config.delivery.backoff.initial = Duration::from_millis(20);
         settings.config.delivery.backoff.max = Duration::from_millis(100);

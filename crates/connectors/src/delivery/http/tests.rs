@@ -40,7 +40,7 @@ fn account(config: Value, secrets: Value) -> Account {
         name: "test".into(),
         version: 1,
         config: object(config),
-        secrets: object(secrets),
+        secrets: herald_catalog::SecretMap(object(secrets)),
     }
 }
 
