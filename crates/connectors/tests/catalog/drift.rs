@@ -17,7 +17,6 @@ use super::catalog;
 /// `Secrets` and `Params` and its spec `readers`.
 const NOT_YET_TYPED: &[&str] = &[
     "email",
-    "jira",
     "servicenow",
     "servicenow-sir",
     "servicenow-itom",
