@@ -27,12 +27,6 @@ pub(crate) fn no_policy_rules(
 #[serde(deny_unknown_fields)]
 pub struct NoConfig {}
 
-/// An object with no fields: the config of `slack`, the params of an
-/// operation that takes none.
-pub(crate) fn empty_object() -> Value {
-    json!({"type": "object", "additionalProperties": false, "properties": {}})
-}
-
 /// A field counts as given when it is present, not null and not `""`, the
 /// way Kibana's validators test `if (!secrets.user)`.
 pub(crate) fn is_set(map: &Map<String, Value>, key: &str) -> bool {
@@ -106,13 +100,6 @@ pub(crate) fn comments() -> Value {
             },
         },
     })
-}
-
-/// A free-form field map sent to an incident system (`otherFields`,
-/// `additional_fields`): an object, or a JSON object in a string as Kibana
-/// coerces it, or null.
-pub(crate) fn field_map(description: &str) -> Value {
-    json!({"type": ["object", "string", "null"], "description": description})
 }
 
 /// Kibana's rules for field maps: at most `max` keys, none shadowing a

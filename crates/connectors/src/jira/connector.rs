@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use crate::delivery::attempt::send;
 use crate::delivery::fields::{Fields, Secret};
 use crate::delivery::http::Outbound;
-use crate::delivery::{Account, Connector, Delivery, Outcome};
+use crate::delivery::{Account, Connector, Delivery, Outcome, typed};
 use serde_json::{Map, Value};
 
+use super::spec::{Config, Params, Secrets};
 use crate::auth;
 
 pub use super::request::JiraRequests;
@@ -110,24 +111,31 @@ pub struct JiraAccount {
 
 impl JiraAccount {
     pub fn parse(account: &Account) -> Result<JiraAccount, Outcome> {
-        let config = Fields::config(&account.config);
-        config.only(&["apiUrl", "projectKey"])?;
-        let api_url = config.required_str("apiUrl")?;
-        config.url("apiUrl", api_url)?;
-        let secrets = Fields::secrets(&account.secrets);
-        secrets.only(&["email", "apiToken"])?;
+        let config: Config = typed::config(&account.config)?;
+        let secrets: Secrets = typed::secrets(&account.secrets)?;
+        let config_fields = Fields::config(&account.config);
+        let secrets_fields = Fields::secrets(&account.secrets);
+        let given = |fields: &Fields<'_>, name: &str, value: &str| {
+            if value.is_empty() {
+                Err(fields.refuse(name, "must not be empty"))
+            } else {
+                Ok(())
+            }
+        };
+        given(&config_fields, "apiUrl", &config.api_url)?;
+        config_fields.url("apiUrl", &config.api_url)?;
+        given(&config_fields, "projectKey", &config.project_key)?;
+        given(&secrets_fields, "email", &secrets.email)?;
+        given(&secrets_fields, "apiToken", secrets.api_token.expose())?;
         Ok(JiraAccount {
-            api_url: api_url.trim_end_matches('/').to_owned(),
-            project_key: config.required_str("projectKey")?.to_owned(),
-            authorization: auth::basic(
-                secrets.required_str("email")?,
-                secrets.required_str("apiToken")?,
-            ),
+            api_url: config.api_url.trim_end_matches('/').to_owned(),
+            project_key: config.project_key,
+            authorization: auth::basic(&secrets.email, secrets.api_token.expose()),
         })
     }
 }
 
-/// `subActionParams` of `pushToService`.
+/// `subActionParams` of `pushToService`, as the requests use it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PushToService {
     pub summary: String,
@@ -144,82 +152,78 @@ pub struct PushToService {
 impl PushToService {
     pub fn parse(params: &Map<String, Value>) -> Result<PushToService, Outcome> {
         let root = Fields::params(params);
-        root.only(&["subAction", "subActionParams"])?;
-        match root.required_str("subAction")? {
-            "pushToService" => {}
-            other => {
-                return Err(root.refuse(
-                    "subAction",
-                    &format!("{other} reads Jira and delivers nothing; use pushToService"),
-                ));
-            }
+        // Said before serde's `must be pushToService`: why the others are
+        // refused.
+        if let Some(other) = params
+            .get("subAction")
+            .and_then(Value::as_str)
+            .filter(|name| *name != "pushToService")
+        {
+            return Err(root.refuse(
+                "subAction",
+                &format!("{other} reads Jira and delivers nothing; use pushToService"),
+            ));
         }
+        let Params::PushToService(push) = typed::params(params)?;
         let sub = root.nested("subActionParams")?;
-        sub.only(&["incident", "comments"])?;
-        let incident = sub.nested("incident")?;
-        incident.only(&[
-            "summary",
-            "description",
-            "externalId",
-            "issueType",
-            "priority",
-            "labels",
-            "parent",
-            "otherFields",
-        ])?;
-        let owned = |value: Option<&str>| value.map(str::to_owned);
-        let mut labels = Vec::new();
-        for (index, label) in incident.array("labels")?.into_iter().flatten().enumerate() {
-            match label.as_str() {
-                Some(text) if !text.contains(char::is_whitespace) => labels.push(text.to_owned()),
-                _ => {
-                    return Err(incident.refuse(
-                        &format!("labels[{index}]"),
-                        "must be a string without spaces",
-                    ));
-                }
-            }
+        let fields = sub.nested("incident")?;
+        let incident = push.incident;
+        if incident.summary.is_empty() {
+            return Err(fields.refuse("summary", "must not be empty"));
         }
-        let other_fields = match incident.map().get("otherFields") {
+        let labels = incident.labels.unwrap_or_default();
+        if let Some(index) = labels
+            .iter()
+            .position(|label| label.contains(char::is_whitespace))
+        {
+            return Err(fields.refuse(
+                &format!("labels[{index}]"),
+                "must be a string without spaces",
+            ));
+        }
+        let other_fields = match incident.other_fields {
             None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(map)) => map.clone(),
-            Some(Value::String(text)) => match serde_json::from_str(text) {
+            Some(Value::Object(map)) => map,
+            Some(Value::String(text)) => match serde_json::from_str(&text) {
                 Ok(Value::Object(map)) => map,
-                _ => {
-                    return Err(incident.refuse(
-                        "otherFields",
-                        "must be an object or a string holding a JSON object",
-                    ));
-                }
+                _ => return Err(not_a_field_map(&fields)),
             },
-            Some(_) => {
-                return Err(incident.refuse(
-                    "otherFields",
-                    "must be an object or a string holding a JSON object",
-                ));
-            }
+            Some(_) => return Err(not_a_field_map(&fields)),
         };
-        let comments = crate::rest::comments_skipping_empty(&sub)?;
-        let external_id = owned(incident.non_empty_str("externalId")?);
+        // Kibana leaves optional fields as "", and skips empty comments.
+        let given = |value: Option<String>| value.filter(|text| !text.is_empty());
+        let comments = push.comments.into_iter().flatten();
+        let comments = comments
+            .map(|comment| comment.comment)
+            .filter(|comment| !comment.is_empty())
+            .collect();
+        let external_id = given(incident.external_id);
         if external_id
             .as_deref()
             .is_some_and(crate::rest::is_dot_segment)
         {
-            return Err(incident.refuse(
+            return Err(fields.refuse(
                 "externalId",
                 "must not be . or .. (it is a segment of the issue's URL path)",
             ));
         }
         Ok(PushToService {
-            summary: incident.required_str("summary")?.to_owned(),
-            description: owned(incident.non_empty_str("description")?),
+            summary: incident.summary,
+            description: given(incident.description),
             external_id,
-            issue_type: owned(incident.non_empty_str("issueType")?),
-            priority: owned(incident.non_empty_str("priority")?),
+            issue_type: given(incident.issue_type),
+            priority: given(incident.priority),
             labels,
-            parent: owned(incident.non_empty_str("parent")?),
+            parent: given(incident.parent),
             other_fields,
             comments,
         })
     }
+}
+
+fn not_a_field_map(incident: &Fields<'_>) -> Outcome {
+    incident.refuse(
+        "otherFields",
+        "must be an object or a string holding a JSON object",
+    )
 }

@@ -1,92 +1,113 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::{Map, Value, json};
+use std::sync::LazyLock;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use crate::schema_parts::{
-    check_field_map, comments, field_map, no_account_rules, no_policy_rules, sub_action,
-    sub_actions,
+    Comment, check_field_map, no_account_rules, no_policy_rules, sub_action, sub_actions,
 };
 use herald_catalog::schema::join;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Violations, WorkerBinary};
+use herald_catalog::typed::schema_of;
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
 
 /// Kibana's cap on `otherFields`.
 const MAX_OTHER_FIELDS: usize = 20;
-const INCIDENT_FIELDS: &[&str] = &[
-    "summary",
-    "description",
-    "externalId",
-    "issueType",
-    "priority",
-    "labels",
-    "parent",
-    "otherFields",
-];
+
+/// `config`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    /// Jira base URL, https://<site>.atlassian.net
+    #[schemars(extend("format" = "uri"))]
+    pub api_url: String,
+    #[schemars(length(min = 1))]
+    pub project_key: String,
+}
+
+/// `secrets`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Secrets {
+    /// Login e-mail of the API token's user
+    #[schemars(length(min = 1))]
+    pub email: String,
+    #[schemars(length(min = 1))]
+    pub api_token: Secret,
+}
+
+/// `params`: Kibana's `subAction` envelope. Kibana's other sub-actions
+/// (getIncident, issueTypes, ...) only read Jira for its UI; an alert
+/// delivers nothing with them, so they are refused here rather than
+/// accepted and then failed by the worker.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    tag = "subAction",
+    content = "subActionParams",
+    rename_all = "camelCase"
+)]
+pub enum Params {
+    PushToService(Push),
+}
+
+/// `pushToService`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Push {
+    pub incident: Incident,
+    pub comments: Option<Vec<Comment>>,
+}
+
+// The issue to create or update.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Incident {
+    pub summary: String,
+    pub description: Option<String>,
+    /// Issue id to update instead of creating one
+    pub external_id: Option<String>,
+    /// Issue type id
+    pub issue_type: Option<String>,
+    /// Priority name
+    pub priority: Option<String>,
+    pub labels: Option<Vec<String>>,
+    /// Parent issue key, for sub-tasks
+    pub parent: Option<String>,
+    /// Further issue fields, by field id
+    #[schemars(extend("type" = ["object", "string", "null"]))]
+    pub other_fields: Option<Value>,
+}
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "jira",
         name: "Jira",
         worker: WorkerBinary::Incident,
-        config_schema: json!({
-            "type": "object",
-            "required": ["apiUrl", "projectKey"],
-            "additionalProperties": false,
-            "properties": {
-                "apiUrl": {"type": "string", "format": "uri", "description": "Jira base URL, https://<site>.atlassian.net"},
-                "projectKey": {"type": "string", "minLength": 1},
-            },
-        }),
-        secrets_schema: json!({
-            "type": "object",
-            "required": ["email", "apiToken"],
-            "additionalProperties": false,
-            "properties": {
-                "email": {"type": "string", "minLength": 1, "description": "Login e-mail of the API token's user"},
-                "apiToken": {"type": "string", "minLength": 1},
-            },
-        }),
-        params_schema: params_schema(),
+        config_schema: schema_of::<Config>(),
+        secrets_schema: schema_of::<Secrets>(),
+        params_schema: sub_actions(&[("pushToService", schema_of::<Push>())]),
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,
         param_escape: NO_ESCAPE,
-        readers: None,
+        readers: Some(Readers::of::<Config, Secrets, Params>()),
     }
 }
 
-fn nullable_string() -> Value {
-    json!({"type": ["string", "null"]})
-}
-
-fn params_schema() -> Value {
-    let push = json!({
-        "type": "object",
-        "required": ["incident"],
-        "additionalProperties": false,
-        "properties": {
-            "incident": {
-                "type": "object",
-                "required": ["summary"],
-                "additionalProperties": false,
-                "properties": {
-                    "summary": {"type": "string"},
-                    "description": nullable_string(),
-                    "externalId": {"type": ["string", "null"], "description": "Issue id to update instead of creating one"},
-                    "issueType": {"type": ["string", "null"], "description": "Issue type id"},
-                    "priority": {"type": ["string", "null"], "description": "Priority name"},
-                    "labels": {"type": ["array", "null"], "items": {"type": "string"}},
-                    "parent": {"type": ["string", "null"], "description": "Parent issue key, for sub-tasks"},
-                    "otherFields": field_map("Further issue fields, by field id"),
-                },
-            },
-            "comments": comments(),
-        },
-    });
-    // Kibana's other sub-actions (getIncident, issueTypes, ...) only read
-    // Jira for its UI; an alert delivers nothing with them, so they are
-    // refused here rather than accepted and then failed by the worker.
-    sub_actions(&[("pushToService", push)])
-}
+/// The incident's own fields, which `otherFields` cannot set: its
+/// schema's properties.
+static INCIDENT_FIELDS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let schema = schema_of::<Incident>();
+    let properties = schema["properties"].as_object();
+    properties
+        .into_iter()
+        .flatten()
+        .map(|(name, _)| name.clone())
+        .collect()
+});
 
 fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations) {
     let Some(("pushToService", push)) = sub_action(params) else {
@@ -109,7 +130,10 @@ fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations)
         incident.get("otherFields"),
         &join(prefix, "subActionParams.incident.otherFields"),
         MAX_OTHER_FIELDS,
-        INCIDENT_FIELDS,
+        &INCIDENT_FIELDS
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
         out,
     );
 }

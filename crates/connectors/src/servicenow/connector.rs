@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use crate::delivery::fields::{Fields, Secret};
 use crate::delivery::http::Outbound;
-use crate::delivery::{Account, Connector, Delivery, Outcome};
+use crate::delivery::{Account, Connector, Delivery, Outcome, typed};
 use url::Url;
 
 use super::auth::VENDOR;
-use crate::rest::{base_url, comment_error, delivered};
+use super::spec::{Config, ItomConfig, Secrets};
+use crate::rest::{comment_error, delivered};
 use crate::token_cache::TokenCache;
 
 pub use super::request::{Incident, Operation, Target};
@@ -108,46 +109,43 @@ pub struct ServiceNowAccount {
 
 impl ServiceNowAccount {
     pub fn parse(account: &Account, flavour: Flavour) -> Result<ServiceNowAccount, Outcome> {
-        let config = Fields::config(&account.config);
-        let mut known = vec![
-            "apiUrl",
-            "isOAuth",
-            "userIdentifierValue",
-            "clientId",
-            "jwtKeyId",
-        ];
-        if flavour != Flavour::Itom {
-            known.push("usesTableApi");
+        if flavour == Flavour::Itom {
+            // ITOM's config is the others' without `usesTableApi`, which
+            // this read refuses; the shared `Config` then reads its fields.
+            typed::config::<ItomConfig>(&account.config)?;
         }
-        config.only(&known)?;
-        let secrets = Fields::secrets(&account.secrets);
-        secrets.only(&[
-            "username",
-            "password",
-            "clientSecret",
-            "privateKey",
-            "privateKeyPassword",
-        ])?;
-        let api_url = base_url(&config, "apiUrl")?;
-        let credentials = if config.bool("isOAuth")?.unwrap_or(false) {
+        let config: Config = typed::config(&account.config)?;
+        let secrets: Secrets = typed::secrets(&account.secrets)?;
+        let config_fields = Fields::config(&account.config);
+        let secrets_fields = Fields::secrets(&account.secrets);
+        let api_url = required(&config_fields, "apiUrl", Some(config.api_url))?;
+        let api_url = config_fields.url("apiUrl", &api_url)?;
+        let credentials = if config.is_oauth {
             Credentials::OAuth {
-                client_id: config.required_str("clientId")?.to_owned(),
-                key_id: config.required_str("jwtKeyId")?.to_owned(),
-                user: config.required_str("userIdentifierValue")?.to_owned(),
-                client_secret: Secret::new(secrets.required_str("clientSecret")?),
-                private_key: Secret::new(secrets.required_str("privateKey")?),
-                private_key_password: secrets.str("privateKeyPassword")?.map(Secret::new),
+                client_id: required(&config_fields, "clientId", config.client_id)?,
+                key_id: required(&config_fields, "jwtKeyId", config.jwt_key_id)?,
+                user: required(
+                    &config_fields,
+                    "userIdentifierValue",
+                    config.user_identifier_value,
+                )?,
+                client_secret: required_secret(
+                    &secrets_fields,
+                    "clientSecret",
+                    secrets.client_secret,
+                )?,
+                private_key: required_secret(&secrets_fields, "privateKey", secrets.private_key)?,
+                private_key_password: secrets.private_key_password,
             }
         } else {
             Credentials::Basic {
-                username: secrets.required_str("username")?.to_owned(),
-                password: Secret::new(secrets.required_str("password")?),
+                username: required(&secrets_fields, "username", secrets.username)?,
+                password: required_secret(&secrets_fields, "password", secrets.password)?,
             }
         };
         Ok(ServiceNowAccount {
             api_url,
-            uses_table_api: flavour == Flavour::Itom
-                || config.bool("usesTableApi")?.unwrap_or(true),
+            uses_table_api: flavour == Flavour::Itom || config.uses_table_api,
             credentials,
         })
     }
@@ -158,6 +156,28 @@ impl ServiceNowAccount {
             Credentials::Basic { username, .. } => Some(username),
             Credentials::OAuth { .. } => None,
         }
+    }
+}
+
+/// A field the account's way of authenticating needs: given, and not
+/// empty.
+fn required(fields: &Fields<'_>, name: &str, value: Option<String>) -> Result<String, Outcome> {
+    match value {
+        None => Err(fields.refuse(name, "required")),
+        Some(text) if text.is_empty() => Err(fields.refuse(name, "must not be empty")),
+        Some(text) => Ok(text),
+    }
+}
+
+fn required_secret(
+    fields: &Fields<'_>,
+    name: &str,
+    value: Option<Secret>,
+) -> Result<Secret, Outcome> {
+    match value {
+        None => Err(fields.refuse(name, "required")),
+        Some(secret) if secret.expose().is_empty() => Err(fields.refuse(name, "must not be empty")),
+        Some(secret) => Ok(secret),
     }
 }
 

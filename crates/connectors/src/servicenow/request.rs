@@ -5,13 +5,17 @@
 //! request.
 
 use crate::delivery::fields::{Fields, Secret};
-use crate::delivery::{HttpRequest, Outcome};
+use crate::delivery::{HttpRequest, Outcome, typed};
 use http::Method;
 use serde_json::{Map, Value, json};
 use url::Url;
 
+use super::spec::{CloseIncident, GetChoices, GetIncident, IncidentParts, Params};
 use super::{Flavour, ServiceNowAccount};
-use crate::rest::{comments, endpoint, endpoint_with_query, json_request, path_id};
+use crate::rest::{endpoint, endpoint_with_query, json_request, path_id};
+use crate::schema_parts::Comment;
+use crate::servicenow_itom::spec::{Event, Params as ItomParams};
+use crate::servicenow_sir::spec::Params as SirParams;
 
 /// Where an account's records of one flavour go.
 #[derive(Debug, Clone)]
@@ -73,189 +77,138 @@ pub fn close_fields() -> Incident {
     }
 }
 
-/// The text fields an incident of each flavour takes as they are.
-fn text_fields(flavour: Flavour) -> Vec<&'static str> {
-    const COMMON: &[&str] = &[
-        "short_description",
-        "description",
-        "category",
-        "subcategory",
-        "correlation_id",
-        "correlation_display",
-    ];
-    let own: &[&str] = match flavour {
-        Flavour::Itsm => &["severity", "urgency", "impact"],
-        _ => &["priority"],
-    };
-    COMMON.iter().chain(own).copied().collect()
-}
-
-/// SIR observables: one value, a list, or a list in one string.
-const OBSERVABLES: &[&str] = &["dest_ip", "malware_hash", "malware_url", "source_ip"];
-
-const EVENT_FIELDS: &[&str] = &[
-    "source",
-    "event_class",
-    "resource",
-    "node",
-    "metric_name",
-    "type",
-    "severity",
-    "description",
-    "additional_info",
-    "message_key",
-    "time_of_event",
-];
-
 impl Operation {
+    /// The params of `flavour`, read as its `Params`.
     pub fn parse(params: &Map<String, Value>, flavour: Flavour) -> Result<Operation, Outcome> {
-        let root = Fields::params(params);
-        root.only(&["subAction", "subActionParams"])?;
-        let sub_action = root.required_str("subAction")?;
-        let sub = root.nested("subActionParams")?;
-        let operation = match (flavour, sub_action) {
-            (Flavour::Itom, "addEvent") => {
-                sub.only(EVENT_FIELDS)?;
-                let mut event = Map::new();
-                for field in EVENT_FIELDS {
-                    if let Some(value) = sub.str(field)? {
-                        event.insert((*field).to_owned(), Value::String(value.to_owned()));
-                    }
+        // Where refusals after the typed read point; an object by then.
+        let sub = || Fields::params(params).nested("subActionParams");
+        match flavour {
+            Flavour::Itsm => match typed::params(params)? {
+                Params::PushToService(push) => {
+                    push_to_service(&sub()?, push.incident.into_parts(), push.comments)
                 }
-                Operation::AddEvent { event }
-            }
-            (Flavour::Itsm | Flavour::Sir, "pushToService") => push(&sub, flavour)?,
-            (Flavour::Itsm | Flavour::Sir, "getIncident") => {
-                sub.only(&["externalId"])?;
-                let id = sub.required_str("externalId")?;
-                Operation::Get {
-                    external_id: path_id(&sub, "externalId", Some(id))?.unwrap_or_default(),
+                Params::GetIncident(get) => get_incident(&sub()?, get),
+                Params::GetFields(_) => Ok(Operation::Fields),
+                Params::Handshake(_) => Ok(Operation::Handshake),
+                Params::GetChoices(choices) => get_choices(&sub()?, choices),
+                Params::CloseIncident(close) => close_incident(&sub()?, close),
+            },
+            Flavour::Sir => match typed::params(params)? {
+                SirParams::PushToService(push) => {
+                    push_to_service(&sub()?, push.incident.into_parts(), push.comments)
                 }
-            }
-            (Flavour::Itsm, "closeIncident") => {
-                sub.only(&["incident"])?;
-                let incident = sub.nested("incident")?;
-                incident.only(&["externalId", "correlation_id"])?;
-                let external_id = incident.str("externalId")?.filter(|s| !s.is_empty());
-                let external_id = path_id(&incident, "externalId", external_id)?;
-                let correlation_id = incident.str("correlation_id")?.filter(|s| !s.is_empty());
-                if external_id.is_none() && correlation_id.is_none() {
-                    return Err(
-                        incident.refuse("externalId", "required when correlation_id is absent")
-                    );
-                }
-                Operation::Close {
-                    external_id,
-                    correlation_id: correlation_id.map(str::to_owned),
-                }
-            }
-            (Flavour::Itsm | Flavour::Sir, "getFields") => Operation::Fields,
-            (Flavour::Itsm | Flavour::Sir, "handshake") => {
-                sub.only(&[])?;
-                Operation::Handshake
-            }
-            (_, "getChoices") => {
-                sub.only(&["fields"])?;
-                let items = sub
-                    .array("fields")?
-                    .ok_or_else(|| sub.refuse("fields", "required"))?;
-                let mut fields = Vec::new();
-                for (i, item) in items.iter().enumerate() {
-                    match item.as_str() {
-                        Some(field) if !field.is_empty() => fields.push(field.to_owned()),
-                        _ => {
-                            return Err(
-                                sub.refuse(&format!("fields[{i}]"), "must be a non-empty string")
-                            );
-                        }
-                    }
-                }
-                Operation::Choices { fields }
-            }
-            (_, other) => {
-                return Err(root.refuse(
-                    "subAction",
-                    &format!(
-                        "{other:?} is not an operation of {}",
-                        flavour.connector_type()
-                    ),
-                ));
-            }
-        };
-        Ok(operation)
+                SirParams::GetIncident(get) => get_incident(&sub()?, get),
+                SirParams::GetFields(_) => Ok(Operation::Fields),
+                SirParams::Handshake(_) => Ok(Operation::Handshake),
+                SirParams::GetChoices(choices) => get_choices(&sub()?, choices),
+            },
+            Flavour::Itom => match typed::params(params)? {
+                ItomParams::AddEvent(event) => Ok(Operation::AddEvent {
+                    event: event_fields(event.map(|event| *event).unwrap_or_default()),
+                }),
+                ItomParams::GetChoices(choices) => get_choices(&sub()?, choices),
+            },
+        }
     }
 }
 
-fn push(sub: &Fields<'_>, flavour: Flavour) -> Result<Operation, Outcome> {
-    sub.only(&["incident", "comments"])?;
+fn push_to_service(
+    sub: &Fields<'_>,
+    given: IncidentParts,
+    comments: Option<Vec<Comment>>,
+) -> Result<Operation, Outcome> {
     let fields = sub.nested("incident")?;
-    let text = text_fields(flavour);
-    let mut known = text.clone();
-    known.extend(["externalId", "additional_fields"]);
-    if flavour == Flavour::Sir {
-        known.extend(OBSERVABLES);
+    if given
+        .columns
+        .get("short_description")
+        .and_then(Value::as_str)
+        == Some("")
+    {
+        return Err(fields.refuse("short_description", "must not be empty"));
     }
-    fields.only(&known)?;
-    fields.required_str("short_description")?;
-    let mut incident = Incident::default();
-    for field in text {
-        if let Some(value) = fields.str(field)? {
-            incident.fields.insert(field.to_owned(), json!(value));
+    let incident = Incident {
+        fields: given.columns,
+        additional: additional_fields(&fields, given.additional_fields)?,
+    };
+    let external_id = given.external_id.filter(|s| !s.is_empty());
+    let mut notes = Vec::new();
+    for (i, comment) in comments.into_iter().flatten().enumerate() {
+        if comment.comment.is_empty() {
+            return Err(sub.refuse(
+                &format!("comments[{i}].comment"),
+                "must be a non-empty string",
+            ));
         }
+        notes.push(comment.comment);
     }
-    if flavour == Flavour::Sir {
-        for field in OBSERVABLES {
-            if let Some(value) = observables(&fields, field)? {
-                incident.fields.insert((*field).to_owned(), json!(value));
-            }
-        }
-    }
-    incident.additional = additional_fields(&fields)?;
-    let external_id = fields.str("externalId")?.filter(|s| !s.is_empty());
     Ok(Operation::Push {
-        external_id: path_id(&fields, "externalId", external_id)?,
+        external_id: path_id(&fields, "externalId", external_id.as_deref())?,
         incident,
-        comments: comments(sub)?,
+        comments: notes,
     })
 }
 
-/// Observables as SIR stores them: one comma-separated list, each value
-/// once, in the order given. A string is split on commas, spaces, pipes
-/// and line breaks, as Kibana splits it.
-fn observables(fields: &Fields<'_>, name: &str) -> Result<Option<String>, Outcome> {
-    let values: Vec<String> = match fields.value(name) {
-        None => return Ok(None),
-        Some(Value::String(text)) => text
-            .split([',', ' ', '|', '\r', '\n', '\t'])
-            .map(str::to_owned)
-            .collect(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| item.as_str().map(str::to_owned))
-            .collect::<Option<_>>()
-            .ok_or_else(|| fields.refuse(name, "must be a string or an array of strings"))?,
-        Some(_) => return Err(fields.refuse(name, "must be a string or an array of strings")),
-    };
-    let mut unique: Vec<String> = Vec::new();
-    for value in values.into_iter().filter(|v| !v.is_empty()) {
-        if !unique.contains(&value) {
-            unique.push(value);
-        }
+fn get_incident(sub: &Fields<'_>, get: GetIncident) -> Result<Operation, Outcome> {
+    if get.external_id.is_empty() {
+        return Err(sub.refuse("externalId", "must not be empty"));
     }
-    Ok((!unique.is_empty()).then(|| unique.join(",")))
+    Ok(Operation::Get {
+        external_id: path_id(sub, "externalId", Some(&get.external_id))?.unwrap_or_default(),
+    })
+}
+
+fn get_choices(sub: &Fields<'_>, choices: GetChoices) -> Result<Operation, Outcome> {
+    if let Some(i) = choices.fields.iter().position(String::is_empty) {
+        return Err(sub.refuse(&format!("fields[{i}]"), "must be a non-empty string"));
+    }
+    Ok(Operation::Choices {
+        fields: choices.fields,
+    })
+}
+
+fn close_incident(sub: &Fields<'_>, close: CloseIncident) -> Result<Operation, Outcome> {
+    let incident = sub.nested("incident")?;
+    let external_id = close.incident.external_id.filter(|s| !s.is_empty());
+    let external_id = path_id(&incident, "externalId", external_id.as_deref())?;
+    let correlation_id = close.incident.correlation_id.filter(|s| !s.is_empty());
+    if external_id.is_none() && correlation_id.is_none() {
+        return Err(incident.refuse("externalId", "required when correlation_id is absent"));
+    }
+    Ok(Operation::Close {
+        external_id,
+        correlation_id,
+    })
+}
+
+/// The event as it is sent: the fields given, under their names.
+fn event_fields(event: Event) -> Map<String, Value> {
+    let mut fields = match serde_json::to_value(event) {
+        Ok(Value::Object(fields)) => fields,
+        _ => Map::new(),
+    };
+    fields.retain(|_, value| !value.is_null());
+    fields
 }
 
 /// `additional_fields`: an object, or a JSON object in a string.
-fn additional_fields(fields: &Fields<'_>) -> Result<Map<String, Value>, Outcome> {
-    const NAME: &str = "additional_fields";
-    match fields.value(NAME) {
-        None => Ok(Map::new()),
-        Some(Value::Object(map)) => Ok(map.clone()),
-        Some(Value::String(text)) => match serde_json::from_str(text) {
+fn additional_fields(
+    fields: &Fields<'_>,
+    given: Option<Value>,
+) -> Result<Map<String, Value>, Outcome> {
+    let refuse = || {
+        fields.refuse(
+            "additional_fields",
+            "must be an object or a string holding a JSON object",
+        )
+    };
+    match given {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(map)) => Ok(map),
+        Some(Value::String(text)) => match serde_json::from_str(&text) {
             Ok(Value::Object(map)) => Ok(map),
-            _ => Err(fields.refuse(NAME, "must be an object or a string holding a JSON object")),
+            _ => Err(refuse()),
         },
-        Some(_) => Err(fields.refuse(NAME, "must be an object or a string holding a JSON object")),
+        Some(_) => Err(refuse()),
     }
 }
 

@@ -848,7 +848,7 @@ fn bad_params_and_accounts_name_the_field() {
                 json!([{"commentId": "1"}]),
             ),
             ErrorKind::InvalidParams,
-            "subActionParams.comments[0].comment: must be a non-empty string",
+            "subActionParams.comments[0].comment: required",
         ),
         (
             basic("servicenow", url, true),
@@ -860,7 +860,7 @@ fn bad_params_and_accounts_name_the_field() {
             basic("servicenow", url, true),
             json!({"subAction": "addEvent"}),
             ErrorKind::InvalidParams,
-            "subAction: \"addEvent\" is not an operation of servicenow",
+            "subAction: must be pushToService, getIncident, getFields, handshake, getChoices or closeIncident",
         ),
         (
             account(

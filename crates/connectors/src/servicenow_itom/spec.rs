@@ -1,46 +1,61 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::schema_parts::{no_params_rules, no_policy_rules, sub_actions};
-use crate::servicenow::spec::{account_rules, config_schema, get_choices, secrets_schema};
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, WorkerBinary};
+use crate::servicenow::spec::{CORRELATION_ID, GetChoices, ItomConfig, Secrets, account_rules};
+use herald_catalog::typed::schema_of;
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, WorkerBinary};
+
+/// `params`: Kibana's `subAction` envelope.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    tag = "subAction",
+    content = "subActionParams",
+    rename_all = "camelCase"
+)]
+pub enum Params {
+    AddEvent(Option<Box<Event>>),
+    GetChoices(GetChoices),
+}
+
+/// `addEvent`: one Event Management event, under ServiceNow's names; it
+/// is sent as it is, without the fields left out or null.
+#[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub source: Option<String>,
+    pub event_class: Option<String>,
+    pub resource: Option<String>,
+    pub node: Option<String>,
+    pub metric_name: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub severity: Option<String>,
+    pub description: Option<String>,
+    pub additional_info: Option<String>,
+    pub time_of_event: Option<String>,
+    #[schemars(extend("default" = CORRELATION_ID))]
+    pub message_key: Option<String>,
+}
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "servicenow-itom",
         name: "ServiceNow ITOM",
         worker: WorkerBinary::Incident,
-        config_schema: config_schema(false),
-        secrets_schema: secrets_schema(),
-        params_schema: sub_actions(&[("addEvent", add_event()), ("getChoices", get_choices())]),
+        config_schema: schema_of::<ItomConfig>(),
+        secrets_schema: schema_of::<Secrets>(),
+        params_schema: sub_actions(&[
+            ("addEvent", schema_of::<Event>()),
+            ("getChoices", schema_of::<GetChoices>()),
+        ]),
         account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
         param_escape: NO_ESCAPE,
-        readers: None,
+        readers: Some(Readers::of::<ItomConfig, Secrets, Params>()),
     }
-}
-
-fn add_event() -> Value {
-    let mut properties = serde_json::Map::new();
-    for field in [
-        "source",
-        "event_class",
-        "resource",
-        "node",
-        "metric_name",
-        "type",
-        "severity",
-        "description",
-        "additional_info",
-        "time_of_event",
-    ] {
-        properties.insert(field.into(), json!({"type": ["string", "null"]}));
-    }
-    properties.insert(
-        "message_key".into(),
-        json!({"type": ["string", "null"], "default": "{{rule.id}}:{{alert.id}}"}),
-    );
-    json!({"type": "object", "additionalProperties": false, "properties": properties})
 }
