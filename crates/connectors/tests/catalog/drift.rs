@@ -21,8 +21,6 @@ const NOT_YET_TYPED: &[&str] = &[
     "servicenow",
     "servicenow-sir",
     "servicenow-itom",
-    "webhook",
-    "cases-webhook",
 ];
 
 #[test]
