@@ -116,6 +116,13 @@ fn bad_input_names_the_field_never_a_secret() {
             "secrets.secretHeaders.X-Key: must be a string",
         ),
         (
+            hook(
+                json!({"url": "https://h/x", "headers": {"X-Team": 7}}),
+                json!({}),
+            ),
+            "config.headers.X-Team: must be a string",
+        ),
+        (
             hook(json!({"url": "https://h/x"}), json!({"apiKey": "x"})),
             "secrets.apiKey: unknown field",
         ),
