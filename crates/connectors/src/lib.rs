@@ -19,7 +19,6 @@ pub mod rest;
 mod testing;
 #[cfg(feature = "delivery")]
 pub mod token_cache;
-#[cfg(feature = "delivery")]
 pub mod webhook_auth;
 
 pub mod cases_webhook;

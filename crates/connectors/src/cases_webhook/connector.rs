@@ -3,9 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::delivery::fields::Fields;
 use crate::delivery::http::Outbound;
-use crate::delivery::{Connector, Delivery, Outcome};
+use crate::delivery::{Connector, Delivery, Outcome, typed};
 use serde_json::{Map, Value};
+
+use super::spec::{Config, Params};
 
 use crate::token_cache::TokenCache;
 use crate::webhook_auth::WebhookAuth;
@@ -25,9 +28,11 @@ impl Connector for CasesWebhook {
 
     async fn deliver(&self, delivery: &Delivery, http: &Outbound) -> Outcome {
         let account = &delivery.account;
-        let parsed = Templates::parse(account).and_then(|templates| {
+        let parsed = typed::config::<Config>(&account.config).and_then(|config| {
+            let auth = config.auth();
+            let templates = Templates::of(config, account)?;
             let push = Push::parse(&delivery.params)?;
-            Ok((templates, push, WebhookAuth::parse(account)?))
+            Ok((templates, push, WebhookAuth::parse(account, &auth)?))
         });
         let (templates, push, auth) = match parsed {
             Ok(parsed) => parsed,
@@ -59,7 +64,7 @@ where
     let id = match &push.external_id {
         None => {
             let answer = send(requests.create()?).await?;
-            super::response::created_id(&answer, requests.templates.response_key)?
+            super::response::created_id(&answer, &requests.templates.response_key)?
         }
         Some(id) => {
             let answer = send(requests.update(id)?).await?;
@@ -69,7 +74,7 @@ where
     };
     let title = match requests.get(&id) {
         Ok(request) => match send(request).await {
-            Ok(answer) => super::response::title(&answer, requests.templates.title_key),
+            Ok(answer) => super::response::title(&answer, &requests.templates.title_key),
             Err(_) => None,
         },
         Err(_) => None,
@@ -107,7 +112,8 @@ where
 /// `pushToService`'s params.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Push {
-    /// `title`, `description`, `id`, `severity`, `status`, `tags`, as given.
+    /// `title`, `description`, `id`, `severity`, `status`, `tags`, as given
+    /// (null as left out).
     pub case: Map<String, Value>,
     pub external_id: Option<String>,
     pub comments: Vec<String>,
@@ -115,33 +121,37 @@ pub struct Push {
 
 impl Push {
     pub fn parse(params: &Map<String, Value>) -> Result<Push, Outcome> {
-        let (sub, incident) = crate::rest::push_to_service(params)?;
-        incident.only(&[
-            "title",
-            "description",
-            "id",
-            "severity",
-            "status",
-            "externalId",
-            "tags",
-        ])?;
-        incident.required_str("title")?;
-        for field in ["description", "id", "severity", "status"] {
-            incident.str(field)?;
+        let Params::PushToService(push) = typed::params(params)?;
+        let incident = push.incident;
+        let mut case = Map::from_iter([("title".to_owned(), Value::String(incident.title))]);
+        for (field, value) in [
+            ("description", incident.description),
+            ("id", incident.id),
+            ("severity", incident.severity),
+            ("status", incident.status),
+        ] {
+            if let Some(value) = value {
+                case.insert(field.to_owned(), Value::String(value));
+            }
         }
-        incident.array("tags")?;
-        let case: Map<String, Value> = incident
-            .map()
-            .iter()
-            .filter(|(key, _)| key.as_str() != "externalId")
-            .map(|(key, value)| (key.clone(), value.clone()))
+        if let Some(tags) = incident.tags {
+            case.insert("tags".to_owned(), Value::from(tags));
+        }
+        let comments = push
+            .comments
+            .into_iter()
+            .flatten()
+            .map(|comment| comment.comment)
+            .filter(|comment| !comment.is_empty())
             .collect();
-        let comments = crate::rest::comments_skipping_empty(&sub)?;
-        let external_id = incident.non_empty_str("externalId")?.map(str::to_owned);
+        let external_id = incident.external_id.filter(|id| !id.is_empty());
         if external_id
             .as_deref()
             .is_some_and(crate::rest::is_dot_segment)
         {
+            let incident = Fields::params(params)
+                .nested("subActionParams")?
+                .nested("incident")?;
             return Err(incident.refuse(
                 "externalId",
                 "must not be . or .. (it is a segment of the case's URL path)",

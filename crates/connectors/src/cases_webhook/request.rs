@@ -3,114 +3,104 @@
 //! the account's fault and names its field).
 
 use crate::delivery::fields::Fields;
-use crate::delivery::{Account, HttpRequest, Outcome};
+use crate::delivery::{Account, HttpRequest, Outcome, typed};
 use herald_proto::v1::ErrorKind;
 use herald_templates::Escape;
 use serde_json::{Map, Value, json};
 
 use super::Push;
-use crate::webhook_auth::CONFIG_FIELDS;
+use super::spec::{CommentMethod, Config, CreateMethod, GetMethod, UpdateMethod};
 
 /// The account's templates, checked once.
-pub struct Templates<'a> {
-    create: (http::Method, &'a str, &'a str),
-    pub response_key: &'a str,
-    get: (http::Method, &'a str, Option<&'a str>),
-    pub title_key: &'a str,
-    view_url: &'a str,
-    update: (http::Method, &'a str, &'a str),
-    comment: Option<(http::Method, &'a str, &'a str)>,
+pub struct Templates {
+    create: (http::Method, String, String),
+    pub response_key: String,
+    get: (http::Method, String, Option<String>),
+    pub title_key: String,
+    view_url: String,
+    update: (http::Method, String, String),
+    comment: Option<(http::Method, String, String)>,
 }
 
-fn method(
-    config: &Fields<'_>,
-    field: &str,
-    default: &str,
-    allowed: &[&str],
-) -> Result<http::Method, Outcome> {
-    let name = config.non_empty_str(field)?.unwrap_or(default);
-    if !allowed.contains(&name) {
-        return Err(config.refuse(field, &format!("must be one of {}", allowed.join(", "))));
+/// A template the calls need: given (the type says so) and not empty.
+fn required(config: &Fields<'_>, field: &str, value: String) -> Result<String, Outcome> {
+    if value.is_empty() {
+        return Err(config.refuse(field, "must not be empty"));
     }
-    Ok(name.to_uppercase().parse().expect("an HTTP method"))
+    Ok(value)
 }
 
-impl<'a> Templates<'a> {
-    pub fn parse(account: &'a Account) -> Result<Templates<'a>, Outcome> {
-        let config = Fields::config(&account.config);
-        let known: Vec<&str> = [
-            "createIncidentUrl",
-            "createIncidentMethod",
-            "createIncidentJson",
-            "createIncidentResponseKey",
-            "getIncidentUrl",
-            "getIncidentMethod",
-            "getIncidentJson",
-            "getIncidentResponseExternalTitleKey",
-            "viewIncidentUrl",
-            "updateIncidentUrl",
-            "updateIncidentMethod",
-            "updateIncidentJson",
-            "createCommentUrl",
-            "createCommentMethod",
-            "createCommentJson",
-        ]
-        .iter()
-        .chain(CONFIG_FIELDS)
-        .copied()
-        .collect();
-        config.only(&known)?;
+/// An optional template; `""` is not given, as Kibana leaves it.
+fn given(value: Option<String>) -> Option<String> {
+    value.filter(|text| !text.is_empty())
+}
+
+impl Templates {
+    /// The templates of the account's config.
+    pub fn parse(account: &Account) -> Result<Templates, Outcome> {
+        Templates::of(typed::config(&account.config)?, account)
+    }
+
+    /// The templates of `config`, the account's config read.
+    pub fn of(config: Config, account: &Account) -> Result<Templates, Outcome> {
+        let fields = Fields::config(&account.config);
         let comment = match (
-            config.non_empty_str("createCommentUrl")?,
-            config.non_empty_str("createCommentJson")?,
+            given(config.create_comment_url),
+            given(config.create_comment_json),
         ) {
             (Some(url), Some(body)) => Some((
-                method(
-                    &config,
-                    "createCommentMethod",
-                    "put",
-                    &["post", "put", "patch"],
-                )?,
+                match config.create_comment_method.unwrap_or(CommentMethod::Put) {
+                    CommentMethod::Post => http::Method::POST,
+                    CommentMethod::Put => http::Method::PUT,
+                    CommentMethod::Patch => http::Method::PATCH,
+                },
                 url,
                 body,
             )),
             (None, None) => None,
             (Some(_), None) => {
                 return Err(
-                    config.refuse("createCommentJson", "required when createCommentUrl is set")
+                    fields.refuse("createCommentJson", "required when createCommentUrl is set")
                 );
             }
             (None, Some(_)) => {
                 return Err(
-                    config.refuse("createCommentUrl", "required when createCommentJson is set")
+                    fields.refuse("createCommentUrl", "required when createCommentJson is set")
                 );
             }
         };
         Ok(Templates {
             create: (
-                method(&config, "createIncidentMethod", "post", &["post", "put"])?,
-                config.required_str("createIncidentUrl")?,
-                config.required_str("createIncidentJson")?,
+                match config.create_incident_method.unwrap_or(CreateMethod::Post) {
+                    CreateMethod::Post => http::Method::POST,
+                    CreateMethod::Put => http::Method::PUT,
+                },
+                required(&fields, "createIncidentUrl", config.create_incident_url)?,
+                required(&fields, "createIncidentJson", config.create_incident_json)?,
             ),
-            response_key: config
-                .non_empty_str("createIncidentResponseKey")?
-                .unwrap_or("id"),
+            response_key: given(config.create_incident_response_key).unwrap_or_else(|| "id".into()),
             get: (
-                method(&config, "getIncidentMethod", "get", &["get", "post"])?,
-                config.required_str("getIncidentUrl")?,
-                config.non_empty_str("getIncidentJson")?,
+                match config.get_incident_method.unwrap_or(GetMethod::Get) {
+                    GetMethod::Get => http::Method::GET,
+                    GetMethod::Post => http::Method::POST,
+                },
+                required(&fields, "getIncidentUrl", config.get_incident_url)?,
+                given(config.get_incident_json),
             ),
-            title_key: config.required_str("getIncidentResponseExternalTitleKey")?,
-            view_url: config.required_str("viewIncidentUrl")?,
+            title_key: required(
+                &fields,
+                "getIncidentResponseExternalTitleKey",
+                config.get_incident_response_external_title_key,
+            )?,
+            view_url: required(&fields, "viewIncidentUrl", config.view_incident_url)?,
             update: (
-                method(
-                    &config,
-                    "updateIncidentMethod",
-                    "put",
-                    &["post", "patch", "put"],
-                )?,
-                config.required_str("updateIncidentUrl")?,
-                config.required_str("updateIncidentJson")?,
+                match config.update_incident_method.unwrap_or(UpdateMethod::Put) {
+                    UpdateMethod::Post => http::Method::POST,
+                    UpdateMethod::Patch => http::Method::PATCH,
+                    UpdateMethod::Put => http::Method::PUT,
+                },
+                required(&fields, "updateIncidentUrl", config.update_incident_url)?,
+                required(&fields, "updateIncidentJson", config.update_incident_json)?,
             ),
             comment,
         })
@@ -118,19 +108,19 @@ impl<'a> Templates<'a> {
 }
 
 pub struct CaseRequests<'a> {
-    pub templates: &'a Templates<'a>,
+    pub templates: &'a Templates,
     /// `case.*` as JSON literals, for bodies.
     case: Map<String, Value>,
 }
 
 impl<'a> CaseRequests<'a> {
-    pub fn new(templates: &'a Templates<'a>, push: &Push) -> CaseRequests<'a> {
+    pub fn new(templates: &'a Templates, push: &Push) -> CaseRequests<'a> {
         let mut case: Map<String, Value> = push
             .case
             .iter()
             .map(|(key, value)| (key.clone(), Value::String(value.to_string())))
             .collect();
-        // Kibana's defaults: an absent description or tags is "" or [].
+        // Kibana's defaults: an absent (or null) description or tags is "" or [].
         case.entry("description").or_insert_with(|| json!("\"\""));
         case.entry("tags").or_insert_with(|| json!("[]"));
         CaseRequests { templates, case }
@@ -140,8 +130,8 @@ impl<'a> CaseRequests<'a> {
         let (method, url, body) = &self.templates.create;
         self.request(
             method,
-            ("createIncidentUrl", url),
-            Some(("createIncidentJson", body)),
+            ("createIncidentUrl", url.as_str()),
+            Some(("createIncidentJson", body.as_str())),
             None,
             None,
         )
@@ -151,8 +141,8 @@ impl<'a> CaseRequests<'a> {
         let (method, url, body) = &self.templates.update;
         self.request(
             method,
-            ("updateIncidentUrl", url),
-            Some(("updateIncidentJson", body)),
+            ("updateIncidentUrl", url.as_str()),
+            Some(("updateIncidentJson", body.as_str())),
             Some(id),
             None,
         )
@@ -160,12 +150,22 @@ impl<'a> CaseRequests<'a> {
 
     pub fn get(&self, id: &str) -> Result<HttpRequest, Outcome> {
         let (method, url, body) = &self.templates.get;
-        let body = body.map(|body| ("getIncidentJson", body));
-        self.request(method, ("getIncidentUrl", url), body, Some(id), None)
+        let body = body.as_deref().map(|body| ("getIncidentJson", body));
+        self.request(
+            method,
+            ("getIncidentUrl", url.as_str()),
+            body,
+            Some(id),
+            None,
+        )
     }
 
     pub fn view_url(&self, id: &str, title: Option<&str>) -> Result<String, Outcome> {
-        render_url(("viewIncidentUrl", self.templates.view_url), id, title)
+        render_url(
+            ("viewIncidentUrl", self.templates.view_url.as_str()),
+            id,
+            title,
+        )
     }
 
     /// `None` when the account has no comment templates.
@@ -175,8 +175,8 @@ impl<'a> CaseRequests<'a> {
         };
         self.request(
             method,
-            ("createCommentUrl", url),
-            Some(("createCommentJson", body)),
+            ("createCommentUrl", url.as_str()),
+            Some(("createCommentJson", body.as_str())),
             Some(id),
             Some(comment),
         )

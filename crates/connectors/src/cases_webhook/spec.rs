@@ -1,76 +1,137 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use serde_json::{Map, Value, json};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
-use crate::schema_parts::{comments, is_set, no_params_rules, no_policy_rules, sub_actions};
-use crate::webhook::spec::{auth_properties, auth_rules, headers, secrets_schema};
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Violations, WorkerBinary};
+use crate::schema_parts::{Comment, is_set, no_params_rules, no_policy_rules, sub_actions};
+use crate::webhook_auth::{Secrets, auth_rules, with_auth_config};
+use herald_catalog::typed::schema_of;
+use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Violations, WorkerBinary};
+
+// URL templates (`format: uri`): Mustache variables such as
+// `{{{external.system.id}}}` are allowed in the path and query.
+with_auth_config! {
+    /// `config`: the templated calls, then the auth block.
+    pub struct Config {
+        /// Create a case
+        #[schemars(extend("format" = "uri"))]
+        pub create_incident_url: String,
+        #[schemars(extend("default" = "post"))]
+        pub create_incident_method: Option<CreateMethod>,
+        /// JSON template; {{{case.title}}}, {{{case.description}}}, {{{case.tags}}}
+        pub create_incident_json: String,
+        // Kibana requires it; its own preconfigured example leaves it out,
+        // and `id` is what most systems answer with.
+        /// JSON path of the new case's id in the response
+        #[schemars(extend("default" = "id"))]
+        pub create_incident_response_key: Option<String>,
+        /// Read a case; {{{external.system.id}}}
+        #[schemars(extend("format" = "uri"))]
+        pub get_incident_url: String,
+        #[schemars(extend("default" = "get"))]
+        pub get_incident_method: Option<GetMethod>,
+        pub get_incident_json: Option<String>,
+        /// JSON path of the case's title in the response
+        pub get_incident_response_external_title_key: String,
+        /// Link to a case; {{{external.system.id}}} or {{{external.system.title}}}
+        #[schemars(extend("format" = "uri"))]
+        pub view_incident_url: String,
+        /// Update a case; {{{external.system.id}}}
+        #[schemars(extend("format" = "uri"))]
+        pub update_incident_url: String,
+        #[schemars(extend("default" = "put"))]
+        pub update_incident_method: Option<UpdateMethod>,
+        pub update_incident_json: String,
+        #[schemars(extend("format" = "uri"))]
+        pub create_comment_url: Option<String>,
+        #[schemars(extend("default" = "put"))]
+        pub create_comment_method: Option<CommentMethod>,
+        /// JSON template; {{{case.comment}}}
+        pub create_comment_json: Option<String>,
+    }
+}
+
+// `createIncidentMethod`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CreateMethod {
+    Post,
+    Put,
+}
+
+// `getIncidentMethod`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GetMethod {
+    Get,
+    Post,
+}
+
+// `updateIncidentMethod`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UpdateMethod {
+    Post,
+    Patch,
+    Put,
+}
+
+// `createCommentMethod`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CommentMethod {
+    Post,
+    Put,
+    Patch,
+}
+
+/// `params`: Kibana's `subAction` envelope, with one operation.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    tag = "subAction",
+    content = "subActionParams",
+    rename_all = "camelCase"
+)]
+pub enum Params {
+    PushToService(PushToService),
+}
+
+/// `pushToService`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PushToService {
+    pub incident: Incident,
+    pub comments: Option<Vec<Comment>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Incident {
+    pub title: String,
+    pub description: Option<String>,
+    pub id: Option<String>,
+    pub severity: Option<String>,
+    pub status: Option<String>,
+    pub external_id: Option<String>,
+    pub tags: Option<Vec<String>>,
+}
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "cases-webhook",
         name: "Webhook - Case Management",
         worker: WorkerBinary::Incident,
-        config_schema: config_schema(),
-        secrets_schema: secrets_schema(),
-        params_schema: sub_actions(&[("pushToService", push_to_service())]),
+        config_schema: schema_of::<Config>(),
+        secrets_schema: schema_of::<Secrets>(),
+        params_schema: sub_actions(&[("pushToService", schema_of::<PushToService>())]),
         account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
         param_escape: NO_ESCAPE,
-        readers: None,
+        readers: Some(Readers::of::<Config, Secrets, Params>()),
     }
-}
-
-/// A URL template: Mustache variables such as `{{{external.system.id}}}`
-/// are allowed in the path and query.
-fn url(description: &str) -> Value {
-    json!({"type": "string", "format": "uri", "description": description})
-}
-
-fn methods(methods: &[&str], default: &str) -> Value {
-    json!({"type": "string", "enum": methods, "default": default})
-}
-
-fn config_schema() -> Value {
-    let mut properties = json!({
-        "createIncidentUrl": url("Create a case"),
-        "createIncidentMethod": methods(&["post", "put"], "post"),
-        "createIncidentJson": {"type": "string", "description": "JSON template; {{{case.title}}}, {{{case.description}}}, {{{case.tags}}}"},
-        // Kibana requires it; its own preconfigured example leaves it out,
-        // and `id` is what most systems answer with.
-        "createIncidentResponseKey": {"type": "string", "default": "id", "description": "JSON path of the new case's id in the response"},
-        "getIncidentUrl": url("Read a case; {{{external.system.id}}}"),
-        "getIncidentMethod": methods(&["get", "post"], "get"),
-        "getIncidentJson": {"type": ["string", "null"]},
-        "getIncidentResponseExternalTitleKey": {"type": "string", "description": "JSON path of the case's title in the response"},
-        "viewIncidentUrl": url("Link to a case; {{{external.system.id}}} or {{{external.system.title}}}"),
-        "updateIncidentUrl": url("Update a case; {{{external.system.id}}}"),
-        "updateIncidentMethod": methods(&["post", "patch", "put"], "put"),
-        "updateIncidentJson": {"type": "string"},
-        "createCommentUrl": {"type": ["string", "null"], "format": "uri"},
-        "createCommentMethod": {"type": ["string", "null"], "enum": ["post", "put", "patch", null], "default": "put"},
-        "createCommentJson": {"type": ["string", "null"], "description": "JSON template; {{{case.comment}}}"},
-        "headers": headers(),
-    });
-    properties
-        .as_object_mut()
-        .expect("object literal")
-        .extend(auth_properties());
-    json!({
-        "type": "object",
-        "required": [
-            "createIncidentUrl",
-            "createIncidentJson",
-            "getIncidentUrl",
-            "getIncidentResponseExternalTitleKey",
-            "viewIncidentUrl",
-            "updateIncidentUrl",
-            "updateIncidentJson",
-        ],
-        "additionalProperties": false,
-        "properties": properties,
-    })
 }
 
 fn account_rules(config: &Map<String, Value>, secrets: &Map<String, Value>, out: &mut Violations) {
@@ -90,30 +151,4 @@ fn account_rules(config: &Map<String, Value>, secrets: &Map<String, Value>, out:
         ),
         _ => {}
     }
-}
-
-fn push_to_service() -> Value {
-    let nullable = json!({"type": ["string", "null"]});
-    json!({
-        "type": "object",
-        "required": ["incident"],
-        "additionalProperties": false,
-        "properties": {
-            "incident": {
-                "type": "object",
-                "required": ["title"],
-                "additionalProperties": false,
-                "properties": {
-                    "title": {"type": "string"},
-                    "description": nullable,
-                    "id": nullable,
-                    "severity": nullable,
-                    "status": nullable,
-                    "externalId": nullable,
-                    "tags": {"type": ["array", "null"], "items": {"type": "string"}},
-                },
-            },
-            "comments": comments(),
-        },
-    })
 }

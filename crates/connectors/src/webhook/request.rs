@@ -3,49 +3,44 @@
 //! headers name another `content-type`.
 
 use crate::delivery::fields::Fields;
-use crate::delivery::{Account, HttpRequest, Outcome};
+use crate::delivery::{Account, HttpRequest, Outcome, typed};
 use serde_json::{Map, Value};
 
-use crate::webhook_auth::{CONFIG_FIELDS, WebhookAuth};
+use super::spec::{Config, Method, Params};
+use crate::webhook_auth::WebhookAuth;
 
 pub fn build(
     params: &Map<String, Value>,
     account: &Account,
 ) -> Result<(WebhookAuth, HttpRequest), Outcome> {
-    let config = Fields::config(&account.config);
-    let known: Vec<&str> = ["url", "method"]
-        .iter()
-        .chain(CONFIG_FIELDS)
-        .copied()
-        .collect();
-    config.only(&known)?;
-    let url = config.required_str("url")?;
-    config.url("url", url)?;
-    let method = match config.non_empty_str("method")?.unwrap_or("post") {
-        "post" => http::Method::POST,
-        "put" => http::Method::PUT,
-        "patch" => http::Method::PATCH,
-        "get" => http::Method::GET,
-        "delete" => http::Method::DELETE,
-        _ => return Err(config.refuse("method", "must be post, put, patch, get or delete")),
+    let config: Config = typed::config(&account.config)?;
+    let fields = Fields::config(&account.config);
+    if config.url.is_empty() {
+        return Err(fields.refuse("url", "must not be empty"));
+    }
+    fields.url("url", &config.url)?;
+    let method = match config.method.unwrap_or(Method::Post) {
+        Method::Post => http::Method::POST,
+        Method::Put => http::Method::PUT,
+        Method::Patch => http::Method::PATCH,
+        Method::Get => http::Method::GET,
+        Method::Delete => http::Method::DELETE,
     };
-    let auth = WebhookAuth::parse(account)?;
-    let params = Fields::params(params);
-    params.only(&["body"])?;
-    let body = params.str("body")?;
+    let auth = WebhookAuth::parse(account, &config.auth())?;
+    let params: Params = typed::params(params)?;
     let mut request = HttpRequest {
         method: method.clone(),
-        url: url.to_owned(),
+        url: config.url,
         headers: Vec::new(),
         body: None,
     };
-    if let Some(body) = body
+    if let Some(body) = params.body
         && !matches!(method, http::Method::GET | http::Method::DELETE)
     {
         request
             .headers
             .push(("content-type".into(), "application/json".into()));
-        request.body = Some(body.as_bytes().to_vec());
+        request.body = Some(body.into_bytes());
     }
     Ok((auth, request))
 }

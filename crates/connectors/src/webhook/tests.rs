@@ -83,7 +83,9 @@ fn bad_input_names_the_field_never_a_secret() {
                 json!({"url": "https://h/x", "authType": "kerberos"}),
                 json!({}),
             ),
-            "config.authType: unknown authentication type",
+            "config.authType: must be webhook-authentication-basic, webhook-authentication-ssl, \
+             webhook-oauth2-client-credentials, http-authentication-query-param or \
+             webhook-authentication-bearer",
         ),
         (
             hook(
@@ -112,6 +114,13 @@ fn bad_input_names_the_field_never_a_secret() {
                 json!({"secretHeaders": {"X-Key": 7}}),
             ),
             "secrets.secretHeaders.X-Key: must be a string",
+        ),
+        (
+            hook(
+                json!({"url": "https://h/x", "headers": {"X-Team": 7}}),
+                json!({}),
+            ),
+            "config.headers.X-Team: must be a string",
         ),
         (
             hook(json!({"url": "https://h/x"}), json!({"apiKey": "x"})),

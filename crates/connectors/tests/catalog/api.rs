@@ -315,7 +315,7 @@ fn every_violation_at_once_across_config_secrets_and_policy() {
         found,
         &[
             "config.extra: unknown field",
-            "config.method: must be one of: post, put, patch, get, delete",
+            "config.method: must be one of: post, put, patch, get, delete, null",
             "config.url: host evil.example.com is not in policy.allowed_hosts",
             "secrets.password: required for basic authentication",
         ],

@@ -1067,7 +1067,7 @@ fn webhook() {
             "config.accessTokenUrl: required for OAuth2 client credentials",
             "config.additionalFields: must be a string holding a JSON object",
             "config.clientId: required for OAuth2 client credentials",
-            "config.method: must be one of: post, put, patch, get, delete",
+            "config.method: must be one of: post, put, patch, get, delete, null",
             "secrets.clientSecret: required for OAuth2 client credentials",
         ],
     );
@@ -1112,7 +1112,7 @@ fn webhook() {
     assert_valid(params("webhook", json!({})));
     assert_violations(
         params("webhook", json!({"body": {"text": "hi"}, "method": "post"})),
-        &["body: must be a string", "method: unknown field"],
+        &["body: must be a string or null", "method: unknown field"],
     );
 }
 
@@ -1143,7 +1143,7 @@ fn cases_webhook() {
         &[
             "config.createCommentJson: required when createCommentUrl is set",
             "config.createIncidentJson: required",
-            "config.createIncidentMethod: must be one of: post, put",
+            "config.createIncidentMethod: must be one of: post, put, null",
             "config.getIncidentResponseExternalTitleKey: required",
             "config.getIncidentUrl: required",
             "config.updateIncidentJson: required",
