@@ -77,29 +77,12 @@ pub(crate) fn sub_action(params: &Map<String, Value>) -> Option<(&str, &Map<Stri
     Some((name, sub_params))
 }
 
-// One comment pushed with an incident, typed: `Option<Vec<Comment>>` has
-// the schema of `comments()`.
+/// One comment pushed with an incident (Jira, ServiceNow, Swimlane, ...).
 #[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Comment {
     pub comment: String,
     pub comment_id: String,
-}
-
-/// Comments pushed with an incident (Jira, ServiceNow, Swimlane, ...).
-pub(crate) fn comments() -> Value {
-    json!({
-        "type": ["array", "null"],
-        "items": {
-            "type": "object",
-            "required": ["comment", "commentId"],
-            "additionalProperties": false,
-            "properties": {
-                "comment": {"type": "string"},
-                "commentId": {"type": "string"},
-            },
-        },
-    })
 }
 
 /// Kibana's rules for field maps: at most `max` keys, none shadowing a
