@@ -43,6 +43,9 @@ impl WorkerBinary {
 pub type AccountRules = fn(&Map<String, Value>, &Map<String, Value>, &mut Violations);
 /// Cross-field rules over one action's params: `(params, path prefix, out)`.
 pub type ParamsRules = fn(&Map<String, Value>, &str, &mut Violations);
+/// Rules between an action's params and the config of the account it goes
+/// to, which ingest checks once it has both: `(params, config, path prefix, out)`.
+pub type ActionRules = fn(&Map<String, Value>, &Map<String, Value>, &str, &mut Violations);
 /// Policy checks the schema walk cannot derive, such as hosts that follow
 /// from other fields (an e-mail `service` name): `(config, secrets, policy, out)`.
 pub type PolicyRules = fn(&Map<String, Value>, &Map<String, Value>, &Policy, &mut Violations);
@@ -150,6 +153,13 @@ pub struct ConnectorSpec {
     /// The connector's typed documents; `None` for a connector whose worker
     /// still reads them field by field.
     pub readers: Option<Readers>,
+    /// Rules between params and the account's config (a recipient the
+    /// params leave out may come from the account's defaults).
+    pub action_rules: ActionRules,
+    /// The params of `heraldctl accounts test`: a message with the given
+    /// text that any working account of the type takes; `None` where there
+    /// is no such message (it would open a ticket, or depends on the account).
+    pub test_params: Option<fn(&str) -> Value>,
 }
 
 /// One problem with a document, at a path from the root

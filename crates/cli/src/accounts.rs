@@ -220,18 +220,8 @@ const TEST_TEXT: &str = "Test message from Herald (heraldctl accounts test)";
 
 /// Params for a test action that any working account of the type accepts.
 pub fn test_params(connector_type: &str) -> Option<Map<String, Value>> {
-    let params = match connector_type {
-        "slack" | "teams" | "server-log" => json!({"message": TEST_TEXT}),
-        "email" => json!({"subject": "Herald test", "message": TEST_TEXT}),
-        "pagerduty" => json!({"eventAction": "trigger", "summary": TEST_TEXT, "severity": "info"}),
-        "opsgenie" => {
-            json!({"subAction": "createAlert", "subActionParams": {"message": TEST_TEXT}})
-        }
-        "jira" => json!({"subAction": "pushToService",
-                         "subActionParams": {"incident": {"summary": TEST_TEXT}}}),
-        "webhook" => json!({"body": json!({"message": TEST_TEXT}).to_string()}),
-        "index" => json!({"documents": [{"message": TEST_TEXT}]}),
-        _ => return None,
-    };
-    params.as_object().cloned()
+    let params = herald_connectors::catalog()
+        .get(connector_type)?
+        .test_params?;
+    params(TEST_TEXT).as_object().cloned()
 }

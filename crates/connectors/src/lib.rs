@@ -221,4 +221,43 @@ mod tests {
             [format!("actions[0].params.k\\n{}…", "x".repeat(62))]
         );
     }
+
+    /// `heraldctl accounts test` sends these: each type's schema and rules
+    /// must take them, and the message must carry the text.
+    #[test]
+    fn test_params_are_valid_params_of_their_type() {
+        let with: Vec<&str> = catalog()
+            .all()
+            .iter()
+            .filter(|spec| spec.test_params.is_some())
+            .map(|spec| spec.id)
+            .collect();
+        assert_eq!(
+            with,
+            [
+                "email",
+                "slack",
+                "teams",
+                "pagerduty",
+                "opsgenie",
+                "jira",
+                "webhook",
+                "index",
+                "server-log"
+            ]
+        );
+        for spec in catalog().all() {
+            let Some(params) = spec.test_params else {
+                continue;
+            };
+            let params = params("Herald test message");
+            assert!(
+                params.to_string().contains("Herald test message"),
+                "{}",
+                spec.id
+            );
+            spec.validate_params(&params, "params", &Policy::default())
+                .unwrap_or_else(|v| panic!("{}: {v}", spec.id));
+        }
+    }
 }

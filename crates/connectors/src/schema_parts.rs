@@ -13,6 +13,14 @@ pub(crate) fn no_account_rules(_: &Map<String, Value>, _: &Map<String, Value>, _
 
 pub(crate) fn no_params_rules(_: &Map<String, Value>, _: &str, _: &mut Violations) {}
 
+pub(crate) fn no_action_rules(
+    _: &Map<String, Value>,
+    _: &Map<String, Value>,
+    _: &str,
+    _: &mut Violations,
+) {
+}
+
 pub(crate) fn no_policy_rules(
     _: &Map<String, Value>,
     _: &Map<String, Value>,

@@ -745,18 +745,11 @@ fn prepare(
         let Value::Object(params) = rendered else {
             unreachable!("rendered params are an object")
         };
-        if spec.id == "email" {
-            let mut errors = Violations::new();
-            herald_connectors::email::recipient_rule(
-                &params,
-                &account.config,
-                &prefix,
-                &mut errors,
-            );
-            if !errors.is_empty() {
-                violations.0.extend(errors.0);
-                continue;
-            }
+        let mut errors = Violations::new();
+        (spec.action_rules)(&params, &account.config, &prefix, &mut errors);
+        if !errors.is_empty() {
+            violations.0.extend(errors.0);
+            continue;
         }
         let payload = v1::ActionRequest {
             action_id: id.clone(),

@@ -28,6 +28,8 @@ pub fn spec() -> ConnectorSpec {
             ("messageHTML", Escape::Html),
         ]),
         readers: None,
+        action_rules: recipient_rule,
+        test_params: Some(|text| serde_json::json!({"subject": "Herald test", "message": text})),
     }
 }
 

@@ -48,6 +48,8 @@ pub fn spec() -> ConnectorSpec {
         policy_rules: no_policy_rules,
         param_escape: ParamEscape::Fields(&[("body", Escape::Json)]),
         readers: Some(Readers::of::<Config, Secrets, Params>()),
+        action_rules: crate::schema_parts::no_action_rules,
+        test_params: None,
     }
 }
 

@@ -50,5 +50,9 @@ pub fn spec() -> ConnectorSpec {
         // The body is usually a JSON document with `"{{x}}"` inside strings.
         param_escape: ParamEscape::Fields(&[("body", Escape::Json)]),
         readers: Some(Readers::of::<Config, Secrets, Params>()),
+        action_rules: crate::schema_parts::no_action_rules,
+        test_params: Some(
+            |text| serde_json::json!({"body": serde_json::json!({"message": text}).to_string()}),
+        ),
     }
 }
