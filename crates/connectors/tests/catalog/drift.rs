@@ -16,7 +16,6 @@ use super::catalog;
 /// shrinks: a connector leaves it when its folder gets typed `Config`,
 /// `Secrets` and `Params` and its spec `readers`.
 const NOT_YET_TYPED: &[&str] = &[
-    "email",
     "jira",
     "servicenow",
     "servicenow-sir",
