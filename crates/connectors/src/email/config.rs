@@ -4,13 +4,13 @@
 
 use std::time::Duration;
 
-use crate::delivery::Account;
-use crate::delivery::Outcome;
-use crate::delivery::fields::{Fields, Secret};
+use crate::delivery::fields::Fields;
+use crate::delivery::{Account, Outcome, typed};
+use herald_catalog::Secret;
 use herald_catalog::email::well_known_service;
-use serde_json::Value;
 
 use super::smtp::tls::TlsOptions;
+use super::spec::{Config, GRAPH_URL, LOGIN_URL, Secrets};
 
 /// Used when `config.sessionTimeout` is not set: nodemailer's socket
 /// timeout is 60 s too.
@@ -18,8 +18,6 @@ pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(60);
 /// Connections kept open per account when `config.maxConnections` is not
 /// set (nodemailer's pool has 5, lettre's 10).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 8;
-const LOGIN_URL: &str = "https://login.microsoftonline.com";
-const GRAPH_URL: &str = "https://graph.microsoft.com/v1.0";
 
 #[derive(Debug)]
 pub struct EmailAccount {
@@ -84,86 +82,86 @@ pub struct GraphSettings {
     pub client_secret: Secret,
 }
 
-fn strings(fields: &Fields<'_>, name: &str) -> Result<Vec<String>, Outcome> {
-    let Some(items) = fields.array(name)? else {
-        return Ok(Vec::new());
-    };
+/// A list's entries, trimmed, the blank ones left out.
+fn listed(items: &Option<Vec<String>>) -> Vec<String> {
     items
         .iter()
-        .enumerate()
-        .map(|(index, item)| match item {
-            Value::String(text) => Ok(text.trim().to_owned()),
-            _ => Err(fields.refuse(&format!("{name}[{index}]"), "must be a string")),
-        })
-        .filter(|item| !matches!(item, Ok(text) if text.is_empty()))
+        .flatten()
+        .map(|item| item.trim().to_owned())
+        .filter(|item| !item.is_empty())
         .collect()
 }
 
-fn flag(
-    fields: &Fields<'_>,
-    map: &serde_json::Map<String, Value>,
-    name: &str,
-) -> Result<Option<bool>, Outcome> {
-    match map.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(value)) => Ok(Some(*value)),
-        Some(_) => Err(fields.refuse(name, "must be true or false")),
+/// A field the transport needs: given (not null) and not empty.
+fn needed<'a>(fields: &Fields<'_>, name: &str, value: Option<&'a str>) -> Result<&'a str, Outcome> {
+    match value {
+        None => Err(fields.refuse(name, "required")),
+        Some("") => Err(fields.refuse(name, "must not be empty")),
+        Some(text) => Ok(text),
     }
 }
 
-fn number(
+/// A secret the transport needs: given (not null) and not empty.
+fn needed_secret(
     fields: &Fields<'_>,
-    map: &serde_json::Map<String, Value>,
     name: &str,
-    max: u64,
-) -> Result<Option<u64>, Outcome> {
-    match map.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(value) => match value.as_u64() {
-            Some(n) if (1..=max).contains(&n) => Ok(Some(n)),
-            _ => Err(fields.refuse(name, &format!("must be a whole number from 1 to {max}"))),
-        },
-    }
+    value: &Option<Secret>,
+) -> Result<Secret, Outcome> {
+    needed(fields, name, value.as_ref().map(Secret::expose)).map(Secret::new)
+}
+
+/// An optional text field, `""` counting as not given (Kibana leaves
+/// optional fields as `""`).
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|text| !text.is_empty())
 }
 
 impl EmailAccount {
+    /// The account read into [`Config`] and [`Secrets`], then into the
+    /// settings of its transport: what each `service` needs is checked here
+    /// as well as in the spec's account rules.
     pub fn parse(account: &Account) -> Result<EmailAccount, Outcome> {
-        let map = &account.config;
-        let config = Fields::config(map);
-        let secrets = Fields::secrets(&account.secrets);
-        let service = config.str("service")?.unwrap_or("other");
-        let from = config.required_str("from")?.to_owned();
+        let config: Config = typed::config(&account.config)?;
+        let secrets: Secrets = typed::secrets(&account.secrets)?;
+        let fields = Fields::config(&account.config);
+        let secret_fields = Fields::secrets(&account.secrets);
+        let service = config.service.as_deref().unwrap_or("other");
+        let from = needed(&fields, "from", Some(&config.from))?.to_owned();
         let transport = if service == "exchange_server" {
-            let tenant = config.required_str("tenantId")?;
-            let token_url = match config.str("oauthTokenUrl")?.filter(|u| !u.is_empty()) {
+            let tenant = needed(&fields, "tenantId", config.tenant_id.as_deref())?;
+            let token_url = match given(&config.oauth_token_url) {
                 Some(url) => url.to_owned(),
                 None => format!("{LOGIN_URL}/{tenant}/oauth2/v2.0/token"),
             };
-            let graph_url = config
-                .str("graphApiUrl")?
-                .filter(|u| !u.is_empty())
-                .unwrap_or(GRAPH_URL);
-            config.url("oauthTokenUrl", &token_url)?;
-            config.url("graphApiUrl", graph_url)?;
+            let graph_url = given(&config.graph_api_url).unwrap_or(GRAPH_URL);
+            fields.url("oauthTokenUrl", &token_url)?;
+            fields.url("graphApiUrl", graph_url)?;
             Transport::Graph(GraphSettings {
                 token_url,
                 graph_url: graph_url.trim_end_matches('/').to_owned(),
-                client_id: config.required_str("clientId")?.to_owned(),
-                client_secret: Secret::new(secrets.required_str("clientSecret")?),
+                client_id: needed(&fields, "clientId", config.client_id.as_deref())?.to_owned(),
+                client_secret: needed_secret(
+                    &secret_fields,
+                    "clientSecret",
+                    &secrets.client_secret,
+                )?,
             })
         } else {
-            Transport::Smtp(smtp_settings(service, map, &config, &secrets)?)
+            Transport::Smtp(smtp_settings(
+                service,
+                &config,
+                &secrets,
+                &fields,
+                &secret_fields,
+            )?)
         };
         Ok(EmailAccount {
             from,
-            default_to: strings(&config, "defaultTo")?,
-            default_cc: strings(&config, "defaultCc")?,
-            default_bcc: strings(&config, "defaultBcc")?,
-            allow_html: flag(&config, map, "allowHtml")?.unwrap_or(false),
-            public_base_url: config
-                .str("publicBaseUrl")?
-                .filter(|u| !u.is_empty())
-                .map(str::to_owned),
+            default_to: listed(&config.default_to),
+            default_cc: listed(&config.default_cc),
+            default_bcc: listed(&config.default_bcc),
+            allow_html: config.allow_html.unwrap_or(false),
+            public_base_url: given(&config.public_base_url).map(str::to_owned),
             transport,
         })
     }
@@ -171,26 +169,28 @@ impl EmailAccount {
 
 fn smtp_settings(
     service: &str,
-    map: &serde_json::Map<String, Value>,
-    config: &Fields<'_>,
-    secrets: &Fields<'_>,
+    config: &Config,
+    secrets: &Secrets,
+    fields: &Fields<'_>,
+    secret_fields: &Fields<'_>,
 ) -> Result<SmtpSettings, Outcome> {
     // A well-known service fixes host, port and secure; the account's own
     // are ignored, as in Kibana.
     let (host, port, secure) = match service {
         "other" => {
-            let host = config.required_str("host")?.to_owned();
-            let port = number(config, map, "port", 65535)?
-                .ok_or_else(|| config.refuse("port", "required when service is other"))?
-                as u16;
-            let secure = flag(config, map, "secure")?.unwrap_or(port == 465);
+            let host = needed(fields, "host", config.host.as_deref())?.to_owned();
+            let port = config
+                .port
+                .ok_or_else(|| fields.refuse("port", "required when service is other"))?
+                .port();
+            let secure = config.secure.unwrap_or(port == 465);
             (host, port, secure)
         }
         // Kibana's Elastic Cloud relay.
         "elastic_cloud" => ("dockerhost".to_owned(), 10025, false),
         name => {
             let endpoint = well_known_service(name).ok_or_else(|| {
-                config.refuse(
+                fields.refuse(
                     "service",
                     "is not other, exchange_server, elastic_cloud or a well-known service",
                 )
@@ -200,42 +200,43 @@ fn smtp_settings(
     };
     let security = if secure {
         Security::Implicit
-    } else if flag(config, map, "ignoreTls")?.unwrap_or(false) {
+    } else if config.ignore_tls.unwrap_or(false) {
         Security::Plain
     } else {
         Security::StartTls {
-            required: flag(config, map, "requireTls")?.unwrap_or(false),
+            required: config.require_tls.unwrap_or(false),
         }
     };
-    let credentials = if flag(config, map, "hasAuth")?.unwrap_or(true) {
+    let credentials = if config.has_auth.unwrap_or(true) {
         Some((
-            secrets.required_str("user")?.to_owned(),
-            Secret::new(secrets.required_str("password")?),
+            needed(secret_fields, "user", secrets.user.as_deref())?.to_owned(),
+            needed_secret(secret_fields, "password", &secrets.password)?,
         ))
     } else {
         None
     };
-    let proxy = match config.str("proxyHost")?.filter(|h| !h.is_empty()) {
+    let proxy = match given(&config.proxy_host) {
         None => None,
         Some(proxy_host) => Some(Socks5Proxy {
             host: proxy_host.to_owned(),
-            port: number(config, map, "proxyPort", 65535)?.unwrap_or(1080) as u16,
-            credentials: match config.str("proxyUser")?.filter(|u| !u.is_empty()) {
+            port: config.proxy_port.map_or(1080, |port| port.port()),
+            credentials: match given(&config.proxy_user) {
                 None => None,
                 Some(user) => Some((
                     user.to_owned(),
-                    Secret::new(secrets.required_str("proxyPassword")?),
+                    needed_secret(secret_fields, "proxyPassword", &secrets.proxy_password)?,
                 )),
             },
         }),
     };
     let mut tls = TlsOptions {
         ca: config
-            .str("ca")?
-            .filter(|c| !c.trim().is_empty())
+            .ca
+            .as_deref()
+            .filter(|ca| !ca.trim().is_empty())
             .map(str::to_owned),
-        trust_all: flag(config, map, "trustAll")?.unwrap_or(false),
-        trusted_hosts: strings(config, "trustedHosts")?,
+        trust_all: config.trust_all.unwrap_or(false),
+        trusted_hosts: listed(&config.trusted_hosts),
     };
     // Kibana's rule for relays (PR #91760): opportunistic STARTTLS without
     // credentials does not check the certificate, since it protects nothing
@@ -252,11 +253,15 @@ fn smtp_settings(
         security,
         credentials,
         tls,
-        timeout: number(config, map, "sessionTimeout", 3600)?
-            .map_or(DEFAULT_SESSION_TIMEOUT, Duration::from_secs),
+        timeout: config
+            .session_timeout
+            .map_or(DEFAULT_SESSION_TIMEOUT, |seconds| {
+                Duration::from_secs(seconds.get())
+            }),
         proxy,
-        debug: flag(config, map, "debug")?.unwrap_or(false),
-        max_connections: number(config, map, "maxConnections", 100)?
-            .map_or(DEFAULT_MAX_CONNECTIONS, |n| n as usize),
+        debug: config.debug.unwrap_or(false),
+        max_connections: config
+            .max_connections
+            .map_or(DEFAULT_MAX_CONNECTIONS, |n| n.get() as usize),
     })
 }

@@ -6,8 +6,8 @@
 
 use std::str::FromStr;
 
-use crate::delivery::Outcome;
 use crate::delivery::fields::Fields;
+use crate::delivery::{Outcome, typed};
 use base64::Engine as _;
 use herald_catalog::Policy;
 use herald_proto::v1::ErrorKind;
@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 
 use super::config::EmailAccount;
 use super::markdown;
+use super::spec::{AttachmentParams, FooterLink, Params};
 
 /// Larger `message` / `messageHTML` bodies are cut to this size, with a
 /// notice at the top (Kibana's `maximum_body_length`).
@@ -82,25 +83,15 @@ impl Addresses<'_> {
     /// none.
     fn list(
         &self,
-        params: &Fields<'_>,
         name: &str,
+        given: Option<Vec<String>>,
         default: (&str, &[String]),
     ) -> Result<Vec<Mailbox>, Outcome> {
-        let given: Vec<&str> = match params.array(name)? {
-            None => Vec::new(),
-            Some(items) => items
-                .iter()
-                .enumerate()
-                .map(|(index, item)| {
-                    item.as_str().ok_or_else(|| {
-                        params.refuse(&format!("{name}[{index}]"), "must be a string")
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?
-                .into_iter()
-                .filter(|text| !text.trim().is_empty())
-                .collect(),
-        };
+        let given: Vec<String> = given
+            .into_iter()
+            .flatten()
+            .filter(|text| !text.trim().is_empty())
+            .collect();
         if given.is_empty() {
             let (field, addresses) = default;
             return addresses
@@ -115,11 +106,7 @@ impl Addresses<'_> {
             .iter()
             .enumerate()
             .map(|(index, text)| {
-                self.parse(
-                    &params.path(&format!("{name}[{index}]")),
-                    text,
-                    ErrorKind::InvalidParams,
-                )
+                self.parse(&format!("{name}[{index}]"), text, ErrorKind::InvalidParams)
             })
             .collect()
     }
@@ -132,39 +119,38 @@ pub fn build(
     policy: &Policy,
 ) -> Result<Mail, Outcome> {
     let fields = Fields::params(params);
-    fields.only(&[
-        "to",
-        "cc",
-        "bcc",
-        "replyTo",
-        "from",
-        "subject",
-        "message",
-        "messageHTML",
-        "kibanaFooterLink",
-        "attachments",
-    ])?;
+    let params: Params = typed::params(params)?;
     let addresses = Addresses { policy };
-    let from = match fields.str("from")?.filter(|f| !f.trim().is_empty()) {
+    let from = match params.from.as_deref().filter(|f| !f.trim().is_empty()) {
         Some(from) => addresses.parse("from", from, ErrorKind::InvalidParams)?,
         None => addresses.parse("config.from", &account.from, ErrorKind::InvalidConfig)?,
     };
-    let to = addresses.list(&fields, "to", ("config.defaultTo", &account.default_to))?;
-    let cc = addresses.list(&fields, "cc", ("config.defaultCc", &account.default_cc))?;
-    let bcc = addresses.list(&fields, "bcc", ("config.defaultBcc", &account.default_bcc))?;
-    let reply_to = addresses.list(&fields, "replyTo", ("", &[]))?;
+    let to = addresses.list("to", params.to, ("config.defaultTo", &account.default_to))?;
+    let cc = addresses.list("cc", params.cc, ("config.defaultCc", &account.default_cc))?;
+    let bcc = addresses.list(
+        "bcc",
+        params.bcc,
+        ("config.defaultBcc", &account.default_bcc),
+    )?;
+    let reply_to = addresses.list("replyTo", params.reply_to, ("", &[]))?;
     if to.is_empty() && cc.is_empty() && bcc.is_empty() {
         return Err(fields.refuse(
             "to",
             "no recipient: give to, cc or bcc, or set config.defaultTo, defaultCc or defaultBcc on the account",
         ));
     }
-    let subject = fields.required_str("subject")?.replace(['\r', '\n'], " ");
-    let mut message = capped(fields.required_str("message")?);
-    if let Some(footer) = footer(&fields, account)? {
+    // The schema lets both be "", as Kibana's does; a mail needs them.
+    for (name, text) in [("subject", &params.subject), ("message", &params.message)] {
+        if text.is_empty() {
+            return Err(fields.refuse(name, "must not be empty"));
+        }
+    }
+    let subject = params.subject.replace(['\r', '\n'], " ");
+    let mut message = capped(&params.message);
+    if let Some(footer) = footer(params.kibana_footer_link.as_ref(), account) {
         message.push_str(&footer);
     }
-    let html = match fields.str("messageHTML")?.filter(|h| !h.is_empty()) {
+    let html = match params.message_html.as_deref().filter(|h| !h.is_empty()) {
         // Without allowHtml the Markdown is rendered instead, as if
         // messageHTML were not given: the alert still goes out.
         Some(html) if account.allow_html => capped(html),
@@ -180,7 +166,7 @@ pub fn build(
         subject,
         text: markdown::to_text(&message),
         html,
-        attachments: attachments(&fields)?,
+        attachments: attachments(&fields, params.attachments)?,
         message_id: format!("<{action_id}@{domain}>"),
     })
 }
@@ -202,45 +188,33 @@ fn capped(body: &str) -> String {
 }
 
 /// Kibana's footer, when the account has a `publicBaseUrl`.
-fn footer(fields: &Fields<'_>, account: &EmailAccount) -> Result<Option<String>, Outcome> {
-    let Some(base) = &account.public_base_url else {
-        return Ok(None);
-    };
-    let link = fields.nested("kibanaFooterLink")?;
-    let path = link.str("path")?.unwrap_or("/");
+fn footer(link: Option<&FooterLink>, account: &EmailAccount) -> Option<String> {
+    let base = account.public_base_url.as_ref()?;
+    let path = link.and_then(|link| link.path.as_deref()).unwrap_or("/");
     let text = link
-        .str("text")?
+        .and_then(|link| link.text.as_deref())
         .filter(|t| !t.is_empty())
         .unwrap_or("Go to Herald");
     let separator = if path.starts_with('/') { "" } else { "/" };
-    Ok(Some(format!(
+    Some(format!(
         "\n\n---\n\nThis message was sent by Herald. [{text}]({}{separator}{path})",
         base.trim_end_matches('/')
-    )))
+    ))
 }
 
-fn attachments(fields: &Fields<'_>) -> Result<Vec<Attachment>, Outcome> {
-    let Some(items) = fields.array("attachments")? else {
-        return Ok(Vec::new());
-    };
+fn attachments(
+    fields: &Fields<'_>,
+    items: Option<Vec<AttachmentParams>>,
+) -> Result<Vec<Attachment>, Outcome> {
+    let items = items.unwrap_or_default();
     let mut total = 0;
     let mut out = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
+    for (index, item) in items.into_iter().enumerate() {
         let at = |field: &str| format!("attachments[{index}].{field}");
-        let Some(map) = item.as_object() else {
-            return Err(fields.refuse(&format!("attachments[{index}]"), "must be an object"));
-        };
-        let item = Fields::params(map);
-        let filename = item
-            .required_str("filename")
-            .map_err(|_| fields.refuse(&at("filename"), "required"))?;
-        let content = item
-            .str("content")
-            .map_err(|_| fields.refuse(&at("content"), "must be a string"))?
-            .unwrap_or_default();
-        let encoding = item.str("encoding").ok().flatten().unwrap_or("base64");
+        let encoding = item.encoding.as_deref().unwrap_or("base64");
         let content = if encoding.eq_ignore_ascii_case("base64") {
-            let compact: String = content
+            let compact: String = item
+                .content
                 .chars()
                 .filter(|c| !c.is_ascii_whitespace())
                 .collect();
@@ -248,14 +222,12 @@ fn attachments(fields: &Fields<'_>) -> Result<Vec<Attachment>, Outcome> {
                 .decode(compact)
                 .map_err(|_| fields.refuse(&at("content"), "must be base64"))?
         } else {
-            content.as_bytes().to_vec()
+            item.content.into_bytes()
         };
         let content_type = item
-            .str("contentType")
-            .ok()
-            .flatten()
-            .unwrap_or("application/octet-stream");
-        ContentType::parse(content_type)
+            .content_type
+            .unwrap_or_else(|| "application/octet-stream".to_owned());
+        ContentType::parse(&content_type)
             .map_err(|_| fields.refuse(&at("contentType"), "is not a MIME type"))?;
         total += content.len();
         if total > MAX_ATTACHMENT_BYTES {
@@ -265,8 +237,8 @@ fn attachments(fields: &Fields<'_>) -> Result<Vec<Attachment>, Outcome> {
             ));
         }
         out.push(Attachment {
-            filename: filename.replace(['\r', '\n', '"'], "_"),
-            content_type: content_type.to_owned(),
+            filename: item.filename.as_str().replace(['\r', '\n', '"'], "_"),
+            content_type,
             content,
         });
     }

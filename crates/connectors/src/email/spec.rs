@@ -1,172 +1,231 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value, json};
 
 use crate::schema_parts::{is_set, is_true};
 use herald_catalog::email::well_known_service;
 use herald_catalog::schema::{check_host, join, url_host};
-use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Policy, Violations, WorkerBinary};
+use herald_catalog::typed::{NonEmpty, schema_of};
+use herald_catalog::{
+    ConnectorSpec, Escape, ParamEscape, Policy, Readers, Secret, Violations, WorkerBinary,
+};
 
-const LOGIN_URL: &str = "https://login.microsoftonline.com";
-const GRAPH_URL: &str = "https://graph.microsoft.com/v1.0";
+pub const LOGIN_URL: &str = "https://login.microsoftonline.com";
+pub const GRAPH_URL: &str = "https://graph.microsoft.com/v1.0";
 /// Kibana's `service` values that are not nodemailer SMTP services.
 const SPECIAL_SERVICES: &[&str] = &["other", "exchange_server", "elastic_cloud"];
+
+const SERVICE: &str = "`other` (give host and port), `exchange_server` (Microsoft Graph), \
+    `elastic_cloud`, or a nodemailer well-known service such as gmail, outlook365, \
+    ses, ses-eu-west-1, sendgrid, mailgun, postmark, yahoo, zoho, fastmail";
+
+/// `config`: Kibana's e-mail connector config plus Search Guard Signals'
+/// e-mail account. Which fields a `service` needs is in `account_rules`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Config {
+    #[schemars(description = SERVICE, extend("default" = "other"))]
+    pub service: Option<String>,
+    /// Sender, user@host or Name <user@host>
+    #[schemars(extend("format" = "mailbox"))]
+    pub from: String,
+    /// SMTP server, for service other
+    #[schemars(extend("format" = "hostname"))]
+    pub host: Option<String>,
+    pub port: Option<Port>,
+    /// Implicit TLS; otherwise STARTTLS when offered. Defaults to port == 465
+    pub secure: Option<bool>,
+    #[schemars(extend("default" = true))]
+    pub has_auth: Option<bool>,
+    /// Exchange: directory (tenant) id
+    pub tenant_id: Option<String>,
+    /// Exchange: application (client) id
+    pub client_id: Option<String>,
+    /// Exchange token endpoint; default https://login.microsoftonline.com/{tenantId}/oauth2/v2.0/token
+    // Used by Exchange accounts only; policy_rules checks it then.
+    #[schemars(extend("format" = "uri", "x-policy" = "manual"))]
+    pub oauth_token_url: Option<String>,
+    /// Exchange: Microsoft Graph base URL, for sovereign clouds
+    #[schemars(extend("format" = "uri", "default" = GRAPH_URL, "x-policy" = "manual"))]
+    pub graph_api_url: Option<String>,
+    #[schemars(length(max = 100), extend("items" = mailbox()))]
+    pub default_to: Option<Vec<String>>,
+    #[schemars(length(max = 100), extend("items" = mailbox()))]
+    pub default_cc: Option<Vec<String>>,
+    #[schemars(length(max = 100), extend("items" = mailbox()))]
+    pub default_bcc: Option<Vec<String>>,
+    /// Accept any server certificate (unsafe)
+    pub trust_all: Option<bool>,
+    /// Accept certificates issued to these names without checking the issuer
+    // Certificate names, not places we connect to.
+    #[schemars(extend(
+        "items" = {"type": "string", "format": "hostname"},
+        "x-policy" = "manual"
+    ))]
+    pub trusted_hosts: Option<Vec<String>>,
+    /// PEM CA certificate(s) to trust
+    pub ca: Option<String>,
+    /// Fail unless the server offers STARTTLS
+    pub require_tls: Option<bool>,
+    /// Never use STARTTLS
+    pub ignore_tls: Option<bool>,
+    /// Seconds
+    pub session_timeout: Option<Bounded<1, 3600>>,
+    /// SMTP connections kept open to the server at most (default 8)
+    pub max_connections: Option<Bounded<1, 100>>,
+    /// SOCKS proxy
+    #[schemars(extend("format" = "hostname"))]
+    pub proxy_host: Option<String>,
+    pub proxy_port: Option<Port>,
+    pub proxy_user: Option<String>,
+    /// Log the SMTP conversation
+    pub debug: Option<bool>,
+    /// Allow params.messageHTML
+    pub allow_html: Option<bool>,
+    /// Base of the footer link back to Herald's user interface
+    // A link printed in mail, never fetched.
+    #[schemars(extend("format" = "uri", "x-policy" = "manual"))]
+    pub public_base_url: Option<String>,
+}
+
+/// `secrets`: SMTP credentials, the Exchange client secret, the proxy's
+/// password; which are needed is in `account_rules`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Secrets {
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    /// Exchange: client secret
+    pub client_secret: Option<Secret>,
+    pub proxy_password: Option<Secret>,
+}
+
+/// `params`. A recipient may come from the account's `defaultTo`, and
+/// `messageHTML` needs `config.allowHtml`: the worker checks both with the
+/// account ([`recipient_rule`] for ingest).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Params {
+    #[schemars(length(max = 100), extend("items" = mailbox()))]
+    pub to: Option<Vec<String>>,
+    #[schemars(length(max = 100), extend("items" = mailbox()))]
+    pub cc: Option<Vec<String>>,
+    #[schemars(length(max = 100), extend("items" = mailbox()))]
+    pub bcc: Option<Vec<String>>,
+    #[schemars(length(max = 10), extend("items" = mailbox()))]
+    pub reply_to: Option<Vec<String>>,
+    /// Overrides config.from
+    #[schemars(extend("format" = "mailbox"))]
+    pub from: Option<String>,
+    pub subject: String,
+    /// Markdown; also sent as the plain-text part
+    pub message: String,
+    /// HTML body; needs config.allowHtml
+    #[serde(rename = "messageHTML")]
+    pub message_html: Option<String>,
+    pub kibana_footer_link: Option<FooterLink>,
+    pub attachments: Option<Vec<AttachmentParams>>,
+}
+
+// The link back to the user interface under the message, when the
+// account has a `publicBaseUrl`. (Not a doc comment: it would become the
+// schema's description.)
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FooterLink {
+    #[schemars(extend("default" = "/"))]
+    pub path: Option<String>,
+    #[schemars(extend("default" = "Go to Elastic"))]
+    pub text: Option<String>,
+}
+
+// One attachment as the params give it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AttachmentParams {
+    pub filename: NonEmpty,
+    /// base64, unless encoding says otherwise
+    pub content: String,
+    pub content_type: Option<String>,
+    pub encoding: Option<String>,
+}
+
+/// One address of a recipient list: `user@host` or `Name <user@host>`.
+fn mailbox() -> Value {
+    json!({"type": "string", "maxLength": 512, "format": "mailbox"})
+}
+
+/// A whole number from `MIN` to `MAX`; anything else is refused as not
+/// one, naming the bounds and not the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounded<const MIN: u64, const MAX: u64>(pub u64);
+
+/// A TCP port, 1 to 65535.
+pub type Port = Bounded<1, 65535>;
+
+impl<const MIN: u64, const MAX: u64> Bounded<MIN, MAX> {
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl Port {
+    pub fn port(self) -> u16 {
+        u16::try_from(self.0).expect("a port is at most 65535")
+    }
+}
+
+impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Bounded<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)?.as_u64() {
+            Some(number) if (MIN..=MAX).contains(&number) => Ok(Bounded(number)),
+            _ => Err(serde::de::Error::custom(format!(
+                "must be a whole number from {MIN} to {MAX}"
+            ))),
+        }
+    }
+}
+
+impl<const MIN: u64, const MAX: u64> JsonSchema for Bounded<MIN, MAX> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Bounded_{MIN}_{MAX}").into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "integer", "minimum": MIN, "maximum": MAX})
+    }
+}
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
         id: "email",
         name: "Email",
         worker: WorkerBinary::Email,
-        config_schema: config_schema(),
-        secrets_schema: secrets_schema(),
-        params_schema: params_schema(),
+        config_schema: schema_of::<Config>(),
+        secrets_schema: schema_of::<Secrets>(),
+        params_schema: schema_of::<Params>(),
         account_rules,
         params_rules,
         policy_rules,
+        // Kibana renders `message` as Markdown (it becomes the HTML part
+        // through a Markdown renderer) and `messageHTML` as HTML; the rest
+        // is sent as given.
         param_escape: ParamEscape::Fields(&[
             ("message", Escape::Markdown),
             ("messageHTML", Escape::Html),
         ]),
-        readers: None,
+        readers: Some(Readers::of::<Config, Secrets, Params>()),
         action_rules: recipient_rule,
         test_params: Some(|text| serde_json::json!({"subject": "Herald test", "message": text})),
     }
-}
-
-/// Kibana renders `message` as Markdown (it becomes the HTML part through a
-/// Markdown renderer) and `messageHTML` as HTML; the rest is sent as given.
-fn port() -> Value {
-    json!({"type": ["integer", "null"], "minimum": 1, "maximum": 65535})
-}
-
-fn mailboxes(max: u64) -> Value {
-    json!({
-        "type": "array",
-        "maxItems": max,
-        "items": {"type": "string", "maxLength": 512, "format": "mailbox"},
-    })
-}
-
-fn config_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["from"],
-        "additionalProperties": false,
-        "properties": {
-            "service": {
-                "type": "string",
-                "default": "other",
-                "description": "`other` (give host and port), `exchange_server` (Microsoft Graph), \
-                    `elastic_cloud`, or a nodemailer well-known service such as gmail, outlook365, \
-                    ses, ses-eu-west-1, sendgrid, mailgun, postmark, yahoo, zoho, fastmail",
-            },
-            "from": {"type": "string", "format": "mailbox", "description": "Sender, user@host or Name <user@host>"},
-            "host": {"type": ["string", "null"], "format": "hostname", "description": "SMTP server, for service other"},
-            "port": port(),
-            "secure": {"type": ["boolean", "null"], "description": "Implicit TLS; otherwise STARTTLS when offered. Defaults to port == 465"},
-            "hasAuth": {"type": "boolean", "default": true},
-            "tenantId": {"type": ["string", "null"], "description": "Exchange: directory (tenant) id"},
-            "clientId": {"type": ["string", "null"], "description": "Exchange: application (client) id"},
-            "oauthTokenUrl": {
-                "type": ["string", "null"],
-                "format": "uri",
-                "description": "Exchange token endpoint; default https://login.microsoftonline.com/{tenantId}/oauth2/v2.0/token",
-                // Used by Exchange accounts only; policy_rules checks it then.
-                "x-policy": "manual",
-            },
-            "graphApiUrl": {
-                "type": ["string", "null"],
-                "format": "uri",
-                "default": GRAPH_URL,
-                "description": "Exchange: Microsoft Graph base URL, for sovereign clouds",
-                "x-policy": "manual",
-            },
-            "defaultTo": mailboxes(100),
-            "defaultCc": mailboxes(100),
-            "defaultBcc": mailboxes(100),
-            "trustAll": {"type": "boolean", "description": "Accept any server certificate (unsafe)"},
-            "trustedHosts": {
-                "type": "array",
-                "items": {"type": "string", "format": "hostname"},
-                "description": "Accept certificates issued to these names without checking the issuer",
-                // Certificate names, not places we connect to.
-                "x-policy": "manual",
-            },
-            "ca": {"type": "string", "description": "PEM CA certificate(s) to trust"},
-            "requireTls": {"type": "boolean", "description": "Fail unless the server offers STARTTLS"},
-            "ignoreTls": {"type": "boolean", "description": "Never use STARTTLS"},
-            "sessionTimeout": {"type": "integer", "minimum": 1, "maximum": 3600, "description": "Seconds"},
-            "maxConnections": {
-                "type": "integer", "minimum": 1, "maximum": 100,
-                "description": "SMTP connections kept open to the server at most (default 8)",
-            },
-            "proxyHost": {"type": ["string", "null"], "format": "hostname", "description": "SOCKS proxy"},
-            "proxyPort": port(),
-            "proxyUser": {"type": ["string", "null"]},
-            "debug": {"type": "boolean", "description": "Log the SMTP conversation"},
-            "allowHtml": {"type": "boolean", "description": "Allow params.messageHTML"},
-            "publicBaseUrl": {
-                "type": ["string", "null"],
-                "format": "uri",
-                "description": "Base of the footer link back to Herald's user interface",
-                // A link printed in mail, never fetched.
-                "x-policy": "manual",
-            },
-        },
-    })
-}
-
-fn secrets_schema() -> Value {
-    json!({
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {
-            "user": {"type": ["string", "null"]},
-            "password": {"type": ["string", "null"]},
-            "clientSecret": {"type": ["string", "null"], "description": "Exchange: client secret"},
-            "proxyPassword": {"type": ["string", "null"]},
-        },
-    })
-}
-
-fn params_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["subject", "message"],
-        "additionalProperties": false,
-        "properties": {
-            "to": mailboxes(100),
-            "cc": mailboxes(100),
-            "bcc": mailboxes(100),
-            "replyTo": mailboxes(10),
-            "from": {"type": "string", "format": "mailbox", "description": "Overrides config.from"},
-            "subject": {"type": "string"},
-            "message": {"type": "string", "description": "Markdown; also sent as the plain-text part"},
-            "messageHTML": {"type": ["string", "null"], "description": "HTML body; needs config.allowHtml"},
-            "kibanaFooterLink": {
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "path": {"type": "string", "default": "/"},
-                    "text": {"type": "string", "default": "Go to Elastic"},
-                },
-            },
-            "attachments": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["filename", "content"],
-                    "additionalProperties": false,
-                    "properties": {
-                        "filename": {"type": "string", "minLength": 1},
-                        "content": {"type": "string", "description": "base64, unless encoding says otherwise"},
-                        "contentType": {"type": "string"},
-                        "encoding": {"type": "string"},
-                    },
-                },
-            },
-        },
-    })
 }
 
 fn service(config: &Map<String, Value>) -> &str {

@@ -205,3 +205,72 @@ fn well_known_services_fix_host_port_and_tls() {
         "Some((\"u\", [redacted]))"
     );
 }
+
+#[test]
+fn the_worker_reads_the_typed_documents_naming_the_path() {
+    let refusal = |config: Value, secrets: Value| {
+        let account = testing::account("email", config, secrets);
+        testing::permanent(EmailAccount::parse(&account).unwrap_err())
+    };
+    let smtp = json!({"service": "other", "host": "smtp.example.com", "port": 587,
+                      "from": "alerts@example.com"});
+    let credentials = json!({"user": "u", "password": "hunter2"});
+    let mut config = smtp.clone();
+    config["port"] = json!(70000);
+    assert_eq!(
+        refusal(config, credentials.clone()),
+        (
+            ErrorKind::InvalidConfig,
+            "config.port: must be a whole number from 1 to 65535".into()
+        )
+    );
+    let mut config = smtp.clone();
+    config["foo"] = json!(1);
+    assert_eq!(
+        refusal(config, credentials.clone()).1,
+        "config.foo: unknown field"
+    );
+    let (kind, reason) = refusal(smtp.clone(), json!({"user": "u", "password": ["hunter2"]}));
+    assert_eq!(kind, ErrorKind::InvalidConfig);
+    assert_eq!(reason, "secrets.password: must be a string");
+    // Kibana's nullable fields: null is as if not given.
+    let mut config = smtp.clone();
+    config["hasAuth"] = Value::Null;
+    assert_eq!(
+        refusal(config, json!({"user": "u", "password": ""})).1,
+        "secrets.password: must not be empty"
+    );
+    assert_eq!(
+        refusal(
+            json!({"service": "exchange_server", "from": "a@example.com", "clientId": "c"}),
+            json!({"clientSecret": "s"}),
+        )
+        .1,
+        "config.tenantId: required"
+    );
+
+    let refused = |params: Value| testing::permanent(built(json!({}), params).unwrap_err()).1;
+    let base = json!({"subject": "s", "message": "m", "to": ["a@example.com"]});
+    let with = |key: &str, value: Value| {
+        let mut params = base.clone();
+        params[key] = value;
+        params
+    };
+    assert_eq!(refused(with("bcc", json!([1]))), "bcc[0]: must be a string");
+    assert_eq!(
+        refused(with("subject", json!(""))),
+        "subject: must not be empty"
+    );
+    assert_eq!(
+        refused(with(
+            "attachments",
+            json!([{"filename": "", "content": "aGVsbG8="}])
+        )),
+        "attachments[0].filename: must not be empty"
+    );
+    assert_eq!(
+        refused(with("attachments", json!([{"filename": "a"}]))),
+        "attachments[0].content: required"
+    );
+    assert!(built(json!({}), with("kibanaFooterLink", Value::Null)).is_ok());
+}
