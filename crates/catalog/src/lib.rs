@@ -150,9 +150,10 @@ pub struct ConnectorSpec {
     pub policy_rules: PolicyRules,
     /// Escaping of each templated string in params; see [`ParamEscape`].
     pub param_escape: ParamEscape,
-    /// The connector's typed documents; `None` for a connector whose worker
-    /// still reads them field by field.
-    pub readers: Option<Readers>,
+    /// Reads each document into the connector's typed `Config`, `Secrets`
+    /// and `Params`, as its worker does (the drift test holds them to the
+    /// schemas).
+    pub readers: Readers,
     /// Rules between params and the account's config (a recipient the
     /// params leave out may come from the account's defaults).
     pub action_rules: ActionRules,

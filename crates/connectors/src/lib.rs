@@ -15,8 +15,6 @@ pub mod auth;
 pub mod jwt;
 #[cfg(feature = "delivery")]
 pub mod rest;
-#[cfg(all(test, feature = "delivery"))]
-mod testing;
 #[cfg(feature = "delivery")]
 pub mod token_cache;
 pub mod webhook_auth;

@@ -13,14 +13,8 @@ use crate::delivery::fields::{Fields, Secret};
 use crate::delivery::http::Outbound;
 use crate::delivery::{Account, HttpRequest, HttpResponse, Outcome};
 use herald_proto::v1::ErrorKind;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use url::Url;
-
-/// The account's base URL in `fields.name`, an absolute http(s) URL.
-pub fn base_url(fields: &Fields<'_>, name: &str) -> Result<Url, Outcome> {
-    let text = fields.required_str(name)?;
-    fields.url(name, text)
-}
 
 /// `base` with `segments` appended, each percent-encoded: an id from params
 /// cannot change the path (`../`) or add a query.
@@ -62,61 +56,6 @@ pub fn endpoint_with_query(base: &Url, segments: &[&str], query: &[(&str, &str)]
     let mut url = endpoint(base, segments);
     url.query_pairs_mut().extend_pairs(query);
     url
-}
-
-/// The params of a connector whose only operation is Kibana's
-/// `pushToService` (`{subAction: "pushToService", subActionParams:
-/// {incident, comments}}`): the sub-action params (where `comments` are)
-/// and the incident.
-pub fn push_to_service<'a>(
-    params: &'a Map<String, Value>,
-) -> Result<(Fields<'a>, Fields<'a>), Outcome> {
-    let root = Fields::params(params);
-    root.only(&["subAction", "subActionParams"])?;
-    if root.required_str("subAction")? != "pushToService" {
-        return Err(root.refuse("subAction", "must be pushToService"));
-    }
-    let sub = root.nested("subActionParams")?;
-    sub.only(&["incident", "comments"])?;
-    let incident = sub.nested("incident")?;
-    Ok((sub, incident))
-}
-
-/// A JSON document written as text (Torq's, Tines' and D3's `body`).
-pub fn json_text(fields: &Fields<'_>, name: &str) -> Result<Value, Outcome> {
-    let text = fields.required_str(name)?;
-    serde_json::from_str(text).map_err(|_| fields.refuse(name, "must be a JSON document"))
-}
-
-/// Kibana's `comments`: `[{comment, commentId}]`.
-pub fn comments(sub: &Fields<'_>) -> Result<Vec<String>, Outcome> {
-    let mut out = Vec::new();
-    for (i, item) in sub.array("comments")?.into_iter().flatten().enumerate() {
-        match item.get("comment").and_then(Value::as_str) {
-            Some(comment) if !comment.is_empty() => out.push(comment.to_owned()),
-            _ => {
-                return Err(sub.refuse(
-                    &format!("comments[{i}].comment"),
-                    "must be a non-empty string",
-                ));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Kibana's `comments` where an empty comment is left out rather than
-/// refused (Jira's and the case webhook's connectors).
-pub fn comments_skipping_empty(sub: &Fields<'_>) -> Result<Vec<String>, Outcome> {
-    let mut out = Vec::new();
-    for (index, item) in sub.array("comments")?.into_iter().flatten().enumerate() {
-        match item.get("comment") {
-            Some(Value::String(text)) if !text.is_empty() => out.push(text.clone()),
-            Some(Value::String(_)) => {}
-            _ => return Err(sub.refuse(&format!("comments[{index}].comment"), "must be a string")),
-        }
-    }
-    Ok(out)
 }
 
 /// A request with a JSON body, or none.

@@ -6,7 +6,7 @@ use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::{D3Security, build};
-use crate::testing::{assert_error_statuses, assert_secrets_hidden};
+use crate::delivery::testing::{assert_error_statuses, assert_secrets_hidden};
 
 const TOKEN: &str = "D3-TOKEN-SECRET";
 

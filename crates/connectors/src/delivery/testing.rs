@@ -1,7 +1,9 @@
 //! What connector tests share (feature `testing`): accounts, deliveries, canned responses,
-//! a real `Outbound` that may reach the loopback mock server, and the
-//! assertions on outcomes.
+//! a real `Outbound` that may reach the loopback mock server, the
+//! assertions on outcomes, and every error status and canned answer played
+//! through a connector against one mock server.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +11,8 @@ use crate::delivery::http::{Outbound, OutboundSettings};
 use crate::delivery::{Account, Delivery, HttpRequest, HttpResponse, Outcome};
 use herald_catalog::Policy;
 use herald_proto::v1::ErrorKind;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub fn object(value: Value) -> Map<String, Value> {
     match value {
@@ -150,4 +153,91 @@ pub fn answers() -> Vec<wiremock::ResponseTemplate> {
         answers.push(ResponseTemplate::new(status).set_body_string("no_service"));
     }
     answers
+}
+
+/// Every error status, answered to every request `deliver` makes, ends as
+/// the vendor documents: 4xx refused for good with the vendor's message,
+/// 401/403 an auth failure, 429 and 5xx retried honouring `Retry-After`.
+pub async fn assert_error_statuses<F, Fut>(server: &MockServer, vendor: &str, deliver: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Outcome>,
+{
+    let message = json!({"message": "Invalid field: title"});
+    let cases = [
+        (
+            ResponseTemplate::new(400).set_body_json(&message),
+            format!("permanent VendorRejected {vendor} answered 400: Invalid field: title"),
+        ),
+        (
+            ResponseTemplate::new(401).set_body_json(&message),
+            format!("permanent Auth {vendor} answered 401: Invalid field: title"),
+        ),
+        (
+            ResponseTemplate::new(403).set_body_string("forbidden"),
+            format!("permanent Auth {vendor} answered 403: forbidden"),
+        ),
+        (
+            ResponseTemplate::new(404).set_body_string("Not Found"),
+            format!("permanent VendorRejected {vendor} answered 404: Not Found"),
+        ),
+        (
+            ResponseTemplate::new(429).insert_header("retry-after", "3"),
+            format!("retry Throttled {vendor} is rate limiting this account (429) 3s"),
+        ),
+        (
+            ResponseTemplate::new(500),
+            format!("retry VendorTemporary {vendor} answered 500 -"),
+        ),
+        (
+            ResponseTemplate::new(503)
+                .insert_header("retry-after", "5")
+                .set_body_string("maintenance"),
+            format!("retry VendorTemporary {vendor} answered 503: maintenance 5s"),
+        ),
+    ];
+    for (answer, expected) in cases {
+        server.reset().await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(answer)
+            .mount(server)
+            .await;
+        let got = match deliver().await {
+            Outcome::Permanent {
+                kind,
+                reason,
+                response,
+            } => {
+                assert!(response.is_some(), "{reason}: the vendor's answer is kept");
+                format!("permanent {kind:?} {reason}")
+            }
+            Outcome::Retry {
+                kind,
+                reason,
+                after,
+                ..
+            } => {
+                let after = after.map_or("-".to_owned(), |a: Duration| format!("{}s", a.as_secs()));
+                format!("retry {kind:?} {reason} {after}")
+            }
+            other => panic!("{expected}: {other:?}"),
+        };
+        assert_eq!(got, expected);
+    }
+}
+
+/// No outcome of `deliver`, whatever the vendor answers, shows a secret.
+pub async fn assert_secrets_hidden<F, Fut>(server: &MockServer, secrets: &[&str], deliver: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Outcome>,
+{
+    for answer in answers() {
+        server.reset().await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(answer)
+            .mount(server)
+            .await;
+        assert_no_secret(&deliver().await, secrets);
+    }
 }

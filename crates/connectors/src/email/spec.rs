@@ -222,7 +222,7 @@ pub fn spec() -> ConnectorSpec {
             ("message", Escape::Markdown),
             ("messageHTML", Escape::Html),
         ]),
-        readers: Some(Readers::of::<Config, Secrets, Params>()),
+        readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: recipient_rule,
         test_params: Some(|text| serde_json::json!({"subject": "Herald test", "message": text})),
     }

@@ -158,7 +158,7 @@ pub fn spec() -> ConnectorSpec {
         params_rules,
         policy_rules: no_policy_rules,
         param_escape: NO_ESCAPE,
-        readers: Some(Readers::of::<Config, Secrets, Params>()),
+        readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: Some(
             |text| serde_json::json!({"subAction": "createAlert", "subActionParams": {"message": text}}),

@@ -6,7 +6,7 @@ use wiremock::matchers::{body_json, body_partial_json, header, method, path, que
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use super::Resilient;
-use crate::testing::{assert_error_statuses, assert_secrets_hidden};
+use crate::delivery::testing::{assert_error_statuses, assert_secrets_hidden};
 
 const SECRET: &str = "RESILIENT-KEY-SECRET";
 /// `key-1:RESILIENT-KEY-SECRET`

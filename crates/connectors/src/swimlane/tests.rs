@@ -6,7 +6,7 @@ use wiremock::matchers::{body_json, body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use super::Swimlane;
-use crate::testing::{assert_error_statuses, assert_secrets_hidden};
+use crate::delivery::testing::{assert_error_statuses, assert_secrets_hidden};
 
 const TOKEN: &str = "SWIMLANE-TOKEN-SECRET";
 

@@ -117,7 +117,7 @@ pub fn spec() -> ConnectorSpec {
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,
         param_escape: ParamEscape::ByParams(param_escape),
-        readers: Some(Readers::of::<Config, Secrets, Params>()),
+        readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: None,
     }

@@ -6,7 +6,7 @@ use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::{Tines, build};
-use crate::testing::{assert_error_statuses, assert_secrets_hidden};
+use crate::delivery::testing::{assert_error_statuses, assert_secrets_hidden};
 
 const TOKEN: &str = "TINES-TOKEN-SECRET";
 const WEBHOOK_SECRET: &str = "a1b2c3";

@@ -47,7 +47,7 @@ pub fn spec() -> ConnectorSpec {
         params_rules,
         policy_rules: no_policy_rules,
         param_escape: ParamEscape::Fields(&[("body", Escape::Json)]),
-        readers: Some(Readers::of::<Config, Secrets, Params>()),
+        readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: None,
     }

@@ -49,7 +49,7 @@ pub fn spec() -> ConnectorSpec {
         policy_rules: no_policy_rules,
         // The body is usually a JSON document with `"{{x}}"` inside strings.
         param_escape: ParamEscape::Fields(&[("body", Escape::Json)]),
-        readers: Some(Readers::of::<Config, Secrets, Params>()),
+        readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: Some(
             |text| serde_json::json!({"body": serde_json::json!({"message": text}).to_string()}),

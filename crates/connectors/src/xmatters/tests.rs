@@ -6,7 +6,7 @@ use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::{XMatters, build};
-use crate::testing::{assert_error_statuses, assert_secrets_hidden};
+use crate::delivery::testing::{assert_error_statuses, assert_secrets_hidden};
 
 const PASSWORD: &str = "XM-PASSWORD-SECRET";
 const API_KEY: &str = "XM-APIKEY-SECRET";

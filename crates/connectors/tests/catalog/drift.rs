@@ -1,5 +1,5 @@
 //! What a connector's schemas accept and what its worker reads must be the
-//! same documents. For every connector with typed documents, samples built
+//! same documents. For every connector, samples built
 //! from each schema (every property given, each `oneOf` branch in turn,
 //! each optional property left out and set to null) must be accepted by
 //! both the schema and the worker's reader, and an unknown property,
@@ -11,32 +11,10 @@ use serde_json::{Map, Value, json};
 
 use super::catalog;
 
-/// Connectors whose workers still read their documents field by field,
-/// so that nothing checks them against their schemas. This list only
-/// shrinks: a connector leaves it when its folder gets typed `Config`,
-/// `Secrets` and `Params` and its spec `readers`.
-const NOT_YET_TYPED: &[&str] = &[];
-
-#[test]
-fn every_connector_is_typed_or_listed_as_not_yet() {
-    let untyped: Vec<&str> = catalog()
-        .all()
-        .iter()
-        .filter(|spec| spec.readers.is_none())
-        .map(|spec| spec.id)
-        .collect();
-    assert_eq!(
-        untyped, NOT_YET_TYPED,
-        "a connector with `readers` leaves NOT_YET_TYPED; a new connector must have them"
-    );
-}
-
 #[test]
 fn schemas_and_workers_accept_the_same_documents() {
     for spec in catalog().all() {
-        let Some(readers) = spec.readers else {
-            continue;
-        };
+        let readers = spec.readers;
         for (document, schema, reader) in [
             ("config", &spec.config_schema, readers.config),
             ("secrets", &spec.secrets_schema, readers.secrets),
