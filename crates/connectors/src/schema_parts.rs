@@ -85,6 +85,27 @@ pub(crate) fn sub_action(params: &Map<String, Value>) -> Option<(&str, &Map<Stri
     Some((name, sub_params))
 }
 
+/// Kibana's `pushToService`: the incident `I` of the connector, and the
+/// comments to add to it.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushToService<I> {
+    pub incident: I,
+    pub comments: Option<Vec<Comment>>,
+}
+
+/// The `params` of a connector whose only operation is `pushToService`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    tag = "subAction",
+    content = "subActionParams",
+    rename_all = "camelCase"
+)]
+pub enum PushOnly<I> {
+    PushToService(PushToService<I>),
+}
+
 /// One comment pushed with an incident (Jira, ServiceNow, Swimlane, ...).
 #[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

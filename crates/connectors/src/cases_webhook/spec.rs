@@ -4,7 +4,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::schema_parts::{Comment, is_set, no_params_rules, no_policy_rules, sub_actions};
+use crate::schema_parts::{
+    PushOnly, PushToService, is_set, no_params_rules, no_policy_rules, sub_actions,
+};
 use crate::webhook_auth::{Secrets, auth_rules, with_auth_config};
 use herald_catalog::typed::schema_of;
 use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Violations, WorkerBinary};
@@ -87,24 +89,7 @@ pub enum CommentMethod {
 }
 
 /// `params`: Kibana's `subAction` envelope, with one operation.
-#[derive(Debug, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    tag = "subAction",
-    content = "subActionParams",
-    rename_all = "camelCase"
-)]
-pub enum Params {
-    PushToService(PushToService),
-}
-
-/// `pushToService`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PushToService {
-    pub incident: Incident,
-    pub comments: Option<Vec<Comment>>,
-}
+pub type Params = PushOnly<Incident>;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -125,7 +110,7 @@ pub fn spec() -> ConnectorSpec {
         worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
-        params_schema: sub_actions(&[("pushToService", schema_of::<PushToService>())]),
+        params_schema: sub_actions(&[("pushToService", schema_of::<PushToService<Incident>>())]),
         account_rules,
         params_rules: no_params_rules,
         policy_rules: no_policy_rules,

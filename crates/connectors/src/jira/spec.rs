@@ -7,7 +7,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::schema_parts::{
-    Comment, check_field_map, no_account_rules, no_policy_rules, sub_action, sub_actions,
+    PushOnly, PushToService, check_field_map, no_account_rules, no_policy_rules, sub_action,
+    sub_actions,
 };
 use herald_catalog::schema::join;
 use herald_catalog::typed::schema_of;
@@ -42,24 +43,7 @@ pub struct Secrets {
 /// (getIncident, issueTypes, ...) only read Jira for its UI; an alert
 /// delivers nothing with them, so they are refused here rather than
 /// accepted and then failed by the worker.
-#[derive(Debug, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    tag = "subAction",
-    content = "subActionParams",
-    rename_all = "camelCase"
-)]
-pub enum Params {
-    PushToService(Push),
-}
-
-/// `pushToService`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Push {
-    pub incident: Incident,
-    pub comments: Option<Vec<Comment>>,
-}
+pub type Params = PushOnly<Incident>;
 
 // The issue to create or update.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -88,7 +72,7 @@ pub fn spec() -> ConnectorSpec {
         worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
-        params_schema: sub_actions(&[("pushToService", schema_of::<Push>())]),
+        params_schema: sub_actions(&[("pushToService", schema_of::<PushToService<Incident>>())]),
         account_rules: no_account_rules,
         params_rules,
         policy_rules: no_policy_rules,

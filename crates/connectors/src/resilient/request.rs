@@ -10,7 +10,8 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use super::ResilientAccount;
-use super::spec::{Params, PushToService};
+use super::spec::{Incident, Params};
+use crate::schema_parts::PushToService;
 use crate::rest::{endpoint, endpoint_with_query, json_request, path_id};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +55,7 @@ impl Operation {
     }
 }
 
-fn push(sub: &Fields<'_>, params: PushToService) -> Result<Operation, Outcome> {
+fn push(sub: &Fields<'_>, params: PushToService<Incident>) -> Result<Operation, Outcome> {
     let fields = sub.nested("incident")?;
     let given = params.incident;
     let mut incident = Map::new();

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::schema_parts::{
-    Comment, check_field_map, no_account_rules, no_policy_rules, sub_action, sub_actions,
+    PushToService, check_field_map, no_account_rules, no_policy_rules, sub_action, sub_actions,
 };
 use herald_catalog::schema::join;
 use herald_catalog::typed::schema_of;
@@ -51,7 +51,7 @@ pub struct Secrets {
     rename_all = "camelCase"
 )]
 pub enum Params {
-    PushToService(PushToService),
+    PushToService(PushToService<Incident>),
     GetIncident(GetIncident),
     Handshake(Option<NoParams>),
     GetFields(Option<NoParams>),
@@ -70,14 +70,6 @@ pub struct NoParams {}
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GetIncident {
     pub external_id: String,
-}
-
-/// `pushToService`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PushToService {
-    pub incident: Incident,
-    pub comments: Option<Vec<Comment>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -117,7 +109,7 @@ pub fn spec() -> ConnectorSpec {
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
         params_schema: sub_actions(&[
-            ("pushToService", schema_of::<PushToService>()),
+            ("pushToService", schema_of::<PushToService<Incident>>()),
             ("getIncident", schema_of::<GetIncident>()),
             ("getFields", schema_of::<NoParams>()),
             ("handshake", schema_of::<NoParams>()),

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::schema_parts::{
-    Comment, check_field_map, is_set, is_true, no_policy_rules, sub_action, sub_actions,
+    PushToService, check_field_map, is_set, is_true, no_policy_rules, sub_action, sub_actions,
 };
 use herald_catalog::schema::join;
 use herald_catalog::typed::schema_of;
@@ -93,14 +93,6 @@ pub enum Params {
     Handshake(Option<NoParams>),
     GetChoices(GetChoices),
     CloseIncident(CloseIncident),
-}
-
-/// `pushToService` of ITSM and SIR, with the flavour's incident.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PushToService<I> {
-    pub incident: I,
-    pub comments: Option<Vec<Comment>>,
 }
 
 /// An incident of one flavour: the columns every flavour has, then the

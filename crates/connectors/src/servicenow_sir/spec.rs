@@ -6,10 +6,10 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use crate::schema_parts::{no_policy_rules, sub_actions};
+use crate::schema_parts::{PushToService, no_policy_rules, sub_actions};
 use crate::servicenow::spec::{
-    AnyObject, Column, Config, GetChoices, GetIncident, NoParams, PushToService, Secrets,
-    account_rules, incident, params_rules,
+    AnyObject, Column, Config, GetChoices, GetIncident, NoParams, Secrets, account_rules, incident,
+    params_rules,
 };
 use herald_catalog::typed::schema_of;
 use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, WorkerBinary};

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::schema_parts::{
-    Comment, no_account_rules, no_params_rules, no_policy_rules, sub_actions,
+    PushToService, no_account_rules, no_params_rules, no_policy_rules, sub_actions,
 };
 use herald_catalog::typed::schema_of;
 use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Readers, Secret, WorkerBinary};
@@ -36,16 +36,8 @@ pub struct Secrets {
     rename_all = "camelCase"
 )]
 pub enum Params {
-    PushToService(PushToService),
+    PushToService(PushToService<Incident>),
     CreateAlert(CreateAlert),
-}
-
-/// `pushToService`: a case.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PushToService {
-    pub incident: Incident,
-    pub comments: Option<Vec<Comment>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -110,7 +102,7 @@ pub fn spec() -> ConnectorSpec {
         config_schema: schema_of::<Config>(),
         secrets_schema: schema_of::<Secrets>(),
         params_schema: sub_actions(&[
-            ("pushToService", schema_of::<PushToService>()),
+            ("pushToService", schema_of::<PushToService<Incident>>()),
             ("createAlert", schema_of::<CreateAlert>()),
         ]),
         account_rules: no_account_rules,
