@@ -11,8 +11,8 @@ use url::Url;
 
 use super::ResilientAccount;
 use super::spec::{Incident, Params};
-use crate::schema_parts::PushToService;
 use crate::rest::{endpoint, endpoint_with_query, json_request, path_id};
+use crate::schema_parts::PushToService;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operation {
