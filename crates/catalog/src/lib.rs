@@ -9,6 +9,7 @@ pub mod email;
 pub mod policy;
 pub mod schema;
 pub mod secret;
+pub mod signals;
 pub mod typed;
 pub mod urls;
 
@@ -161,6 +162,27 @@ pub struct ConnectorSpec {
     /// text that any working account of the type takes; `None` where there
     /// is no such message (it would open a ticket, or depends on the account).
     pub test_params: Option<fn(&str) -> Value>,
+    /// What most types leave at its default.
+    pub extras: Extras,
+}
+
+/// The parts of a spec that most connector types leave at their default,
+/// so that a new one is added here without touching every spec.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras {
+    /// How a Search Guard Signals account of this type becomes a Herald
+    /// account; `None` where Signals has no such type.
+    pub signals: Option<&'static signals::SignalsAccount>,
+    /// The rate limit of each account when `HERALD_CONFIG` sets none for
+    /// the type: the vendor's documented limit.
+    pub default_rate_limit: Option<DefaultRateLimit>,
+}
+
+/// A vendor's documented rate limit per account (a token bucket).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DefaultRateLimit {
+    pub per_second: f64,
+    pub burst: u32,
 }
 
 /// One problem with a document, at a path from the root

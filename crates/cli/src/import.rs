@@ -14,17 +14,19 @@ use crate::{Format, Global, output};
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Signals account documents (email, slack, pagerduty, jira), as the GET
-    /// API returns them (`_id`, `_source`) or bare (id = file name).
+    /// Signals account documents (every type whose spec maps Signals'), as
+    /// the GET API returns them (`_id`, `_source`) or bare (id = file name).
     Signals {
         #[arg(required = true)]
         files: Vec<String>,
         /// Print the accounts instead of writing them.
         #[arg(long)]
         dry_run: bool,
-        /// Herald's jira accounts name their project; Signals' do not.
-        #[arg(long, value_name = "KEY")]
-        jira_project: Option<String>,
+        /// Sets a config field on every imported account of a type, for what
+        /// Signals keeps elsewhere (in each watch); a refused document says
+        /// which. The value is JSON, or else a string.
+        #[arg(long = "config", value_name = "TYPE.KEY=VALUE", value_parser = parse_set)]
+        set: Vec<Set>,
     },
     /// Kibana's `xpack.actions.preconfigured` (a kibana.yml or just that section).
     Kibana {
@@ -58,11 +60,11 @@ pub async fn run(g: &Global, command: Command) -> Result<(), Failure> {
         Command::Signals {
             files,
             dry_run,
-            jira_project,
+            set,
         } => {
             let mut items = Vec::new();
             for file in &files {
-                items.extend(signals_file(file, jira_project.as_deref())?);
+                items.extend(signals_file(file, &set)?);
             }
             (items, dry_run)
         }
@@ -190,7 +192,31 @@ fn check_id(id: &str) -> Result<(), String> {
 
 // --- Search Guard Signals --------------------------------------------------
 
-fn signals_file(path: &str, jira_project: Option<&str>) -> Result<Vec<Item>, Failure> {
+/// `--config TYPE.KEY=VALUE`.
+#[derive(Debug, Clone)]
+pub struct Set {
+    connector_type: String,
+    key: String,
+    value: Value,
+}
+
+fn parse_set(text: &str) -> Result<Set, String> {
+    let (path, value) = text.split_once('=').ok_or("expected TYPE.KEY=VALUE")?;
+    let (connector_type, key) = path
+        .split_once('.')
+        .filter(|(t, k)| !t.is_empty() && !k.is_empty())
+        .ok_or("expected TYPE.KEY before '='")?;
+    if herald_connectors::catalog().get(connector_type).is_none() {
+        return Err(format!("{connector_type}: not a connector type"));
+    }
+    Ok(Set {
+        connector_type: connector_type.trim_start_matches('.').to_owned(),
+        key: key.to_owned(),
+        value: serde_json::from_str(value).unwrap_or_else(|_| value.into()),
+    })
+}
+
+fn signals_file(path: &str, set: &[Set]) -> Result<Vec<Item>, Failure> {
     let docs = match client::read_document(path)? {
         Value::Array(docs) => docs,
         doc => vec![doc],
@@ -206,86 +232,27 @@ fn signals_file(path: &str, jira_project: Option<&str>) -> Result<Vec<Item>, Fai
                 path.to_owned()
             };
             let mut item = Item::new(source);
-            item.account = signals_account(path, doc, jira_project, &mut item);
+            item.account = signals_account(path, doc, set, &mut item);
             item
         })
         .collect())
 }
 
-/// How one Signals field becomes part of a Herald account.
-enum To {
-    Config(&'static str),
-    Secret(&'static str),
-    /// A list of addresses; Signals also takes one string.
-    ConfigList(&'static str),
-    /// The reason it has no Herald equivalent and why that stops the import.
-    Refuse(&'static str),
+/// The types Signals has, as the catalog's specs declare them.
+fn signals_types() -> String {
+    let types: Vec<&str> = herald_connectors::catalog()
+        .all()
+        .iter()
+        .filter(|spec| spec.extras.signals.is_some())
+        .map(|spec| spec.id)
+        .collect();
+    types.join(", ")
 }
-
-fn signals_fields(connector_type: &str) -> Option<&'static [(&'static str, To)]> {
-    use To::*;
-    Some(match connector_type {
-        "email" => &[
-            ("host", Config("host")),
-            ("port", Config("port")),
-            ("user", Secret("user")),
-            ("password", Secret("password")),
-            ("enable_tls", Config("secure")),
-            ("enable_start_tls", Config("requireTls")),
-            ("trusted_hosts", ConfigList("trustedHosts")),
-            ("trust_all", Config("trustAll")),
-            ("default_from", Config("from")),
-            ("default_to", ConfigList("defaultTo")),
-            ("default_cc", ConfigList("defaultCc")),
-            ("default_bcc", ConfigList("defaultBcc")),
-            ("session_timeout", Config("sessionTimeout")),
-            ("proxy_host", Config("proxyHost")),
-            ("proxy_port", Config("proxyPort")),
-            ("proxy_user", Config("proxyUser")),
-            ("proxy_password", Secret("proxyPassword")),
-            ("debug", Config("debug")),
-        ],
-        "slack" => &[("url", Secret("webhookUrl"))],
-        "pagerduty" => &[
-            ("integration_key", Secret("routingKey")),
-            (
-                "url",
-                Refuse(
-                    "a Signals base URL, while Herald's config.apiUrl is the full Events API URL; set it by hand",
-                ),
-            ),
-            (
-                "uri",
-                Refuse(
-                    "a Signals base URL, while Herald's config.apiUrl is the full Events API URL; set it by hand",
-                ),
-            ),
-        ],
-        "jira" => &[
-            ("url", Config("apiUrl")),
-            ("user_name", Secret("email")),
-            ("auth_token", Secret("apiToken")),
-        ],
-        _ => return None,
-    })
-}
-
-/// Herald's required fields that Signals may leave out, per type.
-const SIGNALS_REQUIRED: &[(&str, &str, &str)] = &[
-    (
-        "email",
-        "from",
-        "default_from is not set, and Herald's email accounts need a sender (config.from)",
-    ),
-    ("slack", "webhookUrl", "url is not set"),
-    ("pagerduty", "routingKey", "integration_key is not set"),
-    ("jira", "apiUrl", "url is not set"),
-];
 
 fn signals_account(
     path: &str,
     doc: Value,
-    jira_project: Option<&str>,
+    set: &[Set],
     item: &mut Item,
 ) -> Result<AccountDoc, String> {
     let Value::Object(mut doc) = doc else {
@@ -308,68 +275,35 @@ fn signals_account(
     check_id(&id)?;
     let connector_type = match source.remove("type") {
         Some(Value::String(t)) => t,
-        _ => return Err("type: missing (email, slack, pagerduty or jira)".into()),
+        _ => return Err(format!("type: missing ({})", signals_types())),
     };
-    let fields = signals_fields(&connector_type).ok_or_else(|| {
-        format!("type {connector_type}: not a Signals account type (email, slack, pagerduty, jira)")
-    })?;
-    let (mut config, mut secrets) = (Map::new(), Map::new());
-    let mut refused = Vec::new();
-    for (field, value) in source {
-        let Some((_, to)) = fields.iter().find(|(f, _)| *f == field) else {
-            item.not_translated
-                .push(format!("{field}: no Herald equivalent; left out"));
-            continue;
-        };
-        if value.is_null() {
-            continue;
-        }
-        let (target, key, value) = match to {
-            To::Config(k) => (&mut config, *k, value),
-            To::Secret(k) => (&mut secrets, *k, value),
-            To::ConfigList(k) => match value {
-                Value::String(s) => (&mut config, *k, json!([s])),
-                other => (&mut config, *k, other),
-            },
-            To::Refuse(reason) => {
-                refused.push(format!("{field}: {reason}"));
-                continue;
-            }
-        };
-        let side = if matches!(to, To::Secret(_)) {
-            "secrets"
-        } else {
-            "config"
-        };
-        item.translated.push(format!("{field} -> {side}.{key}"));
-        target.insert(key.to_owned(), value);
-    }
-    if connector_type == "jira" {
-        match jira_project {
-            Some(key) => {
-                config.insert("projectKey".into(), key.into());
-                item.translated.push(format!("--jira-project -> config.projectKey = {key}"));
-            }
-            None => refused.push(
-                "config.projectKey: Signals keeps the Jira project in each watch; give --jira-project KEY".into(),
-            ),
-        }
-    }
-    for (t, key, reason) in SIGNALS_REQUIRED {
-        if *t == connector_type && !config.contains_key(*key) && !secrets.contains_key(*key) {
-            refused.push((*reason).to_owned());
-        }
-    }
-    if !refused.is_empty() {
-        item.not_translated.extend(refused.iter().cloned());
-        return Err(format!("cannot be translated: {}", refused.join("; ")));
+    let spec = herald_connectors::catalog().get(&connector_type);
+    let Some((spec, mapping)) = spec.and_then(|spec| Some((spec, spec.extras.signals?))) else {
+        return Err(format!(
+            "type {connector_type}: not a Signals account type ({})",
+            signals_types()
+        ));
+    };
+    let set: Vec<(String, Value)> = set
+        .iter()
+        .filter(|s| s.connector_type == spec.id)
+        .map(|s| (s.key.clone(), s.value.clone()))
+        .collect();
+    let translation = mapping.translate(source, &set);
+    item.translated = translation.translated;
+    item.not_translated = translation.not_translated;
+    if !translation.refused.is_empty() {
+        return Err(format!(
+            "cannot be translated: {}",
+            translation.refused.join("; ")
+        ));
     }
     Ok(AccountDoc {
         id,
-        connector_type,
+        connector_type: spec.id.to_owned(),
         name: None,
-        config,
-        secrets,
+        config: translation.config,
+        secrets: translation.secrets,
     })
 }
 
@@ -449,4 +383,6 @@ fn kibana_account(id: &str, entry: &Value, item: &mut Item) -> Result<AccountDoc
 }
 
 #[cfg(test)]
-mod fuzz;
+mod tests {
+    mod fuzz;
+}

@@ -1,7 +1,8 @@
 //! `heraldctl up`: the whole system in this process (`herald-stack`) on the
 //! embedded default: SQLite, master key and tokens under the data dir, NATS
 //! at `--nats-url` or a `nats-server -js` started here when none answers.
-//! `--demo` registers a `server-log` account and delivers a first alert.
+//! `--demo` registers an account that writes to Herald's own log and
+//! delivers a first alert to it.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -20,7 +21,8 @@ use crate::{Global, actions};
 
 #[derive(Args)]
 pub struct UpArgs {
-    /// Also register a `server-log` account and deliver a sample alert.
+    /// Also register an account that writes to Herald's log, and deliver a
+    /// sample alert to it.
     #[arg(long)]
     demo: bool,
     /// Where the database, master key, tokens and NATS store live.
@@ -42,7 +44,9 @@ pub struct UpArgs {
     ingest_http_addr: SocketAddr,
 }
 
-const DEMO_ACCOUNT: &str = "demo-server-log";
+const DEMO_ACCOUNT: &str = "demo-log";
+/// The demo needs no vendor: its type writes to Herald's own log.
+const DEMO_TYPE: &str = herald_connectors::server_log::spec::ID;
 
 pub async fn run(g: &Global, args: UpArgs) -> Result<(), Failure> {
     let _telemetry = herald_telemetry::init_with("heraldctl", "warn,herald::server_log=info")
@@ -138,10 +142,10 @@ pub async fn run(g: &Global, args: UpArgs) -> Result<(), Failure> {
 
 async fn demo(g: &Global, stack: &Stack, admin: &str) -> Result<(), Failure> {
     stack
-        .put_account(DEMO_ACCOUNT, "server-log", json!({}), json!({}))
+        .put_account(DEMO_ACCOUNT, DEMO_TYPE, json!({}), json!({}))
         .await
         .map_err(|e| Failure::herald(format!("demo account: {e:#}")))?;
-    println!("demo: registered account {DEMO_ACCOUNT} (server-log)");
+    println!("demo: registered account {DEMO_ACCOUNT} ({DEMO_TYPE})");
     let local = Global {
         ingest_url: stack.ingest.grpc_url(),
         token: Some(admin.to_owned()),

@@ -430,7 +430,7 @@ async fn signals_accounts_import_and_what_cannot_be_translated_is_reported() {
         report[3]["error"]
             .as_str()
             .unwrap()
-            .contains("--jira-project")
+            .contains("--config jira.projectKey=KEY")
     );
 
     let got = env.json(&["accounts", "get", "mail"]).await;
@@ -452,8 +452,8 @@ async fn signals_accounts_import_and_what_cannot_be_translated_is_reported() {
             "import",
             "signals",
             &jira,
-            "--jira-project",
-            "OPS",
+            "--config",
+            "jira.projectKey=OPS",
         ])
         .await;
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -1,6 +1,6 @@
 //! Credentials the incident connectors send: basic and bearer header
 //! values, and OAuth 2.0 access tokens got with a form POST to a token
-//! endpoint (client credentials for `webhook` and `cases-webhook`; the
+//! endpoint (client credentials for the two webhook types; the
 //! ServiceNow connectors post a signed JWT the same way), cached in
 //! [`TokenCache`] until they expire or the vendor answers 401.
 

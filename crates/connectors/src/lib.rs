@@ -19,6 +19,8 @@ pub mod rest;
 pub mod token_cache;
 pub mod webhook_auth;
 
+// Each folder is named by its type id; a module name cannot hold `-`.
+#[path = "cases-webhook/mod.rs"]
 pub mod cases_webhook;
 pub mod d3security;
 pub mod email;
@@ -27,9 +29,12 @@ pub mod jira;
 pub mod opsgenie;
 pub mod pagerduty;
 pub mod resilient;
+#[path = "server-log/mod.rs"]
 pub mod server_log;
 pub mod servicenow;
+#[path = "servicenow-itom/mod.rs"]
 pub mod servicenow_itom;
+#[path = "servicenow-sir/mod.rs"]
 pub mod servicenow_sir;
 pub mod slack;
 pub mod slack_api;

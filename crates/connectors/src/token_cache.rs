@@ -1,7 +1,7 @@
 //! OAuth access tokens, cached per account until shortly before they
 //! expire, so a burst of actions costs one token request, not one each.
 //! Generic over how a token is obtained (a JWT bearer grant for ServiceNow,
-//! client credentials for `webhook` and `cases-webhook`, see `auth`): the
+//! client credentials for the two webhook types, see `auth`): the
 //! connector hands in the request, the cache keeps what came back. A token the vendor refuses (401) is dropped,
 //! and a changed account (new version) never reuses its old token.
 
@@ -123,7 +123,7 @@ mod tests {
     async fn reused_until_a_minute_before_expiry() {
         let cache = TokenCache::default();
         let calls = AtomicU32::new(0);
-        let account = account("servicenow", json!({}), json!({}));
+        let account = account("webhook", json!({}), json!({}));
         let first = cache.get(&account, || fetch(&calls, 1800)).await.unwrap();
         assert!(first.fresh);
         let again = cache.get(&account, || fetch(&calls, 1800)).await.unwrap();
@@ -147,7 +147,7 @@ mod tests {
     async fn a_refused_token_is_dropped_and_a_new_version_fetches_anew() {
         let cache = TokenCache::default();
         let calls = AtomicU32::new(0);
-        let mut account = account("servicenow", json!({}), json!({}));
+        let mut account = account("webhook", json!({}), json!({}));
         let first = cache.get(&account, || fetch(&calls, 3600)).await.unwrap();
         cache.forget(&account, &first).await;
         let second = cache.get(&account, || fetch(&calls, 3600)).await.unwrap();
@@ -168,7 +168,7 @@ mod tests {
     async fn short_lived_and_failed_fetches_are_not_cached() {
         let cache = TokenCache::default();
         let calls = AtomicU32::new(0);
-        let account = account("servicenow", json!({}), json!({}));
+        let account = account("webhook", json!({}), json!({}));
         cache.get(&account, || fetch(&calls, 30)).await.unwrap();
         cache.get(&account, || fetch(&calls, 30)).await.unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -189,7 +189,7 @@ mod tests {
     async fn concurrent_deliveries_share_one_fetch() {
         let cache = Arc::new(TokenCache::default());
         let calls = Arc::new(AtomicU32::new(0));
-        let account = Arc::new(account("servicenow", json!({}), json!({})));
+        let account = Arc::new(account("webhook", json!({}), json!({})));
         let mut tasks = Vec::new();
         for _ in 0..8 {
             let (cache, calls, account) = (cache.clone(), calls.clone(), account.clone());

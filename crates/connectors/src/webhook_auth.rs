@@ -1,4 +1,4 @@
-//! Kibana's webhook auth block, shared by `webhook` and `cases-webhook`:
+//! Kibana's webhook auth block, shared by the two webhook types (plain and cases):
 //! configured and secret headers, then basic, bearer or OAuth 2.0 client
 //! credentials (`authType`). Client certificates, `ca` and
 //! `verificationMode` are applied by the outbound client itself

@@ -1,5 +1,5 @@
 //! `herald-incident-worker`: delivers the incident, ticketing, SOAR,
-//! webhook, index and server-log actions
+//! webhook, index and log actions
 //! until SIGTERM; configuration from the environment (see the README).
 
 /// mimalloc: this process allocates many small, short-lived buffers per

@@ -73,7 +73,7 @@ mod tests {
     #[test]
     fn names() {
         let s = Subjects::new("herald");
-        assert_eq!(s.action("servicenow-sir"), "herald.action.servicenow-sir");
+        assert_eq!(s.action("a-type_2"), "herald.action.a-type_2");
         assert_eq!(s.result("slack"), "herald.result.slack");
         assert_eq!(s.dead_event(), "herald.dead.event");
         assert_eq!(s.account_changed(), "herald.account.changed");

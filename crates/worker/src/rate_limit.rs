@@ -31,8 +31,10 @@ const TURN_SLACK: Duration = Duration::from_millis(20);
 /// One account's allowance, enforced for every connector type that has a
 /// limit.
 pub struct RateLimiter {
-    /// `None` is a configured "off", which beats the type's default.
-    configured: BTreeMap<String, Option<Limit>>,
+    /// By connector type: the configured limit, or else the type's default
+    /// (its spec's documented vendor limit). `None` is a configured "off",
+    /// which beats the default.
+    limits: BTreeMap<String, Option<Limit>>,
     buckets: Mutex<Buckets>,
 }
 
@@ -52,18 +54,6 @@ impl Limit {
             per_second: limit.per_second,
             burst: f64::from(limit.burst.max(1)),
         })
-    }
-}
-
-/// The limit of a connector type nobody configured: Slack documents about
-/// one message per second per incoming webhook, with short bursts allowed.
-fn default_limit(connector_type: &str) -> Option<Limit> {
-    match connector_type {
-        "slack" => Some(Limit {
-            per_second: 1.0,
-            burst: 5.0,
-        }),
-        _ => None,
     }
 }
 
@@ -109,13 +99,26 @@ impl Bucket {
 
 impl RateLimiter {
     /// `limits` is keyed by connector type; types without an entry use
-    /// their default (Slack: 1 per second, bursts of 5; others unlimited).
+    /// their spec's default (Slack: 1 per second, bursts of 5; most
+    /// others unlimited).
     pub fn new(limits: &BTreeMap<String, RateLimit>) -> RateLimiter {
+        let defaults = herald_connectors::catalog()
+            .all()
+            .iter()
+            .filter_map(|spec| {
+                let limit = spec.extras.default_rate_limit?;
+                let limit = RateLimit {
+                    per_second: limit.per_second,
+                    burst: limit.burst,
+                };
+                Some((spec.id.to_owned(), Limit::from_config(&limit)))
+            });
+        let configured = limits
+            .iter()
+            .map(|(kind, limit)| (kind.clone(), Limit::from_config(limit)));
         RateLimiter {
-            configured: limits
-                .iter()
-                .map(|(kind, limit)| (kind.clone(), Limit::from_config(limit)))
-                .collect(),
+            // Configured last, so it replaces a default.
+            limits: defaults.chain(configured).collect(),
             buckets: Mutex::new(Buckets::default()),
         }
     }
@@ -197,10 +200,7 @@ impl RateLimiter {
     }
 
     fn limit(&self, connector_type: &str) -> Option<Limit> {
-        match self.configured.get(connector_type) {
-            Some(configured) => *configured,
-            None => default_limit(connector_type),
-        }
+        self.limits.get(connector_type).copied().flatten()
     }
 
     fn with_bucket<T>(
@@ -301,7 +301,13 @@ mod tests {
         for _ in 0..10_000 {
             assert_eq!(limiter.try_acquire("webhook", "a"), Duration::ZERO);
         }
-        assert_eq!(waited(&limiter, "pagerduty", "a").await, Duration::ZERO);
+        let unlimited = herald_connectors::catalog()
+            .all()
+            .iter()
+            .filter(|spec| spec.extras.default_rate_limit.is_none());
+        for spec in unlimited {
+            assert_eq!(waited(&limiter, spec.id, "a").await, Duration::ZERO);
+        }
         assert_eq!(
             limiter.buckets.lock().unwrap().len(),
             0,

@@ -9,9 +9,10 @@ use serde_json::{Map, Value, json};
 use crate::schema_parts::{is_set, is_true};
 use herald_catalog::email::well_known_service;
 use herald_catalog::schema::{check_host, join, url_host};
+use herald_catalog::signals::{SignalsAccount, SignalsField};
 use herald_catalog::typed::{NonEmpty, schema_of};
 use herald_catalog::{
-    ConnectorSpec, Escape, ParamEscape, Policy, Readers, Secret, Violations, WorkerBinary,
+    ConnectorSpec, Escape, Extras, ParamEscape, Policy, Readers, Secret, Violations, WorkerBinary,
 };
 
 pub const LOGIN_URL: &str = "https://login.microsoftonline.com";
@@ -225,6 +226,10 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: recipient_rule,
         test_params: Some(|text| serde_json::json!({"subject": "Herald test", "message": text})),
+        extras: Extras {
+            signals: Some(&SIGNALS),
+            ..Extras::default()
+        },
     }
 }
 
@@ -402,3 +407,31 @@ fn policy_rules(
         check_host(endpoint.host, "config.service", policy, out);
     }
 }
+
+/// A Signals e-mail account: SMTP settings by their Signals names.
+static SIGNALS: SignalsAccount = SignalsAccount {
+    fields: &[
+        ("host", SignalsField::Config("host")),
+        ("port", SignalsField::Config("port")),
+        ("user", SignalsField::Secret("user")),
+        ("password", SignalsField::Secret("password")),
+        ("enable_tls", SignalsField::Config("secure")),
+        ("enable_start_tls", SignalsField::Config("requireTls")),
+        ("trusted_hosts", SignalsField::ConfigList("trustedHosts")),
+        ("trust_all", SignalsField::Config("trustAll")),
+        ("default_from", SignalsField::Config("from")),
+        ("default_to", SignalsField::ConfigList("defaultTo")),
+        ("default_cc", SignalsField::ConfigList("defaultCc")),
+        ("default_bcc", SignalsField::ConfigList("defaultBcc")),
+        ("session_timeout", SignalsField::Config("sessionTimeout")),
+        ("proxy_host", SignalsField::Config("proxyHost")),
+        ("proxy_port", SignalsField::Config("proxyPort")),
+        ("proxy_user", SignalsField::Config("proxyUser")),
+        ("proxy_password", SignalsField::Secret("proxyPassword")),
+        ("debug", SignalsField::Config("debug")),
+    ],
+    required: &[(
+        "from",
+        "default_from is not set, and Herald's email accounts need a sender (config.from)",
+    )],
+};

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::schema_parts::{is_set, no_policy_rules};
 use herald_catalog::schema::join;
 use herald_catalog::typed::{NonEmpty, schema_of};
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
+use herald_catalog::{ConnectorSpec, Extras, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
 
 /// Kibana only lets an action override the index into the alert history.
 pub(crate) const ALERT_HISTORY_PREFIX: &str = "kibana-alert-history-";
@@ -65,6 +65,7 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: Some(|text| serde_json::json!({"documents": [{"message": text}]})),
+        extras: Extras::default(),
     }
 }
 

@@ -11,8 +11,9 @@ use crate::schema_parts::{
     sub_actions,
 };
 use herald_catalog::schema::join;
+use herald_catalog::signals::{SignalsAccount, SignalsField};
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
+use herald_catalog::{ConnectorSpec, Extras, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
 
 /// Kibana's cap on `otherFields`.
 const MAX_OTHER_FIELDS: usize = 20;
@@ -82,6 +83,10 @@ pub fn spec() -> ConnectorSpec {
         test_params: Some(
             |text| serde_json::json!({"subAction": "pushToService", "subActionParams": {"incident": {"summary": text}}}),
         ),
+        extras: Extras {
+            signals: Some(&SIGNALS),
+            ..Extras::default()
+        },
     }
 }
 
@@ -125,3 +130,20 @@ fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations)
         out,
     );
 }
+
+/// A Signals Jira account. Signals keeps the project in each watch, so the
+/// operator names it on import.
+static SIGNALS: SignalsAccount = SignalsAccount {
+    fields: &[
+        ("url", SignalsField::Config("apiUrl")),
+        ("user_name", SignalsField::Secret("email")),
+        ("auth_token", SignalsField::Secret("apiToken")),
+    ],
+    required: &[
+        ("apiUrl", "url is not set"),
+        (
+            "projectKey",
+            "config.projectKey: Signals keeps the Jira project in each watch; give --config jira.projectKey=KEY",
+        ),
+    ],
+};

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::schema_parts::{no_account_rules, no_policy_rules, sub_action, sub_actions};
 use herald_catalog::schema::join;
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
+use herald_catalog::{ConnectorSpec, Extras, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
 
 pub const DEFAULT_API_URL: &str = "https://api.opsgenie.com";
 
@@ -163,6 +163,7 @@ pub fn spec() -> ConnectorSpec {
         test_params: Some(
             |text| serde_json::json!({"subAction": "createAlert", "subActionParams": {"message": text}}),
         ),
+        extras: Extras::default(),
     }
 }
 

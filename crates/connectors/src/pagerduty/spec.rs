@@ -6,8 +6,9 @@ use serde_json::{Map, Value};
 
 use crate::schema_parts::{is_set, no_account_rules, no_policy_rules};
 use herald_catalog::schema::join;
+use herald_catalog::signals::{SignalsAccount, SignalsField};
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
+use herald_catalog::{ConnectorSpec, Extras, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
 
 pub const DEFAULT_API_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 
@@ -132,6 +133,10 @@ pub fn spec() -> ConnectorSpec {
         test_params: Some(
             |text| serde_json::json!({"eventAction": "trigger", "summary": text, "severity": "info"}),
         ),
+        extras: Extras {
+            signals: Some(&SIGNALS),
+            ..Extras::default()
+        },
     }
 }
 
@@ -154,3 +159,17 @@ fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations)
         );
     }
 }
+
+const BASE_URL: SignalsField = SignalsField::Refuse(
+    "a Signals base URL, while Herald's config.apiUrl is the full Events API URL; set it by hand",
+);
+
+/// A Signals PagerDuty account: its integration key.
+static SIGNALS: SignalsAccount = SignalsAccount {
+    fields: &[
+        ("integration_key", SignalsField::Secret("routingKey")),
+        ("url", BASE_URL),
+        ("uri", BASE_URL),
+    ],
+    required: &[("routingKey", "integration_key is not set")],
+};

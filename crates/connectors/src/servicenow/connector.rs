@@ -30,8 +30,8 @@ impl Flavour {
     pub(crate) fn connector_type(self) -> &'static str {
         match self {
             Flavour::Itsm => "servicenow",
-            Flavour::Sir => "servicenow-sir",
-            Flavour::Itom => "servicenow-itom",
+            Flavour::Sir => crate::servicenow_sir::spec::ID,
+            Flavour::Itom => crate::servicenow_itom::spec::ID,
         }
     }
 

@@ -14,7 +14,7 @@ use crate::schema_parts::{
 };
 use herald_catalog::schema::join;
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
+use herald_catalog::{ConnectorSpec, Extras, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
 
 /// Kibana's cap on `additional_fields`.
 const MAX_ADDITIONAL_FIELDS: usize = 20;
@@ -274,6 +274,7 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: None,
+        extras: Extras::default(),
     }
 }
 

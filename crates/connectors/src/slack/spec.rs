@@ -5,8 +5,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::schema_parts::{NoConfig, no_account_rules, no_params_rules, no_policy_rules};
+use herald_catalog::signals::{SignalsAccount, SignalsField};
 use herald_catalog::typed::{NonEmpty, schema_of};
-use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Readers, Secret, WorkerBinary};
+use herald_catalog::{
+    ConnectorSpec, DefaultRateLimit, Escape, Extras, ParamEscape, Readers, Secret, WorkerBinary,
+};
 
 pub type Config = NoConfig;
 
@@ -58,5 +61,20 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: Some(|text| serde_json::json!({"message": text})),
+        extras: Extras {
+            signals: Some(&SIGNALS),
+            // Slack documents about one message per second per incoming
+            // webhook, with short bursts allowed.
+            default_rate_limit: Some(DefaultRateLimit {
+                per_second: 1.0,
+                burst: 5,
+            }),
+        },
     }
 }
+
+/// A Signals Slack account: its webhook URL.
+static SIGNALS: SignalsAccount = SignalsAccount {
+    fields: &[("url", SignalsField::Secret("webhookUrl"))],
+    required: &[("webhookUrl", "url is not set")],
+};

@@ -8,7 +8,7 @@ use crate::schema_parts::{no_account_rules, no_policy_rules, sub_action, sub_act
 use herald_catalog::schema::join;
 use herald_catalog::typed::{NonEmpty, schema_of};
 use herald_catalog::{
-    ConnectorSpec, Escape, ParamEscape, Readers, Secret, Violations, WorkerBinary,
+    ConnectorSpec, Escape, Extras, ParamEscape, Readers, Secret, Violations, WorkerBinary,
 };
 
 pub const DEFAULT_API_URL: &str = "https://slack.com/api";
@@ -113,6 +113,7 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: None,
+        extras: Extras::default(),
     }
 }
 

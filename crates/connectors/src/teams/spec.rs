@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::schema_parts::{NoConfig, no_account_rules, no_params_rules, no_policy_rules};
 use herald_catalog::typed::{NonEmpty, schema_of};
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, WorkerBinary};
+use herald_catalog::{ConnectorSpec, Extras, NO_ESCAPE, Readers, Secret, WorkerBinary};
 
 pub type Config = NoConfig;
 
@@ -40,5 +40,6 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: Some(|text| serde_json::json!({"message": text})),
+        extras: Extras::default(),
     }
 }

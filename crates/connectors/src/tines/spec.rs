@@ -8,7 +8,7 @@ use crate::schema_parts::{no_account_rules, no_policy_rules, sub_action, sub_act
 use herald_catalog::schema::join;
 use herald_catalog::typed::schema_of;
 use herald_catalog::{
-    ConnectorSpec, Escape, ParamEscape, Readers, Secret, Violations, WorkerBinary,
+    ConnectorSpec, Escape, Extras, ParamEscape, Readers, Secret, Violations, WorkerBinary,
 };
 
 /// `config`.
@@ -139,6 +139,7 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: None,
+        extras: Extras::default(),
     }
 }
 

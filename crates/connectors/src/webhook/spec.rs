@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::schema_parts::{no_params_rules, no_policy_rules};
 use crate::webhook_auth::{Secrets, auth_rules, with_auth_config};
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, Escape, ParamEscape, Readers, WorkerBinary};
+use herald_catalog::{ConnectorSpec, Escape, Extras, ParamEscape, Readers, WorkerBinary};
 
 with_auth_config! {
     /// `config`: the call, then the auth block.
@@ -54,5 +54,6 @@ pub fn spec() -> ConnectorSpec {
         test_params: Some(
             |text| serde_json::json!({"body": serde_json::json!({"message": text}).to_string()}),
         ),
+        extras: Extras::default(),
     }
 }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::schema_parts::{is_set, no_params_rules, no_policy_rules};
 use herald_catalog::schema::join;
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
+use herald_catalog::{ConnectorSpec, Extras, NO_ESCAPE, Readers, Secret, Violations, WorkerBinary};
 
 /// `config`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -68,6 +68,7 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: None,
+        extras: Extras::default(),
     }
 }
 

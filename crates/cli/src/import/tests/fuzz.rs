@@ -10,7 +10,7 @@ use herald_connectors::catalog;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use super::*;
+use super::super::*;
 
 /// What a document's accounts must hold, whatever the document.
 fn check(account: &Result<AccountDoc, String>) -> Result<(), TestCaseError> {
@@ -31,6 +31,11 @@ fn check(account: &Result<AccountDoc, String>) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// `--config jira.projectKey=OPS`, which Signals' Jira accounts need.
+fn project() -> Vec<Set> {
+    vec![parse_set("jira.projectKey=OPS").unwrap()]
+}
+
 /// The Signals path of `heraldctl import signals FILE`, after reading it.
 fn signals(path: &str, doc: Value) -> Result<(), TestCaseError> {
     let docs = match doc {
@@ -39,8 +44,8 @@ fn signals(path: &str, doc: Value) -> Result<(), TestCaseError> {
     };
     for doc in docs {
         let mut item = Item::new(path.to_owned());
-        for project in [None, Some("OPS")] {
-            check(&signals_account(path, doc.clone(), project, &mut item))?;
+        for set in [vec![], project()] {
+            check(&signals_account(path, doc.clone(), &set, &mut item))?;
         }
     }
     Ok(())
@@ -263,7 +268,7 @@ fn valid_documents_import() {
     let docs = valid_signals();
     for doc in docs.as_array().unwrap() {
         let mut item = Item::new("x.json".into());
-        let account = signals_account("slack-hook.json", doc.clone(), Some("OPS"), &mut item);
+        let account = signals_account("slack-hook.json", doc.clone(), &project(), &mut item);
         if let Err(reason) = account {
             panic!("{doc}: {reason}");
         }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::schema_parts::{no_params_rules, no_policy_rules, sub_actions};
 use crate::servicenow::spec::{CORRELATION_ID, GetChoices, ItomConfig, Secrets, account_rules};
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, WorkerBinary};
+use herald_catalog::{ConnectorSpec, Extras, NO_ESCAPE, Readers, WorkerBinary};
 
 /// `params`: Kibana's `subAction` envelope.
 #[derive(Debug, Deserialize)]
@@ -41,9 +41,12 @@ pub struct Event {
     pub message_key: Option<String>,
 }
 
+/// The type id.
+pub const ID: &str = "servicenow-itom";
+
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
-        id: "servicenow-itom",
+        id: ID,
         name: "ServiceNow ITOM",
         worker: WorkerBinary::Incident,
         config_schema: schema_of::<ItomConfig>(),
@@ -59,5 +62,6 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<ItomConfig, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: None,
+        extras: Extras::default(),
     }
 }

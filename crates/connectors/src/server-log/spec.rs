@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::schema_parts::{NoConfig, no_account_rules, no_params_rules, no_policy_rules};
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, WorkerBinary};
+use herald_catalog::{ConnectorSpec, Extras, NO_ESCAPE, Readers, WorkerBinary};
 
 pub type Config = NoConfig;
 pub type Secrets = NoConfig;
@@ -32,9 +32,12 @@ pub enum Level {
     Fatal,
 }
 
+/// The type id.
+pub const ID: &str = "server-log";
+
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
-        id: "server-log",
+        id: ID,
         name: "Server log",
         worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
@@ -47,5 +50,6 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: Some(|text| serde_json::json!({"message": text})),
+        extras: Extras::default(),
     }
 }

@@ -12,7 +12,7 @@ use crate::servicenow::spec::{
     params_rules,
 };
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, WorkerBinary};
+use herald_catalog::{ConnectorSpec, Extras, NO_ESCAPE, Readers, WorkerBinary};
 
 /// `params`: Kibana's `subAction` envelope; SIR has no `closeIncident`.
 #[derive(Debug, Deserialize)]
@@ -99,9 +99,12 @@ impl Column for Option<Observables> {
     }
 }
 
+/// The type id.
+pub const ID: &str = "servicenow-sir";
+
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {
-        id: "servicenow-sir",
+        id: ID,
         name: "ServiceNow SecOps",
         worker: WorkerBinary::Incident,
         config_schema: schema_of::<Config>(),
@@ -120,5 +123,6 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: None,
+        extras: Extras::default(),
     }
 }

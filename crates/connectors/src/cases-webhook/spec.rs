@@ -9,7 +9,7 @@ use crate::schema_parts::{
 };
 use crate::webhook_auth::{Secrets, auth_rules, with_auth_config};
 use herald_catalog::typed::schema_of;
-use herald_catalog::{ConnectorSpec, NO_ESCAPE, Readers, Violations, WorkerBinary};
+use herald_catalog::{ConnectorSpec, Extras, NO_ESCAPE, Readers, Violations, WorkerBinary};
 
 // URL templates (`format: uri`): Mustache variables such as
 // `{{{external.system.id}}}` are allowed in the path and query.
@@ -118,6 +118,7 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: None,
+        extras: Extras::default(),
     }
 }
 
