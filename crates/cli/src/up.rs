@@ -97,7 +97,7 @@ pub async fn run(g: &Global, args: UpArgs) -> Result<(), Failure> {
     options.client_tls = client::client_tls(g)?;
     let stack = Stack::start(options)
         .await
-        .map_err(|e| fail("cannot start Herald", &format!("{e:#}")))?;
+        .map_err(|e| fail("cannot start Herald", &herald_telemetry::chain(&e)))?;
 
     println!("Herald is up; data in {}", dir.display());
     println!("  registry gRPC  {}", stack.registry_url());
@@ -144,7 +144,7 @@ async fn demo(g: &Global, stack: &Stack, admin: &str) -> Result<(), Failure> {
     stack
         .put_account(DEMO_ACCOUNT, DEMO_TYPE, json!({}), json!({}))
         .await
-        .map_err(|e| Failure::herald(format!("demo account: {e:#}")))?;
+        .map_err(|e| Failure::herald(format!("demo account: {}", herald_telemetry::chain(&e))))?;
     println!("demo: registered account {DEMO_ACCOUNT} ({DEMO_TYPE})");
     let local = Global {
         ingest_url: stack.ingest.grpc_url(),

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use herald_config::HeraldConfig;
 use herald_metrics::Metrics;
 use herald_proto::json::json_to_struct;
@@ -17,6 +16,31 @@ use herald_tls::{ClientTls, ServerTls};
 use herald_worker::{Worker, WorkerSettings};
 use rand::Rng;
 use tokio::sync::watch;
+
+/// Why the stack, or one of its parts, did not start, stop or answer.
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error("role tokens")]
+    Tokens(#[from] herald_proto::auth::TokenError),
+    #[error("registry")]
+    Registry(#[from] herald_registry::StartError),
+    #[error("ingest")]
+    Ingest(#[from] herald_ingest::ServeError),
+    #[error("worker's NATS connection")]
+    Nats(#[from] async_nats::ConnectError),
+    #[error("worker")]
+    Worker(#[from] herald_worker::WorkerError),
+    #[error("worker did not stop within {0:?}")]
+    WorkerStuck(Duration),
+    #[error("worker task")]
+    WorkerTask(#[from] tokio::task::JoinError),
+    #[error("registry client")]
+    Client(#[from] herald_tls::TlsError),
+    #[error("registry connection")]
+    Connect(#[from] tonic::transport::Error),
+    #[error("registry refused the call")]
+    Refused(#[from] tonic::Status),
+}
 
 pub struct StackOptions {
     pub nats_url: String,
@@ -112,7 +136,7 @@ fn token(role: &str) -> String {
 }
 
 impl Stack {
-    pub async fn start(options: StackOptions) -> anyhow::Result<Stack> {
+    pub async fn start(options: StackOptions) -> Result<Stack, StackError> {
         let RoleTokens {
             admin,
             producer,
@@ -136,8 +160,7 @@ impl Stack {
         let metrics = Metrics::default();
         let registry =
             herald_registry::Server::start_with_metrics(registry_settings.clone(), &metrics)
-                .await
-                .context("registry")?;
+                .await?;
         // A restarted registry comes back where ingest and workers look.
         registry_settings.listen = registry.addr;
         let registry_url = registry.url();
@@ -159,8 +182,7 @@ impl Stack {
             },
             metrics.clone(),
         )
-        .await
-        .context("ingest")?;
+        .await?;
 
         let mut worker_settings = WorkerSettings::new("herald-chat-worker");
         worker_settings.nats_url = options.nats_url.clone();
@@ -171,9 +193,7 @@ impl Stack {
         (options.worker)(&mut worker_settings);
         let (stop_worker, mut stopped) = watch::channel(false);
         let worker = if options.run_worker {
-            let nats = async_nats::connect(&options.nats_url)
-                .await
-                .context("worker's NATS connection")?;
+            let nats = async_nats::connect(&options.nats_url).await?;
             let worker =
                 Arc::new(Worker::new(worker_settings.clone(), nats, connectors(), &metrics).await?);
             Some(tokio::spawn(worker.run(async move {
@@ -205,7 +225,7 @@ impl Stack {
         connector_type: &str,
         config: serde_json::Value,
         secrets: serde_json::Value,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), StackError> {
         let channel = self
             .client_tls
             .endpoint("registry URL", &self.registry_url)?
@@ -222,10 +242,10 @@ impl Stack {
                 ..Default::default()
             }),
         });
-        request.metadata_mut().insert(
-            "authorization",
-            format!("Bearer {}", self.admin_token).parse()?,
-        );
+        let bearer = format!("Bearer {}", self.admin_token)
+            .parse()
+            .expect("a generated or configured token is header-safe");
+        request.metadata_mut().insert("authorization", bearer);
         client.put_account(request).await?;
         Ok(())
     }
@@ -235,7 +255,7 @@ impl Stack {
     }
 
     /// Stops the registry, as an outage would.
-    pub async fn stop_registry(&mut self) -> anyhow::Result<()> {
+    pub async fn stop_registry(&mut self) -> Result<(), StackError> {
         if let Some(registry) = self.registry.take() {
             registry.stop().await?;
         }
@@ -243,7 +263,7 @@ impl Stack {
     }
 
     /// Starts the registry again, on the same address and database.
-    pub async fn start_registry(&mut self) -> anyhow::Result<()> {
+    pub async fn start_registry(&mut self) -> Result<(), StackError> {
         if self.registry.is_none() {
             self.registry = Some(
                 herald_registry::Server::start_with_metrics(
@@ -257,10 +277,13 @@ impl Stack {
     }
 
     /// Stops the worker (finishing in-flight deliveries), ingest and the registry.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    pub async fn stop(self) -> Result<(), StackError> {
         let _ = self.stop_worker.send(true);
         if let Some(worker) = self.worker {
-            tokio::time::timeout(Duration::from_secs(60), worker).await???;
+            const GRACE: Duration = Duration::from_secs(60);
+            tokio::time::timeout(GRACE, worker)
+                .await
+                .map_err(|_| StackError::WorkerStuck(GRACE))???;
         }
         self.ingest.stop().await?;
         if let Some(registry) = self.registry {
