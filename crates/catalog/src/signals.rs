@@ -15,6 +15,10 @@ pub struct SignalsAccount {
     /// Herald fields (of config or secrets) that a Signals document may
     /// leave out, each with the reason given when it does.
     pub required: &'static [(&'static str, &'static str)],
+    /// What follows from the document as a whole, applied after its fields
+    /// (an e-mail account without credentials sends without AUTH). Each
+    /// change is said in `translated`.
+    pub finish: Option<fn(&mut Translation)>,
 }
 
 /// Where one Signals field goes.
@@ -80,6 +84,9 @@ impl SignalsAccount {
                 .push(format!("--config -> config.{key} = {value}"));
             out.config.insert(key.clone(), value.clone());
         }
+        if let Some(finish) = self.finish {
+            finish(&mut out);
+        }
         for (key, reason) in self.required {
             if !out.config.contains_key(*key) && !out.secrets.contains_key(*key) {
                 out.refused.push((*reason).to_owned());
@@ -102,6 +109,7 @@ mod tests {
             ("uri", SignalsField::Refuse("a base URL; set it by hand")),
         ],
         required: &[("project", "config.project: give --config t.project=KEY")],
+        finish: None,
     };
 
     fn doc(value: Value) -> Map<String, Value> {

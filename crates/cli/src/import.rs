@@ -73,11 +73,9 @@ pub async fn run(g: &Global, command: Command) -> Result<(), Failure> {
     let outcomes = if dry_run {
         items
             .iter()
-            .map(|i| {
-                i.account
-                    .as_ref()
-                    .map(|_| "would import".to_owned())
-                    .map_err(Clone::clone)
+            .map(|i| match &i.account {
+                Ok(doc) => check_account(doc).map(|()| "would import".to_owned()),
+                Err(e) => Err(e.clone()),
             })
             .collect()
     } else {
@@ -179,6 +177,25 @@ fn report(format: Format, items: &[Item], outcomes: &[Result<String, String>], d
     }
 }
 
+/// The registry's own checks of an account (its type's schemas and rules),
+/// so that a dry run says what the registry would refuse. Hosts are checked
+/// against the default policy (any public host); a registry whose
+/// `allowed_hosts` is narrower refuses more.
+fn check_account(doc: &AccountDoc) -> Result<(), String> {
+    let Some(spec) = herald_connectors::catalog().get(&doc.connector_type) else {
+        return Err(format!(
+            "connector_type: unknown type {}",
+            doc.connector_type
+        ));
+    };
+    spec.validate_account(
+        &Value::Object(doc.config.clone()),
+        &Value::Object(doc.secrets.clone()),
+        &herald_catalog::Policy::default(),
+    )
+    .map_err(|violations| format!("the registry would refuse it: {violations}"))
+}
+
 /// Herald's id rule, checked before writing, with a hint for the operator.
 fn check_id(id: &str) -> Result<(), String> {
     match account::AccountId::parse(id) {
@@ -259,22 +276,31 @@ fn signals_account(
         return Err("not an object".into());
     };
     // The GET API's envelope: {_id, found, _version, ..., _source: {...}}.
-    let (id, mut source) = match doc.remove("_source") {
+    let (id, id_type, mut source) = match doc.remove("_source") {
         Some(Value::Object(source)) => {
-            let id = doc.get("_id").and_then(Value::as_str).unwrap_or_default();
+            let stored = doc.get("_id").and_then(Value::as_str).unwrap_or_default();
             // Stored ids are `<type>/<id>`.
-            let id = id.rsplit('/').next().unwrap_or_default().to_owned();
-            (id, source)
+            match stored.rsplit_once('/') {
+                Some((t, id)) => (id.to_owned(), Some(t.to_owned()), source),
+                None => (stored.to_owned(), None, source),
+            }
         }
         Some(_) => return Err("_source: not an object".into()),
-        None => (client::file_stem(path), doc),
+        None => (client::file_stem(path), None, doc),
     };
     if id.is_empty() {
         return Err("_id: missing".into());
     }
     check_id(&id)?;
-    let connector_type = match source.remove("type") {
-        Some(Value::String(t)) => t,
+    let connector_type = match (source.remove("type"), id_type) {
+        (Some(Value::String(t)), Some(from_id)) if t != from_id => {
+            return Err(format!("type: {t} is not the type {from_id} its _id names"));
+        }
+        (Some(Value::String(t)), _) => t,
+        (None, Some(from_id)) => {
+            item.translated.push(format!("_id -> type {from_id}"));
+            from_id
+        }
         _ => return Err(format!("type: missing ({})", signals_types())),
     };
     let spec = herald_connectors::catalog().get(&connector_type);
@@ -290,8 +316,8 @@ fn signals_account(
         .map(|s| (s.key.clone(), s.value.clone()))
         .collect();
     let translation = mapping.translate(source, &set);
-    item.translated = translation.translated;
-    item.not_translated = translation.not_translated;
+    item.translated.extend(translation.translated);
+    item.not_translated.extend(translation.not_translated);
     if !translation.refused.is_empty() {
         return Err(format!(
             "cannot be translated: {}",
@@ -385,4 +411,5 @@ fn kibana_account(id: &str, entry: &Value, item: &mut Item) -> Result<AccountDoc
 #[cfg(test)]
 mod tests {
     mod fuzz;
+    mod signals;
 }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use crate::schema_parts::{is_set, is_true};
 use herald_catalog::email::well_known_service;
 use herald_catalog::schema::{check_host, join, url_host};
-use herald_catalog::signals::{SignalsAccount, SignalsField};
+use herald_catalog::signals::{SignalsAccount, SignalsField, Translation};
 use herald_catalog::typed::{NonEmpty, schema_of};
 use herald_catalog::{
     ConnectorSpec, Escape, Extras, ParamEscape, Policy, Readers, Secret, Violations, WorkerBinary,
@@ -434,4 +434,15 @@ static SIGNALS: SignalsAccount = SignalsAccount {
         "from",
         "default_from is not set, and Herald's email accounts need a sender (config.from)",
     )],
+    finish: Some(signals_auth),
 };
+
+/// Signals sends without AUTH when an account has neither `user` nor
+/// `password`; Herald's accounts say so with `hasAuth: false`.
+fn signals_auth(t: &mut Translation) {
+    if !t.secrets.contains_key("user") && !t.secrets.contains_key("password") {
+        t.config.insert("hasAuth".into(), false.into());
+        t.translated
+            .push("no user or password -> config.hasAuth = false".into());
+    }
+}

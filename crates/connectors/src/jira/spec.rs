@@ -146,4 +146,5 @@ static SIGNALS: SignalsAccount = SignalsAccount {
             "config.projectKey: Signals keeps the Jira project in each watch; give --config jira.projectKey=KEY",
         ),
     ],
+    finish: None,
 };

@@ -172,4 +172,5 @@ static SIGNALS: SignalsAccount = SignalsAccount {
         ("uri", BASE_URL),
     ],
     required: &[("routingKey", "integration_key is not set")],
+    finish: None,
 };

@@ -77,4 +77,5 @@ pub fn spec() -> ConnectorSpec {
 static SIGNALS: SignalsAccount = SignalsAccount {
     fields: &[("url", SignalsField::Secret("webhookUrl"))],
     required: &[("webhookUrl", "url is not set")],
+    finish: None,
 };
