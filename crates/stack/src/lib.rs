@@ -38,7 +38,8 @@ pub enum StackError {
     Client(#[from] herald_tls::TlsError),
     #[error("registry connection")]
     Connect(#[from] tonic::transport::Error),
-    #[error("registry refused the call")]
+    /// The status's message names the field; it never holds a secret.
+    #[error("registry refused the call: {:?}: {}", .0.code(), .0.message())]
     Refused(#[from] tonic::Status),
 }
 
