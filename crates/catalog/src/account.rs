@@ -2,9 +2,11 @@
 //! comes from: the registry's `PutAccount`, `HERALD_CONFIG`'s preconfigured
 //! accounts and `heraldctl import`.
 
-/// The id rule as callers read it in error messages.
-pub const ID_RULE: &str = "[a-z0-9][a-z0-9._-]{0,62}";
-pub const MAX_ID_LEN: usize = 63;
+/// The id rule as callers read it in error messages: Kibana's connector
+/// ids, so `Elastic-Cloud-SMTP` moves over as it is. Ids are
+/// case-sensitive; the lowercase ids of the first rule remain valid.
+pub const ID_RULE: &str = "[A-Za-z0-9][A-Za-z0-9._-]{0,127}";
+pub const MAX_ID_LEN: usize = 128;
 /// In characters.
 pub const MAX_NAME_LEN: usize = 256;
 
@@ -24,10 +26,10 @@ impl AccountId {
         let id = id.into();
         let b = id.as_bytes();
         let valid = (1..=MAX_ID_LEN).contains(&b.len())
-            && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+            && b[0].is_ascii_alphanumeric()
             && b[1..]
                 .iter()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(c));
+                .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c));
         if valid {
             Ok(AccountId(id))
         } else {
@@ -94,18 +96,25 @@ mod tests {
 
     #[test]
     fn ids_follow_the_rule() {
-        for id in ["a", "ops-slack", "0.x_y-z", &"a".repeat(63)] {
+        for id in [
+            "a",
+            "ops-slack",
+            "0.x_y-z",
+            "Elastic-Cloud-SMTP",
+            "My-Slack",
+            &"a".repeat(128),
+        ] {
             assert_eq!(AccountId::parse(id).unwrap().as_str(), id);
         }
         for id in [
             "",
             "-a",
             ".a",
-            "A",
+            "_A",
             "ops slack",
             "ops\n",
             "é",
-            &"a".repeat(64),
+            &"a".repeat(129),
         ] {
             assert_eq!(AccountId::parse(id), Err(NotAnAccountId), "{id:?}");
         }

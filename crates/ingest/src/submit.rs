@@ -1004,9 +1004,11 @@ mod tests {
     #[test]
     fn ids_and_keys_shapes() {
         let is_account_id = |id: &str| AccountId::parse(id).is_ok();
-        assert!(is_account_id("ops-slack") && is_account_id("0.a_b-c"));
-        assert!(!is_account_id("Ops") && !is_account_id("-a") && !is_account_id(""));
-        assert!(!is_account_id(&"a".repeat(64)));
+        assert!(
+            is_account_id("ops-slack") && is_account_id("0.a_b-c") && is_account_id("My-Slack")
+        );
+        assert!(!is_account_id("_Ops") && !is_account_id("-a") && !is_account_id(""));
+        assert!(!is_account_id(&"a".repeat(129)));
         let k = idempotency_record_key("any thing / at all");
         assert_eq!(k.len(), 64);
     }

@@ -186,7 +186,7 @@ fn account_ids_follow_the_id_rule_and_are_quoted_escaped() {
     assert_eq!(at, "preconfigured");
     assert_eq!(
         message,
-        r#"id "Ops\nSlack": must match [a-z0-9][a-z0-9._-]{0,62}"#
+        r#"id "Ops\nSlack": must match [A-Za-z0-9][A-Za-z0-9._-]{0,127}"#
     );
 }
 

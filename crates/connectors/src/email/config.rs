@@ -21,7 +21,8 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 8;
 
 #[derive(Debug)]
 pub struct EmailAccount {
-    pub from: String,
+    /// The default sender; an action without one must give `from`.
+    pub from: Option<String>,
     pub default_to: Vec<String>,
     pub default_cc: Vec<String>,
     pub default_bcc: Vec<String>,
@@ -126,7 +127,6 @@ impl EmailAccount {
         let fields = Fields::config(&account.config);
         let secret_fields = Fields::secrets(&account.secrets);
         let service = config.service.as_deref().unwrap_or("other");
-        let from = needed(&fields, "from", Some(&config.from))?.to_owned();
         let transport = if service == "exchange_server" {
             let tenant = needed(&fields, "tenantId", config.tenant_id.as_deref())?;
             let token_url = match given(&config.oauth_token_url) {
@@ -156,7 +156,7 @@ impl EmailAccount {
             )?)
         };
         Ok(EmailAccount {
-            from,
+            from: given(&config.from).map(str::to_owned),
             default_to: listed(&config.default_to),
             default_cc: listed(&config.default_cc),
             default_bcc: listed(&config.default_bcc),

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 use super::config::EmailAccount;
 use super::markdown;
-use super::spec::{AttachmentParams, FooterLink, Params};
+use super::spec::{AttachmentParams, FOOTER_PATH, FOOTER_TEXT, FooterLink, Params};
 
 /// Larger `message` / `messageHTML` bodies are cut to this size, with a
 /// notice at the top (Kibana's `maximum_body_length`).
@@ -123,7 +123,15 @@ pub fn build(
     let addresses = Addresses { policy };
     let from = match params.from.as_deref().filter(|f| !f.trim().is_empty()) {
         Some(from) => addresses.parse("from", from, ErrorKind::InvalidParams)?,
-        None => addresses.parse("config.from", &account.from, ErrorKind::InvalidConfig)?,
+        None => match &account.from {
+            Some(from) => addresses.parse("config.from", from, ErrorKind::InvalidConfig)?,
+            None => {
+                return Err(fields.refuse(
+                    "from",
+                    "no sender: give from, or set config.from on the account",
+                ));
+            }
+        },
     };
     let to = addresses.list("to", params.to, ("config.defaultTo", &account.default_to))?;
     let cc = addresses.list("cc", params.cc, ("config.defaultCc", &account.default_cc))?;
@@ -190,11 +198,13 @@ fn capped(body: &str) -> String {
 /// Kibana's footer, when the account has a `publicBaseUrl`.
 fn footer(link: Option<&FooterLink>, account: &EmailAccount) -> Option<String> {
     let base = account.public_base_url.as_ref()?;
-    let path = link.and_then(|link| link.path.as_deref()).unwrap_or("/");
+    let path = link
+        .and_then(|link| link.path.as_deref())
+        .unwrap_or(FOOTER_PATH);
     let text = link
         .and_then(|link| link.text.as_deref())
         .filter(|t| !t.is_empty())
-        .unwrap_or("Go to Herald");
+        .unwrap_or(FOOTER_TEXT);
     let separator = if path.starts_with('/') { "" } else { "/" };
     Some(format!(
         "\n\n---\n\nThis message was sent by Herald. [{text}]({}{separator}{path})",

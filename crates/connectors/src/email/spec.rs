@@ -31,9 +31,10 @@ const SERVICE: &str = "`other` (give host and port), `exchange_server` (Microsof
 pub struct Config {
     #[schemars(description = SERVICE, extend("default" = "other"))]
     pub service: Option<String>,
-    /// Sender, user@host or Name <user@host>
+    /// Default sender, user@host or Name <user@host>; an action may give
+    /// its own (params.from), and then this may be left out
     #[schemars(extend("format" = "mailbox"))]
-    pub from: String,
+    pub from: Option<String>,
     /// SMTP server, for service other
     #[schemars(extend("format" = "hostname"))]
     pub host: Option<String>,
@@ -107,7 +108,7 @@ pub struct Secrets {
 
 /// `params`. A recipient may come from the account's `defaultTo`, and
 /// `messageHTML` needs `config.allowHtml`: the worker checks both with the
-/// account ([`recipient_rule`] for ingest).
+/// account ([`addressing_rules`] for ingest).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Params {
@@ -138,11 +139,16 @@ pub struct Params {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FooterLink {
-    #[schemars(extend("default" = "/"))]
+    #[schemars(extend("default" = FOOTER_PATH))]
     pub path: Option<String>,
-    #[schemars(extend("default" = "Go to Elastic"))]
+    #[schemars(extend("default" = FOOTER_TEXT))]
     pub text: Option<String>,
 }
+
+/// What the footer link says and where it points when the params do not
+/// say: the schema publishes these defaults and the worker applies them.
+pub const FOOTER_TEXT: &str = "Go to Herald";
+pub const FOOTER_PATH: &str = "/";
 
 // One attachment as the params give it.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -224,7 +230,7 @@ pub fn spec() -> ConnectorSpec {
             ("messageHTML", Escape::Html),
         ]),
         readers: Readers::of::<Config, Secrets, Params>(),
-        action_rules: recipient_rule,
+        action_rules: addressing_rules,
         test_params: Some(|text| serde_json::json!({"subject": "Herald test", "message": text})),
         extras: Extras {
             signals: Some(&SIGNALS),
@@ -320,8 +326,8 @@ fn account_rules(config: &Map<String, Value>, secrets: &Map<String, Value>, out:
 }
 
 /// Params are checked without the account here, so the "at least one of
-/// to, cc, bcc" rule is [`recipient_rule`], which ingest applies with the
-/// account (whose `defaultTo` may supply them).
+/// to, cc, bcc" and "a sender" rules are [`addressing_rules`], which ingest
+/// applies with the account (whose `defaultTo` and `from` may supply them).
 fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations) {
     let attachments = params.get("attachments").and_then(Value::as_array);
     for (index, attachment) in attachments.into_iter().flatten().enumerate() {
@@ -340,9 +346,10 @@ fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations)
 }
 
 /// An e-mail needs a recipient: `to`, `cc` or `bcc` in the params, or a
-/// `defaultTo`, `defaultCc` or `defaultBcc` in the account's config.
-/// Reported at `prefix.to`.
-pub fn recipient_rule(
+/// `defaultTo`, `defaultCc` or `defaultBcc` in the account's config
+/// (reported at `prefix.to`); and a sender: `from` in the params or in the
+/// config, as Kibana's guidance allows either (reported at `prefix.from`).
+pub fn addressing_rules(
     params: &Map<String, Value>,
     config: &Map<String, Value>,
     prefix: &str,
@@ -363,6 +370,17 @@ pub fn recipient_rule(
         out.push(
             join(prefix, "to"),
             "no recipient: give to, cc or bcc, or set config.defaultTo, defaultCc or defaultBcc on the account",
+        );
+    }
+    let text = |map: &Map<String, Value>| {
+        map.get("from")
+            .and_then(Value::as_str)
+            .is_some_and(|from| !from.trim().is_empty())
+    };
+    if !text(params) && !text(config) {
+        out.push(
+            join(prefix, "from"),
+            "no sender: give from, or set config.from on the account",
         );
     }
 }
@@ -430,10 +448,8 @@ static SIGNALS: SignalsAccount = SignalsAccount {
         ("proxy_password", SignalsField::Secret("proxyPassword")),
         ("debug", SignalsField::Config("debug")),
     ],
-    required: &[(
-        "from",
-        "default_from is not set, and Herald's email accounts need a sender (config.from)",
-    )],
+    // Without default_from, each action gives its own `from`.
+    required: &[],
     finish: Some(signals_auth),
 };
 

@@ -107,7 +107,6 @@ fn email_accounts() {
         &[
             "config.ca: must be PEM (-----BEGIN CERTIFICATE----- ...)",
             "config.defaultCc[0]: must be an e-mail address (user@host or Name <user@host>)",
-            "config.from: required",
             "config.ignoreTls: cannot be true when secure is true (implicit TLS)",
             "config.proxyHost: required when proxyPort is set",
             "config.service: must be other, exchange_server, elastic_cloud or a well-known service \

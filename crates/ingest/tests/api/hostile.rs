@@ -260,6 +260,38 @@ async fn an_email_without_any_recipient_is_refused_at_ingest() {
     assert_eq!(app.action_count().await, 4);
 }
 
+/// An account may leave out `from` (Kibana's Outlook and SES guidance lets
+/// the action give it); then each action must.
+#[tokio::test]
+async fn an_email_without_a_sender_in_account_or_action_is_refused_at_ingest() {
+    let app = TestApp::start().await;
+    let config = json!({"service": "outlook365", "defaultTo": ["ops@example.com"]});
+    app.put_account(account(
+        "outlook",
+        "email",
+        config,
+        json!({"user": "u@contoso.example", "password": "p"}),
+    ))
+    .await;
+    let event = |params: Value| json!({"actions": [{"account_id": "outlook", "params": params}]});
+    let (status, body) = error_body(
+        app.post_event(
+            Some(PRODUCER),
+            &event(json!({"subject": "s", "message": "m"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["field"], "actions[0].params.from");
+    assert_eq!(app.action_count().await, 0);
+
+    let given = event(json!({"from": "alerts@contoso.example", "subject": "s", "message": "m"}));
+    let response = app.post_event(Some(PRODUCER), &given).await;
+    assert_eq!(response.status(), 202);
+    assert_eq!(app.action_count().await, 1);
+}
+
 #[tokio::test]
 async fn a_full_actions_stream_answers_unavailable_and_keeps_what_it_accepted() {
     let app = TestApp::start_with(|s| s.messaging.max_bytes.actions = 16 * 1024).await;

@@ -201,7 +201,7 @@ async fn huge_ids_are_refused_and_unknown_ids_quoted_short() {
         assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
         assert_eq!(
             status.message(),
-            "invalid account: id: must be at most 63 characters ([a-z0-9][a-z0-9._-]{0,62})"
+            "invalid account: id: must be at most 128 characters ([A-Za-z0-9][A-Za-z0-9._-]{0,127})"
         );
     }
 

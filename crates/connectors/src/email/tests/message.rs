@@ -52,6 +52,36 @@ fn no_recipient_is_a_clear_error() {
     assert!(reason.starts_with("to: no recipient"), "{reason}");
 }
 
+/// Kibana's Outlook guidance: the sender is "either the default in your
+/// connector configuration or part of the email action".
+#[test]
+fn the_sender_may_come_from_the_action_instead_of_the_account() {
+    let mail = built(
+        json!({"from": null}),
+        json!({"subject": "s", "message": "m", "to": ["ops@example.com"],
+               "from": "Outlook Alerts <alerts@contoso.example>"}),
+    )
+    .unwrap();
+    assert_eq!(
+        mail.from.to_string(),
+        "Outlook Alerts <alerts@contoso.example>"
+    );
+    assert_eq!(mail.message_id, "<act-9@contoso.example>");
+
+    let (kind, reason) = testing::permanent(
+        built(
+            json!({"from": ""}),
+            json!({"subject": "s", "message": "m", "to": ["ops@example.com"]}),
+        )
+        .unwrap_err(),
+    );
+    assert_eq!(kind, ErrorKind::InvalidParams);
+    assert_eq!(
+        reason,
+        "from: no sender: give from, or set config.from on the account"
+    );
+}
+
 #[test]
 fn bad_addresses_name_their_field() {
     let (kind, reason) = testing::permanent(
@@ -122,6 +152,34 @@ fn the_footer_links_to_the_public_base_url() {
     );
     let without = built(json!({}), params).unwrap();
     assert_eq!(without.text, "m");
+}
+
+/// The params schema publishes the footer's defaults; a footer without
+/// text or path is built with exactly those.
+#[test]
+fn the_footer_defaults_are_the_ones_the_schema_publishes() {
+    let spec = crate::catalog().get("email").unwrap();
+    let link = &spec.params_schema["properties"]["kibanaFooterLink"];
+    let link = match link.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            let name = reference.rsplit('/').next().unwrap();
+            &spec.params_schema["$defs"][name]
+        }
+        None => link,
+    };
+    let text = link["properties"]["text"]["default"].as_str().unwrap();
+    let path = link["properties"]["path"]["default"].as_str().unwrap();
+    let mail = built(
+        json!({"publicBaseUrl": "https://herald.example.com"}),
+        json!({"subject": "s", "message": "m", "to": ["a@example.com"], "kibanaFooterLink": {}}),
+    )
+    .unwrap();
+    assert!(
+        mail.text
+            .ends_with(&format!("[{text}](https://herald.example.com{path})")),
+        "{}",
+        mail.text
+    );
 }
 
 #[test]
