@@ -230,6 +230,30 @@ pub fn check_host_ref(host: HostRef<'_>, path: &str, policy: &Policy, out: &mut 
     }
 }
 
+/// The first character a URL may not hold as written: the URL parser
+/// would quietly drop (tabs, line breaks, edge spaces) or percent-encode
+/// (inner spaces, `<`, `"`, ...) it, so the URL used would not be the one
+/// the operator wrote. Non-ASCII letters stay allowed (IDN hosts, paths),
+/// and so does anything inside a Mustache tag (`{{{ external.system.id }}}`
+/// in a cases-webhook URL template), which is rendered before sending.
+fn invalid_url_character(text: &str) -> Option<(usize, char)> {
+    let mut in_tag = false;
+    let mut chars = text.chars().enumerate().peekable();
+    while let Some((at, c)) = chars.next() {
+        let next = chars.peek().map(|(_, n)| *n);
+        match (in_tag, c, next) {
+            (false, '{', Some('{')) => in_tag = true,
+            (true, '}', Some('}')) => in_tag = false,
+            (true, _, _) => {}
+            (false, c, _) if c.is_whitespace() || c.is_control() || "\"<>\\^`".contains(c) => {
+                return Some((at, c));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// An absolute http(s) URL with a host.
 fn http_url(text: &str) -> Option<url::Url> {
     let url = crate::urls::parse(text).ok()?;
@@ -391,6 +415,18 @@ fn validate_string(schema: &Map<String, Value>, text: &str, path: &str, out: &mu
         && !pattern_matches(pattern, text)
     {
         out.push(path, format!("must match the pattern {pattern}"));
+    }
+    if schema.get("format").and_then(Value::as_str) == Some("uri")
+        && let Some((at, c)) = invalid_url_character(text)
+    {
+        out.push(
+            path,
+            format!(
+                "must be a URL without spaces or other invalid characters ({c:?} at character {})",
+                at + 1
+            ),
+        );
+        return;
     }
     let format_message = match schema.get("format").and_then(Value::as_str) {
         Some("uri") if url_host(text).is_none() => Some("must be an absolute http(s) URL"),
@@ -710,6 +746,31 @@ mod tests {
                 "config.host: must be a host name or IP address",
                 "config.url: must be an absolute http(s) URL",
             ]
+        );
+        // The URL parser would drop or encode these; the URL sent would not
+        // be the one written.
+        for (url, found) in [
+            ("https://example.com/a b", "' ' at character 22"),
+            (" https://example.com/", "' ' at character 1"),
+            ("https://example.com/\n", "'\\n' at character 21"),
+            ("https://exa\tmple.com/", "'\\t' at character 12"),
+            ("https://example.com/<x>", "'<' at character 21"),
+            ("https://example.com/\"", "'\"' at character 21"),
+        ] {
+            assert_eq!(
+                check(schema.clone(), json!({"url": url})),
+                [format!(
+                    "config.url: must be a URL without spaces or other invalid characters ({found})"
+                )],
+                "{url:?}"
+            );
+        }
+        assert!(
+            check(
+                schema.clone(),
+                json!({"url": "https://bücher.example/{{{ external.system.id }}}"})
+            )
+            .is_empty()
         );
         for bad_mailbox in [
             "a@",
