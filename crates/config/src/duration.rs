@@ -1,4 +1,4 @@
-//! Durations as operators write them: `200ms`, `30s`, `5m`, `2h`.
+//! Durations as operators write them: `200ms`, `30s`, `5m`, `2h`, `7d`.
 
 use std::time::Duration;
 
@@ -10,15 +10,16 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let (digits, unit) = text.split_at(split);
     let n: u64 = digits
         .parse()
-        .map_err(|_| format!("`{text}` is not a duration such as 200ms, 30s, 5m or 2h"))?;
+        .map_err(|_| format!("`{text}` is not a duration such as 200ms, 30s, 5m, 2h or 7d"))?;
     let unit_ms = match unit {
         "ms" => 1,
         "s" => 1_000,
         "m" => 60_000,
         "h" => 3_600_000,
+        "d" => 86_400_000,
         _ => {
             return Err(format!(
-                "`{text}` is not a duration such as 200ms, 30s, 5m or 2h"
+                "`{text}` is not a duration such as 200ms, 30s, 5m, 2h or 7d"
             ));
         }
     };
@@ -47,7 +48,8 @@ mod tests {
         assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
-        for bad in ["", "5", "s", "1.5s", "-1s", "3d", "1 s"] {
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        for bad in ["", "5", "s", "1.5s", "-1s", "3w", "1 s"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }

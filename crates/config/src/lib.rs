@@ -5,6 +5,8 @@
 
 mod duration;
 pub mod env;
+mod kibana;
+pub mod outbound;
 mod secret_ref;
 
 use std::collections::BTreeMap;
@@ -19,6 +21,7 @@ use serde_json::{Map, Value};
 
 pub use duration::parse_duration;
 pub use env::EnvError;
+pub use outbound::{CustomHost, OutboundConfig, ProxyConfig, VerificationMode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -39,7 +42,18 @@ pub struct HeraldConfig {
     pub preconfigured: Vec<PreconfiguredAccount>,
     pub policy: Policy,
     pub delivery: DeliveryPolicy,
+    pub outbound: OutboundConfig,
+    /// Where Herald's user interface is reached (Kibana's
+    /// `server.publicBaseUrl`): the link of an e-mail's footer when its
+    /// account sets no `publicBaseUrl` of its own.
+    pub public_base_url: Option<String>,
 }
+
+/// Kibana's preconfigured alert history index connector, by its id.
+pub const ALERT_HISTORY_ID: &str = "preconfigured-alert-history-es-index";
+pub const ALERT_HISTORY_NAME: &str = "Alert history Elasticsearch index";
+pub const ALERT_HISTORY_PREFIX: &str = "kibana-alert-history-";
+pub const ALERT_HISTORY_DEFAULT_INDEX: &str = "kibana-alert-history-default";
 
 /// A read-only account defined in the file. Its secrets are already resolved
 /// from `${ENV}` and `file:` references, which is why they are a
@@ -139,6 +153,28 @@ struct RawConfig {
     policy: Policy,
     #[serde(default)]
     delivery: DeliveryPolicy,
+    #[serde(default)]
+    outbound: outbound::RawOutbound,
+    public_base_url: Option<String>,
+    preconfigured_alert_history: Option<AlertHistory>,
+}
+
+/// `preconfigured_alert_history`: where the alert history account writes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertHistory {
+    /// Elasticsearch; the index connector's default when left out.
+    url: Option<String>,
+    #[serde(default = "default_alert_history_index")]
+    index: String,
+    /// The index connector's secrets (`apiKey`, or `username` and
+    /// `password`), `${ENV}` and `file:` references allowed.
+    #[serde(default)]
+    secrets: Map<String, Value>,
+}
+
+fn default_alert_history_index() -> String {
+    ALERT_HISTORY_DEFAULT_INDEX.to_owned()
 }
 
 /// Both the contract's shape and Kibana's `xpack.actions.preconfigured` entry.
@@ -185,12 +221,15 @@ pub fn parse(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<HeraldConfig, (String, String)> {
     // An empty file is a valid, all-defaults configuration.
-    let raw: RawConfig = if text.trim().is_empty() {
-        serde_yaml_ng::from_str("{}")
+    let text = if text.trim().is_empty() { "{}" } else { text };
+    let yaml = |e: serde_yaml_ng::Error| ("yaml".to_owned(), e.to_string());
+    let mut value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(yaml)?;
+    // Read from the text when nothing moved, so errors keep their line.
+    let raw: RawConfig = if kibana::translate(&mut value)? {
+        serde_yaml_ng::from_value(value).map_err(yaml)?
     } else {
-        serde_yaml_ng::from_str(text)
-    }
-    .map_err(|e| ("yaml".to_owned(), e.to_string()))?;
+        serde_yaml_ng::from_str(text).map_err(yaml)?
+    };
 
     let mut preconfigured = Vec::with_capacity(raw.preconfigured.len());
     for (id, account) in raw.preconfigured {
@@ -221,6 +260,19 @@ pub fn parse(
             expose_config: account.expose_config,
         });
     }
+
+    if let Some(history) = raw.preconfigured_alert_history {
+        preconfigured.push(alert_history(history, &preconfigured, env)?);
+    }
+    if let Some(url) = &raw.public_base_url
+        && herald_catalog::schema::url_host(url).is_none()
+    {
+        return Err((
+            "public_base_url".into(),
+            "must be an absolute http(s) URL".into(),
+        ));
+    }
+    let outbound = raw.outbound.read()?;
 
     for pattern in &raw.policy.enabled_connector_types {
         if pattern != "*" && catalog().get(pattern).is_none() {
@@ -263,6 +315,52 @@ pub fn parse(
         preconfigured,
         policy: raw.policy,
         delivery,
+        outbound,
+        public_base_url: raw.public_base_url,
+    })
+}
+
+/// The read-only `index` account Kibana calls the alert history connector.
+fn alert_history(
+    history: AlertHistory,
+    preconfigured: &[PreconfiguredAccount],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<PreconfiguredAccount, (String, String)> {
+    let at = "preconfigured_alert_history";
+    if !history.index.starts_with(ALERT_HISTORY_PREFIX) || history.index == ALERT_HISTORY_PREFIX {
+        return Err((
+            format!("{at}.index"),
+            format!(
+                "must start with {ALERT_HISTORY_PREFIX}, as Kibana's alert history index template expects"
+            ),
+        ));
+    }
+    if preconfigured
+        .iter()
+        .any(|a| a.id.as_str() == ALERT_HISTORY_ID)
+    {
+        return Err((
+            format!("preconfigured.{ALERT_HISTORY_ID}"),
+            format!("is the alert history account's id; remove it or {at}"),
+        ));
+    }
+    let mut config = Map::new();
+    config.insert("index".into(), history.index.into());
+    if let Some(url) = history.url {
+        config.insert("url".into(), url.into());
+    }
+    let mut secrets = history.secrets;
+    for (field, value) in secrets.iter_mut() {
+        secret_ref::resolve(value, env)
+            .map_err(|message| (format!("{at}.secrets.{field}"), message))?;
+    }
+    Ok(PreconfiguredAccount {
+        id: AccountId::parse(ALERT_HISTORY_ID).expect("a valid id"),
+        name: ALERT_HISTORY_NAME.to_owned(),
+        connector_type: "index".to_owned(),
+        config,
+        secrets: SecretMap(secrets),
+        expose_config: true,
     })
 }
 

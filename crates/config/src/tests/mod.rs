@@ -1,4 +1,5 @@
 use super::*;
+use serde_json::json;
 use std::io::Write;
 
 fn no_env(_: &str) -> Option<String> {
@@ -72,6 +73,176 @@ xpack.actions.preconfigured:
     assert_eq!(a.connector_type, "webhook");
     assert!(a.expose_config);
     assert_eq!(a.config["method"], "post");
+}
+
+/// The `xpack.actions` settings Kibana documents for what Herald has, as a
+/// kibana.yml writes them.
+#[test]
+fn kibana_settings_paste_as_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(
+        &ca,
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let text = format!(
+        r#"
+xpack.actions.allowedHosts: ["smtp.example.com", "hooks.slack.com", "*.internal.example.com"]
+xpack.actions.enabledActionTypes: [".email", ".slack", ".index"]
+xpack.actions.email.domain_allowlist: ["example.com"]
+xpack.actions.proxyUrl: http://proxy.example.com:8080
+xpack.actions.proxyBypassHosts: ["hooks.slack.com"]
+xpack.actions.proxyHeaders: {{ "Proxy-Authorization": "Basic eDp5" }}
+xpack.actions.ssl.proxyVerificationMode: none
+xpack.actions.ssl.verificationMode: certificate
+xpack.actions.maxResponseContentLength: 2mb
+xpack.actions.responseTimeout: 30s
+xpack.actions.preconfiguredAlertHistoryEsIndex: true
+xpack.actions.customHostSettings:
+  - url: smtp://smtp.example.com:465
+    smtp:
+      ignoreTLS: false
+      requireTLS: true
+    ssl:
+      verificationMode: full
+      certificateAuthoritiesFiles: {ca}
+  - url: https://Hooks.Internal.example.com
+    ssl:
+      verificationMode: none
+server.publicBaseUrl: https://kibana.example.com
+"#,
+        ca = ca.display()
+    );
+    let c = parse(&text, &no_env).unwrap();
+    assert_eq!(
+        c.policy.allowed_hosts,
+        [
+            "smtp.example.com",
+            "hooks.slack.com",
+            "*.internal.example.com"
+        ]
+    );
+    assert_eq!(
+        c.policy.enabled_connector_types,
+        [".email", ".slack", ".index"]
+    );
+    assert!(c.policy.type_enabled("email") && !c.policy.type_enabled("jira"));
+    assert_eq!(c.policy.email.domain_allowlist, ["example.com"]);
+    let proxy = c.outbound.proxy.as_ref().unwrap();
+    assert_eq!(proxy.url, "http://proxy.example.com:8080");
+    assert_eq!(proxy.bypass_hosts, ["hooks.slack.com"]);
+    assert_eq!(proxy.headers["Proxy-Authorization"], "Basic eDp5");
+    assert_eq!(proxy.verification_mode, Some(VerificationMode::None));
+    assert_eq!(
+        c.outbound.verification_mode,
+        Some(VerificationMode::Certificate)
+    );
+    assert_eq!(c.outbound.max_response_bytes, Some(2 * 1024 * 1024));
+    assert_eq!(c.outbound.response_timeout, Some(Duration::from_secs(30)));
+    let smtp = c
+        .outbound
+        .custom_host("smtp", "smtp.example.com", 465)
+        .unwrap();
+    assert_eq!(smtp.smtp_require_tls, Some(true));
+    assert!(smtp.certificate_authorities[0].starts_with("-----BEGIN CERTIFICATE-----"));
+    let https = c
+        .outbound
+        .custom_host("https", "hooks.internal.example.com", 443)
+        .unwrap();
+    assert_eq!(https.verification_mode, Some(VerificationMode::None));
+    assert!(
+        c.outbound
+            .custom_host("https", "hooks.internal.example.com", 8443)
+            .is_none()
+    );
+    assert_eq!(
+        c.public_base_url.as_deref(),
+        Some("https://kibana.example.com")
+    );
+    let history = &c.preconfigured[0];
+    assert_eq!(history.id.as_str(), "preconfigured-alert-history-es-index");
+    assert_eq!(history.connector_type, "index");
+    assert_eq!(
+        Value::Object(history.config.clone()),
+        json!({"index": "kibana-alert-history-default"})
+    );
+
+    // The same settings nested, as kibana.yml also allows.
+    let nested = parse(
+        "xpack:\n  actions:\n    responseTimeout: 30s\n    ssl:\n      verificationMode: none\n",
+        &no_env,
+    )
+    .unwrap();
+    assert_eq!(
+        nested.outbound.response_timeout,
+        Some(Duration::from_secs(30))
+    );
+    assert_eq!(
+        nested.outbound.verification_mode,
+        Some(VerificationMode::None)
+    );
+}
+
+#[test]
+fn kibana_settings_errors_name_the_setting() {
+    for (text, field) in [
+        (
+            "xpack.actions.customHostSettings:\n  - url: ftp://x.example.com\n",
+            "outbound.custom_hosts[0].url",
+        ),
+        (
+            "xpack.actions.customHostSettings:\n  - url: smtp://x.example.com\n    ssl: {certificateAuthoritiesFiles: /nonexistent/ca.pem}\n",
+            "outbound.custom_hosts[0].ssl.certificate_authorities_files[0]",
+        ),
+        (
+            "xpack.actions.customHostSettings:\n  - url: smtp://x.example.com\n    smtp: {ignoreTLS: true, requireTLS: true}\n",
+            "outbound.custom_hosts[0].smtp",
+        ),
+        (
+            "xpack.actions.proxyUrl: http://p:1\nxpack.actions.proxyBypassHosts: [a]\nxpack.actions.proxyOnlyHosts: [b]\n",
+            "outbound.proxy",
+        ),
+        ("xpack.actions.proxyUrl: ftp://p:1\n", "outbound.proxy.url"),
+        (
+            "policy: {allowed_hosts: ['*']}\nxpack.actions.allowedHosts: ['*']\n",
+            "xpack.actions.allowedHosts",
+        ),
+        (
+            "preconfigured_alert_history: {index: my-history}\n",
+            "preconfigured_alert_history.index",
+        ),
+        (
+            "server.publicBaseUrl: kibana.example.com\n",
+            "public_base_url",
+        ),
+    ] {
+        let (at, message) = parse(text, &no_env).unwrap_err();
+        assert_eq!(at, field, "{text} -> {message}");
+    }
+    let (_, message) =
+        parse("xpack.actions.maxResponseContentLength: lots\n", &no_env).unwrap_err();
+    assert!(message.contains("`lots` is not a size"), "{message}");
+    let (_, message) = parse("xpack.actions.queue.max: 3\n", &no_env).unwrap_err();
+    assert!(
+        message.contains("unknown field `xpack.actions.queue.max`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_alert_history_account_takes_a_url_an_index_and_secrets() {
+    let c = parse(
+        "preconfigured_alert_history:\n  url: https://es.example.com:9200\n  index: kibana-alert-history-ops\n  secrets: {apiKey: '${ES_KEY}'}\n",
+        &|name| (name == "ES_KEY").then(|| "ZW5jb2RlZA==".to_owned()),
+    )
+    .unwrap();
+    let history = &c.preconfigured[0];
+    assert_eq!(
+        Value::Object(history.config.clone()),
+        json!({"index": "kibana-alert-history-ops", "url": "https://es.example.com:9200"})
+    );
+    assert_eq!(history.secrets.0["apiKey"], "ZW5jb2RlZA==");
 }
 
 #[test]
