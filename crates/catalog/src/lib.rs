@@ -176,7 +176,15 @@ pub struct Extras {
     /// The rate limit of each account when `HERALD_CONFIG` sets none for
     /// the type: the vendor's documented limit.
     pub default_rate_limit: Option<DefaultRateLimit>,
+    /// The params an action that gives none gets, built by ingest from the
+    /// event's template variables and the account's config (Kibana's alert
+    /// history document); `None` where a type has no such default, or
+    /// where the function answers `None` for this account.
+    pub params_from_event: Option<ParamsFromEvent>,
 }
+
+/// `(account config, the event's template variables) -> params`.
+pub type ParamsFromEvent = fn(&Map<String, Value>, &Value) -> Option<Map<String, Value>>;
 
 /// A vendor's documented rate limit per account (a token bucket).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -684,6 +684,8 @@ fn prepare(
     let mut prepared = Vec::with_capacity(event.actions.len());
     let mut vars = Map::new();
     vars.insert("context".into(), Value::Object(event.context.clone()));
+    // Kibana's `{{date}}`: when the event was accepted, RFC 3339.
+    vars.insert("date".into(), accepted_at.to_string().into());
     let mut vars = Value::Object(vars);
     for (index, action) in event.actions.iter().enumerate() {
         let at = format!("actions[{index}]");
@@ -720,13 +722,21 @@ fn prepare(
             json!({"id": account.id, "name": account.name, "type": spec.id}),
         );
         let prefix = join(&at, "params");
-        let rendered = match herald_templates::render_connector_params_within(
-            spec,
-            &action.params,
-            &vars,
-            &prefix,
-            &mut budget,
-        ) {
+        // Built from the variables' values, so they are not templates:
+        // a `{{` in a producer's context stays text.
+        let defaulted = match spec.extras.params_from_event {
+            Some(build) if action.params.is_empty() => build(&account.config, &vars),
+            _ => None,
+        };
+        let rendered = match defaulted.map(Ok).unwrap_or_else(|| {
+            herald_templates::render_connector_params_within(
+                spec,
+                &action.params,
+                &vars,
+                &prefix,
+                &mut budget,
+            )
+        }) {
             Ok(rendered) => rendered,
             Err(errors) => {
                 if budget.spent() == Some(Spent::Output) {

@@ -99,6 +99,7 @@ impl WorkerSettings {
         s.registry_tls = ClientTls::from_env()?;
         s.messaging = herald_messaging::Settings::from_env()?;
         s.config = herald_config::from_env()?;
+        s.outbound = outbound_settings(&s.config)?;
         if let Some(v) = var("HERALD_WORKER_CONCURRENCY") {
             s.concurrency = v
                 .parse()
@@ -130,6 +131,52 @@ impl WorkerSettings {
         }
         Ok(s)
     }
+}
+
+/// HERALD_CONFIG's `outbound:` (and Kibana's `xpack.actions` settings) as
+/// the HTTP client takes them. What the client cannot apply yet stops the
+/// worker, naming the setting, rather than being ignored.
+pub fn outbound_settings(config: &HeraldConfig) -> Result<OutboundSettings, SettingsError> {
+    let outbound = &config.outbound;
+    let mut settings = OutboundSettings::default();
+    if let Some(timeout) = outbound.response_timeout {
+        settings.response_timeout = timeout;
+    }
+    if let Some(bytes) = outbound.max_response_bytes {
+        settings.max_response_bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+    }
+    if let Some(proxy) = &outbound.proxy {
+        if proxy.verification_mode.is_some() {
+            return Err(not_applied(
+                "outbound.proxy.verification_mode (ssl.proxyVerificationMode)",
+            ));
+        }
+        settings.proxy = Some(proxy.url.clone());
+        settings.proxy_bypass_hosts = proxy.bypass_hosts.clone();
+        settings.proxy_only_hosts = proxy.only_hosts.clone();
+        settings.proxy_headers = proxy
+            .headers
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+    }
+    if outbound.verification_mode.is_some() {
+        return Err(not_applied(
+            "outbound.verification_mode (ssl.verificationMode)",
+        ));
+    }
+    if !outbound.custom_hosts.is_empty() {
+        return Err(not_applied("outbound.custom_hosts (customHostSettings)"));
+    }
+    settings.public_base_url = config.public_base_url.clone();
+    Ok(settings)
+}
+
+fn not_applied(setting: &str) -> SettingsError {
+    SettingsError::Env(EnvError::new(
+        "HERALD_CONFIG",
+        format!("{setting}: read, but not yet applied by the workers; remove it for now"),
+    ))
 }
 
 /// A worker setting from the environment that cannot be used.

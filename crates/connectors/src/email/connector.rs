@@ -23,10 +23,15 @@ impl Connector for Email {
     }
 
     async fn deliver(&self, delivery: &Delivery, http: &Outbound) -> Outcome {
-        let account = match EmailAccount::parse(&delivery.account) {
+        let mut account = match EmailAccount::parse(&delivery.account) {
             Ok(account) => account,
             Err(outcome) => return outcome,
         };
+        // The operator's `public_base_url` (Kibana's server.publicBaseUrl)
+        // when the account gives none of its own.
+        if account.public_base_url.is_none() {
+            account.public_base_url = http.settings().public_base_url.clone();
+        }
         // The domain allowlist again, as the policy stands now (ingest
         // checked the params, the registry the account, both earlier).
         let mail = match super::message::build(

@@ -65,8 +65,79 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: Some(|text| serde_json::json!({"documents": [{"message": text}]})),
-        extras: Extras::default(),
+        extras: Extras {
+            params_from_event: Some(alert_history_params),
+            ..Extras::default()
+        },
     }
+}
+
+/// Kibana's alert history connector: an action without params to an
+/// account whose index starts with `kibana-alert-history-` writes one
+/// document in Kibana's alert history shape, built from the event (Herald's
+/// `context` holds what Kibana's rule variables do). Fields the event does
+/// not have are left out rather than written empty.
+pub(crate) fn alert_history_params(
+    config: &Map<String, Value>,
+    vars: &Value,
+) -> Option<Map<String, Value>> {
+    let index = config.get("index").and_then(Value::as_str)?;
+    if !index.starts_with(ALERT_HISTORY_PREFIX) {
+        return None;
+    }
+    let context = vars.get("context").and_then(Value::as_object);
+    let from_context = |path: &[&str]| -> Option<Value> {
+        let mut value = context?.get(path[0])?;
+        for key in &path[1..] {
+            value = value.get(key)?;
+        }
+        (!value.is_null()).then(|| value.clone())
+    };
+    let mut document = Map::new();
+    let put = |map: &mut Map<String, Value>, key: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            map.insert(key.to_owned(), value);
+        }
+    };
+    put(&mut document, "@timestamp", vars.get("date").cloned());
+    put(&mut document, "message", from_context(&["message"]));
+    put(
+        &mut document,
+        "tags",
+        from_context(&["tags"]).or_else(|| from_context(&["rule", "tags"])),
+    );
+    document.insert("event".into(), serde_json::json!({"kind": "alert"}));
+    let mut alert = Map::new();
+    put(&mut alert, "actionGroup", from_context(&["actionGroup"]));
+    put(
+        &mut alert,
+        "actionGroupName",
+        from_context(&["actionGroupName"]),
+    );
+    put(&mut alert, "reason", from_context(&["reason"]));
+    put(
+        &mut alert,
+        "id",
+        from_context(&["alertId"]).or_else(|| from_context(&["alert", "id"])),
+    );
+    document.insert("kibana".into(), serde_json::json!({ "alert": alert }));
+    if let Some(Value::Object(rule)) = from_context(&["rule"]) {
+        let keep = ["id", "name", "type", "space", "category", "params"];
+        let rule: Map<String, Value> = rule
+            .into_iter()
+            .filter(|(key, _)| keep.contains(&key.as_str()))
+            .collect();
+        document.insert("rule".into(), Value::Object(rule));
+    }
+    if let Some(context) = context {
+        document.insert("context".into(), Value::Object(context.clone()));
+    }
+    let mut params = Map::new();
+    params.insert(
+        "documents".into(),
+        Value::Array(vec![Value::Object(document)]),
+    );
+    Some(params)
 }
 
 fn account_rules(_: &Map<String, Value>, secrets: &Map<String, Value>, out: &mut Violations) {

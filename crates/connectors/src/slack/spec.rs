@@ -69,6 +69,7 @@ pub fn spec() -> ConnectorSpec {
                 per_second: 1.0,
                 burst: 5,
             }),
+            ..Extras::default()
         },
     }
 }

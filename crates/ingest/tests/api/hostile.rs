@@ -292,6 +292,50 @@ async fn an_email_without_a_sender_in_account_or_action_is_refused_at_ingest() {
     assert_eq!(app.action_count().await, 1);
 }
 
+/// Kibana's alert history connector: an action without params writes one
+/// document in the alert history shape, built from the event's values
+/// (which are not templates: the `{{` in the message stays text).
+#[tokio::test]
+async fn an_action_without_params_to_an_alert_history_index_gets_the_alert_history_document() {
+    let app = TestApp::start().await;
+    app.put_account(account(
+        "history",
+        "index",
+        json!({"index": "kibana-alert-history-default", "url": "https://es.example.com"}),
+        json!({}),
+    ))
+    .await;
+    let event = json!({
+        "context": {"message": "db1 is down {{secret}}", "reason": "cpu over 90%",
+                    "actionGroup": "threshold met", "alertId": "db1",
+                    "rule": {"id": "r1", "name": "CPU", "type": "metrics.threshold", "tags": ["prod"],
+                             "owner": "left out"}},
+        "actions": [{"account_id": "history", "params": {}}],
+    });
+    let response = app.post_event(Some(PRODUCER), &event).await;
+    assert_eq!(response.status(), 202);
+    let stored = app.stored("HERALD_ACTIONS", "herald.action.index").await;
+    let request = v1::ActionRequest::decode(stored[0].payload.clone()).unwrap();
+    let params = herald_proto::json::opt_struct_to_json(request.params.as_ref());
+    let document = &params["documents"][0];
+    assert!(
+        document["@timestamp"].as_str().unwrap().ends_with('Z'),
+        "{document}"
+    );
+    assert_eq!(document["message"], "db1 is down {{secret}}");
+    assert_eq!(document["event"], json!({"kind": "alert"}));
+    assert_eq!(
+        document["kibana"]["alert"],
+        json!({"actionGroup": "threshold met", "reason": "cpu over 90%", "id": "db1"})
+    );
+    assert_eq!(
+        document["rule"],
+        json!({"id": "r1", "name": "CPU", "type": "metrics.threshold"})
+    );
+    assert_eq!(document["tags"], json!(["prod"]));
+    assert_eq!(document["context"]["rule"]["owner"], "left out");
+}
+
 #[tokio::test]
 async fn a_full_actions_stream_answers_unavailable_and_keeps_what_it_accepted() {
     let app = TestApp::start_with(|s| s.messaging.max_bytes.actions = 16 * 1024).await;

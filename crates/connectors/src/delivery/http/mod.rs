@@ -53,7 +53,17 @@ pub struct OutboundSettings {
     /// `HTTP_PROXY` family of environment variables is ignored on purpose, so
     /// that what the config says is what happens.
     pub proxy: Option<String>,
+    /// Hosts reached without `proxy` (Kibana's `proxyBypassHosts`).
+    pub proxy_bypass_hosts: Vec<String>,
+    /// When not empty, only these hosts go through `proxy` (Kibana's
+    /// `proxyOnlyHosts`).
+    pub proxy_only_hosts: Vec<String>,
+    /// Sent to `proxy` only (Kibana's `proxyHeaders`).
+    pub proxy_headers: Vec<(String, String)>,
     pub user_agent: String,
+    /// The link of an e-mail footer when the account sets none (Kibana's
+    /// `server.publicBaseUrl`).
+    pub public_base_url: Option<String>,
 }
 
 impl Default for OutboundSettings {
@@ -63,7 +73,11 @@ impl Default for OutboundSettings {
             response_timeout: Duration::from_secs(60),
             max_response_bytes: 1024 * 1024,
             proxy: None,
+            proxy_bypass_hosts: Vec::new(),
+            proxy_only_hosts: Vec::new(),
+            proxy_headers: Vec::new(),
             user_agent: concat!("herald/", env!("CARGO_PKG_VERSION")).to_owned(),
+            public_base_url: None,
         }
     }
 }
@@ -168,7 +182,7 @@ impl Outbound {
     pub fn new(settings: OutboundSettings, policy: Policy) -> Result<Outbound, OutboundError> {
         let policy = Arc::new(policy);
         let global_proxy = match &settings.proxy {
-            Some(proxy) => Some(parse_proxy(proxy).map_err(OutboundError::Proxy)?),
+            Some(proxy) => Some(global_proxy(proxy, &settings).map_err(OutboundError::Proxy)?),
             None => None,
         };
         let mut builder = client_builder(&settings);
@@ -434,6 +448,38 @@ fn parse_proxy(proxy: &str) -> Result<(reqwest::Proxy, String), String> {
         .to_string();
     let proxy = reqwest::Proxy::all(url).map_err(|e| errors::describe(&e.without_url()))?;
     Ok((proxy, host))
+}
+
+/// The operator's proxy with its host lists and headers.
+fn global_proxy(
+    proxy: &str,
+    settings: &OutboundSettings,
+) -> Result<(reqwest::Proxy, String), String> {
+    let (mut built, host) = parse_proxy(proxy)?;
+    if !settings.proxy_only_hosts.is_empty() {
+        let only: Vec<String> = settings
+            .proxy_only_hosts
+            .iter()
+            .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
+            .collect();
+        let target =
+            Url::parse(proxy).map_err(|e| format!("the proxy URL cannot be parsed ({e})"))?;
+        built = reqwest::Proxy::custom(move |url| {
+            let host = url.host_str()?.trim_end_matches('.').to_ascii_lowercase();
+            only.contains(&host).then(|| target.clone())
+        });
+    }
+    if !settings.proxy_bypass_hosts.is_empty() {
+        built = built.no_proxy(reqwest::NoProxy::from_string(
+            &settings.proxy_bypass_hosts.join(","),
+        ));
+    }
+    if !settings.proxy_headers.is_empty() {
+        let headers =
+            header_map(&settings.proxy_headers).map_err(|e| format!("proxy headers: {e}"))?;
+        built = built.headers(headers);
+    }
+    Ok((built, host))
 }
 
 fn header_map(headers: &[(String, String)]) -> Result<http::HeaderMap, SendError> {

@@ -470,6 +470,65 @@ async fn the_global_proxy_carries_the_request_and_an_account_proxy_overrides_it(
     assert_eq!(response.body, "own");
 }
 
+/// Kibana's proxyOnlyHosts, proxyBypassHosts and proxyHeaders: the
+/// listed hosts go through the proxy (which alone sees the headers), the
+/// others directly.
+#[tokio::test]
+async fn the_global_proxy_takes_only_or_bypass_hosts_and_its_own_headers() {
+    let proxy = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("proxy"))
+        .mount(&proxy)
+        .await;
+    let direct = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("direct"))
+        .mount(&direct)
+        .await;
+    let only = OutboundSettings {
+        proxy: Some(proxy.uri()),
+        proxy_only_hosts: vec!["vendor.test".into()],
+        proxy_headers: vec![("proxy-authorization".into(), "Basic eDp5".into())],
+        ..OutboundSettings::default()
+    };
+    let outbound = Outbound::new(only, policy(&["vendor.test", "127.0.0.1"])).unwrap();
+    let via = outbound
+        .send(&plain(), get("http://vendor.test/x"))
+        .await
+        .unwrap();
+    assert_eq!(via.body, "proxy");
+    let received = &proxy.received_requests().await.unwrap()[0];
+    assert_eq!(received.headers["proxy-authorization"], "Basic eDp5");
+    let not_listed = outbound
+        .send(&plain(), get(&format!("{}/x", direct.uri())))
+        .await
+        .unwrap();
+    assert_eq!(not_listed.body, "direct");
+    assert!(
+        direct.received_requests().await.unwrap()[0]
+            .headers
+            .get("proxy-authorization")
+            .is_none()
+    );
+
+    let bypass = OutboundSettings {
+        proxy: Some(proxy.uri()),
+        proxy_bypass_hosts: vec!["127.0.0.1".into()],
+        ..OutboundSettings::default()
+    };
+    let outbound = Outbound::new(bypass, policy(&["vendor.test", "127.0.0.1"])).unwrap();
+    let bypassed = outbound
+        .send(&plain(), get(&format!("{}/x", direct.uri())))
+        .await
+        .unwrap();
+    assert_eq!(bypassed.body, "direct");
+    let via = outbound
+        .send(&plain(), get("http://vendor.test/x"))
+        .await
+        .unwrap();
+    assert_eq!(via.body, "proxy");
+}
+
 #[tokio::test]
 async fn a_bad_proxy_url_is_invalid_config_without_its_credentials() {
     let account = account(
