@@ -534,6 +534,62 @@ xpack.actions.preconfigured:
     assert_eq!(hook["secret_fields"], json!(["password", "user"]));
 }
 
+/// Every connector example of Kibana's preconfigured-connectors page
+/// (`crates/connectors/tests/fixtures/kibana`) imports as written, config
+/// and secrets kept, and no secret is printed.
+#[tokio::test]
+async fn every_kibana_example_imports() {
+    let env = Env::start().await;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../connectors/tests/fixtures/kibana");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 30);
+    let mut imported = 0;
+    for file in &files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let doc: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let run = env
+            .run(&["--output", "json", "import", "kibana", &file.display().to_string()])
+            .await;
+        assert_eq!(run.code, 0, "{name}: {}\n{}", run.stdout, run.stderr);
+        for (id, example) in doc["xpack.actions.preconfigured"].as_object().unwrap() {
+            let row = run
+                .json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["id"] == id.as_str())
+                .cloned()
+                .unwrap_or_else(|| panic!("{name}: no row for {id}"));
+            assert_eq!(row["result"], "imported", "{name}: {row}");
+            for secret in example["secrets"].as_object().into_iter().flat_map(|s| s.values()) {
+                let secret = secret.as_str().unwrap();
+                assert!(!run.stdout.contains(secret), "{name}: {secret} printed");
+            }
+            let got = env.json(&["accounts", "get", id]).await;
+            let want_type = example["actionTypeId"].as_str().unwrap().trim_start_matches('.');
+            assert_eq!(got["connector_type"], want_type, "{name}");
+            assert_eq!(got["name"], example["name"], "{name}");
+            let config = example.get("config").cloned().unwrap_or(json!({}));
+            assert_eq!(got["config"], config, "{name}: {id}");
+            let mut fields: Vec<&str> = example["secrets"]
+                .as_object()
+                .map(|s| s.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            fields.sort();
+            assert_eq!(got["secret_fields"], json!(fields), "{name}: {id}");
+            // Some examples share an id (`my-servicenow` is three types).
+            env.json(&["accounts", "delete", id]).await;
+            imported += 1;
+        }
+    }
+    assert_eq!(imported, 31);
+}
+
 #[tokio::test]
 async fn up_demo_delivers_its_alert_and_keeps_its_tokens() {
     let nats = NatsServer::start();

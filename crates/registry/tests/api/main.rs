@@ -6,6 +6,7 @@ mod helpers;
 mod announce;
 mod grpc;
 mod hostile;
+mod kibana_examples;
 mod preconfigured;
 mod secrets;
 mod storage;
