@@ -28,7 +28,9 @@ pub enum Command {
         #[arg(long = "config", value_name = "TYPE.KEY=VALUE", value_parser = parse_set)]
         set: Vec<Set>,
     },
-    /// Kibana's `xpack.actions.preconfigured` (a kibana.yml or just that section).
+    /// Kibana's `xpack.actions.preconfigured` (a kibana.yml or just that
+    /// section); its other `xpack.actions` settings are reported with where
+    /// HERALD_CONFIG takes them.
     Kibana {
         file: String,
         #[arg(long)]
@@ -36,10 +38,15 @@ pub enum Command {
     },
 }
 
+/// The result of a Kibana setting that goes to HERALD_CONFIG, not the registry.
+const SETTING: &str = "HERALD_CONFIG setting";
+
 /// One source document and what became of it.
 struct Item {
     source: String,
     account: Result<AccountDoc, String>,
+    /// A Kibana setting that is not an account: where HERALD_CONFIG takes it.
+    setting: Option<String>,
     translated: Vec<String>,
     not_translated: Vec<String>,
 }
@@ -49,6 +56,7 @@ impl Item {
         Item {
             source,
             account: Err(String::new()),
+            setting: None,
             translated: Vec::new(),
             not_translated: Vec::new(),
         }
@@ -74,6 +82,7 @@ pub async fn run(g: &Global, command: Command) -> Result<(), Failure> {
         items
             .iter()
             .map(|i| match &i.account {
+                _ if i.setting.is_some() => Ok(SETTING.to_owned()),
                 Ok(doc) => check_account(doc).map(|()| "would import".to_owned()),
                 Err(e) => Err(e.clone()),
             })
@@ -101,6 +110,7 @@ async fn put_all(g: &Global, items: &[Item]) -> Result<Vec<Result<String, String
     let mut outcomes = Vec::new();
     for item in items {
         let outcome = match &item.account {
+            _ if item.setting.is_some() => Ok(SETTING.to_owned()),
             Err(e) => Err(e.clone()),
             Ok(doc) => match registry
                 .put_account(v1::PutAccountRequest {
@@ -135,6 +145,9 @@ fn report(format: Format, items: &[Item], outcomes: &[Result<String, String>], d
                 "translated": item.translated,
                 "not_translated": item.not_translated,
             });
+            if let Some(note) = &item.setting {
+                row["herald_config"] = note.clone().into();
+            }
             if let Ok(doc) = &item.account {
                 row["id"] = doc.id.clone().into();
                 row["connector_type"] = doc.connector_type.clone().into();
@@ -157,6 +170,7 @@ fn report(format: Format, items: &[Item], outcomes: &[Result<String, String>], d
                     output::cell(&row["result"]),
                 );
                 for (label, key) in [
+                    ("HERALD_CONFIG", "herald_config"),
                     ("error", "error"),
                     ("translated", "translated"),
                     ("not translated", "not_translated"),
@@ -355,16 +369,76 @@ fn preconfigured_section(doc: &Value) -> Option<&Map<String, Value>> {
 
 fn kibana_file(path: &str) -> Result<Vec<Item>, Failure> {
     let doc = client::read_document(path)?;
-    let section = preconfigured_section(&doc)
-        .ok_or_else(|| Failure::usage(format!("{path}: no xpack.actions.preconfigured section")))?;
-    Ok(section
-        .iter()
-        .map(|(id, entry)| {
+    let mut items = Vec::new();
+    if let Some(section) = preconfigured_section(&doc) {
+        for (id, entry) in section {
             let mut item = Item::new(format!("{path}: {id}"));
             item.account = kibana_account(id, entry, &mut item);
-            item
-        })
-        .collect())
+            items.push(item);
+        }
+    }
+    if let Value::Object(top) = &doc {
+        for (key, value) in top {
+            kibana_settings(path, key, value, &doc, &mut items);
+        }
+    }
+    if items.is_empty() {
+        return Err(Failure::usage(format!(
+            "{path}: no xpack.actions.preconfigured section and no xpack.actions setting"
+        )));
+    }
+    Ok(items)
+}
+
+/// Kibana's other `xpack.actions` settings (and `server.publicBaseUrl`), a
+/// row each: where HERALD_CONFIG takes it (it accepts the Kibana key as
+/// written), or that Herald has no such setting. The registry's policy is
+/// not changed by an import. Other keys of a kibana.yml are not Herald's.
+fn kibana_settings(path: &str, key: &str, value: &Value, doc: &Value, items: &mut Vec<Item>) {
+    if key == "xpack.actions.preconfigured" || key == "preconfigured" {
+        return;
+    }
+    if let Some(herald) = herald_config::kibana::herald_path(key) {
+        let mut item = Item::new(format!("{path}: {key}"));
+        item.setting = Some(match (key, value) {
+            ("xpack.actions.preconfiguredAlertHistoryEsIndex", Value::Bool(true)) => format!(
+                "the read-only account {}: set `xpack.actions.preconfiguredAlertHistoryEsIndex: true` or `preconfigured_alert_history: {{ url: {} }}` in HERALD_CONFIG (its Elasticsearch URL; Kibana writes to its own)",
+                herald_config::ALERT_HISTORY_ID,
+                elasticsearch_host(doc).unwrap_or("<your Elasticsearch URL>")
+            ),
+            _ => format!("{key} (or {herald}) in HERALD_CONFIG, as written here"),
+        });
+        items.push(item);
+        return;
+    }
+    match value {
+        Value::Object(children)
+            if herald_config::kibana::is_prefix(key) || key == "xpack.actions" =>
+        {
+            for (child, value) in children {
+                kibana_settings(path, &format!("{key}.{child}"), value, doc, items);
+            }
+        }
+        _ if key.starts_with("xpack.actions.") => {
+            let mut item = Item::new(format!("{path}: {key}"));
+            item.setting = Some(format!("{key}: not a setting Herald has; left out"));
+            item.not_translated.push(key.to_owned());
+            items.push(item);
+        }
+        _ => {}
+    }
+}
+
+/// The first of `elasticsearch.hosts`, which Kibana's alert history writes to.
+fn elasticsearch_host(doc: &Value) -> Option<&str> {
+    let hosts = doc
+        .get("elasticsearch.hosts")
+        .or_else(|| doc.get("elasticsearch").and_then(|e| e.get("hosts")))?;
+    match hosts {
+        Value::String(host) => Some(host),
+        Value::Array(hosts) => hosts.first()?.as_str(),
+        _ => None,
+    }
 }
 
 /// One entry, checked by the same parser that reads HERALD_CONFIG's

@@ -471,6 +471,10 @@ async fn kibana_preconfigured_connectors_import() {
         "kibana.yml",
         r#"
 server.port: 5601
+elasticsearch.hosts: ["https://es.example.com:9200"]
+xpack.actions.allowedHosts: ["*"]
+xpack.actions.preconfiguredAlertHistoryEsIndex: true
+xpack.actions.enabled: true
 xpack.actions.preconfigured:
   my-slack1:
     actionTypeId: .slack
@@ -524,6 +528,34 @@ xpack.actions.preconfigured:
         "{gpt}"
     );
 
+    // Kibana's other settings are HERALD_CONFIG's, said so and not errors.
+    let hosts = by_source("xpack.actions.allowedHosts");
+    assert_eq!(hosts["result"], "HERALD_CONFIG setting");
+    assert!(
+        hosts["herald_config"]
+            .as_str()
+            .unwrap()
+            .contains("policy.allowed_hosts"),
+        "{hosts}"
+    );
+    let history = by_source("preconfiguredAlertHistoryEsIndex");
+    assert_eq!(history["result"], "HERALD_CONFIG setting");
+    let note = history["herald_config"].as_str().unwrap();
+    assert!(
+        note.contains("preconfigured-alert-history-es-index")
+            && note.contains("url: https://es.example.com:9200"),
+        "{note}"
+    );
+    let unknown = by_source("xpack.actions.enabled");
+    assert!(
+        unknown["herald_config"]
+            .as_str()
+            .unwrap()
+            .contains("not a setting Herald has"),
+        "{unknown}"
+    );
+    assert_eq!(report.as_array().unwrap().len(), 6, "{report}");
+
     let slack = env.json(&["accounts", "get", "my-slack1"]).await;
     assert_eq!(
         (slack["name"].as_str(), slack["connector_type"].as_str()),
@@ -553,7 +585,13 @@ async fn every_kibana_example_imports() {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         let doc: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
         let run = env
-            .run(&["--output", "json", "import", "kibana", &file.display().to_string()])
+            .run(&[
+                "--output",
+                "json",
+                "import",
+                "kibana",
+                &file.display().to_string(),
+            ])
             .await;
         assert_eq!(run.code, 0, "{name}: {}\n{}", run.stdout, run.stderr);
         for (id, example) in doc["xpack.actions.preconfigured"].as_object().unwrap() {
@@ -566,12 +604,19 @@ async fn every_kibana_example_imports() {
                 .cloned()
                 .unwrap_or_else(|| panic!("{name}: no row for {id}"));
             assert_eq!(row["result"], "imported", "{name}: {row}");
-            for secret in example["secrets"].as_object().into_iter().flat_map(|s| s.values()) {
+            for secret in example["secrets"]
+                .as_object()
+                .into_iter()
+                .flat_map(|s| s.values())
+            {
                 let secret = secret.as_str().unwrap();
                 assert!(!run.stdout.contains(secret), "{name}: {secret} printed");
             }
             let got = env.json(&["accounts", "get", id]).await;
-            let want_type = example["actionTypeId"].as_str().unwrap().trim_start_matches('.');
+            let want_type = example["actionTypeId"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches('.');
             assert_eq!(got["connector_type"], want_type, "{name}");
             assert_eq!(got["name"], example["name"], "{name}");
             let config = example.get("config").cloned().unwrap_or(json!({}));

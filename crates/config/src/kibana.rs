@@ -96,8 +96,16 @@ pub(crate) fn translate(root: &mut Value) -> Result<bool, (String, String)> {
     Ok(any)
 }
 
+/// Where HERALD_CONFIG takes a Kibana setting (`policy.allowed_hosts` for
+/// `xpack.actions.allowedHosts`), or `None` for one Herald does not have.
+pub fn herald_path(kibana_key: &str) -> Option<String> {
+    KEYS.iter()
+        .find(|(key, _)| *key == kibana_key)
+        .map(|(_, path)| path.join("."))
+}
+
 /// A Kibana key, or the start of one (`xpack`, `xpack.actions`, `server`).
-fn is_prefix(name: &str) -> bool {
+pub fn is_prefix(name: &str) -> bool {
     KEYS.iter()
         .any(|(key, _)| *key == name || key.starts_with(&format!("{name}.")))
 }

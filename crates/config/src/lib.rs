@@ -5,7 +5,7 @@
 
 mod duration;
 pub mod env;
-mod kibana;
+pub mod kibana;
 pub mod outbound;
 mod secret_ref;
 

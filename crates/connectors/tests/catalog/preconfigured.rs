@@ -26,7 +26,10 @@ fn kibana_examples() -> Vec<(String, serde_json::Map<String, Value>)> {
                 .as_object()
                 .unwrap_or_else(|| panic!("{}: no entries", path.display()))
                 .clone();
-            (path.file_name().unwrap().to_string_lossy().into_owned(), entries)
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                entries,
+            )
         })
         .collect()
 }

@@ -28,8 +28,8 @@ async fn every_kibana_example_loads_as_herald_config() {
     assert_eq!(files.len(), 30);
     let mut loaded = 0;
     for path in &files {
-        let mut config = herald_config::load(path, &|_| None)
-            .unwrap_or_else(|e| panic!("{}: {e}", name(path)));
+        let mut config =
+            herald_config::load(path, &|_| None).unwrap_or_else(|e| panic!("{}: {e}", name(path)));
         assert!(!config.preconfigured.is_empty(), "{}", name(path));
         if name(path) == "index.yaml" {
             // The index connector's default URL is a local Elasticsearch:
@@ -39,7 +39,10 @@ async fn every_kibana_example_loads_as_herald_config() {
             settings.config = config.clone();
             let refused = herald_registry::open_registry(&settings).await.err();
             let message = format!("{:#}", refused.expect("localhost is not allowed by \"*\""));
-            assert!(message.contains("my-index") && message.contains("localhost"), "{message}");
+            assert!(
+                message.contains("my-index") && message.contains("localhost"),
+                "{message}"
+            );
             config.policy.allowed_hosts = vec!["*".into(), "localhost".into()];
         }
         let ids: Vec<_> = config
@@ -48,7 +51,12 @@ async fn every_kibana_example_loads_as_herald_config() {
             .map(|a| {
                 let mut fields: Vec<String> = a.secrets.0.keys().cloned().collect();
                 fields.sort();
-                (a.id.to_string(), a.config.clone(), a.secrets.0.clone(), fields)
+                (
+                    a.id.to_string(),
+                    a.config.clone(),
+                    a.secrets.0.clone(),
+                    fields,
+                )
             })
             .collect();
         let dir = tempfile::tempdir().unwrap();
