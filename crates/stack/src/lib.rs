@@ -30,6 +30,8 @@ pub enum StackError {
     Nats(#[from] async_nats::ConnectError),
     #[error("worker")]
     Worker(#[from] herald_worker::WorkerError),
+    #[error("worker settings")]
+    WorkerSettings(#[from] herald_worker::SettingsError),
     #[error("worker did not stop within {0:?}")]
     WorkerStuck(Duration),
     #[error("worker task")]
@@ -191,6 +193,9 @@ impl Stack {
         worker_settings.service_token = herald_catalog::Secret::new(&service);
         worker_settings.registry_tls = options.client_tls.clone();
         worker_settings.config = options.config;
+        // HERALD_CONFIG's outbound settings, as a worker process applies them.
+        worker_settings.outbound =
+            herald_worker::settings::outbound_settings(&worker_settings.config)?;
         (options.worker)(&mut worker_settings);
         let (stop_worker, mut stopped) = watch::channel(false);
         let worker = if options.run_worker {
