@@ -69,7 +69,7 @@ pub(crate) fn translate(root: &mut Value) -> Result<bool, (String, String)> {
     let original = std::mem::take(top);
     for (key, value) in original {
         match key.as_str() {
-            Some(name) if is_prefix(name) => collect(name.to_owned(), value, &mut found, top)?,
+            Some(name) if is_prefix(name) => collect(name.to_owned(), value, &mut found)?,
             _ => {
                 top.insert(key, value);
             }
@@ -115,7 +115,6 @@ fn collect(
     name: String,
     value: Value,
     found: &mut Vec<(String, Value)>,
-    top: &mut Mapping,
 ) -> Result<(), (String, String)> {
     if KEYS.iter().any(|(key, _)| *key == name) {
         found.push((name, value));
@@ -132,7 +131,7 @@ fn collect(
         if !is_prefix(&full) {
             return Err((full, "is not a Kibana setting Herald has".into()));
         }
-        collect(full, value, found, top)?;
+        collect(full, value, found)?;
     }
     Ok(())
 }

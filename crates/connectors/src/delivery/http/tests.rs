@@ -500,7 +500,7 @@ async fn the_global_proxy_takes_only_or_bypass_hosts_and_its_own_headers() {
     let received = &proxy.received_requests().await.unwrap()[0];
     assert_eq!(received.headers["proxy-authorization"], "Basic eDp5");
     let not_listed = outbound
-        .send(&plain(), get(&format!("{}/x", direct.uri())))
+        .send(&plain(), get(format!("{}/x", direct.uri())))
         .await
         .unwrap();
     assert_eq!(not_listed.body, "direct");
@@ -518,7 +518,7 @@ async fn the_global_proxy_takes_only_or_bypass_hosts_and_its_own_headers() {
     };
     let outbound = Outbound::new(bypass, policy(&["vendor.test", "127.0.0.1"])).unwrap();
     let bypassed = outbound
-        .send(&plain(), get(&format!("{}/x", direct.uri())))
+        .send(&plain(), get(format!("{}/x", direct.uri())))
         .await
         .unwrap();
     assert_eq!(bypassed.body, "direct");
