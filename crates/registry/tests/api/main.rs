@@ -7,6 +7,7 @@ mod announce;
 mod grpc;
 mod hostile;
 mod preconfigured;
+mod rest;
 mod secrets;
 mod storage;
 mod tls;
