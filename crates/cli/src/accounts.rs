@@ -152,6 +152,7 @@ pub async fn run(g: &Global, command: Command) -> Result<(), Failure> {
                         connector_type: connector_type.clone().unwrap_or_default(),
                         page_size: 1000,
                         page_token,
+                        query: String::new(),
                     })
                     .await?
                     .into_inner();

@@ -32,6 +32,12 @@ pub struct UpArgs {
     registry_addr: SocketAddr,
     #[arg(
         long,
+        env = "HERALD_REGISTRY_HTTP_ADDR",
+        default_value = "127.0.0.1:8081"
+    )]
+    registry_http_addr: SocketAddr,
+    #[arg(
+        long,
         env = "HERALD_INGEST_GRPC_ADDR",
         default_value = "127.0.0.1:50052"
     )]
@@ -88,6 +94,7 @@ pub async fn run(g: &Global, args: UpArgs) -> Result<(), Failure> {
     options.master_key = Some(master_key);
     options.tokens = Some(tokens.clone());
     options.registry_addr = args.registry_addr;
+    options.registry_http_addr = args.registry_http_addr;
     options.ingest_grpc_addr = args.ingest_grpc_addr;
     options.ingest_http_addr = args.ingest_http_addr;
     // Plain loopback unless HERALD_TLS_CERT_FILE and HERALD_TLS_KEY_FILE
@@ -101,6 +108,7 @@ pub async fn run(g: &Global, args: UpArgs) -> Result<(), Failure> {
 
     println!("Herald is up; data in {}", dir.display());
     println!("  registry gRPC  {}", stack.registry_url());
+    println!("  registry REST  {}", stack.registry_http_url());
     println!("  ingest gRPC    {}", stack.ingest.grpc_url());
     println!("  ingest HTTP    {}", stack.ingest.http_url());
     println!(

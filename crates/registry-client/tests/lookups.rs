@@ -17,6 +17,7 @@ const SERVICE: &str = "service-token-client-tests-1";
 async fn registry(dir: &std::path::Path, nats_url: Option<String>) -> Server {
     Server::start(Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
+        http_listen: None,
         database_url: format!("sqlite://{}/registry.db", dir.display()),
         master_key: herald_catalog::Secret::new(SecretBox::generate_key()),
         tokens: Tokens::new(ADMIN, "", SERVICE).unwrap(),

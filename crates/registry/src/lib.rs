@@ -8,6 +8,7 @@
 pub mod announce;
 pub mod auth;
 pub mod cache;
+pub mod http;
 pub mod metrics;
 pub mod registry;
 pub mod secret_box;
@@ -64,6 +65,10 @@ pub async fn run(
 ) -> Result<(), StartError> {
     let (listener, addr) = ListenError::listen(settings.listen, "HERALD_REGISTRY_ADDR").await?;
     let metrics_listener = herald_metrics::bind(settings.metrics_addr).await?;
+    let http_listener = match settings.http_listen {
+        Some(addr) => Some(ListenError::listen(addr, "HERALD_REGISTRY_HTTP_ADDR").await?),
+        None => None,
+    };
     let registry = Arc::new(open_registry(&settings).await?);
     let metrics = Metrics::default();
     tracing::info!(
@@ -81,6 +86,17 @@ pub async fn run(
             std::future::pending(),
         ))
     });
+    // REST is served until gRPC has stopped, like the probes.
+    let http_server = http_listener.map(|(listener, http_addr)| {
+        tracing::info!(%http_addr, "herald-registry serving REST");
+        tokio::spawn(http::serve(
+            listener,
+            registry.clone(),
+            settings.tokens.clone(),
+            settings.tls.clone(),
+            std::future::pending(),
+        ))
+    });
     let served = serve(
         listener,
         registry,
@@ -91,6 +107,9 @@ pub async fn run(
     )
     .await;
     if let Some(server) = metrics_server {
+        server.abort();
+    }
+    if let Some(server) = http_server {
         server.abort();
     }
     served?;
@@ -171,9 +190,13 @@ fn call_span(request: &tonic::codegen::http::Request<()>) -> tracing::Span {
 /// `heraldctl up`, which run it in the same process.
 pub struct Server {
     pub addr: SocketAddr,
+    /// The REST listener's address, when `settings.http_listen` asked for one.
+    pub http_addr: Option<SocketAddr>,
     tls: bool,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+    http_stop: Option<tokio::sync::oneshot::Sender<()>>,
+    http_task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Server {
@@ -188,8 +211,25 @@ impl Server {
         metrics: &Metrics,
     ) -> Result<Server, StartError> {
         let (listener, addr) = ListenError::listen(settings.listen, "HERALD_REGISTRY_ADDR").await?;
+        let http_listener = match settings.http_listen {
+            Some(addr) => Some(ListenError::listen(addr, "HERALD_REGISTRY_HTTP_ADDR").await?),
+            None => None,
+        };
         let registry = Arc::new(open_registry(&settings).await?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (http_stop, http_stopped) = tokio::sync::oneshot::channel::<()>();
+        let http_addr = http_listener.as_ref().map(|(_, addr)| *addr);
+        let http_task = http_listener.map(|(listener, _)| {
+            tokio::spawn(http::serve(
+                listener,
+                registry.clone(),
+                settings.tokens.clone(),
+                settings.tls.clone(),
+                async {
+                    let _ = http_stopped.await;
+                },
+            ))
+        });
         let task = tokio::spawn(serve(
             listener,
             registry,
@@ -202,9 +242,12 @@ impl Server {
         ));
         Ok(Server {
             addr,
+            http_addr,
             tls: settings.tls.is_some(),
             stop: Some(stop),
             task,
+            http_stop: Some(http_stop),
+            http_task,
         })
     }
 
@@ -215,10 +258,22 @@ impl Server {
         format!("{scheme}://{}", self.addr)
     }
 
+    /// `http://` or `https://` and the REST listener's address.
+    pub fn http_url(&self) -> Option<String> {
+        let scheme = if self.tls { "https" } else { "http" };
+        self.http_addr.map(|addr| format!("{scheme}://{addr}"))
+    }
+
     /// Stops serving and waits until in-flight calls have finished.
     pub async fn stop(mut self) -> Result<(), StartError> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        if let Some(stop) = self.http_stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.http_task.take() {
+            task.await?.map_err(StartError::ServeHttp)?;
         }
         Ok((&mut self.task).await??)
     }
@@ -238,6 +293,8 @@ pub enum StartError {
     Listen(#[from] ListenError),
     #[error("serving gRPC")]
     Serve(#[from] tonic::transport::Error),
+    #[error("serving REST")]
+    ServeHttp(#[source] std::io::Error),
     #[error("the gRPC server task panicked or was cancelled")]
     Task(#[from] tokio::task::JoinError),
 }

@@ -324,10 +324,12 @@ impl Registry {
     }
 
     /// One page of accounts by id, stored and preconfigured together.
-    /// `page_token` is the last id of the previous page.
+    /// `page_token` is the last id of the previous page; a non-empty `query`
+    /// keeps the accounts whose id or name holds it (ASCII case-insensitive).
     pub async fn list(
         &self,
         connector_type: Option<&str>,
+        query: &str,
         page_size: usize,
         page_token: &str,
     ) -> Result<(Vec<AccountView>, String), RegistryError> {
@@ -352,7 +354,7 @@ impl Registry {
         // One more than a page tells whether another page follows.
         let stored = self
             .store
-            .list(wanted, page_token, page_size as i64 + 1)
+            .list(wanted, page_token, query, page_size as i64 + 1)
             .await?;
         let mut page: Vec<AccountView> = Vec::with_capacity(page_size + 1);
         let mut fixed = self
@@ -363,6 +365,7 @@ impl Registry {
             ))
             .map(|(_, p)| p)
             .filter(|p| wanted.is_none_or(|t| p.view.connector_type == t))
+            .filter(|p| matches_query(&p.view, query))
             .peekable();
         let mut stored = stored.into_iter().peekable();
         while page.len() <= page_size {
@@ -514,6 +517,14 @@ impl Registry {
             })
         })
     }
+}
+
+/// The listing's `query` rule, as the store applies it in SQL.
+fn matches_query(view: &AccountView, query: &str) -> bool {
+    let q = query.to_ascii_lowercase();
+    q.is_empty()
+        || view.id.to_ascii_lowercase().contains(&q)
+        || view.name.to_ascii_lowercase().contains(&q)
 }
 
 /// An id longer than any account's is bad input, refused before it reaches

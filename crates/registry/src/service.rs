@@ -101,7 +101,12 @@ impl AccountRegistry for RegistryService {
         }
         let (accounts, next_page_token) = self
             .registry
-            .list(Some(&r.connector_type), r.page_size as usize, &r.page_token)
+            .list(
+                Some(&r.connector_type),
+                &r.query,
+                r.page_size as usize,
+                &r.page_token,
+            )
             .await
             .map_err(status)?;
         Ok(Response::new(v1::ListAccountsResponse {

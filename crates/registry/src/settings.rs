@@ -15,6 +15,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://herald-data/registry.db";
 pub struct Settings {
     /// HERALD_REGISTRY_ADDR
     pub listen: SocketAddr,
+    /// HERALD_REGISTRY_HTTP_ADDR: the REST listener; `None` serves none.
+    pub http_listen: Option<SocketAddr>,
     /// HERALD_DATABASE_URL
     pub database_url: String,
     /// HERALD_MASTER_KEY: comma-separated base64 keys, current first.
@@ -42,6 +44,10 @@ impl Settings {
         let listen = herald_config::env::addr("HERALD_REGISTRY_ADDR", Some("127.0.0.1:50051"))?;
         Ok(Settings {
             listen: listen.expect("a default is given"),
+            http_listen: herald_config::env::addr(
+                "HERALD_REGISTRY_HTTP_ADDR",
+                Some("127.0.0.1:8081"),
+            )?,
             database_url: var("HERALD_DATABASE_URL", DEFAULT_DATABASE_URL),
             master_key: Secret::new(std::env::var("HERALD_MASTER_KEY").unwrap_or_default()),
             tokens: Tokens::from_env()?,

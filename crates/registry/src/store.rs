@@ -193,24 +193,24 @@ impl AccountStore {
     }
 
     /// Up to `limit` accounts with an id after `after`, by id; of one type
-    /// when `connector_type` is given.
+    /// when `connector_type` is given; when `query` is not empty, only those
+    /// whose id or name holds it (ASCII case-insensitive: SQLite's `LOWER`
+    /// folds only ASCII, and both backends must answer alike).
     pub async fn list(
         &self,
         connector_type: Option<&str>,
         after: &str,
+        query: &str,
         limit: i64,
     ) -> Result<Vec<StoredAccount>, StoreError> {
-        let rows: Vec<AccountRow> = match connector_type {
-            Some(t) => {
-                let sql =
-                    select_accounts!("WHERE connector_type = $1 AND id > $2 ORDER BY id LIMIT $3");
-                on_pool!(self, pool => sqlx::query_as(sql).bind(t).bind(after).bind(limit).fetch_all(pool).await?)
-            }
-            None => {
-                let sql = select_accounts!("WHERE id > $1 ORDER BY id LIMIT $2");
-                on_pool!(self, pool => sqlx::query_as(sql).bind(after).bind(limit).fetch_all(pool).await?)
-            }
-        };
+        let sql = select_accounts!(
+            "WHERE ($1 = '' OR connector_type = $1) AND id > $2 \
+             AND ($3 = '' OR LOWER(id) LIKE $3 ESCAPE '\\' OR LOWER(name) LIKE $3 ESCAPE '\\') \
+             ORDER BY id LIMIT $4"
+        );
+        let pattern = like_pattern(query);
+        let t = connector_type.unwrap_or("");
+        let rows: Vec<AccountRow> = on_pool!(self, pool => sqlx::query_as(sql).bind(t).bind(after).bind(&pattern).bind(limit).fetch_all(pool).await?);
         rows.into_iter().map(StoredAccount::try_from).collect()
     }
 
@@ -287,6 +287,24 @@ impl AccountStore {
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }
+}
+
+/// `%query%`, lowercased (ASCII), with LIKE's wildcards escaped; empty for
+/// an empty query (no filter).
+fn like_pattern(query: &str) -> String {
+    if query.is_empty() {
+        return String::new();
+    }
+    let mut p = String::with_capacity(query.len() + 2);
+    p.push('%');
+    for c in query.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c.to_ascii_lowercase());
+    }
+    p.push('%');
+    p
 }
 
 /// A database URL fit for a log line: the password, if any, replaced.

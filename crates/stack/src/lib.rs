@@ -60,6 +60,8 @@ pub struct StackOptions {
     pub tokens: Option<RoleTokens>,
     /// Listen addresses; port 0 (the default) lets the system pick.
     pub registry_addr: SocketAddr,
+    /// The registry's REST listener.
+    pub registry_http_addr: SocketAddr,
     pub ingest_grpc_addr: SocketAddr,
     pub ingest_http_addr: SocketAddr,
     /// TLS on the registry's and ingest's listeners; plain TCP when `None`.
@@ -104,6 +106,7 @@ impl StackOptions {
             master_key: None,
             tokens: None,
             registry_addr: ANY_PORT,
+            registry_http_addr: ANY_PORT,
             ingest_grpc_addr: ANY_PORT,
             ingest_http_addr: ANY_PORT,
             tls: None,
@@ -119,6 +122,7 @@ pub struct Stack {
     registry: Option<herald_registry::Server>,
     registry_settings: herald_registry::Settings,
     registry_url: String,
+    registry_http_url: String,
     client_tls: ClientTls,
     pub ingest: herald_ingest::Server,
     pub admin_token: String,
@@ -147,6 +151,7 @@ impl Stack {
         } = options.tokens.unwrap_or_else(RoleTokens::generate);
         let mut registry_settings = herald_registry::Settings {
             listen: options.registry_addr,
+            http_listen: Some(options.registry_http_addr),
             database_url: format!("sqlite://{}/registry.db", options.dir.display()),
             master_key: herald_catalog::Secret::new(
                 options
@@ -166,6 +171,8 @@ impl Stack {
                 .await?;
         // A restarted registry comes back where ingest and workers look.
         registry_settings.listen = registry.addr;
+        registry_settings.http_listen = registry.http_addr;
+        let registry_http_url = registry.http_url().unwrap_or_default();
         let registry_url = registry.url();
         let ingest = herald_ingest::Server::start(
             herald_ingest::Settings {
@@ -213,6 +220,7 @@ impl Stack {
             registry: Some(registry),
             registry_settings,
             registry_url,
+            registry_http_url,
             client_tls: options.client_tls,
             ingest,
             admin_token: admin,
@@ -258,6 +266,11 @@ impl Stack {
 
     pub fn registry_url(&self) -> &str {
         &self.registry_url
+    }
+
+    /// The registry's REST listener (`http://` or `https://`).
+    pub fn registry_http_url(&self) -> &str {
+        &self.registry_http_url
     }
 
     /// Stops the registry, as an outage would.

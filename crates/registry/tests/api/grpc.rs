@@ -426,6 +426,7 @@ async fn pages_cover_every_account_once_and_filter_by_type() {
                     connector_type: String::new(),
                     page_size: 10,
                     page_token: token,
+                    query: String::new(),
                 },
             ))
             .await
@@ -453,6 +454,7 @@ async fn pages_cover_every_account_once_and_filter_by_type() {
                 connector_type: ".teams".into(),
                 page_size: 0,
                 page_token: String::new(),
+                query: String::new(),
             },
         ))
         .await

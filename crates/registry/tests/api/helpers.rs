@@ -24,6 +24,7 @@ pub struct TestRegistry {
 pub fn settings_in(dir: &std::path::Path) -> Settings {
     Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
+        http_listen: None,
         database_url: format!("sqlite://{}/registry.db", dir.display()),
         master_key: herald_catalog::Secret::new(SecretBox::generate_key()),
         tokens: Tokens::new(ADMIN, PRODUCER, SERVICE).unwrap(),

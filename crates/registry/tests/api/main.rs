@@ -8,6 +8,7 @@ mod grpc;
 mod hostile;
 mod kibana_examples;
 mod preconfigured;
+mod rest;
 mod secrets;
 mod storage;
 mod tls;

@@ -119,6 +119,7 @@ async fn listed_read_only_and_resolvable() {
                 connector_type: "webhook".into(),
                 page_size: 1,
                 page_token: String::new(),
+                query: String::new(),
             },
         ))
         .await

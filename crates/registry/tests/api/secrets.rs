@@ -97,7 +97,7 @@ async fn database_holds_no_secret_in_clear() {
     let store = herald_registry::store::AccountStore::connect(&r.settings.database_url)
         .await
         .unwrap();
-    let rows = store.list(None, "", 100).await.unwrap();
+    let rows = store.list(None, "", "", 100).await.unwrap();
     assert_eq!(rows.len(), 3);
     for row in rows {
         assert_no_secret(format!("{row:?}").as_bytes(), "stored row");

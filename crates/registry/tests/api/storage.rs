@@ -51,16 +51,53 @@ async fn conformance(store: AccountStore) {
         assert!(store.insert(&row(id, t, 1, "k1")).await.unwrap());
     }
     let ids = |rows: Vec<StoredAccount>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
-    assert_eq!(ids(store.list(None, "", 3).await.unwrap()), ["a", "b", "c"]);
-    assert_eq!(ids(store.list(None, "c", 10).await.unwrap()), ["d", "e"]);
     assert_eq!(
-        ids(store.list(Some("teams"), "", 10).await.unwrap()),
+        ids(store.list(None, "", "", 3).await.unwrap()),
+        ["a", "b", "c"]
+    );
+    assert_eq!(
+        ids(store.list(None, "c", "", 10).await.unwrap()),
+        ["d", "e"]
+    );
+    assert_eq!(
+        ids(store.list(Some("teams"), "", "", 10).await.unwrap()),
         ["c", "e"]
     );
     assert_eq!(
-        ids(store.list(Some("slack"), "a", 10).await.unwrap()),
+        ids(store.list(Some("slack"), "a", "", 10).await.unwrap()),
         ["b", "d"]
     );
+    // `query` matches id or name, ASCII case-insensitive, and LIKE's
+    // wildcards in it are plain characters.
+    let mut named = row("Ops_Pager", "teams", 1, "k1");
+    named.name = "Night 100% Shift".into();
+    assert!(store.insert(&named).await.unwrap());
+    assert_eq!(
+        ids(store.list(None, "", "ops_", 10).await.unwrap()),
+        ["Ops_Pager"]
+    );
+    assert_eq!(
+        ids(store.list(None, "", "SHIFT", 10).await.unwrap()),
+        ["Ops_Pager"]
+    );
+    assert_eq!(
+        ids(store.list(None, "", "100%", 10).await.unwrap()),
+        ["Ops_Pager"]
+    );
+    assert!(store.list(None, "", "0_%", 10).await.unwrap().is_empty());
+    assert!(store.list(None, "", "p_p", 10).await.unwrap().is_empty());
+    assert_eq!(
+        ids(store.list(None, "", "D NAME", 10).await.unwrap()),
+        ["d"]
+    );
+    assert!(
+        store
+            .list(Some("slack"), "", "pager", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.delete("Ops_Pager", 1).await.unwrap());
 
     let mut changed = row("a", "slack", 2, "k2");
     changed.name = "renamed".into();

@@ -1,0 +1,237 @@
+//! Herald's own JSON: `/v1/accounts[/{id}]` and `/v1/connector-types`, the
+//! gRPC `AccountRegistry` calls over HTTP with the same fields.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use herald_catalog::SecretMap;
+use serde_json::{Map, Value, json};
+
+use super::{ApiError, AppState, READERS, authorize};
+use crate::auth::Role;
+use crate::registry::{AccountInput, AccountView, MAX_PAGE_SIZE};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/accounts", get(list))
+        .route(
+            "/v1/accounts/{id}",
+            get(get_account).put(put_account).delete(delete_account),
+        )
+        .route("/v1/connector-types", get(connector_types))
+}
+
+/// An account as readers see it: `secret_fields` names the secrets set,
+/// never their values.
+pub(super) fn account_json(view: &AccountView) -> Value {
+    json!({
+        "id": view.id,
+        "connector_type": view.connector_type,
+        "name": view.name,
+        "config": view.config,
+        "secret_fields": view.secret_fields,
+        "preconfigured": view.preconfigured,
+        "version": view.version,
+        "created_at": time(view.created_at),
+        "updated_at": time(view.updated_at),
+    })
+}
+
+/// RFC 3339, or null for preconfigured accounts (which have no times).
+fn time(ms: i64) -> Value {
+    if ms <= 0 {
+        return Value::Null;
+    }
+    let t = prost_types::Timestamp {
+        seconds: ms.div_euclid(1000),
+        nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
+    };
+    Value::String(t.to_string())
+}
+
+/// The body as a JSON object, or an error naming what is wrong with it.
+pub(super) fn json_object(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>, ApiError> {
+    let body = body.map_err(|r| ApiError::invalid("body", r.body_text()))?;
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::invalid("body", "must be a JSON object")),
+        Err(e) => Err(ApiError::invalid("body", format!("not JSON: {e}"))),
+    }
+}
+
+/// An optional object member, `{}` when absent or null.
+pub(super) fn object_field(
+    body: &mut Map<String, Value>,
+    field: &str,
+) -> Result<Map<String, Value>, ApiError> {
+    match body.remove(field) {
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(Value::Object(map)) => Ok(map),
+        Some(_) => Err(ApiError::invalid(field, "must be an object")),
+    }
+}
+
+/// An optional string member, empty when absent.
+pub(super) fn string_field(body: &mut Map<String, Value>, field: &str) -> Result<String, ApiError> {
+    match body.remove(field) {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(ApiError::invalid(field, "must be a string")),
+    }
+}
+
+/// No member left over that the surface does not know.
+pub(super) fn no_other_fields(body: &Map<String, Value>) -> Result<(), ApiError> {
+    match body.keys().next() {
+        Some(key) => Err(ApiError::invalid(
+            &herald_catalog::echo(key).to_string(),
+            "unknown field",
+        )),
+        None => Ok(()),
+    }
+}
+
+async fn get_account(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, READERS, "read accounts")?;
+    let view = state.registry.get(&id).await?;
+    Ok(axum::Json(account_json(&view)).into_response())
+}
+
+/// Creates or replaces: `{connector_type, name, config, secrets, version}`.
+/// A secret left out keeps its stored value, `null` removes it.
+async fn put_account(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, &[Role::Admin], "change accounts")?;
+    let mut body = json_object(body)?;
+    let body_id = string_field(&mut body, "id")?;
+    if !body_id.is_empty() && body_id != id {
+        return Err(ApiError::invalid("id", "differs from the id in the path"));
+    }
+    let version = match body.remove("version") {
+        None | Some(Value::Null) => 0,
+        Some(v) => v
+            .as_i64()
+            .filter(|v| *v >= 0)
+            .ok_or_else(|| ApiError::invalid("version", "must be a whole number, 0 or more"))?,
+    };
+    let input = AccountInput {
+        connector_type: string_field(&mut body, "connector_type")?,
+        name: string_field(&mut body, "name")?,
+        config: object_field(&mut body, "config")?,
+        secrets: SecretMap(object_field(&mut body, "secrets")?),
+        id,
+        version,
+    };
+    no_other_fields(&body)?;
+    let created = input.version == 0 && state.registry.get(&input.id).await.is_err();
+    let view = state.registry.put(input).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(account_json(&view))).into_response())
+}
+
+async fn delete_account(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, &[Role::Admin], "delete accounts")?;
+    let version = match query.get("version") {
+        None => 0,
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|v| *v >= 0)
+            .ok_or_else(|| ApiError::invalid("version", "must be a whole number, 0 or more"))?,
+    };
+    state.registry.delete(&id, version).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `?connector_type=&query=&page_size=&page_token=`, as `ListAccounts`.
+async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, READERS, "list accounts")?;
+    for key in query.keys() {
+        if !matches!(
+            key.as_str(),
+            "connector_type" | "query" | "page_size" | "page_token"
+        ) {
+            return Err(ApiError::invalid(
+                &herald_catalog::echo(key).to_string(),
+                "unknown query parameter (connector_type, query, page_size, page_token)",
+            ));
+        }
+    }
+    let param = |name: &str| query.get(name).map(String::as_str).unwrap_or("");
+    let page_size = match param("page_size") {
+        "" => 0,
+        text => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= MAX_PAGE_SIZE)
+            .ok_or_else(|| ApiError::invalid("page_size", format!("must be 0..{MAX_PAGE_SIZE}")))?,
+    };
+    let (accounts, next_page_token) = state
+        .registry
+        .list(
+            Some(param("connector_type")),
+            param("query"),
+            page_size,
+            param("page_token"),
+        )
+        .await?;
+    let accounts: Vec<Value> = accounts.iter().map(account_json).collect();
+    Ok(
+        axum::Json(json!({"accounts": accounts, "next_page_token": next_page_token}))
+            .into_response(),
+    )
+}
+
+/// Every connector type with its config, secrets and params JSON Schemas.
+async fn connector_types(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, READERS, "list connector types")?;
+    let types: Vec<Value> = state
+        .registry
+        .connector_types()
+        .map(|(spec, enabled)| {
+            json!({
+                "id": spec.id,
+                "name": spec.name,
+                "worker": spec.worker.binary(),
+                "enabled": enabled,
+                "config_schema": spec.config_schema,
+                "secrets_schema": spec.secrets_schema,
+                "params_schema": spec.params_schema,
+                "secret_fields": spec.secret_fields(),
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({ "connector_types": types })).into_response())
+}
