@@ -61,6 +61,7 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
         .unwrap_or_else(|| format!("sqlite://{}/registry.db", dir.path().display()));
     let settings = Settings {
         listen: "127.0.0.1:0".parse()?,
+        http_listen: None,
         database_url,
         master_key: herald_catalog::Secret::new(SecretBox::generate_key()),
         tokens: Tokens::new(ADMIN, PRODUCER, SERVICE)?,

@@ -50,6 +50,7 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut registry_settings = herald_registry::Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
+            http_listen: None,
             database_url: format!("sqlite://{}/registry.db", dir.path().display()),
             master_key: herald_catalog::Secret::new(SecretBox::generate_key()),
             tokens: herald_registry::auth::Tokens::new(ADMIN, PRODUCER, SERVICE).unwrap(),

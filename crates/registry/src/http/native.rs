@@ -92,7 +92,7 @@ pub(super) fn string_field(body: &mut Map<String, Value>, field: &str) -> Result
 pub(super) fn no_other_fields(body: &Map<String, Value>) -> Result<(), ApiError> {
     match body.keys().next() {
         Some(key) => Err(ApiError::invalid(
-            &herald_catalog::echo(key).to_string(),
+            herald_catalog::echo(key).as_ref(),
             "unknown field",
         )),
         None => Ok(()),
@@ -181,7 +181,7 @@ async fn list(
             "connector_type" | "query" | "page_size" | "page_token"
         ) {
             return Err(ApiError::invalid(
-                &herald_catalog::echo(key).to_string(),
+                herald_catalog::echo(key).as_ref(),
                 "unknown query parameter (connector_type, query, page_size, page_token)",
             ));
         }
