@@ -4,6 +4,7 @@
 //! ingest's body, `{"error":{"code","message","field"}}`, with the status
 //! `herald_proto::status` gives their code. Secrets are write-only here.
 
+mod kibana;
 mod native;
 
 use std::future::Future;
@@ -34,6 +35,7 @@ struct AppState {
 /// Every REST surface of the registry.
 pub fn router(registry: Arc<Registry>, tokens: Tokens) -> Router {
     native::routes()
+        .merge(kibana::routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(AppState { registry, tokens })
 }
