@@ -72,7 +72,7 @@ pub struct Run {
 pub struct InvokeAi {
     pub messages: Vec<Message>,
     pub model: Option<String>,
-    pub temperature: Option<f64>,
+    pub temperature: Option<serde_json::Number>,
     pub stop: Option<Vec<String>>,
 }
 
