@@ -28,6 +28,8 @@ pub enum WorkerBinary {
     Email,
     Chat,
     Incident,
+    /// Model calls (`gen-ai`, `bedrock`): long timeouts, few slots.
+    Ai,
 }
 
 impl WorkerBinary {
@@ -36,6 +38,7 @@ impl WorkerBinary {
             WorkerBinary::Email => "herald-email-worker",
             WorkerBinary::Chat => "herald-chat-worker",
             WorkerBinary::Incident => "herald-incident-worker",
+            WorkerBinary::Ai => "herald-ai-worker",
         }
     }
 }

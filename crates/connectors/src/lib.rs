@@ -24,6 +24,8 @@ pub mod webhook_auth;
 pub mod cases_webhook;
 pub mod d3security;
 pub mod email;
+#[path = "gen-ai/mod.rs"]
+pub mod gen_ai;
 pub mod index;
 pub mod jira;
 pub mod opsgenie;
@@ -92,6 +94,7 @@ const ALL: &[Entry] = &[
     entry!(cases_webhook),
     entry!(index),
     entry!(server_log),
+    entry!(gen_ai),
 ];
 
 /// What the connectors of one worker process share: one cache for every
@@ -198,7 +201,8 @@ mod entry_tests {
         };
         assert_eq!(types(WorkerBinary::Chat), ["slack", "slack_api", "teams"]);
         assert_eq!(types(WorkerBinary::Email), ["email"]);
-        assert_eq!(types(WorkerBinary::Incident).len(), ALL.len() - 4);
+        assert_eq!(types(WorkerBinary::Ai), ["gen-ai"]);
+        assert_eq!(types(WorkerBinary::Incident).len(), ALL.len() - 5);
         assert_eq!(all_connectors().len(), ALL.len());
     }
 }

@@ -47,6 +47,7 @@ const DEFAULT_METRICS_ADDRS: &[(&str, &str)] = &[
     ("herald-chat-worker", "127.0.0.1:9102"),
     ("herald-email-worker", "127.0.0.1:9103"),
     ("herald-incident-worker", "127.0.0.1:9104"),
+    ("herald-ai-worker", "127.0.0.1:9105"),
 ];
 
 impl std::fmt::Debug for WorkerSettings {
@@ -62,6 +63,20 @@ impl std::fmt::Debug for WorkerSettings {
 
 impl WorkerSettings {
     pub fn new(name: &str) -> WorkerSettings {
+        let mut settings = WorkerSettings::common(name);
+        // A model call takes seconds to minutes: a long response timeout,
+        // and few slots so that waiting calls do not pile up memory and
+        // vendor quota (HERALD_CONFIG and the environment still override).
+        if name == "herald-ai-worker" {
+            settings.concurrency = 16;
+            settings.outbound.response_timeout = Duration::from_secs(300);
+            // JetStream must not redeliver a call still waiting for its answer.
+            settings.ack_wait = Duration::from_secs(330);
+        }
+        settings
+    }
+
+    fn common(name: &str) -> WorkerSettings {
         WorkerSettings {
             name: name.to_owned(),
             nats_url: "nats://127.0.0.1:4222".into(),

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::{account, assert_violations, params_with, spec, strings};
 
-const CONTRACT_ORDER: [&str; 21] = [
+const CONTRACT_ORDER: [&str; 22] = [
     "email",
     "slack",
     "slack_api",
@@ -32,6 +32,7 @@ const CONTRACT_ORDER: [&str; 21] = [
     "cases-webhook",
     "index",
     "server-log",
+    "gen-ai",
 ];
 
 #[test]
@@ -42,7 +43,8 @@ fn lookup_accepts_the_dotted_alias() {
         catalog().get(".servicenow-sir").map(|s| s.name),
         Some("ServiceNow SecOps")
     );
-    assert!(catalog().get("gen-ai").is_none());
+    assert_eq!(catalog().get(".gen-ai").map(|s| s.id), Some("gen-ai"));
+    assert!(catalog().get("bedrock").is_none());
     assert!(catalog().get("..email").is_none());
     assert!(catalog().get("").is_none());
 }
@@ -55,6 +57,7 @@ fn all_types_in_the_contract_order_with_their_workers() {
         let expected = match spec.id {
             "email" => WorkerBinary::Email,
             "slack" | "slack_api" | "teams" => WorkerBinary::Chat,
+            "gen-ai" => WorkerBinary::Ai,
             _ => WorkerBinary::Incident,
         };
         assert_eq!(spec.worker, expected, "{}", spec.id);
@@ -63,6 +66,7 @@ fn all_types_in_the_contract_order_with_their_workers() {
     assert_eq!(WorkerBinary::Email.binary(), "herald-email-worker");
     assert_eq!(WorkerBinary::Chat.binary(), "herald-chat-worker");
     assert_eq!(WorkerBinary::Incident.binary(), "herald-incident-worker");
+    assert_eq!(WorkerBinary::Ai.binary(), "herald-ai-worker");
 }
 
 #[test]

@@ -141,6 +141,7 @@ fn only_the_documented_fields_are_escaped() {
         "tines",
         "d3security",
         "thehive",
+        "gen-ai",
     ];
     let params: Map<String, Value> = Map::new();
     for spec in catalog().all() {

@@ -1,0 +1,23 @@
+//! `gen-ai`: Kibana's OpenAI connector. Posts a chat completion to OpenAI,
+//! an Azure OpenAI deployment or another OpenAI-compatible API, and hands
+//! back the completion (text, model, token usage) as the result's handles.
+
+pub mod spec;
+pub use spec::*;
+
+#[cfg(feature = "delivery")]
+mod connector;
+#[cfg(feature = "delivery")]
+pub use connector::*;
+#[cfg(feature = "delivery")]
+mod request;
+#[cfg(feature = "delivery")]
+mod response;
+#[cfg(all(test, feature = "delivery"))]
+mod tests;
+
+/// The connector a worker runs for this type.
+#[cfg(feature = "delivery")]
+pub fn connector(_shared: &crate::Shared) -> std::sync::Arc<dyn crate::delivery::Connector> {
+    std::sync::Arc::new(GenAi)
+}
