@@ -184,10 +184,7 @@ async fn list_connectors(
     let mut all = Vec::new();
     let mut token = String::new();
     loop {
-        let (page, next) = state
-            .registry
-            .list(None, "", MAX_PAGE_SIZE, &token)
-            .await?;
+        let (page, next) = state.registry.list(None, "", MAX_PAGE_SIZE, &token).await?;
         all.extend(page.iter().map(|view| {
             let mut connector = connector_json(view);
             connector["referenced_by_count"] = 0.into();
