@@ -1,13 +1,14 @@
 # syntax=docker/dockerfile:1
 # One image for every Herald binary; the command picks which one runs:
 #   docker run herald herald-registry | herald-ingest | herald-email-worker |
-#   herald-chat-worker | herald-incident-worker | heraldctl ...
+#   herald-chat-worker | herald-incident-worker | herald-ai-worker |
+#   heraldctl ...
 # The build needs only cargo (the .proto files compile with protox).
 
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 # The binaries this image carries (deploy tests check each one exists).
-ARG BINARIES="herald-registry herald-ingest herald-email-worker herald-chat-worker herald-incident-worker heraldctl"
+ARG BINARIES="herald-registry herald-ingest herald-email-worker herald-chat-worker herald-incident-worker herald-ai-worker heraldctl"
 COPY Cargo.toml Cargo.lock ./
 COPY proto proto
 COPY tests tests

@@ -131,7 +131,7 @@ fn compose_names_only_binaries_ports_and_variables_that_exist() {
         if model::is_worker(&container.binary) {
             let stop = service["stop_grace_period"].as_str().unwrap_or("10s");
             let stop = herald_config::parse_duration(stop).unwrap();
-            let grace = model::worker_grace(&container.env);
+            let grace = model::worker_grace(&container.binary, &container.env);
             assert!(
                 stop > grace,
                 "{at}: stop_grace_period {stop:?} must exceed the {grace:?} drain"

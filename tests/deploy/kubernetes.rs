@@ -254,7 +254,7 @@ fn deployments() -> BTreeMap<String, Pod> {
             );
             if model::is_worker(&container.binary) {
                 let period = spec["terminationGracePeriodSeconds"].as_u64().unwrap_or(30);
-                let grace = model::worker_grace(&container.env);
+                let grace = model::worker_grace(&container.binary, &container.env);
                 assert!(
                     period > grace.as_secs(),
                     "{at}: terminationGracePeriodSeconds {period} must exceed the {grace:?} drain"

@@ -97,6 +97,7 @@ const SERVICE_BINARIES: &[&str] = &[
     "herald-email-worker",
     "herald-chat-worker",
     "herald-incident-worker",
+    "herald-ai-worker",
 ];
 
 #[test]

@@ -66,11 +66,11 @@ pub fn is_worker(binary: &str) -> bool {
         .any(|spec| spec.worker.binary() == binary)
 }
 
-/// How long a worker drains on SIGTERM with this environment.
-pub fn worker_grace(env: &BTreeMap<String, Option<String>>) -> Duration {
+/// How long a worker binary drains on SIGTERM with this environment.
+pub fn worker_grace(binary: &str, env: &BTreeMap<String, Option<String>>) -> Duration {
     match env.get("HERALD_WORKER_SHUTDOWN_GRACE") {
         Some(Some(v)) => herald_config::parse_duration(v).unwrap(),
-        _ => herald_worker::WorkerSettings::new("any").shutdown_grace,
+        _ => herald_worker::WorkerSettings::new(binary).shutdown_grace,
     }
 }
 

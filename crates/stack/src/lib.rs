@@ -1,6 +1,7 @@
-//! Herald in one process: the registry (SQLite in `dir`), ingest and one
-//! worker serving the chat and incident connectors, joined by the NATS
-//! server at `nats_url`. The parts are the
+//! Herald in one process: the registry (SQLite in `dir`), ingest, one
+//! worker serving the e-mail, chat and incident connectors and one serving
+//! the model calls (with the AI worker's own slots and timeouts), joined by
+//! the NATS server at `nats_url`. The parts are the
 //! same libraries the binaries run; only the process boundary is gone.
 
 use std::net::SocketAddr;
@@ -50,7 +51,8 @@ pub struct StackOptions {
     /// Where the registry keeps its SQLite database.
     pub dir: PathBuf,
     pub config: HeraldConfig,
-    /// Applied to the chat worker's settings before it starts.
+    /// Applied to the main worker's settings before it starts (not the AI
+    /// worker's, which keeps `herald-ai-worker`'s defaults).
     pub worker: Box<dyn FnOnce(&mut WorkerSettings) + Send>,
     /// False when the worker runs elsewhere (a separate process).
     pub run_worker: bool,
@@ -90,9 +92,21 @@ impl RoleTokens {
     }
 }
 
-/// Every connector the stack's worker delivers.
+/// Every connector the stack's main worker delivers: all but the model
+/// calls, which its AI worker runs as `herald-ai-worker` would.
 pub fn connectors() -> Vec<Arc<dyn herald_worker::Connector>> {
     herald_connectors::all_connectors()
+        .into_iter()
+        .filter(|c| {
+            !ai_connectors()
+                .iter()
+                .any(|ai| ai.connector_type() == c.connector_type())
+        })
+        .collect()
+}
+
+fn ai_connectors() -> Vec<Arc<dyn herald_worker::Connector>> {
+    herald_connectors::connectors(herald_catalog::WorkerBinary::Ai)
 }
 
 impl StackOptions {
@@ -128,10 +142,11 @@ pub struct Stack {
     pub admin_token: String,
     pub producer_token: String,
     pub service_token: String,
-    /// The chat worker's settings, to start more replicas (or a process) alike.
+    /// The main worker's settings, to start more replicas (or a process) alike.
     pub worker_settings: WorkerSettings,
     stop_worker: watch::Sender<bool>,
-    worker: Option<tokio::task::JoinHandle<Result<(), herald_worker::WorkerError>>>,
+    /// The main worker and the AI worker, while they run here.
+    workers: Vec<tokio::task::JoinHandle<Result<(), herald_worker::WorkerError>>>,
 }
 
 const ANY_PORT: SocketAddr =
@@ -194,27 +209,39 @@ impl Stack {
         )
         .await?;
 
-        let mut worker_settings = WorkerSettings::new("herald-chat-worker");
-        worker_settings.nats_url = options.nats_url.clone();
-        worker_settings.registry_url = registry_url.clone();
-        worker_settings.service_token = herald_catalog::Secret::new(&service);
-        worker_settings.registry_tls = options.client_tls.clone();
-        worker_settings.config = options.config;
-        // HERALD_CONFIG's outbound settings, as a worker process applies them.
-        worker_settings.outbound =
-            herald_worker::settings::outbound_settings(&worker_settings.config)?;
-        (options.worker)(&mut worker_settings);
-        let (stop_worker, mut stopped) = watch::channel(false);
-        let worker = if options.run_worker {
-            let nats = async_nats::connect(&options.nats_url).await?;
-            let worker =
-                Arc::new(Worker::new(worker_settings.clone(), nats, connectors(), &metrics).await?);
-            Some(tokio::spawn(worker.run(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            })))
-        } else {
-            None
+        let settings_for = |binary: &str| -> Result<WorkerSettings, StackError> {
+            let mut settings = WorkerSettings::new(binary);
+            settings.nats_url = options.nats_url.clone();
+            settings.registry_url = registry_url.clone();
+            settings.service_token = herald_catalog::Secret::new(&service);
+            settings.registry_tls = options.client_tls.clone();
+            settings.config = options.config.clone();
+            // HERALD_CONFIG's outbound settings, as a worker process applies them.
+            settings.outbound = herald_worker::settings::outbound_settings(
+                &settings.config,
+                settings.outbound.clone(),
+            )?;
+            Ok(settings)
         };
+        let mut worker_settings = settings_for("herald-chat-worker")?;
+        (options.worker)(&mut worker_settings);
+        let ai_settings = settings_for("herald-ai-worker")?;
+        let (stop_worker, stopped) = watch::channel(false);
+        let mut workers = Vec::new();
+        if options.run_worker {
+            let nats = async_nats::connect(&options.nats_url).await?;
+            for (settings, connectors) in [
+                (worker_settings.clone(), connectors()),
+                (ai_settings, ai_connectors()),
+            ] {
+                let worker =
+                    Arc::new(Worker::new(settings, nats.clone(), connectors, &metrics).await?);
+                let mut stopped = stopped.clone();
+                workers.push(tokio::spawn(worker.run(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })));
+            }
+        }
         Ok(Stack {
             metrics,
             registry: Some(registry),
@@ -228,7 +255,7 @@ impl Stack {
             service_token: service,
             worker_settings,
             stop_worker,
-            worker,
+            workers,
         })
     }
 
@@ -295,11 +322,12 @@ impl Stack {
         Ok(())
     }
 
-    /// Stops the worker (finishing in-flight deliveries), ingest and the registry.
+    /// Stops the workers (finishing in-flight deliveries), ingest and the registry.
     pub async fn stop(self) -> Result<(), StackError> {
         let _ = self.stop_worker.send(true);
-        if let Some(worker) = self.worker {
-            const GRACE: Duration = Duration::from_secs(60);
+        // The AI worker's own drain is the longer one.
+        const GRACE: Duration = Duration::from_secs(150);
+        for worker in self.workers {
             tokio::time::timeout(GRACE, worker)
                 .await
                 .map_err(|_| StackError::WorkerStuck(GRACE))???;

@@ -72,6 +72,9 @@ impl WorkerSettings {
             settings.outbound.response_timeout = Duration::from_secs(300);
             // JetStream must not redeliver a call still waiting for its answer.
             settings.ack_wait = Duration::from_secs(330);
+            // On SIGTERM a call gets two minutes to answer; one still waiting
+            // then is NAKed and asked again by another replica.
+            settings.shutdown_grace = Duration::from_secs(120);
         }
         settings
     }
@@ -114,7 +117,7 @@ impl WorkerSettings {
         s.registry_tls = ClientTls::from_env()?;
         s.messaging = herald_messaging::Settings::from_env()?;
         s.config = herald_config::from_env()?;
-        s.outbound = outbound_settings(&s.config)?;
+        s.outbound = outbound_settings(&s.config, s.outbound.clone())?;
         if let Some(v) = var("HERALD_WORKER_CONCURRENCY") {
             s.concurrency = v
                 .parse()
@@ -149,11 +152,15 @@ impl WorkerSettings {
 }
 
 /// HERALD_CONFIG's `outbound:` (and Kibana's `xpack.actions` settings) as
-/// the HTTP client takes them. What the client cannot apply yet stops the
-/// worker, naming the setting, rather than being ignored.
-pub fn outbound_settings(config: &HeraldConfig) -> Result<OutboundSettings, SettingsError> {
+/// the HTTP client takes them, over `defaults` (the binary's own: the AI
+/// worker waits longer for an answer). What the client cannot apply yet
+/// stops the worker, naming the setting, rather than being ignored.
+pub fn outbound_settings(
+    config: &HeraldConfig,
+    defaults: OutboundSettings,
+) -> Result<OutboundSettings, SettingsError> {
     let outbound = &config.outbound;
-    let mut settings = OutboundSettings::default();
+    let mut settings = defaults;
     if let Some(timeout) = outbound.response_timeout {
         settings.response_timeout = timeout;
     }
@@ -203,4 +210,26 @@ pub enum SettingsError {
     Tls(#[from] TlsError),
     #[error(transparent)]
     Config(#[from] ConfigError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ai_worker_waits_longer_unless_herald_config_says_otherwise() {
+        let ai = WorkerSettings::new("herald-ai-worker");
+        let incident = WorkerSettings::new("herald-incident-worker");
+        assert_eq!(ai.outbound.response_timeout, Duration::from_secs(300));
+        assert!(incident.outbound.response_timeout < ai.outbound.response_timeout);
+        assert!(ai.concurrency < incident.concurrency);
+        assert!(ai.ack_wait > ai.outbound.response_timeout);
+
+        let kept = outbound_settings(&HeraldConfig::default(), ai.outbound.clone()).unwrap();
+        assert_eq!(kept.response_timeout, Duration::from_secs(300));
+        let mut config = HeraldConfig::default();
+        config.outbound.response_timeout = Some(Duration::from_secs(90));
+        let set = outbound_settings(&config, ai.outbound).unwrap();
+        assert_eq!(set.response_timeout, Duration::from_secs(90));
+    }
 }
