@@ -8,7 +8,7 @@ use herald_catalog::Secret;
 use herald_config::{ConfigError, EnvError, HeraldConfig};
 use herald_tls::{ClientTls, TlsError};
 
-use crate::http::OutboundSettings;
+use crate::http::{OutboundSettings, Verification};
 
 #[derive(Clone)]
 pub struct WorkerSettings {
@@ -182,10 +182,8 @@ pub fn outbound_settings(
             .map(|(name, value)| (name.clone(), value.clone()))
             .collect();
     }
-    if outbound.verification_mode.is_some() {
-        return Err(not_applied(
-            "outbound.verification_mode (ssl.verificationMode)",
-        ));
+    if let Some(mode) = outbound.verification_mode {
+        settings.verification = verification(mode);
     }
     if !outbound.custom_hosts.is_empty() {
         return Err(not_applied("outbound.custom_hosts (customHostSettings)"));
@@ -212,6 +210,14 @@ pub enum SettingsError {
     Config(#[from] ConfigError),
 }
 
+fn verification(mode: herald_config::VerificationMode) -> Verification {
+    match mode {
+        herald_config::VerificationMode::Full => Verification::Full,
+        herald_config::VerificationMode::Certificate => Verification::Certificate,
+        herald_config::VerificationMode::None => Verification::None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +237,16 @@ mod tests {
         config.outbound.response_timeout = Some(Duration::from_secs(90));
         let set = outbound_settings(&config, ai.outbound).unwrap();
         assert_eq!(set.response_timeout, Duration::from_secs(90));
+    }
+
+    #[test]
+    fn ssl_verification_mode_applies_to_every_connection_without_its_own() {
+        let defaults = OutboundSettings::default();
+        let unset = outbound_settings(&HeraldConfig::default(), defaults.clone()).unwrap();
+        assert_eq!(unset.verification, Verification::Full);
+        let mut config = HeraldConfig::default();
+        config.outbound.verification_mode = Some(herald_config::VerificationMode::Certificate);
+        let set = outbound_settings(&config, defaults).unwrap();
+        assert_eq!(set.verification, Verification::Certificate);
     }
 }

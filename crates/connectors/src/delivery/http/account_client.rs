@@ -18,9 +18,11 @@ use crate::delivery::connector::Account;
 /// goes first. Few accounts have options, so this is generous.
 const MAX_ACCOUNT_CLIENTS: usize = 256;
 
-/// Kibana's `verificationMode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verification {
+/// Kibana's `verificationMode`: an account's `config.verificationMode`, or
+/// `xpack.actions.ssl.verificationMode` for every connection without one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verification {
+    #[default]
     /// The chain to a trusted root and the host name.
     Full,
     /// The chain only: any host name is accepted.
@@ -40,16 +42,18 @@ pub(super) struct AccountOptions<'a> {
     proxy: Option<&'a str>,
 }
 
-/// `None` when the account uses the defaults, which is the common case and
-/// only costs a few map look-ups.
-pub(super) fn options_of(account: &Account) -> Option<AccountOptions<'_>> {
+/// `None` when the account uses the defaults (`global` is the operator's
+/// verification mode), which is the common case and only costs a few map
+/// look-ups.
+pub(super) fn options_of(account: &Account, global: Verification) -> Option<AccountOptions<'_>> {
     let config = |field| account.config_str(field).filter(|v| !v.trim().is_empty());
     let secret = |field| account.secret_str(field).filter(|v| !v.trim().is_empty());
     // An unknown mode falls back to the safe default, as in Kibana.
     let verification = match config("verificationMode") {
         Some(mode) if mode.eq_ignore_ascii_case("certificate") => Verification::Certificate,
         Some(mode) if mode.eq_ignore_ascii_case("none") => Verification::None,
-        _ => Verification::Full,
+        Some(_) => Verification::Full,
+        None => global,
     };
     let options = AccountOptions {
         ca: config("ca"),
@@ -60,7 +64,7 @@ pub(super) fn options_of(account: &Account) -> Option<AccountOptions<'_>> {
         proxy: config("proxyUrl"),
     };
     let default = options.ca.is_none()
-        && options.verification == Verification::Full
+        && options.verification == global
         && options.crt.is_none()
         && options.key.is_none()
         && !options.pfx
@@ -189,19 +193,7 @@ fn build(
         }
         roots = certs;
     }
-    builder = match options.verification {
-        Verification::Full if roots.is_empty() => builder,
-        Verification::Full => builder.tls_certs_merge(roots),
-        // rustls checks a chain without the name only against an explicit
-        // root list, so the system's roots are listed too.
-        Verification::Certificate => {
-            roots.extend(system_roots().iter().cloned());
-            builder
-                .tls_certs_only(roots)
-                .tls_danger_accept_invalid_hostnames(true)
-        }
-        Verification::None => builder.tls_danger_accept_invalid_certs(true),
-    };
+    builder = verify(builder, options.verification, roots);
 
     if options.pfx {
         return Err(SendError::Tls(
@@ -237,6 +229,27 @@ fn build(
     builder
         .build()
         .map_err(|e| SendError::Tls(errors::describe(&e.without_url())))
+}
+
+/// `roots` are trusted beside the system's.
+pub(super) fn verify(
+    builder: reqwest::ClientBuilder,
+    verification: Verification,
+    mut roots: Vec<reqwest::Certificate>,
+) -> reqwest::ClientBuilder {
+    match verification {
+        Verification::Full if roots.is_empty() => builder,
+        Verification::Full => builder.tls_certs_merge(roots),
+        // rustls checks a chain without the name only against an explicit
+        // root list, so the system's roots are listed too.
+        Verification::Certificate => {
+            roots.extend(system_roots().iter().cloned());
+            builder
+                .tls_certs_only(roots)
+                .tls_danger_accept_invalid_hostnames(true)
+        }
+        Verification::None => builder.tls_danger_accept_invalid_certs(true),
+    }
 }
 
 /// PEM as Kibana's webhook stores it (base64 of the PEM text) or as PEM.

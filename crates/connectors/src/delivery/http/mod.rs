@@ -31,6 +31,7 @@ use crate::delivery::connector::Account;
 use crate::delivery::outcome::{HttpRequest, HttpResponse, Outcome};
 
 use account_client::AccountClients;
+pub use account_client::Verification;
 use resolver::PolicyResolver;
 pub use resolver::{InternalAddress, LookupError, lookup_allowed};
 
@@ -64,6 +65,9 @@ pub struct OutboundSettings {
     /// The link of an e-mail footer when the account sets none (Kibana's
     /// `server.publicBaseUrl`).
     pub public_base_url: Option<String>,
+    /// How every TLS connection without an account `verificationMode` is
+    /// checked (Kibana's `ssl.verificationMode`).
+    pub verification: Verification,
 }
 
 impl Default for OutboundSettings {
@@ -78,6 +82,7 @@ impl Default for OutboundSettings {
             proxy_headers: Vec::new(),
             user_agent: concat!("herald/", env!("CARGO_PKG_VERSION")).to_owned(),
             public_base_url: None,
+            verification: Verification::Full,
         }
     }
 }
@@ -185,7 +190,8 @@ impl Outbound {
             Some(proxy) => Some(global_proxy(proxy, &settings).map_err(OutboundError::Proxy)?),
             None => None,
         };
-        let mut builder = client_builder(&settings);
+        let mut builder =
+            account_client::verify(client_builder(&settings), settings.verification, Vec::new());
         if let Some((proxy, _)) = &global_proxy {
             builder = builder.proxy(proxy.clone());
         }
@@ -237,7 +243,7 @@ impl Outbound {
             )));
         }
         let host = checked_host(&inner.policy, &url)?;
-        let client = match account_client::options_of(account) {
+        let client = match account_client::options_of(account, inner.settings.verification) {
             None => inner.shared.clone(),
             Some(options) => inner.accounts.get_or_build(
                 account,

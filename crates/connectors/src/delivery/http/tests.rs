@@ -1085,6 +1085,51 @@ async fn verification_modes() {
 }
 
 #[tokio::test]
+async fn the_operators_verification_mode_is_the_default_of_every_account() {
+    let pki = TestPki::new();
+    // Signed by a CA nobody trusts, for another host than the one we reach.
+    let (cert, key) = pki.issue(&["other.test"]);
+    let addr = tls_server(&cert, &key, None).await;
+    let url = format!("https://{addr}/");
+    let with = |verification| {
+        let settings = OutboundSettings {
+            verification,
+            ..OutboundSettings::default()
+        };
+        Outbound::new(settings, policy(&["127.0.0.1"])).unwrap()
+    };
+    let plain = tls_account(json!({}), json!({}));
+
+    let error = with(Verification::Full)
+        .send(&plain, get(&url))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SendError::Tls(_)), "{error:?}");
+    // `certificate` still wants a chain to a trusted root.
+    let error = with(Verification::Certificate)
+        .send(&plain, get(&url))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SendError::Tls(_)), "{error:?}");
+
+    let none = with(Verification::None);
+    let response = none.send(&plain, get(&url)).await.unwrap();
+    assert_eq!(response.status, 200);
+    // An account's own mode still wins over the operator's.
+    let mut strict = tls_account(json!({"verificationMode": "full"}), json!({}));
+    strict.id = "strict".into();
+    let error = none.send(&strict, get(&url)).await.unwrap_err();
+    assert!(matches!(error, SendError::Tls(_)), "{error:?}");
+
+    // With the CA given by the account, `certificate` accepts the other name.
+    let mut with_ca = tls_account(json!({"ca": pki.ca_pem()}), json!({}));
+    with_ca.id = "with-ca".into();
+    let certificate = with(Verification::Certificate);
+    let response = certificate.send(&with_ca, get(&url)).await.unwrap();
+    assert_eq!(response.status, 200);
+}
+
+#[tokio::test]
 async fn a_client_certificate_is_presented() {
     let pki = TestPki::new();
     let (cert, key) = pki.issue(&["127.0.0.1"]);
