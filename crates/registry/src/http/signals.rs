@@ -31,7 +31,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use herald_catalog::signals::SignalsAccount;
-use herald_catalog::{ConnectorSpec, SecretMap, echo};
+use herald_catalog::{ConnectorSpec, SecretMap, echo, echo_at_most};
 use herald_proto::status::ErrorCode;
 use serde_json::{Map, Value, json};
 
@@ -216,12 +216,13 @@ async fn put_account(
         )
         .collect();
     if let Some(first) = problems.first() {
+        // The lines hold the caller's field names: echoed, cut short.
         let field = first.split([':', ' ']).next().unwrap_or_default();
-        let lines: Vec<&str> = problems.iter().map(|p| p.as_str()).collect();
+        let lines: Vec<_> = problems.iter().map(|p| echo_at_most(p, 300)).collect();
         return Err(ApiError {
             code: ErrorCode::InvalidArgument,
             message: format!("cannot be translated: {}", lines.join("; ")),
-            field: field.to_owned(),
+            field: echo(field).into_owned(),
         }
         .into());
     }
@@ -295,6 +296,12 @@ impl Filter {
             };
         }
         let at = format!("query.{}", echo(kind));
+        if !matches!(kind.as_str(), "term" | "match" | "prefix") {
+            return Err(ApiError::invalid(
+                &at,
+                format!("not a query this search takes ({FORMS})"),
+            ));
+        }
         let Some((field, value)) = body
             .as_object()
             .filter(|b| b.len() == 1)
@@ -319,13 +326,9 @@ impl Filter {
             ("match", "name") => Ok(Filter::MatchName(value)),
             ("prefix", "_id") => Ok(Filter::PrefixId(value)),
             ("prefix", "name") => Ok(Filter::PrefixName(value)),
-            ("term" | "match" | "prefix", _) => Err(ApiError::invalid(
+            _ => Err(ApiError::invalid(
                 &at,
                 "not a field this search takes (term: type; match, prefix: _id, name)",
-            )),
-            _ => Err(ApiError::invalid(
-                &format!("query.{}", echo(kind)),
-                format!("not a query this search takes ({FORMS})"),
             )),
         }
     }
