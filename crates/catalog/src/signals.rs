@@ -43,13 +43,30 @@ pub struct Translation {
     pub not_translated: Vec<String>,
     /// Why the account cannot be made; empty when it can.
     pub refused: Vec<String>,
+    /// Secrets the account already holds and keeps (an update through
+    /// Signals' PUT may leave them out); they count as given.
+    pub kept: Vec<String>,
 }
 
 impl SignalsAccount {
     /// `source` is the document without its `type`; `set` are config
     /// values the operator gives for what Signals keeps elsewhere.
     pub fn translate(&self, source: Map<String, Value>, set: &[(String, Value)]) -> Translation {
-        let mut out = Translation::default();
+        self.translate_keeping(source, set, &[])
+    }
+
+    /// As [`translate`](Self::translate), for an account that already holds
+    /// the secrets `kept`: a document leaving them out keeps them.
+    pub fn translate_keeping(
+        &self,
+        source: Map<String, Value>,
+        set: &[(String, Value)],
+        kept: &[String],
+    ) -> Translation {
+        let mut out = Translation {
+            kept: kept.to_vec(),
+            ..Translation::default()
+        };
         for (field, value) in source {
             let Some((_, to)) = self.fields.iter().find(|(f, _)| *f == field) else {
                 out.not_translated
@@ -88,11 +105,31 @@ impl SignalsAccount {
             finish(&mut out);
         }
         for (key, reason) in self.required {
-            if !out.config.contains_key(*key) && !out.secrets.contains_key(*key) {
+            if !out.config.contains_key(*key)
+                && !out.secrets.contains_key(*key)
+                && !out.kept.iter().any(|k| k == key)
+            {
                 out.refused.push((*reason).to_owned());
             }
         }
         out.not_translated.extend(out.refused.iter().cloned());
+        out
+    }
+
+    /// The way back: a Herald account's config as Signals fields, by the
+    /// same table. Secrets are never given back, and config keys Signals
+    /// has no field for are left out.
+    pub fn document(&self, config: &Map<String, Value>) -> Map<String, Value> {
+        let mut out = Map::new();
+        for (field, to) in self.fields {
+            let key = match to {
+                SignalsField::Config(k) | SignalsField::ConfigList(k) => k,
+                SignalsField::Secret(_) | SignalsField::Refuse(_) => continue,
+            };
+            if let Some(value) = config.get(*key) {
+                out.insert((*field).to_owned(), value.clone());
+            }
+        }
         out
     }
 }
@@ -154,5 +191,35 @@ mod tests {
         );
         assert_eq!(t.not_translated, t.refused);
         assert!(t.config.is_empty() && t.translated.is_empty());
+    }
+
+    #[test]
+    fn a_kept_secret_meets_a_requirement() {
+        const NEEDS_TOKEN: SignalsAccount = SignalsAccount {
+            fields: MAPPING.fields,
+            required: &[("apiToken", "token is not set")],
+            finish: None,
+        };
+        let t = NEEDS_TOKEN.translate(doc(json!({"url": "https://x"})), &[]);
+        assert_eq!(t.refused, ["token is not set"]);
+        let t = NEEDS_TOKEN.translate_keeping(
+            doc(json!({"url": "https://x"})),
+            &[],
+            &["apiToken".to_owned()],
+        );
+        assert!(t.refused.is_empty(), "{:?}", t.refused);
+        assert!(t.secrets.is_empty());
+    }
+
+    #[test]
+    fn the_document_gives_config_back_by_the_same_table_and_no_secret() {
+        let t = MAPPING.translate(
+            doc(json!({"url": "https://x", "token": "s3cret", "to": "a@b.c"})),
+            &[("project".into(), json!("OPS"))],
+        );
+        assert_eq!(
+            Value::Object(MAPPING.document(&t.config)),
+            json!({"url": "https://x", "to": ["a@b.c"]})
+        );
     }
 }

@@ -456,7 +456,8 @@ static SIGNALS: SignalsAccount = SignalsAccount {
 /// Signals sends without AUTH when an account has neither `user` nor
 /// `password`; Herald's accounts say so with `hasAuth: false`.
 fn signals_auth(t: &mut Translation) {
-    if !t.secrets.contains_key("user") && !t.secrets.contains_key("password") {
+    let given = |k: &str| t.secrets.contains_key(k) || t.kept.iter().any(|s| s == k);
+    if !given("user") && !given("password") {
         t.config.insert("hasAuth".into(), false.into());
         t.translated
             .push("no user or password -> config.hasAuth = false".into());

@@ -6,6 +6,7 @@
 
 mod kibana;
 mod native;
+mod signals;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -36,6 +37,7 @@ struct AppState {
 pub fn router(registry: Arc<Registry>, tokens: Tokens) -> Router {
     native::routes()
         .merge(kibana::routes())
+        .merge(signals::routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(AppState { registry, tokens })
 }

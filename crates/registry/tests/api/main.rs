@@ -10,5 +10,6 @@ mod kibana_examples;
 mod preconfigured;
 mod rest;
 mod secrets;
+mod signals;
 mod storage;
 mod tls;
