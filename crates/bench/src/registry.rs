@@ -70,6 +70,7 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
         subject_prefix: "herald".into(),
         metrics_addr: None,
         tls: None,
+        execute: Default::default(),
     };
     let server = Server::start(settings.clone()).await?;
     let mut channels = Vec::new();

@@ -26,6 +26,7 @@ async fn registry(dir: &std::path::Path, nats_url: Option<String>) -> Server {
         subject_prefix: "herald".into(),
         metrics_addr: None,
         tls: None,
+        execute: Default::default(),
     })
     .await
     .unwrap()

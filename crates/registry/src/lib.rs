@@ -8,6 +8,7 @@
 pub mod announce;
 pub mod auth;
 pub mod cache;
+pub mod execute;
 pub mod http;
 pub mod metrics;
 pub mod registry;
@@ -30,6 +31,7 @@ pub use settings::Settings;
 
 use crate::announce::Announcer;
 use crate::auth::Tokens;
+use crate::execute::Executor;
 use crate::secret_box::{KeyError, SecretBox};
 use crate::store::{AccountStore, StoreError, redact_url};
 
@@ -70,6 +72,7 @@ pub async fn run(
         None => None,
     };
     let registry = Arc::new(open_registry(&settings).await?);
+    let executor = Arc::new(Executor::new(&settings.execute)?);
     let metrics = Metrics::default();
     tracing::info!(
         %addr,
@@ -93,6 +96,7 @@ pub async fn run(
             listener,
             registry.clone(),
             settings.tokens.clone(),
+            executor.clone(),
             settings.tls.clone(),
             std::future::pending(),
         ))
@@ -193,6 +197,7 @@ pub struct Server {
     /// The REST listener's address, when `settings.http_listen` asked for one.
     pub http_addr: Option<SocketAddr>,
     tls: bool,
+    executor: Arc<Executor>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
     http_stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -216,6 +221,7 @@ impl Server {
             None => None,
         };
         let registry = Arc::new(open_registry(&settings).await?);
+        let executor = Arc::new(Executor::new(&settings.execute)?);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (http_stop, http_stopped) = tokio::sync::oneshot::channel::<()>();
         let http_addr = http_listener.as_ref().map(|(_, addr)| *addr);
@@ -224,6 +230,7 @@ impl Server {
                 listener,
                 registry.clone(),
                 settings.tokens.clone(),
+                executor.clone(),
                 settings.tls.clone(),
                 async {
                     let _ = http_stopped.await;
@@ -244,6 +251,7 @@ impl Server {
             addr,
             http_addr,
             tls: settings.tls.is_some(),
+            executor,
             stop: Some(stop),
             task,
             http_stop: Some(http_stop),
@@ -262,6 +270,13 @@ impl Server {
     pub fn http_url(&self) -> Option<String> {
         let scheme = if self.tls { "https" } else { "http" };
         self.http_addr.map(|addr| format!("{scheme}://{addr}"))
+    }
+
+    /// Where Kibana's `_execute` finds ingest from now on, when that was
+    /// not known at start (`heraldctl up` and tests start the registry
+    /// before ingest, which may pick its own port).
+    pub fn point_at_ingest(&self, ingest_url: &str) -> Result<(), herald_tls::TlsError> {
+        self.executor.point_at(ingest_url)
     }
 
     /// Stops serving and waits until in-flight calls have finished.
@@ -291,6 +306,9 @@ pub enum StartError {
     Config(String),
     #[error(transparent)]
     Listen(#[from] ListenError),
+    /// HERALD_INGEST_URL cannot be used (the message names it).
+    #[error(transparent)]
+    IngestUrl(#[from] herald_tls::TlsError),
     #[error("serving gRPC")]
     Serve(#[from] tonic::transport::Error),
     #[error("serving REST")]

@@ -5,9 +5,10 @@ use std::net::SocketAddr;
 use herald_catalog::Secret;
 use herald_config::{ConfigError, EnvError, HeraldConfig};
 use herald_proto::auth::TokenError;
-use herald_tls::{ServerTls, TlsError};
+use herald_tls::{ClientTls, ServerTls, TlsError};
 
 use crate::auth::Tokens;
+use crate::execute::{DEFAULT_INGEST_URL, DEFAULT_TIMEOUT, ExecuteSettings};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://herald-data/registry.db";
 
@@ -35,6 +36,9 @@ pub struct Settings {
     /// HERALD_TLS_CERT_FILE, HERALD_TLS_KEY_FILE, HERALD_TLS_CLIENT_CA_FILE;
     /// `None` serves plain TCP.
     pub tls: Option<ServerTls>,
+    /// HERALD_INGEST_URL, HERALD_EXECUTE_TIMEOUT and the client TLS
+    /// variables: how Kibana's `_execute` reaches ingest.
+    pub execute: ExecuteSettings,
 }
 
 impl Settings {
@@ -56,7 +60,22 @@ impl Settings {
             subject_prefix: var("HERALD_SUBJECT_PREFIX", "herald"),
             metrics_addr: herald_config::env::metrics_addr(Some("127.0.0.1:9101"))?,
             tls: ServerTls::from_env()?,
+            execute: ExecuteSettings {
+                ingest_url: var("HERALD_INGEST_URL", DEFAULT_INGEST_URL),
+                tls: ClientTls::from_env()?,
+                timeout: execute_timeout()?,
+            },
         })
+    }
+}
+
+/// HERALD_EXECUTE_TIMEOUT, more than zero.
+fn execute_timeout() -> Result<std::time::Duration, EnvError> {
+    const VAR: &str = "HERALD_EXECUTE_TIMEOUT";
+    match herald_config::env::duration(VAR)? {
+        None => Ok(DEFAULT_TIMEOUT),
+        Some(timeout) if timeout.is_zero() => Err(EnvError::new(VAR, "must be more than 0s")),
+        Some(timeout) => Ok(timeout),
     }
 }
 

@@ -179,6 +179,11 @@ impl Stack {
             subject_prefix: "herald".into(),
             metrics_addr: None,
             tls: options.tls.clone(),
+            // Ingest's address is known once it has started, below.
+            execute: herald_registry::execute::ExecuteSettings {
+                tls: options.client_tls.clone(),
+                ..Default::default()
+            },
         };
         let metrics = Metrics::default();
         let registry =
@@ -208,6 +213,9 @@ impl Stack {
             metrics.clone(),
         )
         .await?;
+        // Kibana's `_execute` on the registry submits through ingest.
+        registry.point_at_ingest(&ingest.grpc_url())?;
+        registry_settings.execute.ingest_url = ingest.grpc_url();
 
         let settings_for = |binary: &str| -> Result<WorkerSettings, StackError> {
             let mut settings = WorkerSettings::new(binary);

@@ -59,6 +59,7 @@ impl TestApp {
             subject_prefix: "herald".into(),
             metrics_addr: None,
             tls: None,
+            execute: Default::default(),
         };
         let registry = herald_registry::Server::start(registry_settings.clone())
             .await

@@ -20,6 +20,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 
 use crate::auth::{Role, Tokens};
+use crate::execute::Executor;
 use crate::registry::{Registry, RegistryError};
 
 /// The roles that may read accounts and connector types, as on gRPC.
@@ -31,15 +32,21 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 struct AppState {
     registry: Arc<Registry>,
     tokens: Tokens,
+    /// Runs Kibana's `_execute` through ingest.
+    executor: Arc<Executor>,
 }
 
 /// Every REST surface of the registry.
-pub fn router(registry: Arc<Registry>, tokens: Tokens) -> Router {
+pub fn router(registry: Arc<Registry>, tokens: Tokens, executor: Arc<Executor>) -> Router {
     native::routes()
         .merge(kibana::routes())
         .merge(signals::routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(AppState { registry, tokens })
+        .with_state(AppState {
+            registry,
+            tokens,
+            executor,
+        })
 }
 
 /// Serves until `shutdown` resolves; over TLS only when `tls` is given.
@@ -47,10 +54,11 @@ pub async fn serve(
     listener: TcpListener,
     registry: Arc<Registry>,
     tokens: Tokens,
+    executor: Arc<Executor>,
     tls: Option<ServerTls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    herald_tls::serve_http(router(registry, tokens), listener, tls, shutdown).await
+    herald_tls::serve_http(router(registry, tokens, executor), listener, tls, shutdown).await
 }
 
 /// An error answer in ingest's body; `field` names the part of the request

@@ -33,6 +33,7 @@ pub fn settings_in(dir: &std::path::Path) -> Settings {
         subject_prefix: "herald".into(),
         metrics_addr: None,
         tls: None,
+        execute: Default::default(),
     }
 }
 

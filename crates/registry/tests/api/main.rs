@@ -4,6 +4,7 @@
 mod helpers;
 
 mod announce;
+mod execute;
 mod grpc;
 mod hostile;
 mod kibana_examples;
