@@ -25,7 +25,7 @@ const SERVICE: &str = "bedrock";
 const DEFAULT_REGION: &str = "us-east-1";
 /// What Bedrock's Anthropic models take as `anthropic_version`.
 const ANTHROPIC_VERSION: &str = "bedrock-2023-05-31";
-const DEFAULT_MAX_TOKENS: u32 = 1024;
+const DEFAULT_MAX_TOKENS: u64 = 1024;
 
 /// The request for `params`, signed as of `now`.
 pub fn build(
@@ -36,7 +36,10 @@ pub fn build(
     let config: Config = typed::config(&account.config)?;
     let secrets: Secrets = typed::secrets(&account.secrets)?;
     let base = Fields::config(&account.config).url("apiUrl", &config.api_url)?;
-    for (name, secret) in [("accessKey", &secrets.access_key), ("secret", &secrets.secret)] {
+    for (name, secret) in [
+        ("accessKey", &secrets.access_key),
+        ("secret", &secrets.secret),
+    ] {
         if secret.expose().is_empty() {
             return Err(Fields::secrets(&account.secrets).refuse(name, "must not be empty"));
         }
@@ -49,7 +52,9 @@ pub fn build(
                     return Err(sub_action_params(params)?.refuse("body", "must be a JSON object"));
                 }
                 Err(_) => {
-                    return Err(sub_action_params(params)?.refuse("body", "must be a JSON document"));
+                    return Err(
+                        sub_action_params(params)?.refuse("body", "must be a JSON document")
+                    );
                 }
             }
             (run.model, run.body.into_bytes())
@@ -57,7 +62,10 @@ pub fn build(
         Params::InvokeAi(invoke) => {
             let model = invoke.model.clone();
             let body = Value::Object(messages_body(invoke));
-            (model, serde_json::to_vec(&body).expect("JSON values serialize"))
+            (
+                model,
+                serde_json::to_vec(&body).expect("JSON values serialize"),
+            )
         }
     };
     let model = model
@@ -101,7 +109,7 @@ fn messages_body(invoke: InvokeAi) -> Map<String, Value> {
     body.insert("anthropic_version".into(), json!(ANTHROPIC_VERSION));
     body.insert(
         "max_tokens".into(),
-        json!(invoke.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS)),
+        json!(invoke.max_tokens.map_or(DEFAULT_MAX_TOKENS, |m| m.get())),
     );
     body.insert("messages".into(), Value::Array(messages));
     if let Some(temperature) = invoke.temperature {

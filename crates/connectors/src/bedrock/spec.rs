@@ -68,9 +68,11 @@ pub struct InvokeAi {
     /// The system prompt
     pub system: Option<String>,
     /// The most tokens to generate (1024 when not given)
-    #[schemars(range(min = 1))]
-    pub max_tokens: Option<u32>,
+    pub max_tokens: Option<MaxTokens>,
 }
+
+/// `maxTokens`: 1 or more (Bedrock refuses what a model cannot give).
+pub type MaxTokens = crate::email::Bounded<1, { u32::MAX as u64 }>;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

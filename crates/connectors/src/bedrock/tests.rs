@@ -34,7 +34,9 @@ fn bedrock_account(api_url: &str, default_model: Option<&str>) -> Account {
 }
 
 async fn deliver(account: Account, params: Value) -> Outcome {
-    Bedrock.deliver(&delivery(account, params), &outbound()).await
+    Bedrock
+        .deliver(&delivery(account, params), &outbound())
+        .await
 }
 
 fn run(body: &str) -> Value {
@@ -168,7 +170,11 @@ fn expected_signature(sent: &Sent<'_>, auth: &Authorization, secret: &str) -> St
         hex(&Sha256::digest(sent.body))
     );
     let amz_date = header("x-amz-date");
-    assert!(amz_date.starts_with(&auth.date), "{amz_date} vs {}", auth.date);
+    assert!(
+        amz_date.starts_with(&auth.date),
+        "{amz_date} vs {}",
+        auth.date
+    );
     let scope = format!(
         "{}/{}/{}/aws4_request",
         auth.date, auth.region, auth.service
@@ -240,7 +246,11 @@ fn verify_built(request: &HttpRequest) -> Authorization {
         None => url.host_str().unwrap().to_owned(),
     };
     headers.push(("host".into(), host));
-    let value = &headers.iter().find(|(n, _)| n == "authorization").unwrap().1;
+    let value = &headers
+        .iter()
+        .find(|(n, _)| n == "authorization")
+        .unwrap()
+        .1;
     let auth = parse_authorization(value);
     let sent = Sent {
         method: request.method.as_str(),
@@ -347,7 +357,9 @@ async fn run_and_test_post_the_body_as_is_to_their_model() {
     let server = MockServer::start().await;
     let body = r#"{"anthropic_version":"bedrock-2023-05-31","max_tokens":50,"messages":[{"role":"user","content":"hi"}]}"#;
     Mock::given(method("POST"))
-        .and(path("/model/anthropic.claude-3-haiku-20240307-v1%3A0/invoke"))
+        .and(path(
+            "/model/anthropic.claude-3-haiku-20240307-v1%3A0/invoke",
+        ))
         .and(body_is(serde_json::from_str::<Value>(body).unwrap()))
         .respond_with(ResponseTemplate::new(200).set_body_json(answer()))
         .expect(2)
@@ -374,7 +386,10 @@ fn the_region_comes_from_the_host_and_the_time_is_the_one_given() {
     let params = object(run("{}"));
     let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160); // 2015-08-30T12:36:00Z
     for (url, region) in [
-        ("https://bedrock-runtime.eu-west-3.amazonaws.com", "eu-west-3"),
+        (
+            "https://bedrock-runtime.eu-west-3.amazonaws.com",
+            "eu-west-3",
+        ),
         (
             "https://bedrock-runtime-fips.us-gov-west-1.amazonaws.com/",
             "us-gov-west-1",
@@ -383,15 +398,26 @@ fn the_region_comes_from_the_host_and_the_time_is_the_one_given() {
             "https://vpce-0abc.bedrock-runtime.ap-south-1.vpce.amazonaws.com",
             "ap-south-1",
         ),
-        ("https://bedrock-runtime.cn-north-1.amazonaws.com.cn", "cn-north-1"),
+        (
+            "https://bedrock-runtime.cn-north-1.amazonaws.com.cn",
+            "cn-north-1",
+        ),
         ("https://llm-proxy.example.com:8443/aws", "us-east-1"),
         ("https://bedrock-runtime.amazonaws.com", "us-east-1"),
     ] {
         let request = build(&params, &bedrock_account(url, Some(MODEL)), at).unwrap();
         let auth = verify_built(&request);
-        assert_eq!((auth.region.as_str(), auth.service.as_str()), (region, "bedrock"), "{url}");
+        assert_eq!(
+            (auth.region.as_str(), auth.service.as_str()),
+            (region, "bedrock"),
+            "{url}"
+        );
         assert_eq!(auth.date, "20150830");
-        assert!(request.headers.contains(&("x-amz-date".into(), "20150830T123600Z".into())));
+        assert!(
+            request
+                .headers
+                .contains(&("x-amz-date".into(), "20150830T123600Z".into()))
+        );
         assert_eq!(region_of(&url::Url::parse(url).unwrap()), region);
     }
     let request = build(
@@ -449,8 +475,12 @@ fn aws_error(status: u16, error_type: &str, message: &str) -> ResponseTemplate {
 async fn errors_classify() {
     let server = MockServer::start().await;
 
-    let throttled = aws_error(429, "ThrottlingException", "Too many requests, please wait.")
-        .insert_header("retry-after", "2");
+    let throttled = aws_error(
+        429,
+        "ThrottlingException",
+        "Too many requests, please wait.",
+    )
+    .insert_header("retry-after", "2");
     let (kind, after, reason) = retry(answered(&server, throttled).await);
     assert_eq!(
         (kind, after),
@@ -520,11 +550,7 @@ async fn errors_classify() {
     let (kind, reason) = permanent(
         answered(
             &server,
-            aws_error(
-                400,
-                "ValidationException",
-                "messages: field required",
-            ),
+            aws_error(400, "ValidationException", "messages: field required"),
         )
         .await,
     );
@@ -558,7 +584,10 @@ async fn the_secret_never_shows() {
 
 #[test]
 fn bad_input_names_the_field() {
-    let aws = bedrock_account("https://bedrock-runtime.us-east-1.amazonaws.com", Some(MODEL));
+    let aws = bedrock_account(
+        "https://bedrock-runtime.us-east-1.amazonaws.com",
+        Some(MODEL),
+    );
     let now = SystemTime::now();
     for (params, reason) in [
         (run("[1]"), "subActionParams.body: must be a JSON object"),
@@ -597,4 +626,22 @@ fn bad_input_names_the_field() {
             "config.apiUrl: must be an absolute http(s) URL".to_owned()
         )
     );
+}
+
+#[test]
+fn max_tokens_must_be_a_positive_whole_number() {
+    let aws = bedrock_account(
+        "https://bedrock-runtime.us-east-1.amazonaws.com",
+        Some(MODEL),
+    );
+    for bad in [json!(0), json!(-1), json!(1.5), json!("100")] {
+        let params = json!({"subAction": "invokeAI", "subActionParams": {
+            "messages": [{"role": "user", "content": "hi"}],
+            "maxTokens": bad
+        }});
+        let (kind, reason) =
+            permanent(build(&object(params), &aws, SystemTime::now()).unwrap_err());
+        assert_eq!(kind, ErrorKind::InvalidParams);
+        assert!(reason.contains("maxTokens"), "{reason}");
+    }
 }
