@@ -20,6 +20,7 @@ pub mod token_cache;
 pub mod webhook_auth;
 
 // Each folder is named by its type id; a module name cannot hold `-`.
+pub mod bedrock;
 #[path = "cases-webhook/mod.rs"]
 pub mod cases_webhook;
 pub mod d3security;
@@ -95,6 +96,7 @@ const ALL: &[Entry] = &[
     entry!(index),
     entry!(server_log),
     entry!(gen_ai),
+    entry!(bedrock),
 ];
 
 /// What the connectors of one worker process share: one cache for every
@@ -201,8 +203,8 @@ mod entry_tests {
         };
         assert_eq!(types(WorkerBinary::Chat), ["slack", "slack_api", "teams"]);
         assert_eq!(types(WorkerBinary::Email), ["email"]);
-        assert_eq!(types(WorkerBinary::Ai), ["gen-ai"]);
-        assert_eq!(types(WorkerBinary::Incident).len(), ALL.len() - 5);
+        assert_eq!(types(WorkerBinary::Ai), ["gen-ai", "bedrock"]);
+        assert_eq!(types(WorkerBinary::Incident).len(), ALL.len() - 6);
         assert_eq!(all_connectors().len(), ALL.len());
     }
 }

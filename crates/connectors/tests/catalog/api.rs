@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::{account, assert_violations, params_with, spec, strings};
 
-const CONTRACT_ORDER: [&str; 22] = [
+const CONTRACT_ORDER: [&str; 23] = [
     "email",
     "slack",
     "slack_api",
@@ -33,6 +33,7 @@ const CONTRACT_ORDER: [&str; 22] = [
     "index",
     "server-log",
     "gen-ai",
+    "bedrock",
 ];
 
 #[test]
@@ -44,7 +45,8 @@ fn lookup_accepts_the_dotted_alias() {
         Some("ServiceNow SecOps")
     );
     assert_eq!(catalog().get(".gen-ai").map(|s| s.id), Some("gen-ai"));
-    assert!(catalog().get("bedrock").is_none());
+    assert_eq!(catalog().get(".bedrock").map(|s| s.id), Some("bedrock"));
+    assert!(catalog().get("gemini").is_none());
     assert!(catalog().get("..email").is_none());
     assert!(catalog().get("").is_none());
 }
@@ -57,7 +59,7 @@ fn all_types_in_the_contract_order_with_their_workers() {
         let expected = match spec.id {
             "email" => WorkerBinary::Email,
             "slack" | "slack_api" | "teams" => WorkerBinary::Chat,
-            "gen-ai" => WorkerBinary::Ai,
+            "gen-ai" | "bedrock" => WorkerBinary::Ai,
             _ => WorkerBinary::Incident,
         };
         assert_eq!(spec.worker, expected, "{}", spec.id);

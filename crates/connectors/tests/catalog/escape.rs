@@ -142,6 +142,7 @@ fn only_the_documented_fields_are_escaped() {
         "d3security",
         "thehive",
         "gen-ai",
+        "bedrock",
     ];
     let params: Map<String, Value> = Map::new();
     for spec in catalog().all() {
