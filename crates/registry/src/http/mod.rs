@@ -41,12 +41,22 @@ pub fn router(registry: Arc<Registry>, tokens: Tokens, executor: Arc<Executor>) 
     native::routes()
         .merge(kibana::routes())
         .merge(signals::routes())
+        .route("/v1/openapi.json", axum::routing::get(openapi))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(AppState {
             registry,
             tokens,
             executor,
         })
+}
+
+/// The OpenAPI document of every route above, checked in as
+/// `crates/registry/openapi.json`. It describes the API and holds nothing
+/// secret, so it is served without a token.
+const OPENAPI: &str = include_str!("../../openapi.json");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
 /// Serves until `shutdown` resolves; over TLS only when `tls` is given.

@@ -8,6 +8,7 @@ mod execute;
 mod grpc;
 mod hostile;
 mod kibana_examples;
+mod openapi;
 mod preconfigured;
 mod rest;
 mod secrets;
