@@ -1,9 +1,10 @@
 //! How a Search Guard Signals account document becomes a Herald account of
 //! the same type. Each connector that Signals also has declares its mapping
 //! in its spec (`Extras::signals`); `heraldctl import signals` applies it.
-//! Every field is translated (and said so) or reported as not translated; a
-//! document missing something Herald needs is refused, never completed by a
-//! guess.
+//! The registry's Signals account API (`/_signals/account/...`) applies it
+//! too, and [`SignalsAccount::document`] maps an account back. Every field is
+//! translated (and said so) or reported as not translated; a document missing
+//! something Herald needs is refused, never completed by a guess.
 
 use serde_json::{Map, Value, json};
 
@@ -43,37 +44,70 @@ pub struct Translation {
     pub not_translated: Vec<String>,
     /// Why the account cannot be made; empty when it can.
     pub refused: Vec<String>,
-    /// Secrets the account already holds and keeps (an update through
-    /// Signals' PUT may leave them out); they count as given.
-    pub kept: Vec<String>,
+    /// Each field that stops a write through the Signals API, by its Signals
+    /// name (`config.<key>` for what Signals keeps elsewhere), with the
+    /// reason: fields without a Herald equivalent, refused fields, missing
+    /// requirements. The importer leaves the first kind out instead.
+    pub problems: Vec<(String, String)>,
+    /// Secrets the stored account has that the document leaves out: the
+    /// registry keeps them (see [`SignalsAccount::translate_onto`]).
+    pub kept_secrets: Vec<String>,
+}
+
+impl Translation {
+    /// Whether the account will have the secret `key`: given a value here,
+    /// or kept from the stored account.
+    pub fn has_secret(&self, key: &str) -> bool {
+        self.secrets.get(key).is_some_and(|v| !v.is_null())
+            || self.kept_secrets.iter().any(|k| k == key)
+    }
 }
 
 impl SignalsAccount {
     /// `source` is the document without its `type`; `set` are config
     /// values the operator gives for what Signals keeps elsewhere.
     pub fn translate(&self, source: Map<String, Value>, set: &[(String, Value)]) -> Translation {
-        self.translate_keeping(source, set, &[])
+        self.translate_inner(source, set, None)
     }
 
-    /// As [`translate`](Self::translate), for an account that already holds
-    /// the secrets `kept`: a document leaving them out keeps them.
-    pub fn translate_keeping(
+    /// As [`translate`](Self::translate), for a document that replaces an
+    /// account whose set secrets are `stored` (empty for a new one): secrets
+    /// are write-only, so one the document leaves out is kept (listed in
+    /// `kept_secrets`, and it counts for `required` and `finish`), and one it
+    /// gives as `null` is removed (`secrets.<key>: null`, as the registry's
+    /// own PUT reads it).
+    pub fn translate_onto(
         &self,
         source: Map<String, Value>,
         set: &[(String, Value)],
-        kept: &[String],
+        stored: &[String],
     ) -> Translation {
-        let mut out = Translation {
-            kept: kept.to_vec(),
-            ..Translation::default()
-        };
+        self.translate_inner(source, set, Some(stored))
+    }
+
+    fn translate_inner(
+        &self,
+        source: Map<String, Value>,
+        set: &[(String, Value)],
+        stored: Option<&[String]>,
+    ) -> Translation {
+        let mut out = Translation::default();
         for (field, value) in source {
             let Some((_, to)) = self.fields.iter().find(|(f, _)| *f == field) else {
                 out.not_translated
                     .push(format!("{field}: no Herald equivalent; left out"));
+                out.problems.push((
+                    field,
+                    "no Herald equivalent (see the account types Herald maps)".into(),
+                ));
                 continue;
             };
             if value.is_null() {
+                if let (SignalsField::Secret(k), Some(_)) = (*to, stored) {
+                    out.translated
+                        .push(format!("{field}: null -> secrets.{k} removed"));
+                    out.secrets.insert(k.to_owned(), Value::Null);
+                }
                 continue;
             }
             let (side, key, value) = match *to {
@@ -85,6 +119,7 @@ impl SignalsAccount {
                 },
                 SignalsField::Refuse(reason) => {
                     out.refused.push(format!("{field}: {reason}"));
+                    out.problems.push((field, reason.to_owned()));
                     continue;
                 }
             };
@@ -101,32 +136,67 @@ impl SignalsAccount {
                 .push(format!("--config -> config.{key} = {value}"));
             out.config.insert(key.clone(), value.clone());
         }
+        out.kept_secrets = stored
+            .unwrap_or_default()
+            .iter()
+            .filter(|k| !out.secrets.contains_key(k.as_str()))
+            .cloned()
+            .collect();
         if let Some(finish) = self.finish {
             finish(&mut out);
         }
         for (key, reason) in self.required {
-            if !out.config.contains_key(*key)
-                && !out.secrets.contains_key(*key)
-                && !out.kept.iter().any(|k| k == key)
-            {
+            if !out.config.contains_key(*key) && !out.has_secret(key) {
                 out.refused.push((*reason).to_owned());
+                out.problems
+                    .push((self.signals_name(key), (*reason).to_owned()));
             }
         }
         out.not_translated.extend(out.refused.iter().cloned());
         out
     }
 
-    /// The way back: a Herald account's config as Signals fields, by the
-    /// same table. Secrets are never given back, and config keys Signals
-    /// has no field for are left out.
+    /// The Signals field that a Herald config or secrets key comes from, or
+    /// `config.<key>` when none does (Signals keeps it elsewhere).
+    pub fn signals_name(&self, key: &str) -> String {
+        self.fields
+            .iter()
+            .find(|(_, to)| match *to {
+                SignalsField::Config(k) | SignalsField::Secret(k) | SignalsField::ConfigList(k) => {
+                    k == key
+                }
+                SignalsField::Refuse(_) => false,
+            })
+            .map(|(field, _)| (*field).to_owned())
+            .unwrap_or_else(|| format!("config.{key}"))
+    }
+
+    /// Herald config keys that a document needs and no Signals field gives
+    /// (Signals keeps them elsewhere, as Jira's project in each watch).
+    pub fn herald_only_required(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.required
+            .iter()
+            .map(|(key, _)| *key)
+            .filter(|key| self.signals_name(key).starts_with("config."))
+    }
+
+    /// The reverse of [`translate`](Self::translate): an account's config as
+    /// a Signals document (without its `type`), each field by the same
+    /// table. Secrets are never part of it (they are write-only), nor are
+    /// config keys that no Signals field maps to.
     pub fn document(&self, config: &Map<String, Value>) -> Map<String, Value> {
         let mut out = Map::new();
+        let mut taken: Vec<&str> = Vec::new();
         for (field, to) in self.fields {
-            let key = match to {
+            let key = match *to {
                 SignalsField::Config(k) | SignalsField::ConfigList(k) => k,
                 SignalsField::Secret(_) | SignalsField::Refuse(_) => continue,
             };
-            if let Some(value) = config.get(*key) {
+            if taken.contains(&key) {
+                continue;
+            }
+            if let Some(value) = config.get(key) {
+                taken.push(key);
                 out.insert((*field).to_owned(), value.clone());
             }
         }
@@ -194,32 +264,47 @@ mod tests {
     }
 
     #[test]
-    fn a_kept_secret_meets_a_requirement() {
-        const NEEDS_TOKEN: SignalsAccount = SignalsAccount {
-            fields: MAPPING.fields,
-            required: &[("apiToken", "token is not set")],
-            finish: None,
-        };
-        let t = NEEDS_TOKEN.translate(doc(json!({"url": "https://x"})), &[]);
-        assert_eq!(t.refused, ["token is not set"]);
-        let t = NEEDS_TOKEN.translate_keeping(
-            doc(json!({"url": "https://x"})),
-            &[],
-            &["apiToken".to_owned()],
+    fn onto_a_stored_account_a_left_out_secret_is_kept_and_null_removes_it() {
+        let t = MAPPING.translate_onto(
+            doc(json!({"url": "https://x", "token": null, "project": 1})),
+            &[("project".into(), json!("OPS"))],
+            &["apiToken".into(), "other".into()],
         );
-        assert!(t.refused.is_empty(), "{:?}", t.refused);
-        assert!(t.secrets.is_empty());
+        assert_eq!(Value::Object(t.secrets.clone()), json!({"apiToken": null}));
+        assert_eq!(t.kept_secrets, ["other"]);
+        assert!(!t.has_secret("apiToken") && t.has_secret("other"));
+        assert_eq!(
+            t.problems,
+            [(
+                "project".to_owned(),
+                "no Herald equivalent (see the account types Herald maps)".to_owned()
+            )]
+        );
+
+        let kept = MAPPING.translate_onto(doc(json!({})), &[], &["project".into()]);
+        assert!(kept.refused.is_empty(), "{:?}", kept.refused);
+        let missing = MAPPING.translate_onto(doc(json!({})), &[], &[]);
+        assert_eq!(
+            missing.problems,
+            [(
+                "config.project".to_owned(),
+                "config.project: give --config t.project=KEY".to_owned()
+            )]
+        );
     }
 
     #[test]
-    fn the_document_gives_config_back_by_the_same_table_and_no_secret() {
-        let t = MAPPING.translate(
-            doc(json!({"url": "https://x", "token": "s3cret", "to": "a@b.c"})),
-            &[("project".into(), json!("OPS"))],
-        );
+    fn a_document_maps_config_back_by_the_same_table_without_secrets() {
+        let config = doc(json!({"apiUrl": "https://x", "to": ["a@b.c"], "project": "OPS"}));
         assert_eq!(
-            Value::Object(MAPPING.document(&t.config)),
+            Value::Object(MAPPING.document(&config)),
             json!({"url": "https://x", "to": ["a@b.c"]})
+        );
+        assert_eq!(MAPPING.signals_name("apiToken"), "token");
+        assert_eq!(MAPPING.signals_name("project"), "config.project");
+        assert_eq!(
+            MAPPING.herald_only_required().collect::<Vec<_>>(),
+            ["project"]
         );
     }
 }

@@ -454,10 +454,10 @@ static SIGNALS: SignalsAccount = SignalsAccount {
 };
 
 /// Signals sends without AUTH when an account has neither `user` nor
-/// `password`; Herald's accounts say so with `hasAuth: false`.
+/// `password`; Herald's accounts say so with `hasAuth: false`. A secret kept
+/// from the stored account (a write through the Signals API) counts as given.
 fn signals_auth(t: &mut Translation) {
-    let given = |k: &str| t.secrets.contains_key(k) || t.kept.iter().any(|s| s == k);
-    if !given("user") && !given("password") {
+    if !t.has_secret("user") && !t.has_secret("password") {
         t.config.insert("hasAuth".into(), false.into());
         t.translated
             .push("no user or password -> config.hasAuth = false".into());

@@ -143,7 +143,7 @@ static SIGNALS: SignalsAccount = SignalsAccount {
         ("apiUrl", "url is not set"),
         (
             "projectKey",
-            "config.projectKey: Signals keeps the Jira project in each watch; give --config jira.projectKey=KEY",
+            "config.projectKey: Signals keeps the Jira project in each watch; give --config jira.projectKey=KEY (heraldctl import) or ?config.projectKey=KEY (PUT /_signals/account/jira/{id})",
         ),
     ],
     finish: None,

@@ -1,27 +1,23 @@
 //! Search Guard Signals' account API (`/_signals/account/...`): Signals'
-//! account documents in and out, translated by each connector's Signals
-//! table (`Extras::signals`, the one `heraldctl import signals` uses), so a
-//! script written for Signals keeps working. Secrets are write-only.
+//! account documents in and out, translated by each connector's
+//! `Extras::signals` table (the one `heraldctl import signals` applies), so
+//! a script written for Signals manages Herald accounts unchanged.
 //!
-//! From the seeds (Signals' accounts page): the paths, the documents (a
-//! `type` and the type's fields, e.g. `{"type":"slack","url":...}`), and
-//! that only administrators define accounts. The pages the seeds link for
-//! the REST answers are not among them, so the answers follow Elasticsearch's
-//! conventions, with `_id` as Signals stores it, `<type>/<id>` (the form
-//! `heraldctl import signals` reads back):
-//! - `GET` 200 `{"_id","found":true,"_version","_source":{"type",...}}`,
-//!   404 `{"_id","found":false}`;
-//! - `PUT` 201 (new) or 200 `{"_id","result":"created"|"updated","_version"}`;
-//! - `DELETE` 200 `{"_id","result":"deleted"}`;
-//! - `_search`: `{"took":0,"timed_out":false,"hits":{"total":{"value","relation":"eq"},
-//!   "hits":[{"_id","_version","_source"}]}}`;
-//! - errors: `{"status","error","detail":{"<field>":[{"error"}]}}`, the
-//!   `detail` only when a field is at fault (Search Guard's validation form).
-//!
-//! A Signals document has no name; a new account is named by its id and an
-//! update keeps the name it had.
+//! Shapes follow Signals' REST handlers: PUT answers `{_id, _version,
+//! result}` (201 created, 200 updated), GET an Elasticsearch GetDocument
+//! (`{_id, found, _version, _seq_no, _primary_term, _source}`), DELETE
+//! `{_id, _version, result: "deleted"}`, `_search` an Elasticsearch search
+//! response. `_id` is Signals' scoped id, `<type>/<id>`; the Herald account
+//! is `<id>`, as the importer names it. Errors, including 401/403, answer
+//! Signals' body `{status, error, detail?}`, `detail` naming each field at
+//! fault by its Signals name (`config.<key>` for what Signals keeps
+//! elsewhere). Where Signals differs from Herald's rules, Herald's win:
+//! secrets are write-only (Signals returns a stored `password` in `_source`;
+//! Herald never does), and a PUT that leaves a secret out keeps the stored
+//! one (`null` removes it), as the registry's own PUT does.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -31,14 +27,21 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use herald_catalog::signals::SignalsAccount;
-use herald_catalog::{ConnectorSpec, SecretMap, echo, echo_at_most};
-use herald_proto::status::ErrorCode;
+use herald_catalog::{ConnectorSpec, SecretMap, echo};
+use herald_connectors::catalog;
 use serde_json::{Map, Value, json};
 
 use super::native::json_object;
 use super::{ApiError, AppState, READERS, authorize};
 use crate::auth::Role;
 use crate::registry::{AccountInput, AccountView, MAX_PAGE_SIZE, RegistryError};
+
+/// The index Signals keeps accounts in, named in each search hit.
+const INDEX: &str = ".signals_accounts";
+/// Signals' default `size`.
+const DEFAULT_SIZE: usize = 10;
+/// Elasticsearch's `index.max_result_window`: `from + size` at most.
+const MAX_RESULT_WINDOW: usize = 10_000;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -49,36 +52,98 @@ pub(super) fn routes() -> Router<AppState> {
         )
 }
 
-/// The most hits one search answers, as `size`.
-const MAX_SIZE: usize = MAX_PAGE_SIZE;
-const DEFAULT_SIZE: usize = 10;
+/// An error in Signals' body, `{status, error, detail}`; `detail` maps each
+/// field at fault to `[{"error": reason}]`, as Signals' validation does
+/// (without the rejected value, which may be a secret).
+#[derive(Debug)]
+struct SignalsError {
+    status: StatusCode,
+    error: String,
+    detail: Map<String, Value>,
+}
 
-/// An error in Signals' body; the message is the native one (it names the
-/// field and never holds a secret).
-struct SignalsError(ApiError);
+impl SignalsError {
+    fn not_found() -> SignalsError {
+        SignalsError {
+            status: StatusCode::NOT_FOUND,
+            error: "Not found".into(),
+            detail: Map::new(),
+        }
+    }
+
+    /// 400 naming each field with its reason.
+    fn invalid(problems: Vec<(String, String)>) -> SignalsError {
+        let error = match problems.as_slice() {
+            [(field, reason)] => format!("{field}: {reason}"),
+            _ => format!("{} errors; see detail.", problems.len()),
+        };
+        SignalsError {
+            status: StatusCode::BAD_REQUEST,
+            error,
+            detail: detail(problems),
+        }
+    }
+
+    fn field(field: &str, reason: impl Into<String>) -> SignalsError {
+        SignalsError::invalid(vec![(field.to_owned(), reason.into())])
+    }
+
+    /// A registry refusal, its violations named by their Signals fields.
+    fn registry(error: RegistryError, mapping: &SignalsAccount) -> SignalsError {
+        match error {
+            RegistryError::Invalid(violations) => SignalsError::invalid(
+                violations
+                    .iter()
+                    .map(|v| (signals_path(mapping, &v.path), v.message.clone()))
+                    .collect(),
+            ),
+            other => ApiError::from(other).into(),
+        }
+    }
+}
+
+fn detail(problems: Vec<(String, String)>) -> Map<String, Value> {
+    let mut detail = Map::new();
+    for (field, reason) in problems {
+        let entry = detail.entry(field).or_insert_with(|| json!([]));
+        if let Value::Array(list) = entry {
+            list.push(json!({ "error": reason }));
+        }
+    }
+    detail
+}
 
 impl From<ApiError> for SignalsError {
     fn from(error: ApiError) -> SignalsError {
-        SignalsError(error)
+        let status =
+            StatusCode::from_u16(error.code.http()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let detail = if error.field.is_empty() {
+            Map::new()
+        } else {
+            detail(vec![(error.field, error.message.clone())])
+        };
+        SignalsError {
+            status,
+            error: error.message,
+            detail,
+        }
     }
 }
 
 impl From<RegistryError> for SignalsError {
     fn from(error: RegistryError) -> SignalsError {
-        SignalsError(error.into())
+        ApiError::from(error).into()
     }
 }
 
 impl IntoResponse for SignalsError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.code.http()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut body = json!({"status": status.as_u16(), "error": self.0.message});
-        if !self.0.field.is_empty() {
-            body["detail"] = json!({ self.0.field.clone(): [{"error": self.0.message}] });
+        let mut body = json!({"status": self.status.as_u16(), "error": self.error});
+        if !self.detail.is_empty() {
+            body["detail"] = Value::Object(self.detail);
         }
-        let mut response = (status, axum::Json(body)).into_response();
-        if status == StatusCode::UNAUTHORIZED {
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static"));
@@ -87,404 +152,461 @@ impl IntoResponse for SignalsError {
     }
 }
 
-/// The connector type a Signals type name is, with its Signals table.
-fn mapping(
-    signals_type: &str,
-) -> Result<(&'static ConnectorSpec, &'static SignalsAccount), ApiError> {
-    let found = herald_connectors::catalog()
+/// A registry path (`config.defaultTo[0]`, `secrets.password`) by its
+/// Signals field (`default_to[0]`, `password`) when one maps to it.
+fn signals_path(mapping: &SignalsAccount, path: &str) -> String {
+    for side in ["config.", "secrets."] {
+        if let Some(rest) = path.strip_prefix(side) {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            let (key, tail) = rest.split_at(end);
+            let name = mapping.signals_name(key);
+            if !name.starts_with("config.") {
+                return format!("{name}{tail}");
+            }
+        }
+    }
+    path.to_owned()
+}
+
+/// The types Signals has, as the catalog's specs declare them.
+fn signals_types() -> String {
+    let types: Vec<&str> = catalog()
         .all()
         .iter()
-        .find(|spec| spec.id == signals_type)
-        .and_then(|spec| Some((spec, spec.extras.signals?)));
-    found.ok_or_else(|| {
-        let types: Vec<&str> = herald_connectors::catalog()
-            .all()
-            .iter()
-            .filter(|spec| spec.extras.signals.is_some())
-            .map(|spec| spec.id)
-            .collect();
-        ApiError::invalid(
-            "type",
-            format!(
-                "{} is not a Signals account type ({})",
-                echo(signals_type),
-                types.join(", ")
-            ),
-        )
-    })
+        .filter(|spec| spec.extras.signals.is_some())
+        .map(|spec| spec.id)
+        .collect();
+    types.join(", ")
 }
 
-fn signals_id(view: &AccountView) -> String {
-    format!("{}/{}", view.connector_type, view.id)
+/// The connector type a Signals type name in the path means, with its table.
+fn account_type(
+    name: &str,
+) -> Result<(&'static ConnectorSpec, &'static SignalsAccount), SignalsError> {
+    catalog()
+        .get(name)
+        .and_then(|spec| Some((spec, spec.extras.signals?)))
+        .ok_or_else(|| {
+            SignalsError::field(
+                "type",
+                format!(
+                    "{} is not a Signals account type ({})",
+                    echo(name),
+                    signals_types()
+                ),
+            )
+        })
 }
 
-/// The Signals document of an account: its `type` and the config the
-/// table maps back; never a secret.
-fn source(view: &AccountView, table: &SignalsAccount) -> Value {
-    let mut doc = Map::new();
-    doc.insert("type".into(), view.connector_type.into());
-    doc.extend(table.document(&view.config));
-    Value::Object(doc)
-}
-
-/// The account `id` when it is of `connector_type`; `None` when there is
-/// no such account of that type.
+/// The account `id` if it is of `spec`'s type; another type's account is
+/// not found, as Signals' `<type>/<id>` document would not be.
 async fn find(
     state: &AppState,
-    connector_type: &str,
+    spec: &ConnectorSpec,
     id: &str,
 ) -> Result<Option<AccountView>, SignalsError> {
     match state.registry.get(id).await {
-        Ok(view) if view.connector_type == connector_type => Ok(Some(view)),
+        Ok(view) if view.connector_type == spec.id => Ok(Some(view)),
         Ok(_) | Err(RegistryError::NotFound(_)) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
 
+/// `_source`: the Signals document with its `type`, never a secret.
+fn source(view: &AccountView, mapping: &SignalsAccount) -> Value {
+    let mut doc = Map::new();
+    doc.insert("type".into(), view.connector_type.into());
+    doc.extend(mapping.document(&view.config));
+    Value::Object(doc)
+}
+
+/// Herald keeps one version counter; `_seq_no` and `_primary_term` are what
+/// Elasticsearch gives a document written `_version` times to an index of
+/// its own (one shard, one primary term).
 async fn get_account(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path((signals_type, id)): Path<(String, String)>,
+    Path((type_name, id)): Path<(String, String)>,
 ) -> Result<Response, SignalsError> {
     authorize(&state, &headers, READERS, "read accounts")?;
-    let (spec, table) = mapping(&signals_type)?;
-    let Some(view) = find(&state, spec.id, &id).await? else {
-        let body = json!({"_id": format!("{}/{}", spec.id, echo(&id)), "found": false});
-        return Ok((StatusCode::NOT_FOUND, axum::Json(body)).into_response());
-    };
+    let (spec, mapping) = account_type(&type_name)?;
+    let view = find(&state, spec, &id)
+        .await?
+        .ok_or_else(SignalsError::not_found)?;
     Ok(axum::Json(json!({
-        "_id": signals_id(&view),
+        "_id": format!("{}/{}", spec.id, view.id),
         "found": true,
         "_version": view.version,
-        "_source": source(&view, table),
+        "_seq_no": (view.version - 1).max(0),
+        "_primary_term": 1,
+        "_source": source(&view, mapping),
     }))
     .into_response())
 }
 
-/// Creates or replaces from the bare Signals document. Its config is the
-/// document's; a secret it leaves out keeps its stored value.
+/// The bare Signals document (`type`, if given, must be the path's). Query
+/// parameters `config.<key>=<value>` set what Signals keeps elsewhere (a
+/// Jira account's `projectKey`), as the importer's `--config`; the value is
+/// JSON, or else a string. On an existing account: config is replaced by
+/// the document's, except such Herald-only required keys, which stay until
+/// set again; a secret left out keeps its stored value, `null` removes it.
+/// A field without a Herald equivalent is refused (400), never dropped.
 async fn put_account(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path((signals_type, id)): Path<(String, String)>,
+    Path((type_name, id)): Path<(String, String)>,
+    Query(query): Query<Vec<(String, String)>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, SignalsError> {
     authorize(&state, &headers, &[Role::Admin], "change accounts")?;
-    let (spec, table) = mapping(&signals_type)?;
+    let (spec, mapping) = account_type(&type_name)?;
     let mut doc = json_object(body)?;
     match doc.remove("type") {
-        None => {}
-        Some(Value::String(t)) if t == signals_type => {}
+        None | Some(Value::Null) => {}
+        Some(Value::String(t)) if t.eq_ignore_ascii_case(spec.id) => {}
         Some(_) => {
-            return Err(ApiError::invalid(
+            return Err(SignalsError::field(
                 "type",
-                format!("differs from the type in the path, {}", spec.id),
-            )
-            .into());
+                format!("differs from the type {} in the path", spec.id),
+            ));
         }
     }
+    let mut set = Vec::new();
+    let mut given = Vec::new();
+    for (name, value) in query {
+        let Some(key) = name.strip_prefix("config.").filter(|k| !k.is_empty()) else {
+            return Err(SignalsError::field(
+                echo(&name).as_ref(),
+                "unknown query parameter (config.<key>=<value>)",
+            ));
+        };
+        let value = serde_json::from_str(&value).unwrap_or(Value::String(value));
+        given.push((key.to_owned(), value));
+    }
+
     let current = match state.registry.get(&id).await {
         Ok(view) => Some(view),
         Err(RegistryError::NotFound(_)) => None,
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(SignalsError::registry(e, mapping)),
     };
-    if let Some(c) = current.as_ref().filter(|c| c.connector_type != spec.id) {
-        return Err(ApiError {
-            code: ErrorCode::AlreadyExists,
-            message: format!(
-                "type: account {} is of type {}, not {}: delete it first",
-                c.id, c.connector_type, spec.id
+    if let Some(c) = &current
+        && c.connector_type != spec.id
+    {
+        return Err(SignalsError {
+            status: StatusCode::CONFLICT,
+            error: format!(
+                "type: account {} is a {} account, not {}: use /_signals/account/{}/{}, or delete it first",
+                echo(&id),
+                c.connector_type,
+                spec.id,
+                c.connector_type,
+                echo(&id)
             ),
-            field: "type".into(),
-        }
-        .into());
+            detail: detail(vec![(
+                "type".into(),
+                format!("the account is of type {}", c.connector_type),
+            )]),
+        });
     }
-    let kept = current
+    if let Some(c) = &current {
+        for key in mapping.herald_only_required() {
+            if let Some(value) = c.config.get(key) {
+                set.push((key.to_owned(), value.clone()));
+            }
+        }
+    }
+    set.extend(given);
+    let stored_secrets = current
         .as_ref()
         .map(|c| c.secret_fields.clone())
         .unwrap_or_default();
-    let translation = table.translate_keeping(doc, &[], &kept);
-    // Refusals first: a line starts with the field at fault.
-    let problems: Vec<&String> = translation
-        .refused
-        .iter()
-        .chain(
-            translation
-                .not_translated
-                .iter()
-                .filter(|p| !translation.refused.contains(p)),
-        )
-        .collect();
-    if let Some(first) = problems.first() {
-        // The lines hold the caller's field names: echoed, cut short.
-        let field = first.split([':', ' ']).next().unwrap_or_default();
-        let lines: Vec<_> = problems.iter().map(|p| echo_at_most(p, 300)).collect();
-        return Err(ApiError {
-            code: ErrorCode::InvalidArgument,
-            message: format!("cannot be translated: {}", lines.join("; ")),
-            field: echo(field).into_owned(),
-        }
-        .into());
+    let translation = mapping.translate_onto(doc, &set, &stored_secrets);
+    if !translation.problems.is_empty() {
+        return Err(SignalsError::invalid(translation.problems));
     }
     let input = AccountInput {
         name: current
             .as_ref()
             .map_or_else(|| id.clone(), |c| c.name.clone()),
+        version: current.as_ref().map_or(0, |c| c.version),
         connector_type: spec.id.to_owned(),
         config: translation.config,
         secrets: SecretMap(translation.secrets),
         id,
-        version: current.as_ref().map_or(0, |c| c.version),
     };
-    let view = state.registry.put(input).await?;
-    let (status, result) = if current.is_some() {
-        (StatusCode::OK, "updated")
-    } else {
-        (StatusCode::CREATED, "created")
+    let view = state
+        .registry
+        .put(input)
+        .await
+        .map_err(|e| SignalsError::registry(e, mapping))?;
+    let (status, result) = match current {
+        None => (StatusCode::CREATED, "created"),
+        Some(_) => (StatusCode::OK, "updated"),
     };
-    let body = json!({"_id": signals_id(&view), "result": result, "_version": view.version});
+    let body = json!({
+        "_id": format!("{}/{}", spec.id, view.id),
+        "_version": view.version,
+        "result": result,
+    });
     Ok((status, axum::Json(body)).into_response())
 }
 
+/// `_version` is the one the delete makes, as in Elasticsearch: one more
+/// than the account's last.
 async fn delete_account(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path((signals_type, id)): Path<(String, String)>,
+    Path((type_name, id)): Path<(String, String)>,
 ) -> Result<Response, SignalsError> {
     authorize(&state, &headers, &[Role::Admin], "delete accounts")?;
-    let (spec, _) = mapping(&signals_type)?;
-    let Some(view) = find(&state, spec.id, &id).await? else {
-        return Err(RegistryError::NotFound(format!("{}/{id}", spec.id)).into());
-    };
+    let (spec, _) = account_type(&type_name)?;
+    let view = find(&state, spec, &id)
+        .await?
+        .ok_or_else(SignalsError::not_found)?;
     state.registry.delete(&view.id, view.version).await?;
-    Ok(axum::Json(json!({"_id": signals_id(&view), "result": "deleted"})).into_response())
+    Ok(axum::Json(json!({
+        "_id": format!("{}/{}", spec.id, view.id),
+        "_version": view.version + 1,
+        "result": "deleted",
+    }))
+    .into_response())
 }
 
-/// Which accounts a search keeps.
-#[derive(Debug, PartialEq)]
-enum Filter {
-    All,
-    Type(String),
-    /// `match`: equal to `_id`, or sharing a word with `name` (both ASCII
-    /// case-insensitive).
-    MatchId(String),
-    MatchName(String),
-    /// `prefix`: `_id` or `name` starts with it (case-sensitive, as on a
-    /// keyword field).
-    PrefixId(String),
-    PrefixName(String),
+/// One condition of a search; a query is all of them.
+#[derive(Debug)]
+enum Clause {
+    /// The Signals type is one of these (ASCII case-insensitive, as
+    /// Signals' stored `EMAIL` matches `email`).
+    Type(Vec<String>),
+    /// `_id` (`<type>/<id>`) is one of these.
+    Id(Vec<String>),
 }
 
-impl Filter {
-    /// The query subset: `{"match_all":{}}`, `{"term":{"type":T}}`,
-    /// `{"match":{"_id"|"name":Q}}`, `{"prefix":{"_id"|"name":P}}`; each
-    /// value may also be written `{"value":V}` (or `{"query":V}` for match).
-    /// `_id` is `<type>/<id>` as the hits show it.
-    fn parse(query: &Value) -> Result<Filter, ApiError> {
-        const FORMS: &str = "one of match_all, term (on type), match or prefix (on _id or name)";
-        let Some((kind, body)) = query
-            .as_object()
-            .filter(|q| q.len() == 1)
-            .and_then(|q| q.iter().next())
-        else {
-            return Err(ApiError::invalid("query", format!("must be {FORMS}")));
-        };
-        if kind == "match_all" {
-            return match body.as_object() {
-                Some(b) if b.is_empty() => Ok(Filter::All),
-                _ => Err(ApiError::invalid("query.match_all", "must be {}")),
-            };
-        }
-        let at = format!("query.{}", echo(kind));
-        if !matches!(kind.as_str(), "term" | "match" | "prefix") {
-            return Err(ApiError::invalid(
-                &at,
-                format!("not a query this search takes ({FORMS})"),
-            ));
-        }
-        let Some((field, value)) = body
-            .as_object()
-            .filter(|b| b.len() == 1)
-            .and_then(|b| b.iter().next())
-        else {
-            return Err(ApiError::invalid(&at, "must name one field"));
-        };
-        let value = match value {
-            Value::String(s) => Some(s.clone()),
-            Value::Object(o) if o.len() == 1 => o
-                .get("value")
-                .or(o.get("query").filter(|_| kind == "match"))
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            _ => None,
-        };
-        let at = format!("{at}.{}", echo(field));
-        let value = value.ok_or_else(|| ApiError::invalid(&at, "must be a string"))?;
-        match (kind.as_str(), field.as_str()) {
-            ("term", "type") => Ok(Filter::Type(value)),
-            ("match", "_id") => Ok(Filter::MatchId(value)),
-            ("match", "name") => Ok(Filter::MatchName(value)),
-            ("prefix", "_id") => Ok(Filter::PrefixId(value)),
-            ("prefix", "name") => Ok(Filter::PrefixName(value)),
-            _ => Err(ApiError::invalid(
-                &at,
-                "not a field this search takes (term: type; match, prefix: _id, name)",
-            )),
-        }
-    }
-
-    fn keeps(&self, view: &AccountView) -> bool {
-        let words = |text: &str| -> Vec<String> {
-            text.split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .map(|w| w.to_ascii_lowercase())
-                .collect()
-        };
+impl Clause {
+    fn matches(&self, connector_type: &str, scoped_id: &str) -> bool {
         match self {
-            Filter::All => true,
-            Filter::Type(t) => view.connector_type == t,
-            Filter::MatchId(q) => signals_id(view).eq_ignore_ascii_case(q),
-            Filter::MatchName(q) => {
-                let name = words(&view.name);
-                words(q).iter().any(|w| name.contains(w))
-            }
-            Filter::PrefixId(p) => signals_id(view).starts_with(p.as_str()),
-            Filter::PrefixName(p) => view.name.starts_with(p.as_str()),
+            Clause::Type(types) => types.iter().any(|t| t.eq_ignore_ascii_case(connector_type)),
+            Clause::Id(ids) => ids.iter().any(|i| i == scoped_id),
         }
     }
 }
 
-/// A whole number, from JSON or the query string.
-fn count(field: &str, value: &Value) -> Result<usize, ApiError> {
-    let n = match value {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.parse::<u64>().ok(),
-        _ => None,
+/// The query subset Herald answers, each as Elasticsearch reads it:
+/// `match_all`; `term` and `match` on `type` or `_id` (a value, or
+/// `{"value": ..}` / `{"query": ..}`); `terms` on `type` or `_id`; `ids`
+/// (`{"values": [..]}`); `bool` whose `must` and `filter` hold any of these
+/// (all must hold). Anything else is a 400 naming where it is.
+fn parse_query(query: &Value, path: &str, out: &mut Vec<Clause>) -> Result<(), SignalsError> {
+    let Some((kind, body)) = query
+        .as_object()
+        .filter(|q| q.len() == 1)
+        .and_then(|q| q.iter().next())
+    else {
+        return Err(SignalsError::field(
+            path,
+            "must be an object with one query (match_all, term, match, terms, ids, bool)",
+        ));
     };
-    n.and_then(|n| usize::try_from(n).ok())
-        .ok_or_else(|| ApiError::invalid(field, "must be a whole number, 0 or more"))
+    let at = format!("{path}.{kind}");
+    match kind.as_str() {
+        "match_all" if body.is_object() => Ok(()),
+        "term" | "match" | "terms" => {
+            let Some((field, value)) = body
+                .as_object()
+                .filter(|b| b.len() == 1)
+                .and_then(|b| b.iter().next())
+            else {
+                return Err(SignalsError::field(
+                    &at,
+                    "must name one field (type or _id)",
+                ));
+            };
+            let at = format!("{at}.{field}");
+            let values = if kind == "terms" {
+                strings(value, &at)?
+            } else {
+                let inner = match value {
+                    Value::Object(o) => o.get(if kind == "term" { "value" } else { "query" }),
+                    other => Some(other),
+                };
+                vec![
+                    inner
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| SignalsError::field(&at, "must be a string"))?
+                        .to_owned(),
+                ]
+            };
+            match field.as_str() {
+                "type" => out.push(Clause::Type(values)),
+                "_id" => out.push(Clause::Id(values)),
+                _ => {
+                    return Err(SignalsError::field(&at, "not searchable here (type, _id)"));
+                }
+            }
+            Ok(())
+        }
+        "ids" => {
+            let values = body
+                .get("values")
+                .filter(|_| body.as_object().is_some_and(|b| b.len() == 1))
+                .ok_or_else(|| SignalsError::field(&at, "must be {\"values\": [..]}"))?;
+            out.push(Clause::Id(strings(values, &format!("{at}.values"))?));
+            Ok(())
+        }
+        "bool" => {
+            let Some(body) = body.as_object() else {
+                return Err(SignalsError::field(&at, "must be an object"));
+            };
+            for (occur, clauses) in body {
+                let at = format!("{at}.{occur}");
+                if occur != "must" && occur != "filter" {
+                    return Err(SignalsError::field(
+                        &at,
+                        "not supported (bool takes must and filter)",
+                    ));
+                }
+                match clauses {
+                    Value::Array(list) => {
+                        for (i, clause) in list.iter().enumerate() {
+                            parse_query(clause, &format!("{at}[{i}]"), out)?;
+                        }
+                    }
+                    clause => parse_query(clause, &at, out)?,
+                }
+            }
+            Ok(())
+        }
+        _ => Err(SignalsError::field(
+            &at,
+            "not supported (match_all, term, match, terms, ids, bool)",
+        )),
+    }
 }
 
-/// `from`/`size` on the query string, and (GET or POST) an optional JSON
-/// body `{"from","size","query"}`, whose values win. Only accounts of a
-/// type Signals has are searched; hits are in id order.
+fn strings(value: &Value, at: &str) -> Result<Vec<String>, SignalsError> {
+    value
+        .as_array()
+        .and_then(|list| {
+            list.iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+        })
+        .ok_or_else(|| SignalsError::field(at, "must be an array of strings"))
+}
+
+fn count(value: &Value, field: &str) -> Result<usize, SignalsError> {
+    value
+        .as_u64()
+        .map(|n| n as usize)
+        .ok_or_else(|| SignalsError::field(field, "must be a whole number, 0 or more"))
+}
+
+/// `GET|POST /_signals/account/_search`: `from` and `size` as query
+/// parameters (both methods) or in the body (query parameters win, as in
+/// Signals); `size` defaults to 10 and `from + size` is at most 10000; the
+/// body's `query` is the subset [`parse_query`] reads, absent = every
+/// account. Hits come in account id order, each with a constant `_score`
+/// of 1.0; `sort` and `scroll` are refused (400) rather than ignored. Only
+/// accounts of a type Signals has are found.
 async fn search(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, SignalsError> {
-    authorize(&state, &headers, READERS, "list accounts")?;
-    let mut request = Map::new();
-    for (key, value) in params {
-        if !matches!(key.as_str(), "from" | "size") {
-            return Err(ApiError::invalid(
-                echo(&key).as_ref(),
-                "unknown query parameter (from, size)",
-            )
-            .into());
+    let started = Instant::now();
+    authorize(&state, &headers, READERS, "search accounts")?;
+    let mut from = None;
+    let mut size = None;
+    let mut clauses = Vec::new();
+    let raw = body.map_err(|r| ApiError::invalid("body", r.body_text()))?;
+    if !raw.iter().all(u8::is_ascii_whitespace) {
+        let body = json_object(Ok(raw))?;
+        for (key, value) in &body {
+            match key.as_str() {
+                "from" => from = Some(count(value, "from")?),
+                "size" => size = Some(count(value, "size")?),
+                "query" => parse_query(value, "query", &mut clauses)?,
+                _ => {
+                    return Err(SignalsError::field(
+                        echo(key).as_ref(),
+                        "not supported (query, from, size)",
+                    ));
+                }
+            }
         }
-        request.insert(key, Value::String(value));
     }
-    if body.as_ref().is_ok_and(|b| !b.is_empty()) {
-        let body = json_object(body)?;
-        if let Some(key) = body
-            .keys()
-            .find(|k| !matches!(k.as_str(), "from" | "size" | "query"))
-        {
-            return Err(
-                ApiError::invalid(echo(key).as_ref(), "unknown field (from, size, query)").into(),
-            );
+    for (key, value) in &params {
+        let parsed = || {
+            value
+                .parse::<usize>()
+                .map_err(|_| SignalsError::field(key, "must be a whole number, 0 or more"))
+        };
+        match key.as_str() {
+            "from" => from = Some(parsed()?),
+            "size" => size = Some(parsed()?),
+            _ => {
+                return Err(SignalsError::field(
+                    echo(key).as_ref(),
+                    "unknown query parameter (from, size)",
+                ));
+            }
         }
-        request.extend(body);
     }
-    let from = match request.get("from") {
-        None => 0,
-        Some(v) => count("from", v)?,
-    };
-    let size = match request.get("size") {
-        None => DEFAULT_SIZE,
-        Some(v) => Some(count("size", v)?)
-            .filter(|n| *n <= MAX_SIZE)
-            .ok_or_else(|| ApiError::invalid("size", format!("must be at most {MAX_SIZE}")))?,
-    };
-    let filter = match request.get("query") {
-        None => Filter::All,
-        Some(q) => Filter::parse(q)?,
-    };
+    let (from, size) = (from.unwrap_or(0), size.unwrap_or(DEFAULT_SIZE));
+    if from.saturating_add(size) > MAX_RESULT_WINDOW {
+        return Err(SignalsError::field(
+            "size",
+            format!("from + size must be at most {MAX_RESULT_WINDOW}"),
+        ));
+    }
 
-    let mut kept = Vec::new();
+    // Every match is read to count the total, as Elasticsearch reports it;
+    // a registry holds accounts by the hundred, not the million.
+    let mut total = 0;
+    let mut hits = Vec::new();
     let mut token = String::new();
     loop {
         let (page, next) = state.registry.list(None, "", MAX_PAGE_SIZE, &token).await?;
-        for view in page {
-            let table = herald_connectors::catalog()
+        for view in &page {
+            let Some(mapping) = catalog()
                 .get(view.connector_type)
-                .and_then(|spec| spec.extras.signals);
-            if let Some(table) = table
-                && filter.keeps(&view)
+                .and_then(|spec| spec.extras.signals)
+            else {
+                continue;
+            };
+            let scoped = format!("{}/{}", view.connector_type, view.id);
+            if !clauses
+                .iter()
+                .all(|c| c.matches(view.connector_type, &scoped))
             {
-                kept.push((view, table));
+                continue;
             }
+            if total >= from && hits.len() < size {
+                hits.push(json!({
+                    "_index": INDEX,
+                    "_id": scoped,
+                    "_score": 1.0,
+                    "_source": source(view, mapping),
+                }));
+            }
+            total += 1;
         }
         if next.is_empty() {
             break;
         }
         token = next;
     }
-    let total = kept.len();
-    let hits: Vec<Value> = kept
-        .iter()
-        .skip(from)
-        .take(size)
-        .map(|(view, table)| {
-            json!({
-                "_id": signals_id(view),
-                "_version": view.version,
-                "_source": source(view, table),
-            })
-        })
-        .collect();
+    let max_score = if total > 0 { json!(1.0) } else { Value::Null };
     Ok(axum::Json(json!({
-        "took": 0,
+        "took": started.elapsed().as_millis() as u64,
         "timed_out": false,
-        "hits": {"total": {"value": total, "relation": "eq"}, "hits": hits},
+        "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+        "hits": {
+            "total": {"value": total, "relation": "eq"},
+            "max_score": max_score,
+            "hits": hits,
+        },
     }))
     .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_query_form_parses_and_others_name_their_field() {
-        let parse = |q: Value| Filter::parse(&q).map_err(|e| e.field);
-        assert_eq!(parse(json!({"match_all": {}})), Ok(Filter::All));
-        assert_eq!(
-            parse(json!({"term": {"type": {"value": "email"}}})),
-            Ok(Filter::Type("email".into()))
-        );
-        assert_eq!(
-            parse(json!({"match": {"name": {"query": "ops"}}})),
-            Ok(Filter::MatchName("ops".into()))
-        );
-        assert_eq!(
-            parse(json!({"prefix": {"_id": "slack/"}})),
-            Ok(Filter::PrefixId("slack/".into()))
-        );
-        assert_eq!(
-            parse(json!({"term": {"host": "x"}})),
-            Err("query.term.host".into())
-        );
-        assert_eq!(
-            parse(json!({"bool": {"must": []}})),
-            Err("query.bool".into())
-        );
-        assert_eq!(
-            parse(json!({"match": {"_id": 7}})),
-            Err("query.match._id".into())
-        );
-        assert_eq!(parse(json!([])), Err("query".into()));
-    }
 }

@@ -1,36 +1,60 @@
-//! Signals' account API with a plain HTTP client, on the seeds' documents:
-//! PUT, GET, DELETE, `_search` with each query form, roles, errors naming
-//! the field, and no secret in any answer.
+//! Search Guard Signals' account API with a plain HTTP client: the seeds'
+//! documents put bare, Signals' GET/PUT/DELETE/_search answers, Signals'
+//! error body naming the field, roles, and no secret in any answer.
 
-use reqwest::{Client, Method, StatusCode};
+use herald_proto::json::opt_struct_to_json;
+use herald_proto::v1;
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
 
+/// The seeds' secret values are words (`"secret"`, `"signals"`) that also
+/// appear in field names and addresses, so each is replaced by a marker a
+/// scan of the answers can look for; the documents are otherwise the seeds'.
+const SMTP_USER: &str = "smtp-user-marker-5c1e";
+const SMTP_PASSWORD: &str = "smtp-password-marker-9d2b";
 const SLACK_URL: &str =
     "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX";
-const SLACK_URL_2: &str =
-    "https://hooks.slack.com/services/T11111111/B11111111/second-signals-secret";
-const PASSWORD: &str = "signals-mail-password-secret";
-const ROUTING_KEY: &str = "pagerduty-integration-key-secret-0123";
-const JIRA_TOKEN: &str = "jira-auth-token-secret-value";
-const SECRETS: &[&str] = &[SLACK_URL, SLACK_URL_2, PASSWORD, ROUTING_KEY, JIRA_TOKEN];
+const PD_KEY: &str = "pagerduty-integration-key-marker-77aa";
+const JIRA_USER: &str = "jira-user-marker@example.com";
+const JIRA_TOKEN: &str = "jira-auth-token-marker-31f0";
+const SECRETS: &[&str] = &[
+    SMTP_USER,
+    SMTP_PASSWORD,
+    "XXXXXXXXXXXXXXXXXXXXXXXX",
+    PD_KEY,
+    JIRA_USER,
+    JIRA_TOKEN,
+];
 
-/// One call; every answer body is kept to be scanned for secrets.
-struct Signals {
+/// A plain HTTP client that keeps every answer body for the final scan.
+struct Api {
+    http: reqwest::Client,
     base: String,
-    http: Client,
     answers: Vec<String>,
 }
 
-impl Signals {
+impl Api {
+    async fn start() -> (TestRegistry, Api) {
+        let r = TestRegistry::start_with(|s| s.http_listen = Some("127.0.0.1:0".parse().unwrap()))
+            .await;
+        let base = r.server.http_url().expect("REST listener");
+        let api = Api {
+            http: reqwest::Client::new(),
+            base,
+            answers: Vec::new(),
+        };
+        (r, api)
+    }
+
     async fn call(
         &mut self,
         method: Method,
         path: &str,
         token: Option<&str>,
         body: Option<Value>,
-    ) -> (StatusCode, Value) {
+    ) -> (u16, Value) {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -39,413 +63,563 @@ impl Signals {
             request = request.json(&body);
         }
         let response = request.send().await.unwrap();
-        let status = response.status();
+        let status = response.status().as_u16();
         let text = response.text().await.unwrap();
         self.answers.push(text.clone());
         let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
         (status, value)
     }
 
-    async fn put(&mut self, path: &str, body: Value) -> (StatusCode, Value) {
+    async fn put(&mut self, path: &str, body: Value) -> (u16, Value) {
         self.call(Method::PUT, path, Some(ADMIN), Some(body)).await
     }
 
-    async fn get(&mut self, path: &str) -> (StatusCode, Value) {
+    async fn get(&mut self, path: &str) -> (u16, Value) {
         self.call(Method::GET, path, Some(PRODUCER), None).await
     }
 
-    async fn search(&mut self, body: Value) -> Value {
-        let (status, v) = self
-            .call(
-                Method::POST,
-                "/_signals/account/_search",
-                Some(SERVICE),
-                Some(body),
-            )
-            .await;
-        assert_eq!(status, 200, "{v}");
-        v
+    async fn search(&mut self, path: &str, body: Value) -> (u16, Value) {
+        self.call(Method::POST, path, Some(PRODUCER), Some(body))
+            .await
+    }
+
+    fn assert_no_secret(&self) {
+        assert!(!self.answers.is_empty());
+        for answer in &self.answers {
+            for secret in SECRETS {
+                assert!(!answer.contains(secret), "{secret} in {answer}");
+            }
+        }
     }
 }
 
-fn ids(answer: &Value) -> Vec<&str> {
-    answer["hits"]["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["_id"].as_str().unwrap())
-        .collect()
-}
-
-#[tokio::test]
-async fn signals_account_api_round_trip_without_secrets() {
-    let r =
-        TestRegistry::start_with(|s| s.http_listen = Some("127.0.0.1:0".parse().unwrap())).await;
-    let mut api = Signals {
-        base: r.server.http_url().expect("REST listener"),
-        http: Client::new(),
-        answers: Vec::new(),
-    };
-
-    // The seeds' e-mail account, as Signals documents it.
-    let email = json!({
+fn email_seed() -> Value {
+    json!({
         "type": "email",
         "host": "smtp.example.com",
         "port": 465,
-        "user": "signals",
-        "password": PASSWORD,
+        "user": SMTP_USER,
+        "password": SMTP_PASSWORD,
         "enable_tls": true,
         "default_from": "signals@example.com",
         "default_bcc": "signals@example.com"
-    });
-    let (status, v) = api.put("/_signals/account/email/mail", email).await;
-    assert_eq!(status, 201, "{v}");
-    assert_eq!(
-        v,
-        json!({"_id": "email/mail", "result": "created", "_version": 1})
-    );
-    let (status, v) = api.get("/_signals/account/email/mail").await;
-    assert_eq!(status, 200, "{v}");
-    assert_eq!(
-        v,
-        json!({"_id": "email/mail", "found": true, "_version": 1, "_source": {
-            "type": "email",
-            "host": "smtp.example.com",
-            "port": 465,
-            "enable_tls": true,
-            "default_from": "signals@example.com",
-            "default_bcc": ["signals@example.com"]
-        }})
-    );
+    })
+}
 
-    // The seeds' Slack account, without its `type` (the path gives it).
-    let (status, v) = api
-        .put(
-            "/_signals/account/slack/ops-chat",
-            json!({"url": SLACK_URL}),
-        )
-        .await;
-    assert_eq!(status, 201, "{v}");
-    let (_, v) = api.get("/_signals/account/slack/ops-chat").await;
-    assert_eq!(v["_source"], json!({"type": "slack"}));
-
-    // An update that leaves the secret out keeps it; one that gives it
-    // replaces it, and the account still resolves to the newest.
-    let (status, v) = api
-        .put("/_signals/account/slack/ops-chat", json!({"type": "slack"}))
-        .await;
-    assert_eq!(status, 200, "{v}");
-    assert_eq!(
-        v,
-        json!({"_id": "slack/ops-chat", "result": "updated", "_version": 2})
-    );
-    let resolved = r
+/// The stored account's secrets, as the service role resolves them.
+async fn secrets_of(r: &mut TestRegistry, id: &str) -> Value {
+    let account = r
         .client
-        .clone()
-        .resolve_account(authed(
-            SERVICE,
-            herald_proto::v1::ResolveAccountRequest {
-                id: "ops-chat".into(),
-            },
-        ))
+        .resolve_account(authed(SERVICE, v1::ResolveAccountRequest { id: id.into() }))
         .await
         .unwrap()
         .into_inner();
-    let secrets = herald_proto::json::struct_to_json(resolved.secrets.as_ref().unwrap());
-    assert_eq!(secrets["webhookUrl"], SLACK_URL);
-    let (status, _) = api
-        .put(
-            "/_signals/account/slack/ops-chat",
-            json!({"url": SLACK_URL_2}),
-        )
-        .await;
-    assert_eq!(status, 200);
-    // The e-mail account's credentials survive a change of host, and it
-    // still authenticates.
-    let (status, v) = api
-        .put(
-            "/_signals/account/email/mail",
-            json!({"host": "smtp2.example.com", "port": 587, "enable_start_tls": true}),
-        )
-        .await;
-    assert_eq!(status, 200, "{v}");
-    let (_, v) = api.get("/_signals/account/email/mail").await;
-    assert_eq!(
-        v["_source"],
-        json!({"type": "email", "host": "smtp2.example.com", "port": 587, "enable_start_tls": true})
-    );
-    let (_, native) = api.get("/v1/accounts/mail").await;
-    assert_eq!(native["secret_fields"], json!(["password", "user"]));
-    assert!(native["config"].get("hasAuth").is_none(), "{native}");
+    Value::Object(opt_struct_to_json(account.secrets.as_ref()))
+}
 
-    // PagerDuty and Jira, as the later edition shows them.
-    let (status, v) = api
-        .put(
-            "/_signals/account/pagerduty/on-call",
-            json!({"type": "pagerduty", "integration_key": ROUTING_KEY}),
-        )
-        .await;
-    assert_eq!(status, 201, "{v}");
-    let (_, v) = api.get("/_signals/account/pagerduty/on-call").await;
-    assert_eq!(v["_source"], json!({"type": "pagerduty"}));
-    // Signals keeps Jira's project in each watch, so its account alone
-    // cannot make a Herald one: refused, naming what is missing.
-    let (status, v) = api
-        .put(
-            "/_signals/account/jira/tickets",
-            json!({"type": "jira", "url": "https://example.atlassian.net",
-                   "user_name": "signals@example.com", "auth_token": JIRA_TOKEN}),
-        )
-        .await;
-    assert_eq!(status, 400, "{v}");
-    assert_eq!(v["status"], 400);
-    assert!(v["detail"]["config.projectKey"].is_array(), "{v}");
-
-    // Bad documents name their field.
-    let (status, v) = api
-        .put(
-            "/_signals/account/slack/ops-chat",
-            json!({"type": "email", "url": SLACK_URL}),
-        )
-        .await;
-    assert_eq!(status, 400);
-    assert!(v["detail"]["type"].is_array(), "{v}");
-    let (status, v) = api
-        .put(
-            "/_signals/account/email/mail",
-            json!({"host": "smtp.example.com", "port": 25, "colour": "blue"}),
-        )
-        .await;
-    assert_eq!(status, 400);
-    assert!(v["detail"]["colour"].is_array(), "{v}");
-    assert!(v["error"].as_str().unwrap().contains("colour"), "{v}");
-    let (status, v) = api
-        .put(
-            "/_signals/account/pagerduty/pd2",
-            json!({"integration_key": ROUTING_KEY, "url": "https://events.pagerduty.com"}),
-        )
-        .await;
-    assert_eq!(status, 400);
-    assert!(v["detail"]["url"].is_array(), "{v}");
-    let (status, v) = api
-        .put(
-            "/_signals/account/email/mail",
-            json!({"host": "smtp.example.com", "port": PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, 400, "{v}");
-    assert!(v["error"].as_str().unwrap().contains("port"), "{v}");
-    let (status, v) = api
-        .put(
-            "/_signals/account/webhook/w",
-            json!({"url": "https://x.example"}),
-        )
-        .await;
-    assert_eq!(status, 400);
-    assert!(v["detail"]["type"].is_array(), "{v}");
-    let (status, v) = api
-        .put(
-            "/_signals/account/slack/ops-chat",
-            json!(["not", "an object"]),
-        )
-        .await;
-    assert_eq!(status, 400);
-    assert!(v["detail"]["body"].is_array(), "{v}");
-    // An id of another type is a conflict naming the type it has.
-    let (status, v) = api
-        .put(
-            "/_signals/account/email/ops-chat",
-            json!({"host": "h.example.com", "port": 25}),
-        )
-        .await;
-    assert_eq!(status, 409, "{v}");
-    assert!(v["error"].as_str().unwrap().contains("slack"), "{v}");
-    let (status, v) = api.get("/_signals/account/email/ops-chat").await;
-    assert_eq!(
-        (status, v),
-        (
-            StatusCode::NOT_FOUND,
-            json!({"_id": "email/ops-chat", "found": false})
-        )
-    );
-
-    // Roles: readers read, only admin writes, no token is 401.
-    let slack = Some(json!({"url": SLACK_URL}));
-    let path = "/_signals/account/slack/ops-chat";
-    let (status, _) = api
-        .call(Method::PUT, path, Some(PRODUCER), slack.clone())
-        .await;
-    assert_eq!(status, 403);
-    let (status, _) = api.call(Method::DELETE, path, Some(SERVICE), None).await;
-    assert_eq!(status, 403);
-    let (status, _) = api.call(Method::PUT, path, None, slack).await;
-    assert_eq!(status, 401);
-    let (status, _) = api.call(Method::GET, path, None, None).await;
-    assert_eq!(status, 401);
-    let (status, _) = api
+async fn config_of(api: &mut Api, id: &str) -> Value {
+    let (status, native) = api
         .call(
             Method::GET,
-            "/_signals/account/_search",
-            Some("not-a-token"),
+            &format!("/v1/accounts/{id}"),
+            Some(ADMIN),
             None,
         )
         .await;
-    assert_eq!(status, 401);
+    assert_eq!(status, 200, "{native}");
+    native["config"].clone()
+}
 
-    // _search: every form of the query subset, from and size.
-    for id in ["alpha", "beta", "gamma"] {
+#[tokio::test]
+async fn seed_documents_put_get_update_delete_without_secrets() {
+    let (mut r, mut api) = Api::start().await;
+
+    // The seeds' documents, bare, each under its type.
+    let (status, put) = api.put("/_signals/account/email/mail", email_seed()).await;
+    assert_eq!(status, 201, "{put}");
+    assert_eq!(
+        put,
+        json!({"_id": "email/mail", "_version": 1, "result": "created"})
+    );
+    let (status, put) = api
+        .put(
+            "/_signals/account/slack/team",
+            json!({"type": "slack", "url": SLACK_URL}),
+        )
+        .await;
+    assert_eq!(status, 201, "{put}");
+    assert_eq!(put["_id"], "slack/team");
+    let (status, put) = api
+        .put(
+            "/_signals/account/pagerduty/pager",
+            json!({"type": "pagerduty", "integration_key": PD_KEY}),
+        )
+        .await;
+    assert_eq!(status, 201, "{put}");
+    let jira = json!({"url": "https://example.atlassian.net", "user_name": JIRA_USER, "auth_token": JIRA_TOKEN});
+    // Signals keeps the Jira project in each watch; Herald needs it here.
+    let (status, refused) = api
+        .put("/_signals/account/jira/tickets", jira.clone())
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["status"], 400);
+    assert!(
+        refused["detail"]["config.projectKey"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("?config.projectKey="),
+        "{refused}"
+    );
+    let (status, put) = api
+        .put(
+            "/_signals/account/jira/tickets?config.projectKey=OPS",
+            jira.clone(),
+        )
+        .await;
+    assert_eq!(status, 201, "{put}");
+    // Signals' own PUT example: no credentials, so no SMTP AUTH.
+    let (status, _) = api
+        .put(
+            "/_signals/account/email/default",
+            json!({"host": "mail.mycompany.example", "port": 587, "enable_tls": true,
+                   "default_from": "signals@mycompany.example.com",
+                   "default_bcc": "signals@mycompany.example.com"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(config_of(&mut api, "default").await["hasAuth"], false);
+
+    // GET: Elasticsearch's GetDocument, the config mapped back, no secret.
+    let (status, got) = api.get("/_signals/account/email/mail").await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(
+        got,
+        json!({"_id": "email/mail", "found": true, "_version": 1, "_seq_no": 0, "_primary_term": 1,
+               "_source": {"type": "email", "host": "smtp.example.com", "port": 465, "enable_tls": true,
+                           "default_from": "signals@example.com", "default_bcc": ["signals@example.com"]}})
+    );
+    let (_, got) = api.get("/_signals/account/slack/team").await;
+    assert_eq!(got["_source"], json!({"type": "slack"}));
+    let (_, got) = api.get("/_signals/account/pagerduty/pager").await;
+    assert_eq!(got["_source"], json!({"type": "pagerduty"}));
+    let (_, got) = api.get("/_signals/account/jira/tickets").await;
+    assert_eq!(
+        got["_source"],
+        json!({"type": "jira", "url": "https://example.atlassian.net"})
+    );
+
+    // Update with what GET returned: secrets left out are kept, and so is
+    // the Jira project, which Signals' document cannot carry.
+    let (_, got) = api.get("/_signals/account/email/mail").await;
+    let mut source = got["_source"].clone();
+    source["port"] = json!(587);
+    let (status, put) = api.put("/_signals/account/email/mail", source).await;
+    assert_eq!(status, 200, "{put}");
+    assert_eq!(
+        put,
+        json!({"_id": "email/mail", "_version": 2, "result": "updated"})
+    );
+    let config = config_of(&mut api, "mail").await;
+    assert_eq!(config["port"], 587);
+    assert!(config.get("hasAuth").is_none(), "{config}");
+    assert_eq!(
+        secrets_of(&mut r, "mail").await,
+        json!({"user": SMTP_USER, "password": SMTP_PASSWORD})
+    );
+    let (_, got) = api.get("/_signals/account/jira/tickets").await;
+    let (status, put) = api
+        .put("/_signals/account/jira/tickets", got["_source"].clone())
+        .await;
+    assert_eq!(status, 200, "{put}");
+    assert_eq!(config_of(&mut api, "tickets").await["projectKey"], "OPS");
+    assert_eq!(
+        secrets_of(&mut r, "tickets").await,
+        json!({"email": JIRA_USER, "apiToken": JIRA_TOKEN})
+    );
+    // `null` removes a secret; without credentials the account sends
+    // without AUTH.
+    let (status, _) = api
+        .put(
+            "/_signals/account/email/mail",
+            json!({"host": "smtp.example.com", "port": 25, "user": null, "password": null}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(secrets_of(&mut r, "mail").await, json!({}));
+    assert_eq!(config_of(&mut api, "mail").await["hasAuth"], false);
+
+    // DELETE answers Signals' document; the account is gone after it.
+    let (status, deleted) = api
+        .call(
+            Method::DELETE,
+            "/_signals/account/slack/team",
+            Some(ADMIN),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{deleted}");
+    assert_eq!(
+        deleted,
+        json!({"_id": "slack/team", "_version": 2, "result": "deleted"})
+    );
+    let (status, gone) = api.get("/_signals/account/slack/team").await;
+    assert_eq!(status, 404);
+    assert_eq!(gone, json!({"status": 404, "error": "Not found"}));
+
+    api.assert_no_secret();
+    r.server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn roles_not_found_and_bad_documents_answer_signals_errors() {
+    let (r, mut api) = Api::start().await;
+    let (status, _) = api.put("/_signals/account/email/mail", email_seed()).await;
+    assert_eq!(status, 201);
+
+    // Roles: readers read, only admin writes; no token is a 401.
+    let (status, none) = api
+        .call(
+            Method::PUT,
+            "/_signals/account/email/x",
+            None,
+            Some(email_seed()),
+        )
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(none["status"], 401);
+    let (status, _) = api
+        .call(Method::GET, "/_signals/account/email/mail", None, None)
+        .await;
+    assert_eq!(status, 401);
+    let (status, denied) = api
+        .call(
+            Method::PUT,
+            "/_signals/account/email/x",
+            Some(PRODUCER),
+            Some(email_seed()),
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(denied["status"], 403);
+    let (status, _) = api
+        .call(
+            Method::DELETE,
+            "/_signals/account/email/mail",
+            Some(PRODUCER),
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = api
+        .call(
+            Method::GET,
+            "/_signals/account/email/mail",
+            Some(SERVICE),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // Not found: unknown ids, and an account under another type's path.
+    for path in [
+        "/_signals/account/email/nope",
+        "/_signals/account/slack/mail",
+    ] {
+        let (status, body) = api.get(path).await;
+        assert_eq!(status, 404, "{path}");
+        assert_eq!(body, json!({"status": 404, "error": "Not found"}));
+        let (status, _) = api.call(Method::DELETE, path, Some(ADMIN), None).await;
+        assert_eq!(status, 404, "{path}");
+    }
+    let (status, _) = api.get("/_signals/account/email/mail").await;
+    assert_eq!(status, 200, "a DELETE under another type left it alone");
+
+    // A PUT under another type than the stored account's: a conflict.
+    let (status, conflict) = api
+        .put("/_signals/account/slack/mail", json!({"url": SLACK_URL}))
+        .await;
+    assert_eq!(status, 409, "{conflict}");
+    assert!(conflict["detail"]["type"].is_array(), "{conflict}");
+    assert!(
+        conflict["error"]
+            .as_str()
+            .unwrap()
+            .contains("/_signals/account/email/mail"),
+        "{conflict}"
+    );
+
+    // Bad documents, each naming its fields by their Signals names.
+    let cases = [
+        (
+            "/_signals/account/slack/x",
+            json!({"type": "email", "url": SLACK_URL}),
+            vec!["type"],
+        ),
+        (
+            "/_signals/account/webhook/x",
+            json!({"url": "https://example.com"}),
+            vec!["type"],
+        ),
+        (
+            "/_signals/account/email/x",
+            json!({"host": "h.example.com", "port": 25, "mime_layout": "default", "default_subject": "x"}),
+            vec!["mime_layout", "default_subject"],
+        ),
+        (
+            "/_signals/account/pagerduty/x",
+            json!({"integration_key": PD_KEY, "url": "https://events.example.com"}),
+            vec!["url"],
+        ),
+        ("/_signals/account/slack/x", json!({}), vec!["url"]),
+        (
+            "/_signals/account/email/x",
+            json!({"host": "smtp.example.com", "port": "not-a-port", "password": SMTP_PASSWORD, "user": SMTP_USER}),
+            vec!["port"],
+        ),
+        (
+            "/_signals/account/email/x?junk=1",
+            email_seed(),
+            vec!["junk"],
+        ),
+    ];
+    for (path, body, fields) in cases {
+        let (status, refused) = api.put(path, body).await;
+        assert_eq!(status, 400, "{path}: {refused}");
+        assert_eq!(refused["status"], 400);
+        let detail = refused["detail"].as_object().unwrap();
+        for field in &fields {
+            assert!(detail.contains_key(*field), "{path}: {field} in {refused}");
+        }
+        assert_eq!(detail.len(), fields.len(), "{path}: {refused}");
+        if fields.len() > 1 {
+            assert_eq!(
+                refused["error"],
+                format!("{} errors; see detail.", fields.len())
+            );
+        }
+    }
+    let not_json = api
+        .http
+        .put(format!("{}/_signals/account/email/x", api.base))
+        .bearer_auth(ADMIN)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 400);
+    let body: Value = not_json.json().await.unwrap();
+    assert!(body["detail"]["body"].is_array(), "{body}");
+
+    let (status, _) = api.get("/_signals/account/email/x").await;
+    assert_eq!(status, 404, "no refused document was stored");
+    api.assert_no_secret();
+    r.server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn search_pages_and_filters_with_the_documented_queries() {
+    let (r, mut api) = Api::start().await;
+    for id in ["a1", "a2", "a3"] {
+        let (status, _) = api
+            .put(&format!("/_signals/account/email/{id}"), email_seed())
+            .await;
+        assert_eq!(status, 201);
+    }
+    for id in ["s1", "s2"] {
         let (status, _) = api
             .put(
-                &format!("/_signals/account/slack/team-{id}"),
+                &format!("/_signals/account/slack/{id}"),
                 json!({"url": SLACK_URL}),
             )
             .await;
         assert_eq!(status, 201);
     }
-    let v = api.search(json!({})).await;
-    assert_eq!(v["took"], 0);
-    assert_eq!(v["timed_out"], false);
-    assert_eq!(v["hits"]["total"], json!({"value": 6, "relation": "eq"}));
-    assert_eq!(
-        ids(&v),
-        [
-            "email/mail",
-            "pagerduty/on-call",
-            "slack/ops-chat",
-            "slack/team-alpha",
-            "slack/team-beta",
-            "slack/team-gamma"
-        ]
-    );
-    let hit = &v["hits"]["hits"][2];
-    assert_eq!(hit["_source"], json!({"type": "slack"}));
-    let v = api
-        .search(json!({"from": 1, "size": 2, "query": {"term": {"type": "slack"}}}))
-        .await;
-    assert_eq!(v["hits"]["total"]["value"], 4);
-    assert_eq!(ids(&v), ["slack/team-alpha", "slack/team-beta"]);
-    let v = api
-        .search(json!({"query": {"term": {"type": {"value": "email"}}}}))
-        .await;
-    assert_eq!(ids(&v), ["email/mail"]);
-    let v = api
-        .search(json!({"query": {"match": {"_id": "slack/team-beta"}}}))
-        .await;
-    assert_eq!(ids(&v), ["slack/team-beta"]);
-    let v = api
-        .search(json!({"query": {"match": {"name": {"query": "gamma on-call"}}}}))
-        .await;
-    assert_eq!(ids(&v), ["pagerduty/on-call", "slack/team-gamma"]);
-    let v = api
-        .search(json!({"query": {"prefix": {"_id": "slack/team-"}}}))
-        .await;
-    assert_eq!(v["hits"]["total"]["value"], 3);
-    let v = api
-        .search(json!({"query": {"prefix": {"name": "team-g"}}}))
-        .await;
-    assert_eq!(ids(&v), ["slack/team-gamma"]);
-    let v = api
-        .search(json!({"query": {"match_all": {}}, "size": 0}))
-        .await;
-    assert_eq!(v["hits"]["total"]["value"], 6);
-    assert_eq!(ids(&v), Vec::<&str>::new());
-    // GET takes from and size on the query string.
-    let (status, v) = api
+    // A type Signals does not have is not an account of Signals'.
+    let (status, teams) = api
         .call(
-            Method::GET,
-            "/_signals/account/_search?from=4&size=10",
-            Some(PRODUCER),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{v}");
-    assert_eq!(ids(&v), ["slack/team-beta", "slack/team-gamma"]);
-    let (status, v) = api
-        .call(
-            Method::GET,
-            "/_signals/account/_search?size=1001",
-            Some(PRODUCER),
-            None,
-        )
-        .await;
-    assert_eq!(status, 400);
-    assert!(v["detail"]["size"].is_array(), "{v}");
-    for (body, field) in [
-        (json!({"size": 5000}), "size"),
-        (json!({"from": -1}), "from"),
-        (json!({"query": {"bool": {}}}), "query.bool"),
-        (json!({"query": {"term": {"host": "x"}}}), "query.term.host"),
-        (json!({"sort": []}), "sort"),
-    ] {
-        let (status, v) = api
-            .call(
-                Method::POST,
-                "/_signals/account/_search",
-                Some(ADMIN),
-                Some(body),
-            )
-            .await;
-        assert_eq!(status, 400, "{v}");
-        assert!(v["detail"][field].is_array(), "{field}: {v}");
-    }
-    // Accounts of types Signals does not have are not listed.
-    let (status, v) = api
-        .put(
-            "/v1/accounts/hook",
-            json!({"connector_type": "webhook", "name": "team-hook",
-                   "config": {"url": "https://hooks.example.com/x", "hasAuth": false}}),
-        )
-        .await;
-    assert_eq!(status, 201, "{v}");
-    let v = api.search(json!({"query": {"match_all": {}}})).await;
-    assert_eq!(v["hits"]["total"]["value"], 6);
-
-    // DELETE, then it is gone.
-    let (status, v) = api
-        .call(
-            Method::DELETE,
-            "/_signals/account/slack/team-beta",
+            Method::PUT,
+            "/v1/accounts/chat",
             Some(ADMIN),
+            Some(json!({"connector_type": "teams", "name": "Chat",
+                        "secrets": {"webhookUrl": "https://example.webhook.office.com/x"}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{teams}");
+
+    let ids = |v: &Value| -> Vec<String> {
+        v["hits"]["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let total = |v: &Value| v["hits"]["total"].clone();
+
+    // Signals' example: every account.
+    let (status, all) = api
+        .call(
+            Method::GET,
+            "/_signals/account/_search?size=1000",
+            Some(PRODUCER),
             None,
         )
         .await;
-    assert_eq!(status, 200);
-    assert_eq!(v, json!({"_id": "slack/team-beta", "result": "deleted"}));
-    let (status, v) = api.get("/_signals/account/slack/team-beta").await;
+    assert_eq!(status, 200, "{all}");
     assert_eq!(
-        (status, v),
+        ids(&all),
+        ["email/a1", "email/a2", "email/a3", "slack/s1", "slack/s2"]
+    );
+    assert_eq!(total(&all), json!({"value": 5, "relation": "eq"}));
+    assert!(all["took"].is_u64());
+    assert_eq!(all["timed_out"], false);
+    assert_eq!(
+        all["_shards"],
+        json!({"total": 1, "successful": 1, "skipped": 0, "failed": 0})
+    );
+    assert_eq!(all["hits"]["max_score"], 1.0);
+    assert_eq!(
+        all["hits"]["hits"][3],
+        json!({"_index": ".signals_accounts", "_id": "slack/s1", "_score": 1.0,
+               "_source": {"type": "slack"}})
+    );
+    assert_eq!(
+        all["hits"]["hits"][0]["_source"],
+        json!({"type": "email", "host": "smtp.example.com", "port": 465, "enable_tls": true,
+               "default_from": "signals@example.com", "default_bcc": ["signals@example.com"]})
+    );
+
+    // from/size: query parameters (GET and POST), or in the body.
+    let (_, page) = api
+        .call(
+            Method::GET,
+            "/_signals/account/_search?from=1&size=2",
+            Some(PRODUCER),
+            None,
+        )
+        .await;
+    assert_eq!(ids(&page), ["email/a2", "email/a3"]);
+    assert_eq!(total(&page)["value"], 5);
+    let (_, page) = api
+        .search(
+            "/_signals/account/_search",
+            json!({"query": {"match_all": {}}, "from": 3, "size": 10}),
+        )
+        .await;
+    assert_eq!(ids(&page), ["slack/s1", "slack/s2"]);
+    let (_, page) = api
+        .search("/_signals/account/_search?size=1", json!({"size": 10}))
+        .await;
+    assert_eq!(ids(&page), ["email/a1"], "the query parameter wins");
+    let (_, page) = api.search("/_signals/account/_search", json!({})).await;
+    assert_eq!(page["hits"]["hits"].as_array().unwrap().len(), 5);
+    let (_, none) = api
+        .search("/_signals/account/_search", json!({"from": 9}))
+        .await;
+    assert_eq!(ids(&none), Vec::<String>::new());
+    assert_eq!(total(&none)["value"], 5);
+
+    // Each query form.
+    let queries = [
         (
-            StatusCode::NOT_FOUND,
-            json!({"_id": "slack/team-beta", "found": false})
-        )
-    );
-    let (status, v) = api
-        .call(
-            Method::DELETE,
-            "/_signals/account/slack/team-beta",
-            Some(ADMIN),
-            None,
-        )
-        .await;
-    assert_eq!(status, 404);
-    assert_eq!(v["status"], 404);
-    // A DELETE through the wrong type leaves the account alone.
-    let (status, _) = api
-        .call(
-            Method::DELETE,
-            "/_signals/account/email/team-alpha",
-            Some(ADMIN),
-            None,
-        )
-        .await;
-    assert_eq!(status, 404);
-    let (status, _) = api.get("/_signals/account/slack/team-alpha").await;
-    assert_eq!(status, 200);
-
-    for answer in &api.answers {
-        for secret in SECRETS {
-            assert!(!answer.contains(secret), "{answer}");
+            json!({"term": {"type": "slack"}}),
+            vec!["slack/s1", "slack/s2"],
+        ),
+        (
+            json!({"match": {"type": {"query": "EMAIL"}}}),
+            vec!["email/a1", "email/a2", "email/a3"],
+        ),
+        (
+            json!({"term": {"_id": {"value": "email/a2"}}}),
+            vec!["email/a2"],
+        ),
+        (json!({"match": {"_id": "slack/s2"}}), vec!["slack/s2"]),
+        (
+            json!({"terms": {"type": ["slack", "pagerduty"]}}),
+            vec!["slack/s1", "slack/s2"],
+        ),
+        (
+            json!({"ids": {"values": ["slack/s2", "email/a1", "email/zz", "teams/chat"]}}),
+            vec!["email/a1", "slack/s2"],
+        ),
+        (
+            json!({"bool": {"must": [{"term": {"type": "email"}}],
+                            "filter": {"ids": {"values": ["email/a3", "slack/s1"]}}}}),
+            vec!["email/a3"],
+        ),
+        (json!({"term": {"type": "jira"}}), vec![]),
+    ];
+    for (query, expected) in queries {
+        let (status, found) = api
+            .search("/_signals/account/_search", json!({"query": query}))
+            .await;
+        assert_eq!(status, 200, "{query}: {found}");
+        assert_eq!(ids(&found), expected, "{query}");
+        assert_eq!(total(&found)["value"], expected.len(), "{query}");
+        if expected.is_empty() {
+            assert_eq!(found["hits"]["max_score"], Value::Null);
         }
     }
+    // The same query by GET with a body, as Elasticsearch allows.
+    let (status, found) = api
+        .call(
+            Method::GET,
+            "/_signals/account/_search",
+            Some(ADMIN),
+            Some(json!({"query": {"term": {"type": "slack"}}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(ids(&found), ["slack/s1", "slack/s2"]);
+
+    // What is not answered is refused, naming where.
+    let refused = [
+        (
+            "/_signals/account/_search",
+            json!({"query": {"wildcard": {"_id": "email/*"}}}),
+            "query.wildcard",
+        ),
+        (
+            "/_signals/account/_search",
+            json!({"query": {"term": {"host": "smtp.example.com"}}}),
+            "query.term.host",
+        ),
+        (
+            "/_signals/account/_search",
+            json!({"query": {"bool": {"should": [{"match_all": {}}]}}}),
+            "query.bool.should",
+        ),
+        (
+            "/_signals/account/_search",
+            json!({"sort": ["_id"]}),
+            "sort",
+        ),
+        ("/_signals/account/_search", json!({"size": -1}), "size"),
+        ("/_signals/account/_search?scroll=1m", json!({}), "scroll"),
+        ("/_signals/account/_search?size=abc", json!({}), "size"),
+        (
+            "/_signals/account/_search?from=9000&size=1001",
+            json!({}),
+            "size",
+        ),
+    ];
+    for (path, body, field) in refused {
+        let (status, error) = api.search(path, body.clone()).await;
+        assert_eq!(status, 400, "{path} {body}: {error}");
+        assert_eq!(error["status"], 400);
+        assert!(error["detail"][field].is_array(), "{field}: {error}");
+    }
+
+    let (status, _) = api
+        .call(
+            Method::POST,
+            "/_signals/account/_search",
+            None,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 401);
+    api.assert_no_secret();
     r.server.stop().await.unwrap();
 }
