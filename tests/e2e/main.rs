@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod ai;
 mod egress;
 mod email;
 mod fairness;

@@ -95,13 +95,15 @@ impl RoleTokens {
 /// Every connector the stack's main worker delivers: all but the model
 /// calls, which its AI worker runs as `herald-ai-worker` would.
 pub fn connectors() -> Vec<Arc<dyn herald_worker::Connector>> {
+    let ai: Vec<&str> = herald_connectors::catalog()
+        .all()
+        .iter()
+        .filter(|spec| spec.worker == herald_catalog::WorkerBinary::Ai)
+        .map(|spec| spec.id)
+        .collect();
     herald_connectors::all_connectors()
         .into_iter()
-        .filter(|c| {
-            !ai_connectors()
-                .iter()
-                .any(|ai| ai.connector_type() == c.connector_type())
-        })
+        .filter(|c| !ai.contains(&c.connector_type()))
         .collect()
 }
 
