@@ -1,8 +1,11 @@
 //! The schema fragments and rule helpers several connectors' specs share
-//! (incident comments, Kibana's `subAction` envelope, "is this field set").
+//! (incident comments, Kibana's `subAction` envelope, bounded numbers, chat
+//! messages, "is this field set").
 
-use schemars::JsonSchema;
-use serde::Deserialize;
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value, json};
 
 use herald_catalog::schema::join;
@@ -147,4 +150,50 @@ pub(crate) fn check_field_map(
             "cannot be set here; use the field of the same name",
         );
     }
+}
+
+/// A whole number from `MIN` to `MAX`; anything else is refused as not
+/// one, naming the bounds and not the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounded<const MIN: u64, const MAX: u64>(pub u64);
+
+impl<const MIN: u64, const MAX: u64> Bounded<MIN, MAX> {
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Bounded<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)?.as_u64() {
+            Some(number) if (MIN..=MAX).contains(&number) => Ok(Bounded(number)),
+            _ => Err(serde::de::Error::custom(format!(
+                "must be a whole number from {MIN} to {MAX}"
+            ))),
+        }
+    }
+}
+
+impl<const MIN: u64, const MAX: u64> JsonSchema for Bounded<MIN, MAX> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Bounded_{MIN}_{MAX}").into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "integer", "minimum": MIN, "maximum": MAX})
+    }
+}
+
+// One message of a model chat (`gen-ai` and `bedrock`'s `invokeAI`), sent
+// to the vendor as it came. (A plain comment: a doc comment would become
+// the published schema's description.)
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ChatMessage {
+    pub role: String,
+    pub content: String,
 }

@@ -100,18 +100,13 @@ fn sub_action_params(params: &Map<String, Value>) -> Result<Fields<'_>, Outcome>
 
 /// `invokeAI` as an Anthropic Messages body.
 fn messages_body(invoke: InvokeAi) -> Map<String, Value> {
-    let messages: Vec<Value> = invoke
-        .messages
-        .into_iter()
-        .map(|m| json!({"role": m.role, "content": m.content}))
-        .collect();
     let mut body = Map::new();
     body.insert("anthropic_version".into(), json!(ANTHROPIC_VERSION));
     body.insert(
         "max_tokens".into(),
         json!(invoke.max_tokens.map_or(DEFAULT_MAX_TOKENS, |m| m.get())),
     );
-    body.insert("messages".into(), Value::Array(messages));
+    body.insert("messages".into(), json!(invoke.messages));
     if let Some(temperature) = invoke.temperature {
         body.insert("temperature".into(), json!(temperature));
     }

@@ -3,7 +3,9 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::schema_parts::{no_account_rules, no_params_rules, no_policy_rules, sub_actions};
+use crate::schema_parts::{
+    ChatMessage, no_account_rules, no_params_rules, no_policy_rules, sub_actions,
+};
 use herald_catalog::typed::schema_of;
 use herald_catalog::{ConnectorSpec, Escape, Extras, ParamEscape, Readers, Secret, WorkerBinary};
 
@@ -60,7 +62,7 @@ pub struct Run {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct InvokeAi {
-    pub messages: Vec<Message>,
+    pub messages: Vec<ChatMessage>,
     /// The model to invoke (else `defaultModel`)
     pub model: Option<String>,
     pub temperature: Option<serde_json::Number>,
@@ -72,14 +74,7 @@ pub struct InvokeAi {
 }
 
 /// `maxTokens`: 1 or more (Bedrock refuses what a model cannot give).
-pub type MaxTokens = crate::email::Bounded<1, { u32::MAX as u64 }>;
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Message {
-    pub role: String,
-    pub content: String,
-}
+pub type MaxTokens = crate::schema_parts::Bounded<1, { u32::MAX as u64 }>;
 
 pub fn spec() -> ConnectorSpec {
     ConnectorSpec {

@@ -1,12 +1,10 @@
 //! The type's schemas and rules: what the registry and ingest check.
 
-use std::borrow::Cow;
-
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde::{Deserialize, Deserializer};
+use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::schema_parts::{is_set, is_true};
+use crate::schema_parts::{Bounded, is_set, is_true};
 use herald_catalog::email::well_known_service;
 use herald_catalog::schema::{check_host, join, url_host};
 use herald_catalog::signals::{SignalsAccount, SignalsField, Translation};
@@ -166,48 +164,12 @@ fn mailbox() -> Value {
     json!({"type": "string", "maxLength": 512, "format": "mailbox"})
 }
 
-/// A whole number from `MIN` to `MAX`; anything else is refused as not
-/// one, naming the bounds and not the value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bounded<const MIN: u64, const MAX: u64>(pub u64);
-
 /// A TCP port, 1 to 65535.
 pub type Port = Bounded<1, 65535>;
-
-impl<const MIN: u64, const MAX: u64> Bounded<MIN, MAX> {
-    pub fn get(self) -> u64 {
-        self.0
-    }
-}
 
 impl Port {
     pub fn port(self) -> u16 {
         u16::try_from(self.0).expect("a port is at most 65535")
-    }
-}
-
-impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Bounded<MIN, MAX> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match Value::deserialize(deserializer)?.as_u64() {
-            Some(number) if (MIN..=MAX).contains(&number) => Ok(Bounded(number)),
-            _ => Err(serde::de::Error::custom(format!(
-                "must be a whole number from {MIN} to {MAX}"
-            ))),
-        }
-    }
-}
-
-impl<const MIN: u64, const MAX: u64> JsonSchema for Bounded<MIN, MAX> {
-    fn schema_name() -> Cow<'static, str> {
-        format!("Bounded_{MIN}_{MAX}").into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"type": "integer", "minimum": MIN, "maximum": MAX})
     }
 }
 

@@ -62,13 +62,8 @@ fn sub_action_params(params: &Map<String, Value>) -> Result<Fields<'_>, Outcome>
 
 /// `invokeAI`'s messages as a chat completion body.
 fn invoke_body(invoke: InvokeAi) -> Map<String, Value> {
-    let messages: Vec<Value> = invoke
-        .messages
-        .into_iter()
-        .map(|m| json!({"role": m.role, "content": m.content}))
-        .collect();
     let mut body = Map::new();
-    body.insert("messages".into(), Value::Array(messages));
+    body.insert("messages".into(), json!(invoke.messages));
     if let Some(model) = invoke.model {
         body.insert("model".into(), json!(model));
     }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::schema_parts::{no_account_rules, no_params_rules, no_policy_rules, sub_actions};
+use crate::schema_parts::{
+    ChatMessage, no_account_rules, no_params_rules, no_policy_rules, sub_actions,
+};
 use herald_catalog::typed::schema_of;
 use herald_catalog::{ConnectorSpec, Escape, Extras, ParamEscape, Readers, Secret, WorkerBinary};
 
@@ -70,17 +72,10 @@ pub struct Run {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct InvokeAi {
-    pub messages: Vec<Message>,
+    pub messages: Vec<ChatMessage>,
     pub model: Option<String>,
     pub temperature: Option<serde_json::Number>,
     pub stop: Option<Vec<String>>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Message {
-    pub role: String,
-    pub content: String,
 }
 
 pub fn spec() -> ConnectorSpec {
