@@ -320,6 +320,7 @@ pub(crate) async fn produce(
                         idempotency_key: String::new(),
                         context: None,
                         actions,
+                        ..Default::default()
                     });
                     request
                         .metadata_mut()

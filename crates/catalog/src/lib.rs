@@ -5,6 +5,7 @@
 //! validates action params, and workers re-check the policy at send time.
 
 pub mod account;
+pub mod alert;
 pub mod email;
 pub mod policy;
 pub mod schema;
@@ -184,6 +185,14 @@ pub struct Extras {
     /// history document); `None` where a type has no such default, or
     /// where the function answers `None` for this account.
     pub params_from_event: Option<ParamsFromEvent>,
+    /// The params a route action that gives none gets for an alert, firing
+    /// or resolved; `None` where the type has no default rendering (the
+    /// route action must then give params).
+    pub alert_params: Option<alert::AlertParams>,
+    /// How an action that follows another (a repeat or a resolve of the
+    /// same alert) reaches the vendor object the first one opened; `None`
+    /// where the params alone do (a PagerDuty dedup key, an Opsgenie alias).
+    pub follow_up: Option<alert::FollowUp>,
 }
 
 /// `(account config, the event's template variables) -> params`.

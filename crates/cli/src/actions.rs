@@ -120,6 +120,7 @@ fn event(args: &SendArgs) -> Result<v1::SubmitRequest, Failure> {
                 params: Some(json_to_struct(&a.params)),
             })
             .collect(),
+        ..Default::default()
     })
 }
 
@@ -185,7 +186,10 @@ pub async fn wait(
     let deadline = Instant::now() + timeout;
     loop {
         let status = fetch(ingest, action_id).await?;
-        if matches!(status.state(), ActionState::Delivered | ActionState::Failed) {
+        if matches!(
+            status.state(),
+            ActionState::Delivered | ActionState::Failed | ActionState::Suppressed
+        ) {
             return Ok(status);
         }
         if Instant::now() >= deadline {
@@ -211,6 +215,7 @@ pub fn state_name(state: ActionState) -> &'static str {
         ActionState::Retrying => "retrying",
         ActionState::Delivered => "delivered",
         ActionState::Failed => "failed",
+        ActionState::Suppressed => "suppressed",
     }
 }
 

@@ -15,6 +15,10 @@ pub struct Event {
     pub idempotency_key: String,
     pub context: Map<String, Value>,
     pub actions: Vec<ActionInput>,
+    /// A route id; empty when the event names its actions itself.
+    pub route: String,
+    /// The alert the event is about, when it is about one.
+    pub alert: Option<v1::Alert>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -33,6 +37,83 @@ struct EventJson {
     context: Option<Map<String, Value>>,
     #[serde(default)]
     actions: Option<Vec<ObjectOnly<ActionJson>>>,
+    #[serde(default)]
+    route: Option<String>,
+    #[serde(default)]
+    alert: Option<ObjectOnly<AlertJson>>,
+}
+
+/// The JSON form of `Alert`: `status` is `firing` or `resolved`, times are
+/// RFC 3339.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertJson {
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    status: Option<AlertStatusJson>,
+    #[serde(default)]
+    severity: Option<String>,
+    #[serde(default)]
+    labels: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default)]
+    annotations: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default)]
+    summary: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default, alias = "sourceUrl")]
+    source_url: Option<String>,
+    #[serde(default, alias = "startsAt")]
+    starts_at: Option<String>,
+    #[serde(default, alias = "endsAt")]
+    ends_at: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+}
+
+#[derive(Deserialize)]
+enum AlertStatusJson {
+    #[serde(rename = "firing", alias = "ALERT_STATUS_FIRING")]
+    Firing,
+    #[serde(rename = "resolved", alias = "ALERT_STATUS_RESOLVED")]
+    Resolved,
+}
+
+impl AlertJson {
+    fn into_proto(self, out: &mut Violations) -> v1::Alert {
+        let mut time = |field: &str, text: Option<String>| {
+            let text = text.filter(|t| !t.is_empty())?;
+            match text.parse::<prost_types::Timestamp>() {
+                Ok(t) => Some(t),
+                Err(_) => {
+                    out.push(
+                        format!("alert.{field}"),
+                        "not an RFC 3339 time (2026-01-31T08:00:00Z)",
+                    );
+                    None
+                }
+            }
+        };
+        let starts_at = time("starts_at", self.starts_at);
+        let ends_at = time("ends_at", self.ends_at);
+        v1::Alert {
+            key: self.key.unwrap_or_default(),
+            status: match self.status {
+                Some(AlertStatusJson::Resolved) => v1::AlertStatus::Resolved,
+                Some(AlertStatusJson::Firing) | None => v1::AlertStatus::Firing,
+            } as i32,
+            severity: self.severity.unwrap_or_default(),
+            labels: self.labels.unwrap_or_default().into_iter().collect(),
+            annotations: self.annotations.unwrap_or_default().into_iter().collect(),
+            summary: self.summary.unwrap_or_default(),
+            description: self.description.unwrap_or_default(),
+            source_url: self.source_url.unwrap_or_default(),
+            starts_at,
+            ends_at,
+            source: self.source.unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -72,7 +153,14 @@ impl Event {
             out
         })?;
         let ObjectOnly(json) = json;
+        let mut problems = Violations::new();
+        let alert = json.alert.map(|ObjectOnly(a)| a.into_proto(&mut problems));
+        if !problems.is_empty() {
+            return Err(problems);
+        }
         Ok(Event {
+            route: json.route.unwrap_or_default(),
+            alert,
             idempotency_key: json.idempotency_key.unwrap_or_default(),
             context: json.context.unwrap_or_default(),
             actions: json
@@ -89,6 +177,8 @@ impl Event {
 
     pub fn from_proto(request: &v1::SubmitRequest) -> Event {
         Event {
+            route: request.route.clone(),
+            alert: request.alert.clone(),
             idempotency_key: request.idempotency_key.clone(),
             context: opt_struct_to_json(request.context.as_ref()),
             actions: request

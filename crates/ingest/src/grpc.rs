@@ -61,6 +61,29 @@ impl v1::ingest_server::Ingest for IngestService {
             .map(Response::new)
             .map_err(status)
     }
+
+    // The alert lifecycle (issue 14) is being built; these answer
+    // UNIMPLEMENTED until it lands.
+    async fn get_alert(
+        &self,
+        _request: Request<v1::GetAlertRequest>,
+    ) -> Result<Response<v1::AlertState>, Status> {
+        Err(Status::unimplemented("alerts are not served yet"))
+    }
+
+    async fn list_alerts(
+        &self,
+        _request: Request<v1::ListAlertsRequest>,
+    ) -> Result<Response<v1::ListAlertsResponse>, Status> {
+        Err(Status::unimplemented("alerts are not served yet"))
+    }
+
+    async fn ack_alert(
+        &self,
+        _request: Request<v1::AckAlertRequest>,
+    ) -> Result<Response<v1::AlertState>, Status> {
+        Err(Status::unimplemented("alerts are not served yet"))
+    }
 }
 
 pub fn auth_status(error: AuthError) -> Status {

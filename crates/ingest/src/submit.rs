@@ -312,6 +312,7 @@ impl Ingestor {
                     action_id: p.id.clone(),
                     account_id: p.account.id.clone(),
                     connector_type: p.spec.id.to_owned(),
+                    state: v1::ActionState::Queued as i32,
                 })
                 .collect(),
         };
@@ -517,6 +518,7 @@ impl Ingestor {
                 .map(|p| v1::QueuedAction {
                     account_id: p.account.id.clone(),
                     connector_type: p.spec.id.to_owned(),
+                    ..Default::default()
                 })
                 .collect(),
         };
@@ -771,6 +773,7 @@ fn prepare(
             action_index: index as u32,
             accepted_at: Some(accepted_at),
             max_attempts: 0,
+            ..Default::default()
         }
         .encode_to_vec();
         prepared.push(Prepared {

@@ -3,6 +3,7 @@
 //! `google.protobuf.Struct` and JSON, and the one mapping from domain errors
 //! to `tonic::Status`.
 
+pub mod alert;
 pub mod auth;
 pub mod codec;
 pub mod json;

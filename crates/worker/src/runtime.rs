@@ -506,6 +506,11 @@ impl Worker {
             account_id: request.account_id.clone(),
             connector_type: request.connector_type.clone(),
             attempt,
+            alert_key: request
+                .alert
+                .as_ref()
+                .map(|a| a.key.clone())
+                .unwrap_or_default(),
             started_at: Some(started.into()),
             finished_at: Some(SystemTime::now().into()),
             ..Default::default()
@@ -630,6 +635,7 @@ impl Worker {
                 finished_at: result.finished_at,
                 vendor_response: result.vendor_response.clone(),
             }],
+            alert_key: result.alert_key.clone(),
         };
         let published = Outgoing {
             subject: self

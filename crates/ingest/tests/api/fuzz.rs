@@ -471,6 +471,7 @@ fn submit_request() -> impl Strategy<Value = v1::SubmitRequest> {
             idempotency_key,
             context: struct_of(context),
             actions,
+            ..Default::default()
         })
 }
 

@@ -292,5 +292,6 @@ pub fn request(event: &Value) -> v1::SubmitRequest {
                     .collect()
             })
             .unwrap_or_default(),
+        ..Default::default()
     }
 }

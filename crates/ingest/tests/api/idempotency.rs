@@ -198,6 +198,7 @@ async fn records_written_before_the_event_hash_still_answer() {
             action_id: "0123456789abcdef0123456789abcdef-0".into(),
             account_id: "ops-slack".into(),
             connector_type: "slack".into(),
+            ..Default::default()
         }],
     };
     app.ingest
