@@ -62,27 +62,38 @@ impl v1::ingest_server::Ingest for IngestService {
             .map_err(status)
     }
 
-    // The alert lifecycle (issue 14) is being built; these answer
-    // UNIMPLEMENTED until it lands.
     async fn get_alert(
         &self,
-        _request: Request<v1::GetAlertRequest>,
+        request: Request<v1::GetAlertRequest>,
     ) -> Result<Response<v1::AlertState>, Status> {
-        Err(Status::unimplemented("alerts are not served yet"))
+        self.ingestor
+            .alert(&request.get_ref().key)
+            .await
+            .map(Response::new)
+            .map_err(status)
     }
 
     async fn list_alerts(
         &self,
-        _request: Request<v1::ListAlertsRequest>,
+        request: Request<v1::ListAlertsRequest>,
     ) -> Result<Response<v1::ListAlertsResponse>, Status> {
-        Err(Status::unimplemented("alerts are not served yet"))
+        self.ingestor
+            .alerts(request.get_ref().open_only, 1000)
+            .await
+            .map(|alerts| Response::new(v1::ListAlertsResponse { alerts }))
+            .map_err(status)
     }
 
     async fn ack_alert(
         &self,
-        _request: Request<v1::AckAlertRequest>,
+        request: Request<v1::AckAlertRequest>,
     ) -> Result<Response<v1::AlertState>, Status> {
-        Err(Status::unimplemented("alerts are not served yet"))
+        let r = request.get_ref();
+        self.ingestor
+            .ack(&r.key, &r.by)
+            .await
+            .map(Response::new)
+            .map_err(status)
     }
 }
 

@@ -37,6 +37,9 @@ pub fn router(ingestor: Ingestor, tokens: Tokens, health: Router) -> Router {
     Router::new()
         .route("/v1/events", post(submit))
         .route("/v1/actions/{action_id}", get(action_status))
+        .route("/v1/alerts", get(list_alerts))
+        .route("/v1/alerts/{key}", get(get_alert))
+        .route("/v1/alerts/{key}/ack", post(ack_alert))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(AppState { ingestor, tokens })
         .merge(health)
@@ -170,10 +173,165 @@ pub fn submit_response_json(response: &v1::SubmitResponse) -> Value {
                 "action_id": a.action_id,
                 "account_id": a.account_id,
                 "connector_type": a.connector_type,
+                "state": match v1::ActionState::try_from(a.state) {
+                    Ok(v1::ActionState::Suppressed) => "suppressed",
+                    _ => "queued",
+                },
             })
         })
         .collect();
     json!({ "actions": actions })
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertsQuery {
+    /// Only firing alerts.
+    #[serde(default)]
+    open: bool,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+async fn list_alerts(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<axum::extract::Query<AlertsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    if let Err(error) = authorize(&state, &headers) {
+        return auth_response(error);
+    }
+    let Ok(axum::extract::Query(query)) = query else {
+        return error_body(
+            StatusCode::BAD_REQUEST,
+            code_name(ErrorCode::InvalidArgument),
+            "the query takes `open` (true or false) and `limit` (a number)".into(),
+            None,
+        );
+    };
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    match state.ingestor.alerts(query.open, limit).await {
+        Ok(alerts) => {
+            let alerts: Vec<Value> = alerts.iter().map(alert_state_json).collect();
+            (StatusCode::OK, axum::Json(json!({ "alerts": alerts }))).into_response()
+        }
+        Err(error) => error_response(&error),
+    }
+}
+
+async fn get_alert(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> Response {
+    if let Err(error) = authorize(&state, &headers) {
+        return auth_response(error);
+    }
+    match state.ingestor.alert(&key).await {
+        Ok(alert) => (StatusCode::OK, axum::Json(alert_state_json(&alert))).into_response(),
+        Err(error) => error_response(&error),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AckBody {
+    #[serde(default)]
+    by: String,
+}
+
+async fn ack_alert(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(error) = authorize(&state, &headers) {
+        return auth_response(error);
+    }
+    let ack: AckBody = if body.iter().all(u8::is_ascii_whitespace) {
+        AckBody::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(ack) => ack,
+            Err(error) => {
+                return error_body(
+                    StatusCode::BAD_REQUEST,
+                    code_name(ErrorCode::InvalidArgument),
+                    format!(
+                        "the body is an object with an optional `by` (who acknowledges): {error}"
+                    ),
+                    Some("by"),
+                );
+            }
+        }
+    };
+    match state.ingestor.ack(&key, &ack.by).await {
+        Ok(alert) => (StatusCode::OK, axum::Json(alert_state_json(&alert))).into_response(),
+        Err(error) => error_response(&error),
+    }
+}
+
+fn strings(map: &std::collections::HashMap<String, String>) -> Value {
+    let sorted: std::collections::BTreeMap<&String, &String> = map.iter().collect();
+    json!(sorted)
+}
+
+/// An alert's lifecycle state as `GET /v1/alerts/{key}` answers it.
+pub fn alert_state_json(state: &v1::AlertState) -> Value {
+    let record = state.record.clone().unwrap_or_default();
+    let alert = record.alert.clone().unwrap_or_default();
+    let handles = |index: usize| {
+        state
+            .handles
+            .iter()
+            .find(|h| h.target as usize == index)
+            .map_or(json!({}), |h| strings(&h.handles))
+    };
+    let targets: Vec<Value> = record
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(index, t)| {
+            json!({
+                "account_id": t.account_id,
+                "connector_type": t.connector_type,
+                "opener_action_id": t.opener_action_id,
+                "last_action_id": t.last_action_id,
+                "last_sent_at": time(t.last_sent_at.as_ref()),
+                "sent": t.sent,
+                "handles": handles(index),
+            })
+        })
+        .collect();
+    let history: Vec<Value> = record
+        .history
+        .iter()
+        .map(|h| json!({"at": time(h.at.as_ref()), "what": h.what, "action_ids": h.action_ids}))
+        .collect();
+    json!({
+        "key": alert.key,
+        "status": if alert.status == v1::AlertStatus::Resolved as i32 { "resolved" } else { "firing" },
+        "acknowledged": record.acked_at.is_some(),
+        "severity": alert.severity,
+        "summary": alert.summary,
+        "source": alert.source,
+        "source_url": alert.source_url,
+        "labels": strings(&alert.labels),
+        "annotations": strings(&alert.annotations),
+        "route": record.route,
+        "cycle": record.cycle,
+        "first_fired_at": time(record.first_fired_at.as_ref()),
+        "last_received_at": time(record.last_received_at.as_ref()),
+        "resolved_at": time(record.resolved_at.as_ref()),
+        "acked_at": time(record.acked_at.as_ref()),
+        "acked_by": record.acked_by,
+        "received": record.received,
+        "delivered": record.delivered,
+        "suppressed": record.suppressed,
+        "targets": targets,
+        "history": history,
+    })
 }
 
 async fn action_status(

@@ -12,6 +12,7 @@ pub mod event;
 pub mod grpc;
 pub mod http;
 pub mod intake;
+pub mod lifecycle;
 pub mod metrics;
 pub mod settings;
 pub mod submit;

@@ -60,6 +60,10 @@ pub struct IngestMetrics {
     events: [[IntCounter; 4]; 3],
     /// By catalog type id.
     accepted: HashMap<&'static str, IntCounter>,
+    /// By catalog type id: recorded by an alert's lifecycle, not sent.
+    suppressed: HashMap<&'static str, IntCounter>,
+    /// Alert events by what they did: fired, repeated, resolved.
+    alerts: [IntCounter; 3],
     dead_events: IntCounter,
 }
 
@@ -75,7 +79,23 @@ impl IngestMetrics {
             "Action requests accepted and stored on JetStream, by connector type.",
             &["type"],
         );
+        let suppressed = metrics.counter_vec(
+            "herald_actions_suppressed_total",
+            "Actions an alert's lifecycle recorded without sending (throttled or acknowledged repeats), by connector type.",
+            &["type"],
+        );
+        let alerts = metrics.counter_vec(
+            "herald_alert_events_total",
+            "Events about an alert, by what they were: a new firing, a repeat, a resolve.",
+            &["kind"],
+        );
         IngestMetrics {
+            suppressed: herald_connectors::catalog()
+                .all()
+                .iter()
+                .map(|spec| (spec.id, suppressed.with_label_values(&[spec.id])))
+                .collect(),
+            alerts: ["fired", "repeated", "resolved"].map(|kind| alerts.with_label_values(&[kind])),
             events: Via::ALL.map(|via| {
                 SubmitOutcome::ALL
                     .map(|outcome| events.with_label_values(&[via.name(), outcome.name()]))
@@ -102,6 +122,25 @@ impl IngestMetrics {
                 counter.inc();
             }
         }
+    }
+
+    pub fn actions_suppressed<'a>(&self, connector_types: impl IntoIterator<Item = &'a str>) {
+        for t in connector_types {
+            if let Some(counter) = self.suppressed.get(t) {
+                counter.inc();
+            }
+        }
+    }
+
+    pub fn alert(&self, decision: &crate::lifecycle::Decision) {
+        let kind = if decision.resolved {
+            2
+        } else if decision.new_cycle {
+            0
+        } else {
+            1
+        };
+        self.alerts[kind].inc();
     }
 
     pub fn dead_event(&self) {

@@ -5,6 +5,7 @@
 //! JetStream has stored each one. Also reads an action's status back from
 //! the status bucket the workers keep up to date.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -12,13 +13,13 @@ use std::time::SystemTime;
 use tokio::sync::Semaphore;
 
 use async_nats::jetstream::context::PublishErrorKind;
-use async_nats::jetstream::kv::CreateErrorKind;
+use async_nats::jetstream::kv::{CreateErrorKind, UpdateErrorKind};
 use async_nats::jetstream::message::PublishMessage;
 use herald_catalog::account::{AccountId, ID_RULE};
 use herald_catalog::{ConnectorSpec, Policy, Violations, echo, schema::join};
 use herald_connectors::catalog;
 use herald_messaging::{ActionId, Declared, Outgoing, Publisher, new_traceparent};
-use herald_proto::json::json_to_struct;
+use herald_proto::json::{json_to_struct, opt_struct_to_json};
 use herald_proto::status::{ErrorCode, ServiceError};
 use herald_proto::v1;
 use herald_registry_client::{Account, LookupError, RegistryClient};
@@ -31,6 +32,7 @@ use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 use crate::event::Event;
+use crate::lifecycle::{self, Step, TargetKey, Timing};
 use crate::metrics::{IngestMetrics, SubmitOutcome, Via};
 use crate::settings::Limits;
 
@@ -51,6 +53,11 @@ pub enum IngestError {
     NotFound(String),
     /// The registry did not answer, or refused ingest's own credential: the
     /// event may be valid, so the caller should retry later.
+    #[error("alert {} is not known (unknown key, or its record has expired)", echo(.0))]
+    AlertNotFound(String),
+    /// An ack for an alert that is not firing.
+    #[error("alert {} is resolved: there is nothing to acknowledge", echo(.0))]
+    AlertResolved(String),
     #[error("the registry is unavailable: {0}")]
     RegistryUnavailable(String),
     #[error("NATS JetStream is unavailable: {0}")]
@@ -65,7 +72,8 @@ impl ServiceError for IngestError {
             IngestError::Invalid(_) => ErrorCode::InvalidArgument,
             IngestError::TooLarge(_) => ErrorCode::TooLarge,
             IngestError::KeyReused(_) => ErrorCode::AlreadyExists,
-            IngestError::NotFound(_) => ErrorCode::NotFound,
+            IngestError::NotFound(_) | IngestError::AlertNotFound(_) => ErrorCode::NotFound,
+            IngestError::AlertResolved(_) => ErrorCode::FailedPrecondition,
             IngestError::RegistryUnavailable(_) | IngestError::NatsUnavailable(_) => {
                 ErrorCode::Unavailable
             }
@@ -149,7 +157,31 @@ struct Prepared {
     id: String,
     account: Arc<Account>,
     spec: &'static ConnectorSpec,
+    /// Empty for a suppressed action, which is recorded, not published.
     payload: bytes::Bytes,
+    suppressed: bool,
+}
+
+/// What an event delivers to: its own actions, then the matching actions
+/// of its route, each with the params it renders.
+struct Target<'a> {
+    account_id: &'a str,
+    params: Cow<'a, Map<String, Value>>,
+    /// Where its problems are reported: `actions[0]`, `route.actions[2]`.
+    at: Cow<'a, str>,
+}
+
+/// An alert event's part in [`prepare`]: the alert, the route it came by,
+/// and the lifecycle's step for each target.
+#[derive(Clone)]
+struct AlertPlan {
+    alert: v1::Alert,
+    route: Option<Arc<v1::Route>>,
+    /// Indices of the route's actions whose matchers match the alert.
+    matched: Vec<usize>,
+    steps: Vec<Step>,
+    /// Times the alert was received, this event included.
+    count: u64,
 }
 
 /// Containers (objects, lists) nested in params or context at most, params
@@ -162,6 +194,13 @@ pub const MAX_NESTING: usize = 32;
 /// NATS counts headers in the max payload; ours (`Nats-Msg-Id`,
 /// `traceparent`) take about 150 bytes.
 const HEADER_ALLOWANCE: usize = 512;
+
+/// Compare-and-set attempts on an alert's record before the event is
+/// answered 503 (each loses only to another event about the same alert).
+const MAX_ALERT_WRITES: usize = 8;
+
+/// An alert key's length at most, in bytes.
+pub const MAX_ALERT_KEY_LEN: usize = 1024;
 
 /// The stored answer for an idempotency key. Wire-compatible with the
 /// `SubmitResponse` that earlier versions stored (field 1), with the hash
@@ -267,7 +306,6 @@ impl Ingestor {
     }
 
     async fn submit_traced(&self, event: &Event, origin: &Origin) -> Result<Accepted, IngestError> {
-        let this = &*self.inner;
         self.check_shape(event)?;
 
         let key = (!event.idempotency_key.is_empty()).then_some(event.idempotency_key.as_str());
@@ -280,31 +318,92 @@ impl Ingestor {
         {
             return Ok(accepted);
         }
-        let event_id = event_id(key.or(origin.implicit_key.as_deref()));
-        tracing::Span::current().record("event.id", event_id.as_str());
-
-        let accounts = self.lookup_accounts(event).await?;
+        let route = self.route_of(event).await?;
+        let matched = match (&event.alert, &route) {
+            (Some(alert), Some(route)) => matching_actions(route, alert)?,
+            _ => Vec::new(),
+        };
+        let accounts = self
+            .lookup_accounts(event, route.as_deref(), &matched)
+            .await?;
         let accepted_at = prost_types::Timestamp::from(SystemTime::now());
+        let Some(alert) = &event.alert else {
+            let event_id = event_id(key.or(origin.implicit_key.as_deref()));
+            tracing::Span::current().record("event.id", event_id.as_str());
+            let prepared = self
+                .prepare_off_thread(event, None, accounts, &event_id, accepted_at)
+                .await?;
+            if let Some(key) = key
+                && let Some(accepted) = self.claim(key, &hash).await?
+            {
+                return Ok(accepted);
+            }
+            self.publish(&event_id, &prepared, &accepted_at, origin, "")
+                .await?;
+            return self.answer(key, &hash, &prepared).await;
+        };
 
-        let prepared = self
-            .prepare_off_thread(event, accounts, &event_id, accepted_at)
-            .await?;
-        if let Some(key) = key
-            && let Some(accepted) = self.claim(key, &hash).await?
-        {
-            return Ok(accepted);
+        // An alert: decided from its record, written back by compare-and-set.
+        let targets = target_keys(event, route.as_deref(), &matched, &accounts);
+        let timing = route.as_deref().map(Timing::of_route).unwrap_or_default();
+        let record_key = lifecycle::record_key(&alert.key);
+        let mut claimed = false;
+        for _ in 0..MAX_ALERT_WRITES {
+            let (record, revision) = self.alert_record(&record_key).await?;
+            let now = SystemTime::now();
+            let decision = lifecycle::decide(record.as_ref(), alert, &targets, timing, now);
+            let seed = lifecycle::event_seed(&alert.key, revision);
+            let event_id = event_id(Some(key.unwrap_or(&seed)));
+            tracing::Span::current().record("event.id", event_id.as_str());
+            let plan = AlertPlan {
+                alert: alert.clone(),
+                route: route.clone(),
+                matched: matched.clone(),
+                steps: decision.steps.clone(),
+                count: record.as_ref().map_or(0, |r| r.received) + 1,
+            };
+            let prepared = self
+                .prepare_off_thread(event, Some(plan), accounts.clone(), &event_id, accepted_at)
+                .await?;
+            if let Some(key) = key
+                && !claimed
+            {
+                if let Some(accepted) = self.claim(key, &hash).await? {
+                    return Ok(accepted);
+                }
+                claimed = true;
+            }
+            // Published before the record is written: a replica that loses
+            // the write published the same ids (the same revision gives the
+            // same event id), so JetStream keeps one of each.
+            self.publish(&event_id, &prepared, &accepted_at, origin, &alert.key)
+                .await?;
+            let ids: Vec<String> = prepared.iter().map(|p| p.id.clone()).collect();
+            let route_id = route.as_deref().map_or("", |r| r.id.as_str());
+            let updated = lifecycle::apply(record, alert, route_id, &targets, &decision, &ids, now);
+            if self.write_alert(&record_key, &updated, revision).await? {
+                self.inner.metrics.alert(&decision);
+                return self.answer(key, &hash, &prepared).await;
+            }
         }
+        Err(IngestError::NatsUnavailable(format!(
+            "the record of alert {} changed {MAX_ALERT_WRITES} times while this event was decided; try again",
+            alert.key
+        )))
+    }
 
-        // The submit span's context; without the OpenTelemetry layer
-        // (library use) spans have none, and the caller's is passed on.
-        let traceparent = herald_telemetry::traceparent(&tracing::Span::current())
-            .or_else(|| herald_telemetry::traceparent_of(&origin.trace))
-            .unwrap_or_else(new_traceparent);
-        self.publish(&event_id, &prepared, &accepted_at, &traceparent)
-            .await?;
+    /// The response, and the idempotency record when the event has a key.
+    async fn answer(
+        &self,
+        key: Option<&str>,
+        hash: &[u8; 32],
+        prepared: &[Prepared],
+    ) -> Result<Accepted, IngestError> {
+        let this = &*self.inner;
         this.metrics
-            .actions_accepted(prepared.iter().map(|p| p.spec.id));
-
+            .actions_accepted(prepared.iter().filter(|p| !p.suppressed).map(|p| p.spec.id));
+        this.metrics
+            .actions_suppressed(prepared.iter().filter(|p| p.suppressed).map(|p| p.spec.id));
         let response = v1::SubmitResponse {
             actions: prepared
                 .iter()
@@ -312,7 +411,11 @@ impl Ingestor {
                     action_id: p.id.clone(),
                     account_id: p.account.id.clone(),
                     connector_type: p.spec.id.to_owned(),
-                    state: v1::ActionState::Queued as i32,
+                    state: if p.suppressed {
+                        v1::ActionState::Suppressed
+                    } else {
+                        v1::ActionState::Queued
+                    } as i32,
                 })
                 .collect(),
         };
@@ -338,11 +441,73 @@ impl Ingestor {
         })
     }
 
+    /// The event's route, when it names one.
+    async fn route_of(&self, event: &Event) -> Result<Option<Arc<v1::Route>>, IngestError> {
+        if event.route.is_empty() {
+            return Ok(None);
+        }
+        // MERGE: the registry-client route lookup lands with h14-routes.
+        let lookup: Result<Arc<v1::Route>, LookupError> =
+            Err(LookupError::NotFound(event.route.clone()));
+        match lookup {
+            Ok(route) => Ok(Some(route)),
+            Err(LookupError::NotFound(_)) => Err(IngestError::invalid(
+                "route",
+                format!("route {} does not exist", echo(&event.route)),
+            )),
+            Err(error) => Err(registry_error(error)),
+        }
+    }
+
+    /// The alert's record and its revision (0 when there is none yet).
+    async fn alert_record(&self, key: &str) -> Result<(Option<v1::AlertRecord>, u64), IngestError> {
+        let entry = self
+            .inner
+            .declared
+            .alerts
+            .entry(key)
+            .await
+            .map_err(nats_error)?;
+        let Some(entry) = entry else {
+            return Ok((None, 0));
+        };
+        match v1::AlertRecord::decode(entry.value) {
+            Ok(record) => Ok((Some(record), entry.revision)),
+            // An unreadable record is replaced, not a wedge on the alert.
+            Err(error) => {
+                tracing::error!(key, %error, "unreadable alert record replaced");
+                Ok((None, entry.revision))
+            }
+        }
+    }
+
+    /// Writes `record` if the stored one is still at `revision`; `false`
+    /// when another replica wrote first.
+    async fn write_alert(
+        &self,
+        key: &str,
+        record: &v1::AlertRecord,
+        revision: u64,
+    ) -> Result<bool, IngestError> {
+        match self
+            .inner
+            .declared
+            .alerts
+            .update(key, record.encode_to_vec().into(), revision)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == UpdateErrorKind::WrongLastRevision => Ok(false),
+            Err(e) => Err(nats_error(e)),
+        }
+    }
+
     /// [`prepare`] on a blocking thread, one event per core at a time (see
     /// [`Inner::rendering`]).
     async fn prepare_off_thread(
         &self,
         event: &Event,
+        plan: Option<AlertPlan>,
         accounts: HashMap<AccountId, Arc<Account>>,
         event_id: &str,
         accepted_at: prost_types::Timestamp,
@@ -362,6 +527,7 @@ impl Ingestor {
                 prepare(
                     &inner,
                     &event,
+                    plan.as_ref(),
                     &accounts,
                     &event_id,
                     accepted_at,
@@ -382,8 +548,21 @@ impl Ingestor {
                 format!("at most {} characters", limits.max_idempotency_key_len),
             );
         }
-        if event.actions.is_empty() {
-            v.push("actions", "at least one action is required");
+        if !event.route.is_empty() && event.alert.is_none() {
+            v.push("alert", "required with a route: a route delivers alerts");
+        }
+        if let Some(alert) = &event.alert {
+            if alert.key.is_empty() {
+                v.push(
+                    "alert.key",
+                    "required: it names the alert across its events",
+                );
+            } else if alert.key.len() > MAX_ALERT_KEY_LEN {
+                v.push("alert.key", format!("at most {MAX_ALERT_KEY_LEN} bytes"));
+            }
+        }
+        if event.actions.is_empty() && event.route.is_empty() {
+            v.push("actions", "at least one action (or a route) is required");
         } else if event.actions.len() > limits.max_actions {
             v.push(
                 "actions",
@@ -467,11 +646,18 @@ impl Ingestor {
     async fn lookup_accounts(
         &self,
         event: &Event,
+        route: Option<&v1::Route>,
+        matched: &[usize],
     ) -> Result<HashMap<AccountId, Arc<Account>>, IngestError> {
+        let from_route = route
+            .into_iter()
+            .flat_map(|r| matched.iter().map(|&i| r.actions[i].account_id.as_str()));
         let ids: BTreeSet<AccountId> = event
             .actions
             .iter()
-            .filter_map(|a| AccountId::parse(a.account_id.as_str()).ok())
+            .map(|a| a.account_id.as_str())
+            .chain(from_route)
+            .filter_map(|id| AccountId::parse(id).ok())
             .collect();
         let registry = &self.inner.registry;
         let results = futures::future::join_all(ids.iter().map(|id| registry.account(id))).await;
@@ -482,20 +668,7 @@ impl Ingestor {
                     accounts.insert(id, account);
                 }
                 Err(LookupError::NotFound(_)) => {}
-                // A lookup the registry failed is, to the producer, the
-                // same as a registry away: try again later.
-                Err(LookupError::Unavailable(reason) | LookupError::Internal(reason)) => {
-                    return Err(IngestError::RegistryUnavailable(reason));
-                }
-                Err(LookupError::Refused(reason)) => {
-                    tracing::error!(
-                        %reason,
-                        "the registry refused ingest's lookup: check HERALD_SERVICE_TOKEN"
-                    );
-                    return Err(IngestError::RegistryUnavailable(
-                        "the registry refused ingest's credential".into(),
-                    ));
-                }
+                Err(error) => return Err(registry_error(error)),
             }
         }
         Ok(accounts)
@@ -508,9 +681,15 @@ impl Ingestor {
         event_id: &str,
         prepared: &[Prepared],
         accepted_at: &prost_types::Timestamp,
-        traceparent: &str,
+        origin: &Origin,
+        alert_key: &str,
     ) -> Result<(), IngestError> {
         let this = &*self.inner;
+        // The submit span's context; without the OpenTelemetry layer
+        // (library use) spans have none, and the caller's is passed on.
+        let traceparent = herald_telemetry::traceparent(&tracing::Span::current())
+            .or_else(|| herald_telemetry::traceparent_of(&origin.trace))
+            .unwrap_or_else(new_traceparent);
         let queued = v1::QueuedEvent {
             accepted_at: Some(*accepted_at),
             actions: prepared
@@ -518,7 +697,12 @@ impl Ingestor {
                 .map(|p| v1::QueuedAction {
                     account_id: p.account.id.clone(),
                     connector_type: p.spec.id.to_owned(),
-                    ..Default::default()
+                    state: if p.suppressed {
+                        v1::ActionState::Suppressed as i32
+                    } else {
+                        0
+                    },
+                    alert_key: alert_key.to_owned(),
                 })
                 .collect(),
         };
@@ -539,6 +723,7 @@ impl Ingestor {
         let subjects = &this.declared.settings.subjects;
         let requests = prepared
             .iter()
+            .filter(|p| !p.suppressed)
             .map(|p| Outgoing {
                 subject: subjects.action(p.spec.id),
                 msg_id: p.id.clone(),
@@ -546,7 +731,7 @@ impl Ingestor {
             })
             .collect();
         this.publisher
-            .publish_all(requests, Some(traceparent))
+            .publish_all(requests, Some(&traceparent))
             .await
             .map_err(nats_error)?;
         match queued_ack.await {
@@ -600,14 +785,115 @@ impl Ingestor {
             .ok_or_else(not_found)?;
         let event = v1::QueuedEvent::decode(stored).map_err(unreadable)?;
         let action = event.actions.get(index).ok_or_else(not_found)?;
+        let state = match action.state() {
+            v1::ActionState::Suppressed => v1::ActionState::Suppressed,
+            _ => v1::ActionState::Queued,
+        };
         Ok(v1::ActionStatus {
             action_id: action_id.to_owned(),
-            state: v1::ActionState::Queued as i32,
+            state: state as i32,
             account_id: action.account_id.clone(),
             connector_type: action.connector_type.clone(),
             accepted_at: event.accepted_at,
             updated_at: event.accepted_at,
             ..Default::default()
+        })
+    }
+}
+
+impl Ingestor {
+    /// An alert's record, with the handles of what each target opened.
+    pub async fn alert(&self, key: &str) -> Result<v1::AlertState, IngestError> {
+        if key.is_empty() {
+            return Err(IngestError::invalid("key", "required"));
+        }
+        let (record, _) = self.alert_record(&lifecycle::record_key(key)).await?;
+        let record = record.ok_or_else(|| IngestError::AlertNotFound(key.to_owned()))?;
+        self.alert_state(record).await
+    }
+
+    /// Every alert the bucket holds (firing ones only when `open_only`),
+    /// most recently received first, at most `limit`.
+    pub async fn alerts(
+        &self,
+        open_only: bool,
+        limit: usize,
+    ) -> Result<Vec<v1::AlertState>, IngestError> {
+        use futures::TryStreamExt;
+        let bucket = &self.inner.declared.alerts;
+        let keys: Vec<String> = match bucket.keys().await {
+            Ok(keys) => keys.try_collect().await.map_err(nats_error)?,
+            Err(e) => return Err(nats_error(e)),
+        };
+        let mut records = Vec::new();
+        for key in keys {
+            let (Some(record), _) = self.alert_record(&key).await? else {
+                continue;
+            };
+            let open = record
+                .alert
+                .as_ref()
+                .is_some_and(|a| a.status != v1::AlertStatus::Resolved as i32);
+            if open || !open_only {
+                records.push(record);
+            }
+        }
+        let received =
+            |r: &v1::AlertRecord| r.last_received_at.map_or((0, 0), |t| (t.seconds, t.nanos));
+        records.sort_by_key(|r| std::cmp::Reverse(received(r)));
+        records.truncate(limit);
+        let mut out = Vec::with_capacity(records.len());
+        for record in records {
+            out.push(self.alert_state(record).await?);
+        }
+        Ok(out)
+    }
+
+    /// Acknowledges a firing alert: its repeats stop until it resolves.
+    pub async fn ack(&self, key: &str, by: &str) -> Result<v1::AlertState, IngestError> {
+        if key.is_empty() {
+            return Err(IngestError::invalid("key", "required"));
+        }
+        if by.chars().count() > 256 {
+            return Err(IngestError::invalid("by", "at most 256 characters"));
+        }
+        let record_key = lifecycle::record_key(key);
+        for _ in 0..MAX_ALERT_WRITES {
+            let (record, revision) = self.alert_record(&record_key).await?;
+            let mut record = record.ok_or_else(|| IngestError::AlertNotFound(key.to_owned()))?;
+            if !lifecycle::ack(&mut record, by, SystemTime::now()) {
+                return Err(IngestError::AlertResolved(key.to_owned()));
+            }
+            if self.write_alert(&record_key, &record, revision).await? {
+                return self.alert_state(record).await;
+            }
+        }
+        Err(IngestError::NatsUnavailable(format!(
+            "the record of alert {key} changed {MAX_ALERT_WRITES} times during the ack; try again"
+        )))
+    }
+
+    async fn alert_state(&self, record: v1::AlertRecord) -> Result<v1::AlertState, IngestError> {
+        let mut handles = Vec::new();
+        for (index, target) in record.targets.iter().enumerate() {
+            if target.opener_action_id.is_empty() {
+                continue;
+            }
+            let status = match self.status(&target.opener_action_id).await {
+                Ok(status) => status,
+                // Expired from the status bucket: the record still names it.
+                Err(IngestError::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            };
+            handles.push(v1::TargetHandles {
+                target: index as u32,
+                action_id: target.opener_action_id.clone(),
+                handles: status.handles,
+            });
+        }
+        Ok(v1::AlertState {
+            record: Some(record),
+            handles,
         })
     }
 }
@@ -675,6 +961,7 @@ fn violation(path: impl Into<String>, message: impl Into<String>) -> Violations 
 fn prepare(
     this: &Inner,
     event: &Event,
+    plan: Option<&AlertPlan>,
     accounts: &HashMap<AccountId, Arc<Account>>,
     event_id: &str,
     accepted_at: prost_types::Timestamp,
@@ -683,19 +970,27 @@ fn prepare(
     let limits = &this.limits;
     let mut budget = Budget::new(limits.max_rendered_bytes, limits.max_render_steps);
     let mut violations = Violations::new();
-    let mut prepared = Vec::with_capacity(event.actions.len());
+    let targets = targets(event, plan);
+    let mut prepared = Vec::with_capacity(targets.len());
     let mut vars = Map::new();
     vars.insert("context".into(), Value::Object(event.context.clone()));
     // Kibana's `{{date}}`: when the event was accepted, RFC 3339.
     vars.insert("date".into(), accepted_at.to_string().into());
     let mut vars = Value::Object(vars);
-    for (index, action) in event.actions.iter().enumerate() {
-        let at = format!("actions[{index}]");
-        let Some(account) = accounts.get(action.account_id.as_str()) else {
-            let message = if action.account_id.is_empty() {
+    let route_id = plan
+        .and_then(|p| p.route.as_deref())
+        .map_or("", |r| r.id.as_str());
+    // The `alert` variable, first as sent, then as a repeat.
+    let views = plan.map(|p| {
+        [false, true].map(|repeat| herald_proto::alert::view(&p.alert, route_id, repeat, p.count))
+    });
+    for (index, target) in targets.iter().enumerate() {
+        let at = &target.at;
+        let Some(account) = accounts.get(target.account_id) else {
+            let message = if target.account_id.is_empty() {
                 "required".to_owned()
-            } else if AccountId::parse(action.account_id.as_str()).is_ok() {
-                format!("account {} does not exist", action.account_id)
+            } else if AccountId::parse(target.account_id).is_ok() {
+                format!("account {} does not exist", target.account_id)
             } else {
                 format!("is not an account id ({ID_RULE})")
             };
@@ -717,23 +1012,48 @@ fn prepare(
             continue;
         }
         let id = ActionId::new(event_id, index).into_string();
+        let (follows, repeat) = match plan.map(|p| &p.steps[index]) {
+            Some(Step::Suppress(_)) => {
+                // Recorded with its id, never rendered or sent.
+                prepared.push(Prepared {
+                    id,
+                    account: account.clone(),
+                    spec,
+                    payload: bytes::Bytes::new(),
+                    suppressed: true,
+                });
+                continue;
+            }
+            Some(Step::Send { follows, repeat }) => (follows.clone(), *repeat),
+            None => (None, false),
+        };
+        let view = views.as_ref().map(|v| &v[usize::from(repeat)]);
         let object = vars.as_object_mut().expect("vars is an object");
         object.insert("action".into(), json!({"id": id, "index": index}));
         object.insert(
             "account".into(),
             json!({"id": account.id, "name": account.name, "type": spec.id}),
         );
-        let prefix = join(&at, "params");
+        if let Some(view) = view {
+            object.insert("alert".into(), view.to_value());
+        }
+        let prefix = join(at, "params");
         // Built from the variables' values, so they are not templates:
         // a `{{` in a producer's context stays text.
-        let defaulted = match spec.extras.params_from_event {
-            Some(build) if action.params.is_empty() => build(&account.config, &vars),
+        let defaulted = match (
+            spec.extras.params_from_event,
+            spec.extras.alert_params,
+            view,
+        ) {
+            _ if !target.params.is_empty() => None,
+            (_, Some(render), Some(view)) => Some(render(view, &account.config)),
+            (Some(build), _, _) => build(&account.config, &vars),
             _ => None,
         };
         let rendered = match defaulted.map(Ok).unwrap_or_else(|| {
             herald_templates::render_connector_params_within(
                 spec,
-                &action.params,
+                &target.params,
                 &vars,
                 &prefix,
                 &mut budget,
@@ -773,7 +1093,9 @@ fn prepare(
             action_index: index as u32,
             accepted_at: Some(accepted_at),
             max_attempts: 0,
-            ..Default::default()
+            alert: plan.map(|p| p.alert.clone()),
+            follows: follows.unwrap_or_default(),
+            route: route_id.to_owned(),
         }
         .encode_to_vec();
         prepared.push(Prepared {
@@ -781,13 +1103,121 @@ fn prepare(
             account: account.clone(),
             spec,
             payload: payload.into(),
+            suppressed: false,
         });
     }
     if !violations.is_empty() {
         return Err(IngestError::Invalid(violations));
     }
-    check_sizes(&prepared, event, limits.max_rendered_bytes, max_payload)?;
+    check_sizes(&prepared, limits.max_rendered_bytes, max_payload)?;
     Ok(prepared)
+}
+
+/// The event's own actions, then its route's actions that match the alert,
+/// each with the params it renders (a route action's `resolved_params` for
+/// a resolved alert, when it has them).
+fn targets<'a>(event: &'a Event, plan: Option<&'a AlertPlan>) -> Vec<Target<'a>> {
+    let mut out: Vec<Target<'a>> = event
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(index, action)| Target {
+            account_id: &action.account_id,
+            params: Cow::Borrowed(&action.params),
+            at: Cow::Owned(format!("actions[{index}]")),
+        })
+        .collect();
+    if let Some(plan) = plan
+        && let Some(route) = plan.route.as_deref()
+    {
+        let resolved = plan.alert.status == v1::AlertStatus::Resolved as i32;
+        for &index in &plan.matched {
+            let action = &route.actions[index];
+            let params = match &action.resolved_params {
+                Some(resolved_params) if resolved && !resolved_params.fields.is_empty() => {
+                    Some(resolved_params)
+                }
+                _ => action.params.as_ref(),
+            };
+            out.push(Target {
+                account_id: &action.account_id,
+                params: Cow::Owned(opt_struct_to_json(params)),
+                at: Cow::Owned(format!("route.actions[{index}]")),
+            });
+        }
+    }
+    out
+}
+
+/// The lifecycle's names for the targets of [`targets`], in the same order.
+fn target_keys(
+    event: &Event,
+    route: Option<&v1::Route>,
+    matched: &[usize],
+    accounts: &HashMap<AccountId, Arc<Account>>,
+) -> Vec<TargetKey> {
+    let type_of = |id: &str| {
+        accounts
+            .get(id)
+            .map_or(String::new(), |a| a.connector_type.clone())
+    };
+    let ids = event.actions.iter().map(|a| a.account_id.clone()).chain(
+        route
+            .into_iter()
+            .flat_map(|r| matched.iter().map(|&i| r.actions[i].account_id.clone())),
+    );
+    let pairs: Vec<(String, String)> = ids
+        .map(|id| (type_of(&id), id))
+        .map(|(t, id)| (id, t))
+        .collect();
+    TargetKey::list(pairs.iter().map(|(id, t)| (id.as_str(), t.as_str())))
+}
+
+/// Indices of the route's actions whose label matchers all match the
+/// alert's labels (a missing label matches as the empty string).
+fn matching_actions(route: &v1::Route, alert: &v1::Alert) -> Result<Vec<usize>, IngestError> {
+    let mut matched = Vec::new();
+    for (index, action) in route.actions.iter().enumerate() {
+        let mut all = true;
+        for (label, pattern) in &action.r#match {
+            let value = alert.labels.get(label).map_or("", String::as_str);
+            match lifecycle::label_matches(pattern, value) {
+                Ok(true) => {}
+                Ok(false) => {
+                    all = false;
+                    break;
+                }
+                Err(error) => {
+                    return Err(IngestError::Internal(format!(
+                        "route {}: actions[{index}].match.{label}: {error}",
+                        route.id
+                    )));
+                }
+            }
+        }
+        if all {
+            matched.push(index);
+        }
+    }
+    Ok(matched)
+}
+
+fn registry_error(error: LookupError) -> IngestError {
+    match error {
+        // A lookup the registry failed is, to the producer, the same as a
+        // registry away: try again later.
+        LookupError::Unavailable(reason) | LookupError::Internal(reason) => {
+            IngestError::RegistryUnavailable(reason)
+        }
+        LookupError::Refused(reason) => {
+            tracing::error!(
+                %reason,
+                "the registry refused ingest's lookup: check HERALD_SERVICE_TOKEN"
+            );
+            IngestError::RegistryUnavailable("the registry refused ingest's credential".into())
+        }
+        LookupError::NotFound(what) => IngestError::NotFound(what),
+    }
 }
 
 /// Every action's message must fit in one NATS message, and all of them
@@ -795,7 +1225,6 @@ fn prepare(
 /// so that a refused event publishes nothing.
 fn check_sizes(
     prepared: &[Prepared],
-    event: &Event,
     max_rendered_bytes: usize,
     max_payload: usize,
 ) -> Result<(), IngestError> {
@@ -818,7 +1247,7 @@ fn check_sizes(
             "actions",
             format!(
                 "the {} rendered actions are {total} bytes, more than the limit of {max_rendered_bytes} bytes per event (HERALD_INGEST_MAX_RENDERED_BYTES)",
-                event.actions.len()
+                prepared.len()
             ),
         );
     }
@@ -990,11 +1419,10 @@ mod tests {
             account: account.clone(),
             spec,
             payload: vec![0u8; bytes].into(),
+            suppressed: false,
         };
-        let event = Event::default();
         let refused = |prepared: &[Prepared], budget: usize, max_payload: usize| match check_sizes(
             prepared,
-            &event,
             budget,
             max_payload,
         ) {

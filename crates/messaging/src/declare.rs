@@ -21,6 +21,9 @@
 //!   the hash of the event they were given to),
 //!   kept far longer than the duplicate window, so a resubmission days later
 //!   still gets the same ids and is not delivered again.
+//! - alerts bucket (`herald_alerts`): each alert's lifecycle record
+//!   (status, counts, the actions that opened its vendor objects), kept
+//!   after its last event for the configured time.
 //!
 //! Size: every stream has a `max_bytes`, so that a flood cannot fill the
 //! disk. What holds work (ACTIONS, EVENTS) or alerts that did not arrive
@@ -80,6 +83,9 @@ pub struct Settings {
     pub status_ttl: Duration,
     /// HERALD_IDEMPOTENCY_TTL: how long an idempotency key is remembered.
     pub idempotency_ttl: Duration,
+    /// HERALD_ALERTS_TTL: how long an alert's record outlives its last
+    /// event (each event rewrites it).
+    pub alerts_ttl: Duration,
     /// The most bytes each stream stores (HERALD_*_MAX_BYTES).
     pub max_bytes: MaxBytes,
 }
@@ -101,6 +107,8 @@ pub struct MaxBytes {
     pub status: i64,
     /// HERALD_IDEMPOTENCY_MAX_BYTES (128 MiB): the idempotency bucket.
     pub idempotency: i64,
+    /// HERALD_ALERTS_MAX_BYTES (64 MiB): the `herald_alerts` bucket.
+    pub alerts: i64,
 }
 
 impl Default for MaxBytes {
@@ -113,6 +121,7 @@ impl Default for MaxBytes {
             dead: 256 * MIB,
             status: 256 * MIB,
             idempotency: 128 * MIB,
+            alerts: 64 * MIB,
         }
     }
 }
@@ -127,6 +136,7 @@ impl Default for Settings {
             results_max_age: Duration::from_secs(7 * DAY),
             status_ttl: Duration::from_secs(7 * DAY),
             idempotency_ttl: Duration::from_secs(30 * DAY),
+            alerts_ttl: Duration::from_secs(30 * DAY),
             max_bytes: MaxBytes::default(),
         }
     }
@@ -156,6 +166,7 @@ impl Settings {
             ("HERALD_RESULTS_MAX_AGE", &mut s.results_max_age),
             ("HERALD_STATUS_TTL", &mut s.status_ttl),
             ("HERALD_IDEMPOTENCY_TTL", &mut s.idempotency_ttl),
+            ("HERALD_ALERTS_TTL", &mut s.alerts_ttl),
         ] {
             if let Ok(v) = std::env::var(name) {
                 *field = herald_config::parse_duration(&v).map_err(|e| EnvError::new(name, e))?;
@@ -169,6 +180,7 @@ impl Settings {
             ("HERALD_DEAD_MAX_BYTES", &mut m.dead),
             ("HERALD_STATUS_MAX_BYTES", &mut m.status),
             ("HERALD_IDEMPOTENCY_MAX_BYTES", &mut m.idempotency),
+            ("HERALD_ALERTS_MAX_BYTES", &mut m.alerts),
         ] {
             if let Ok(v) = std::env::var(name) {
                 *field = match v.trim().parse::<i64>() {
@@ -195,6 +207,8 @@ pub struct Declared {
     pub dead: stream::Stream,
     pub status: kv::Store,
     pub idempotency: kv::Store,
+    /// `herald_alerts`: each alert's lifecycle record.
+    pub alerts: kv::Store,
     pub settings: Settings,
 }
 
@@ -280,6 +294,14 @@ pub async fn declare(
         settings,
     )
     .await?;
+    let alerts = bucket(
+        &js,
+        s.bucket("alerts"),
+        settings.alerts_ttl,
+        max.alerts,
+        settings,
+    )
+    .await?;
     Ok(Declared {
         actions: get(actions.name).await?,
         events: get(events.name).await?,
@@ -287,6 +309,7 @@ pub async fn declare(
         jetstream: js,
         status,
         idempotency,
+        alerts,
         settings: settings.clone(),
     })
 }

@@ -29,6 +29,8 @@ pub struct TestApp {
     pub registry: Option<herald_registry::Server>,
     registry_settings: herald_registry::Settings,
     pub ingest: Server,
+    /// What `ingest` was started with, for a second replica.
+    pub settings: Settings,
     pub js: jetstream::Context,
     pub grpc: IngestClient<Channel>,
     pub http: reqwest::Client,
@@ -86,7 +88,7 @@ impl TestApp {
             registry_tls: ClientTls::default(),
         };
         adjust(&mut settings);
-        let ingest = Server::start(settings, herald_metrics::Metrics::default())
+        let ingest = Server::start(settings.clone(), herald_metrics::Metrics::default())
             .await
             .expect("ingest starts");
         let client = async_nats::connect(nats.url()).await.unwrap();
@@ -100,6 +102,7 @@ impl TestApp {
             registry_settings,
             grpc: IngestClient::new(channel),
             ingest,
+            settings,
             js: jetstream::new(client),
             http: reqwest::Client::new(),
             _dir: dir,

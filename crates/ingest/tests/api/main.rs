@@ -8,6 +8,7 @@ mod helpers;
 mod hostile;
 mod idempotency;
 mod intake;
+mod lifecycle;
 mod limits;
 mod submit;
 mod tls;

@@ -194,7 +194,7 @@ async fn template_catalog_and_shape_errors_name_their_fields() {
     );
     assert_eq!(
         refused(json!({"actions": []})).await,
-        "actions: at least one action is required"
+        "actions: at least one action (or a route) is required"
     );
     assert_eq!(
         refused(json!({"actions": [{"account_id": "", "params": {"message": "x"}}]})).await,

@@ -1,0 +1,273 @@
+//! Events about an alert: its record in `herald_alerts`, repeats recorded
+//! as suppressed, the resolve following what the firing opened, acks, and
+//! two ingest replicas given the same alert.
+
+use herald_proto::v1;
+use prost::Message;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn alert_event(key: &str, status: &str) -> Value {
+    json!({
+        "alert": {
+            "key": key,
+            "status": status,
+            "severity": "critical",
+            "summary": "Disk full on db-1",
+            "labels": {"alertname": "DiskFull", "instance": "db-1"},
+        },
+        "actions": [
+            {"account_id": "ops-slack", "params": {"message": "{{alert.status}}: {{alert.summary}} ({{alert.labels.instance}})"}},
+            {"account_id": "ops-pd", "params": {"eventAction": "trigger", "summary": "{{alert.summary}}", "dedupKey": "{{alert.key}}"}},
+        ],
+    })
+}
+
+async fn post(app: &TestApp, body: &Value) -> Value {
+    let response = app.post_event(Some(PRODUCER), body).await;
+    assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
+    response.json().await.unwrap()
+}
+
+fn states(body: &Value) -> Vec<&str> {
+    body["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["state"].as_str().unwrap())
+        .collect()
+}
+
+fn ids(body: &Value) -> Vec<String> {
+    body["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The action requests stored for one connector type, decoded.
+async fn requests(app: &TestApp, connector_type: &str) -> Vec<v1::ActionRequest> {
+    app.stored("HERALD_ACTIONS", &format!("herald.action.{connector_type}"))
+        .await
+        .iter()
+        .map(|m| v1::ActionRequest::decode(m.payload.clone()).unwrap())
+        .collect()
+}
+
+async fn get_json(app: &TestApp, path: &str) -> (u16, Value) {
+    let response = app
+        .http
+        .get(app.http_url(path))
+        .bearer_auth(PRODUCER)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_firing_is_sent_its_repeat_suppressed_and_its_resolve_follows_what_it_opened() {
+    let app = TestApp::start().await;
+
+    let fired = post(&app, &alert_event("disk-db-1", "firing")).await;
+    assert_eq!(states(&fired), ["queued", "queued"]);
+    let openers = ids(&fired);
+
+    // Within the default repeat interval (4h): recorded, not sent.
+    let repeat = post(&app, &alert_event("disk-db-1", "firing")).await;
+    assert_eq!(states(&repeat), ["suppressed", "suppressed"]);
+    let suppressed = ids(&repeat);
+    assert_ne!(suppressed, openers);
+    let (code, status) = get_json(&app, &format!("/v1/actions/{}", suppressed[0])).await;
+    assert_eq!((code, status["state"].as_str()), (200, Some("suppressed")));
+
+    let resolved = post(&app, &alert_event("disk-db-1", "resolved")).await;
+    assert_eq!(states(&resolved), ["queued", "queued"]);
+
+    // Two deliveries per type: the firing and the resolve; the repeat
+    // never reached the stream.
+    let slack = requests(&app, "slack").await;
+    assert_eq!(slack.len(), 2);
+    let (first, last) = (&slack[0], &slack[1]);
+    assert_eq!(first.action_id, openers[0]);
+    assert!(first.follows.is_empty());
+    assert_eq!(
+        first.params.as_ref().unwrap().fields["message"]
+            .kind
+            .clone()
+            .unwrap(),
+        prost_types::value::Kind::StringValue("firing: Disk full on db-1 (db-1)".into())
+    );
+    assert_eq!(last.follows, openers[0], "the resolve follows the firing");
+    assert_eq!(
+        last.alert.as_ref().unwrap().status,
+        v1::AlertStatus::Resolved as i32
+    );
+    let pagerduty = requests(&app, "pagerduty").await;
+    assert_eq!(pagerduty.len(), 2);
+    assert_eq!(pagerduty[1].follows, openers[1]);
+
+    let (code, alert) = get_json(&app, "/v1/alerts/disk-db-1").await;
+    assert_eq!(code, 200);
+    assert_eq!(alert["status"], "resolved");
+    assert_eq!(
+        (
+            &alert["received"],
+            &alert["delivered"],
+            &alert["suppressed"]
+        ),
+        (&json!(3), &json!(4), &json!(2))
+    );
+    assert_eq!(alert["targets"][0]["opener_action_id"], openers[0]);
+    assert_eq!(alert["targets"][1]["account_id"], "ops-pd");
+    let history: Vec<&str> = alert["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(history, ["fired", "suppressed", "resolved"]);
+
+    // A second resolve has nothing left to close.
+    let again = post(&app, &alert_event("disk-db-1", "resolved")).await;
+    assert_eq!(states(&again), ["suppressed", "suppressed"]);
+
+    let (code, listed) = get_json(&app, "/v1/alerts").await;
+    assert_eq!(code, 200);
+    assert_eq!(listed["alerts"][0]["key"], "disk-db-1");
+    let (_, open) = get_json(&app, "/v1/alerts?open=true").await;
+    assert_eq!(open["alerts"], json!([]));
+}
+
+#[tokio::test]
+async fn an_ack_is_recorded_and_a_resolved_alert_refuses_one() {
+    let app = TestApp::start().await;
+    post(&app, &alert_event("cpu-web-2", "firing")).await;
+
+    let ack = |body: Value| {
+        app.http
+            .post(app.http_url("/v1/alerts/cpu-web-2/ack"))
+            .bearer_auth(PRODUCER)
+            .json(&body)
+            .send()
+    };
+    let acked = ack(json!({"by": "alice"})).await.unwrap();
+    assert_eq!(acked.status(), 200);
+    let acked: Value = acked.json().await.unwrap();
+    assert_eq!(acked["acknowledged"], true);
+    assert_eq!(acked["acked_by"], "alice");
+
+    let unknown_field = ack(json!({"who": "bob"})).await.unwrap();
+    assert_eq!(unknown_field.status(), 400);
+
+    // Over gRPC too.
+    let state = app
+        .grpc
+        .clone()
+        .get_alert(authed(
+            PRODUCER,
+            v1::GetAlertRequest {
+                key: "cpu-web-2".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(state.record.unwrap().acked_by, "alice");
+
+    post(&app, &alert_event("cpu-web-2", "resolved")).await;
+    let refused = ack(json!({})).await.unwrap();
+    assert_eq!(refused.status(), 409);
+    let missing = app
+        .http
+        .post(app.http_url("/v1/alerts/no-such-alert/ack"))
+        .bearer_auth(PRODUCER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let anonymous = app
+        .http
+        .get(app.http_url("/v1/alerts/cpu-web-2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+}
+
+#[tokio::test]
+async fn two_replicas_given_the_same_alert_send_it_once() {
+    let app = TestApp::start().await;
+    let second =
+        herald_ingest::Server::start(app.settings.clone(), herald_metrics::Metrics::default())
+            .await
+            .expect("a second ingest starts");
+    let second_url = format!("http://{}/v1/events", second.http_addr);
+
+    for round in 0..5 {
+        let key = format!("flap-{round}");
+        let body = alert_event(&key, "firing");
+        let to_first = app.post_event(Some(PRODUCER), &body);
+        let to_second = app
+            .http
+            .post(&second_url)
+            .bearer_auth(PRODUCER)
+            .json(&body)
+            .send();
+        let (a, b) = tokio::join!(to_first, to_second);
+        let b = b.unwrap();
+        assert_eq!((a.status().as_u16(), b.status().as_u16()), (202, 202));
+        let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
+        let queued = [&a, &b]
+            .iter()
+            .flat_map(|body| states(body))
+            .filter(|s| *s == "queued")
+            .count();
+        // Both may answer `queued` when they read the same revision: then
+        // they gave the same ids, and JetStream kept one of each.
+        if queued == 4 {
+            assert_eq!(ids(&a), ids(&b));
+        } else {
+            assert_eq!(queued, 2, "round {round}: {a} {b}");
+        }
+    }
+    let sent = requests(&app, "slack").await;
+    assert_eq!(sent.len(), 5, "one notification per alert");
+}
+
+#[tokio::test]
+async fn alert_blocks_and_routes_are_checked_and_named() {
+    let app = TestApp::start().await;
+    let app = &app;
+    let refused = |body: Value| async move {
+        let response = app.post_event(Some(PRODUCER), &body).await;
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        body["error"]["field"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(refused(json!({"route": "r", "actions": []})).await, "alert");
+    assert_eq!(
+        refused(json!({"alert": {"status": "firing"}, "actions": [{"account_id": "ops-slack", "params": {"message": "x"}}]})).await,
+        "alert.key"
+    );
+    assert!(
+        refused(json!({"alert": {"key": "k", "status": "burning"}, "actions": [{"account_id": "ops-slack", "params": {"message": "x"}}]}))
+            .await
+            .starts_with("alert.status")
+    );
+    assert_eq!(
+        refused(json!({"alert": {"key": "k", "starts_at": "yesterday"}, "actions": [{"account_id": "ops-slack", "params": {"message": "x"}}]})).await,
+        "alert.starts_at"
+    );
+    assert_eq!(
+        refused(json!({"alert": {"key": "k"}, "route": "no-such-route"})).await,
+        "route"
+    );
+}
