@@ -1,5 +1,8 @@
-//! The HTTP face of ingest (axum): `POST /v1/events` and
-//! `GET /v1/actions/{action_id}` behind bearer-token auth, and the open
+//! The HTTP face of ingest (axum): `POST /v1/events`,
+//! `GET /v1/actions/{action_id}`, the producers' webhooks
+//! (`POST /v1/intake/alertmanager|grafana/{route}`) and the alerts
+//! (`GET /v1/alerts[/{key}]`, `POST /v1/alerts/{key}/ack`) behind
+//! bearer-token auth, and the open
 //! `/healthz`, `/readyz` and `/metrics`. Errors answer
 //! `{"error":{"code","message","field"}}` with the status that
 //! `herald_proto::status` gives their code.
@@ -22,7 +25,8 @@ use tokio::net::TcpListener;
 use crate::auth::{AuthError, Tokens};
 use crate::event::Event;
 use crate::metrics::Via;
-use crate::submit::{IngestError, Ingestor, Origin, report};
+use crate::submit::{Accepted, IngestError, Ingestor, Origin, report};
+use crate::webhooks::Producer;
 
 #[derive(Clone)]
 struct AppState {
@@ -37,6 +41,8 @@ pub fn router(ingestor: Ingestor, tokens: Tokens, health: Router) -> Router {
     Router::new()
         .route("/v1/events", post(submit))
         .route("/v1/actions/{action_id}", get(action_status))
+        .route("/v1/intake/alertmanager/{route}", post(from_alertmanager))
+        .route("/v1/intake/grafana/{route}", post(from_grafana))
         .route("/v1/alerts", get(list_alerts))
         .route("/v1/alerts/{key}", get(get_alert))
         .route("/v1/alerts/{key}/ack", post(ack_alert))
@@ -122,26 +128,7 @@ async fn submit(
     }
     let body = match body {
         Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            let limit = state.ingestor.limits().max_event_bytes;
-            tracing::info!(via = "http", limit, "event refused: over the size limit");
-            return error_body(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                code_name(ErrorCode::InvalidArgument),
-                format!(
-                    "the event is larger than the limit of {limit} bytes (HERALD_INGEST_MAX_EVENT_BYTES)"
-                ),
-                None,
-            );
-        }
-        Err(rejection) => {
-            return error_body(
-                rejection.status(),
-                code_name(ErrorCode::InvalidArgument),
-                rejection.body_text(),
-                None,
-            );
-        }
+        Err(rejection) => return body_rejection(&state, rejection),
     };
     let result = match Event::from_json(&body) {
         Ok(event) => {
@@ -181,6 +168,114 @@ pub fn submit_response_json(response: &v1::SubmitResponse) -> Value {
         })
         .collect();
     json!({ "actions": actions })
+}
+
+async fn from_alertmanager(
+    state: State<AppState>,
+    headers: HeaderMap,
+    route: Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    intake(Producer::Alertmanager, state, headers, route, body).await
+}
+
+async fn from_grafana(
+    state: State<AppState>,
+    headers: HeaderMap,
+    route: Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    intake(Producer::Grafana, state, headers, route, body).await
+}
+
+/// A producer's webhook, as it sends it: each alert it carries is submitted
+/// on the route, and the answer lists what each became.
+async fn intake(
+    producer: Producer,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(route_id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if let Err(error) = authorize(&state, &headers) {
+        return auth_response(error);
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return body_rejection(&state, rejection),
+    };
+    let route = match state.ingestor.route(&route_id).await {
+        Ok(route) => route,
+        Err(IngestError::Invalid(_)) => {
+            return error_body(
+                StatusCode::NOT_FOUND,
+                code_name(ErrorCode::NotFound),
+                format!("route {} does not exist", herald_catalog::echo(&route_id)),
+                None,
+            );
+        }
+        Err(error) => return error_response(&error),
+    };
+    let alerts = match crate::webhooks::alerts(producer, &route.id, route.grouping(), &body) {
+        Ok(alerts) => alerts,
+        Err(violations) => {
+            let refused: Result<Accepted, IngestError> = Err(IngestError::Invalid(violations));
+            report(state.ingestor.metrics(), Via::Http, &refused);
+            return refused.map_or_else(|error| error_response(&error), |_| unreachable!());
+        }
+    };
+    let origin = Origin {
+        trace: herald_telemetry::extract_http(&headers),
+        implicit_key: None,
+    };
+    let mut answered = Vec::with_capacity(alerts.len());
+    for alert in alerts {
+        let key = alert.key.clone();
+        let event = Event {
+            route: route.id.clone(),
+            alert: Some(alert),
+            ..Event::default()
+        };
+        let result = state.ingestor.submit(&event, &origin).await;
+        report(state.ingestor.metrics(), Via::Http, &result);
+        match result {
+            Ok(accepted) => {
+                let mut answer = submit_response_json(&accepted.response);
+                answer["key"] = Value::String(key);
+                answered.push(answer);
+            }
+            // The producer retries the whole notification; the alerts
+            // taken before this one are then repeats, recorded as such.
+            Err(error) => return error_response(&error),
+        }
+    }
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(json!({ "alerts": answered })),
+    )
+        .into_response()
+}
+
+/// A body that could not be read: over the size limit, or cut short.
+fn body_rejection(state: &AppState, rejection: BytesRejection) -> Response {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let limit = state.ingestor.limits().max_event_bytes;
+        tracing::info!(via = "http", limit, "event refused: over the size limit");
+        return error_body(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            code_name(ErrorCode::InvalidArgument),
+            format!(
+                "the event is larger than the limit of {limit} bytes (HERALD_INGEST_MAX_EVENT_BYTES)"
+            ),
+            None,
+        );
+    }
+    error_body(
+        rejection.status(),
+        code_name(ErrorCode::InvalidArgument),
+        rejection.body_text(),
+        None,
+    )
 }
 
 #[derive(serde::Deserialize)]

@@ -16,6 +16,7 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod settings;
 pub mod submit;
+pub mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -446,14 +446,18 @@ impl Ingestor {
         if event.route.is_empty() {
             return Ok(None);
         }
+        self.route(&event.route).await.map(Some)
+    }
+
+    /// A route from the registry (cached); unknown is bad input at `route`.
+    pub async fn route(&self, id: &str) -> Result<Arc<v1::Route>, IngestError> {
         // MERGE: the registry-client route lookup lands with h14-routes.
-        let lookup: Result<Arc<v1::Route>, LookupError> =
-            Err(LookupError::NotFound(event.route.clone()));
+        let lookup: Result<Arc<v1::Route>, LookupError> = Err(LookupError::NotFound(id.to_owned()));
         match lookup {
-            Ok(route) => Ok(Some(route)),
+            Ok(route) => Ok(route),
             Err(LookupError::NotFound(_)) => Err(IngestError::invalid(
                 "route",
-                format!("route {} does not exist", echo(&event.route)),
+                format!("route {} does not exist", echo(id)),
             )),
             Err(error) => Err(registry_error(error)),
         }
