@@ -232,7 +232,7 @@ async fn required_tls_fails_when_the_server_offers_no_starttls() {
     let (kind, reason) = testing::permanent(deliver(&Email::default(), account, params()).await);
     assert_eq!(kind, ErrorKind::InvalidConfig);
     assert!(
-        reason.contains("does not offer STARTTLS and config.requireTls is true"),
+        reason.contains("does not offer STARTTLS and TLS is required (config.requireTls"),
         "{reason}"
     );
 }
