@@ -8,7 +8,7 @@ use herald_catalog::Secret;
 use herald_config::{ConfigError, EnvError, HeraldConfig};
 use herald_tls::{ClientTls, TlsError};
 
-use crate::http::{OutboundSettings, Verification};
+use crate::http::{CustomHost, OutboundSettings, Verification};
 
 #[derive(Clone)]
 pub struct WorkerSettings {
@@ -153,8 +153,7 @@ impl WorkerSettings {
 
 /// HERALD_CONFIG's `outbound:` (and Kibana's `xpack.actions` settings) as
 /// the HTTP client takes them, over `defaults` (the binary's own: the AI
-/// worker waits longer for an answer). What the client cannot apply yet
-/// stops the worker, naming the setting, rather than being ignored.
+/// worker waits longer for an answer).
 pub fn outbound_settings(
     config: &HeraldConfig,
     defaults: OutboundSettings,
@@ -168,11 +167,7 @@ pub fn outbound_settings(
         settings.max_response_bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
     }
     if let Some(proxy) = &outbound.proxy {
-        if proxy.verification_mode.is_some() {
-            return Err(not_applied(
-                "outbound.proxy.verification_mode (ssl.proxyVerificationMode)",
-            ));
-        }
+        settings.proxy_verification = proxy.verification_mode.map(verification);
         settings.proxy = Some(proxy.url.clone());
         settings.proxy_bypass_hosts = proxy.bypass_hosts.clone();
         settings.proxy_only_hosts = proxy.only_hosts.clone();
@@ -185,18 +180,21 @@ pub fn outbound_settings(
     if let Some(mode) = outbound.verification_mode {
         settings.verification = verification(mode);
     }
-    if !outbound.custom_hosts.is_empty() {
-        return Err(not_applied("outbound.custom_hosts (customHostSettings)"));
-    }
+    settings.custom_hosts = outbound
+        .custom_hosts
+        .iter()
+        .map(|custom| CustomHost {
+            scheme: custom.scheme.clone(),
+            host: custom.host.clone(),
+            port: custom.port,
+            verification: custom.verification_mode.map(verification),
+            certificate_authorities: custom.certificate_authorities.clone(),
+            smtp_require_tls: custom.smtp_require_tls,
+            smtp_ignore_tls: custom.smtp_ignore_tls,
+        })
+        .collect();
     settings.public_base_url = config.public_base_url.clone();
     Ok(settings)
-}
-
-fn not_applied(setting: &str) -> SettingsError {
-    SettingsError::Env(EnvError::new(
-        "HERALD_CONFIG",
-        format!("{setting}: read, but not yet applied by the workers; remove it for now"),
-    ))
 }
 
 /// A worker setting from the environment that cannot be used.
@@ -248,5 +246,36 @@ mod tests {
         config.outbound.verification_mode = Some(herald_config::VerificationMode::Certificate);
         let set = outbound_settings(&config, defaults).unwrap();
         assert_eq!(set.verification, Verification::Certificate);
+    }
+
+    #[test]
+    fn custom_hosts_and_the_proxy_mode_reach_the_client_settings() {
+        let config = herald_config::parse(
+            r#"
+outbound:
+  proxy: { url: "https://proxy.internal:3128", verification_mode: none }
+  custom_hosts:
+    - url: smtp://Mail.Example.com:465
+      smtp: { requireTLS: true }
+      ssl: { verificationMode: certificate }
+    - url: https://hooks.example.com
+      ssl: { verificationMode: none }
+"#,
+            &|_| None,
+        )
+        .unwrap();
+        let set = outbound_settings(&config, OutboundSettings::default()).unwrap();
+        assert_eq!(set.proxy_verification, Some(Verification::None));
+        let (index, mail) = set.custom_host("smtp", "mail.example.com", 465).unwrap();
+        assert_eq!(index, 0);
+        assert_eq!(mail.smtp_require_tls, Some(true));
+        assert_eq!(mail.verification, Some(Verification::Certificate));
+        let (_, hooks) = set.custom_host("https", "hooks.example.com", 443).unwrap();
+        assert_eq!(hooks.verification, Some(Verification::None));
+        assert!(
+            set.custom_host("https", "hooks.example.com", 8443)
+                .is_none()
+        );
+        assert!(set.custom_host("smtp", "hooks.example.com", 443).is_none());
     }
 }

@@ -11,6 +11,7 @@ pub mod http;
 pub mod outcome;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub(crate) mod tls;
 pub mod typed;
 
 pub use connector::{Account, Connector, Delivery, HttpConnector};

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::delivery::fields::Fields;
+use crate::delivery::http::{OutboundSettings, Verification};
 use crate::delivery::{Account, Outcome, typed};
 use herald_catalog::Secret;
 use herald_catalog::email::well_known_service;
@@ -69,6 +70,59 @@ pub struct SmtpSettings {
 }
 
 impl SmtpSettings {
+    /// The operator's settings over the account's, as Kibana applies them:
+    /// the `customHostSettings` entry of `smtp://host:port` (its
+    /// `smtp.ignoreTLS` / `smtp.requireTLS` replace the account's; with
+    /// implicit TLS they change nothing), then the check of the
+    /// certificate: the account's `trustAll` or `trustedHosts` if it has
+    /// them, else the entry's `ssl.verificationMode`, else
+    /// `ssl.verificationMode`; the entry's certificate authorities are
+    /// trusted besides the system's and `config.ca`.
+    pub fn apply_outbound(&mut self, outbound: &OutboundSettings) {
+        let custom = outbound
+            .custom_host("smtp", &self.host, self.port)
+            .map(|(_, custom)| custom);
+        if let Some(custom) = custom
+            && self.security != Security::Implicit
+        {
+            let mut ignore = self.security == Security::Plain;
+            let mut require = self.security == (Security::StartTls { required: true });
+            if let Some(value) = custom.smtp_ignore_tls {
+                ignore = value;
+            }
+            if let Some(value) = custom.smtp_require_tls {
+                require = value;
+                ignore = ignore && !value;
+            }
+            self.security = if ignore {
+                Security::Plain
+            } else {
+                Security::StartTls { required: require }
+            };
+        }
+        if self.tls.trust_all || !self.tls.trusted_hosts.is_empty() {
+            return;
+        }
+        // Kibana's rule for relays (PR #91760): opportunistic STARTTLS
+        // without credentials does not check the certificate, since it
+        // protects nothing an admin configured and self-signed relays are
+        // common. A host entry's own mode still applies.
+        let relay = self.security == (Security::StartTls { required: false })
+            && self.credentials.is_none()
+            && self.tls.ca.is_none();
+        self.tls.verification = if relay {
+            Verification::None
+        } else {
+            outbound.verification
+        };
+        if let Some(custom) = custom {
+            if let Some(mode) = custom.verification {
+                self.tls.verification = mode;
+            }
+            self.tls.host_ca = custom.certificate_authorities.clone();
+        }
+    }
+
     /// `host:port`, as reasons name the server.
     pub fn server(&self) -> String {
         format!("{}:{}", self.host, self.port)
@@ -229,7 +283,7 @@ fn smtp_settings(
             },
         }),
     };
-    let mut tls = TlsOptions {
+    let tls = TlsOptions {
         ca: config
             .ca
             .as_deref()
@@ -237,16 +291,8 @@ fn smtp_settings(
             .map(str::to_owned),
         trust_all: config.trust_all.unwrap_or(false),
         trusted_hosts: listed(&config.trusted_hosts),
+        ..TlsOptions::default()
     };
-    // Kibana's rule for relays (PR #91760): opportunistic STARTTLS without
-    // credentials does not check the certificate, since it protects nothing
-    // an admin configured and self-signed relays are common.
-    if security == (Security::StartTls { required: false })
-        && credentials.is_none()
-        && tls == TlsOptions::default()
-    {
-        tls.trust_all = true;
-    }
     Ok(SmtpSettings {
         host,
         port,

@@ -44,7 +44,8 @@ impl Connector for Email {
             Err(outcome) => return outcome,
         };
         match account.transport {
-            Transport::Smtp(settings) => {
+            Transport::Smtp(mut settings) => {
+                settings.apply_outbound(http.settings());
                 if !http.policy().allows_host(&settings.host) {
                     return Outcome::permanent(
                         herald_proto::v1::ErrorKind::Policy,

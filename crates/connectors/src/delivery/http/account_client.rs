@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use base64::Engine as _;
 use herald_catalog::Policy;
 
+use super::CustomHost;
 use super::resolver::PolicyResolver;
 use super::{SendError, errors, parse_proxy};
 use crate::delivery::connector::Account;
@@ -43,8 +44,9 @@ pub(super) struct AccountOptions<'a> {
 }
 
 /// `None` when the account uses the defaults (`global` is the operator's
-/// verification mode), which is the common case and only costs a few map
-/// look-ups.
+/// verification mode for the request's host: its `customHostSettings`
+/// entry's, or `ssl.verificationMode`), which is the common case and only
+/// costs a few map look-ups.
 pub(super) fn options_of(account: &Account, global: Verification) -> Option<AccountOptions<'_>> {
     let config = |field| account.config_str(field).filter(|v| !v.trim().is_empty());
     let secret = |field| account.secret_str(field).filter(|v| !v.trim().is_empty());
@@ -77,9 +79,13 @@ pub(super) struct AccountClients {
     cache: Mutex<Cache>,
 }
 
+/// An account's client for one `customHostSettings` entry (by index) or
+/// for every other host (`None`).
+type Key = (String, Option<usize>);
+
 #[derive(Default)]
 struct Cache {
-    by_account: HashMap<String, Entry>,
+    by_account: HashMap<Key, Entry>,
     clock: u64,
 }
 
@@ -94,19 +100,23 @@ impl AccountClients {
     /// first use of this account version. A build failure is not cached:
     /// the send fails for good anyway, and the fixed account is a new
     /// version.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn get_or_build(
         &self,
         account: &Account,
         options: AccountOptions<'_>,
+        custom: Option<(usize, &CustomHost)>,
         base: impl FnOnce() -> reqwest::ClientBuilder,
         policy: &Arc<Policy>,
         global_proxy: Option<&(reqwest::Proxy, String)>,
+        proxy_tls: Option<(String, Verification)>,
     ) -> Result<reqwest::Client, SendError> {
+        let key: Key = (account.id.clone(), custom.map(|(index, _)| index));
         {
             let mut cache = self.cache.lock().expect("client cache lock");
             cache.clock += 1;
             let now = cache.clock;
-            if let Some(entry) = cache.by_account.get_mut(&account.id)
+            if let Some(entry) = cache.by_account.get_mut(&key)
                 && entry.version == account.version
             {
                 entry.last_used = now;
@@ -115,12 +125,19 @@ impl AccountClients {
         }
         // Built outside the lock: it parses certificates. Two sends racing
         // here build twice and keep one, which is harmless.
-        let client = build(options, base(), policy, global_proxy)?;
+        let client = build(
+            options,
+            custom.map(|(_, custom)| custom),
+            base(),
+            policy,
+            global_proxy,
+            proxy_tls,
+        )?;
         let mut cache = self.cache.lock().expect("client cache lock");
         cache.clock += 1;
         let now = cache.clock;
         if cache.by_account.len() >= MAX_ACCOUNT_CLIENTS
-            && !cache.by_account.contains_key(&account.id)
+            && !cache.by_account.contains_key(&key)
             && let Some(oldest) = cache
                 .by_account
                 .iter()
@@ -130,7 +147,7 @@ impl AccountClients {
             cache.by_account.remove(&oldest);
         }
         cache.by_account.insert(
-            account.id.clone(),
+            key,
             Entry {
                 version: account.version,
                 client: client.clone(),
@@ -152,9 +169,11 @@ impl AccountClients {
 
 fn build(
     options: AccountOptions<'_>,
+    custom: Option<&CustomHost>,
     base: reqwest::ClientBuilder,
     policy: &Arc<Policy>,
     global_proxy: Option<&(reqwest::Proxy, String)>,
+    proxy_tls: Option<(String, Verification)>,
 ) -> Result<reqwest::Client, SendError> {
     let mut builder = base;
     // The account's proxy replaces the global one. Unlike the operator's,
@@ -178,23 +197,21 @@ fn build(
             None => None,
         },
     };
+    // `ssl.proxyVerificationMode` is the operator's, for the operator's proxy.
+    let proxy_tls = proxy_tls.filter(|_| trusted.is_some());
     builder = builder.dns_resolver(Arc::new(PolicyResolver {
         policy: Arc::clone(policy),
         trusted,
     }));
 
-    let mut roots = Vec::new();
+    let mut tls = Tls::new(options.verification);
     if let Some(ca) = options.ca {
-        let pem = decode_pem("config.ca", ca)?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|_| SendError::Tls("config.ca is not a valid PEM certificate".into()))?;
-        if certs.is_empty() {
-            return Err(SendError::Tls("config.ca holds no PEM certificate".into()));
-        }
-        roots = certs;
+        tls.roots
+            .push(("config.ca".into(), decode_pem("config.ca", ca)?));
     }
-    builder = verify(builder, options.verification, roots);
-
+    if let Some(custom) = custom {
+        tls.add_host_cas(custom);
+    }
     if options.pfx {
         return Err(SendError::Tls(
             "secrets.pfx: PFX client certificates are not supported; give secrets.crt and secrets.key as PEM".into(),
@@ -203,21 +220,14 @@ fn build(
     match (options.crt, options.key) {
         (None, None) => {}
         (Some(crt), Some(key)) => {
-            let mut pem = decode_pem("secrets.crt", crt)?;
+            let crt = decode_pem("secrets.crt", crt)?;
             let key = decode_pem("secrets.key", key)?;
             if key.windows(9).any(|w| w == b"ENCRYPTED") {
                 return Err(SendError::Tls(
                     "secrets.key is encrypted; give the key without a passphrase".into(),
                 ));
             }
-            pem.push(b'\n');
-            pem.extend_from_slice(&key);
-            let identity = reqwest::Identity::from_pem(&pem).map_err(|_| {
-                SendError::Tls(
-                    "secrets.crt and secrets.key are not a PEM certificate and private key".into(),
-                )
-            })?;
-            builder = builder.identity(identity);
+            tls.identity = Some((crt, key));
         }
         _ => {
             return Err(SendError::Tls(
@@ -225,10 +235,108 @@ fn build(
             ));
         }
     }
+    builder = apply_tls(builder, tls, proxy_tls.as_ref())?;
 
     builder
         .build()
         .map_err(|e| SendError::Tls(errors::describe(&e.without_url())))
+}
+
+/// What a client checks and presents: the verification mode, the PEM
+/// roots trusted besides the system's (each with the setting it came
+/// from, for errors), and a client certificate and key as PEM.
+pub(super) struct Tls {
+    verification: Verification,
+    roots: Vec<(String, Vec<u8>)>,
+    identity: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Tls {
+    pub(super) fn new(verification: Verification) -> Tls {
+        Tls {
+            verification,
+            roots: Vec::new(),
+            identity: None,
+        }
+    }
+
+    /// The certificate authorities a `customHostSettings` entry trusts.
+    pub(super) fn add_host_cas(&mut self, custom: &CustomHost) {
+        for pem in &custom.certificate_authorities {
+            self.roots
+                .push(("ssl.certificateAuthorities".into(), pem.as_bytes().to_vec()));
+        }
+    }
+}
+
+/// Applies `tls` with reqwest's own settings; or, when the operator's
+/// `https://` proxy is checked in a mode of its own (`proxy_tls`: its host
+/// and mode), with a rustls configuration that picks the check by server
+/// name, since reqwest uses one TLS configuration for the proxy and the
+/// vendor.
+pub(super) fn apply_tls(
+    builder: reqwest::ClientBuilder,
+    tls: Tls,
+    proxy_tls: Option<&(String, Verification)>,
+) -> Result<reqwest::ClientBuilder, SendError> {
+    let Some((proxy_host, proxy_mode)) = proxy_tls else {
+        let mut roots = Vec::new();
+        for (field, pem) in &tls.roots {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|_| SendError::Tls(format!("{field} is not a valid PEM certificate")))?;
+            if certs.is_empty() {
+                return Err(SendError::Tls(format!("{field} holds no PEM certificate")));
+            }
+            roots.extend(certs);
+        }
+        let mut builder = verify(builder, tls.verification, roots);
+        if let Some((crt, key)) = tls.identity {
+            let mut pem = crt;
+            pem.push(b'\n');
+            pem.extend_from_slice(&key);
+            let identity = reqwest::Identity::from_pem(&pem).map_err(identity_error)?;
+            builder = builder.identity(identity);
+        }
+        return Ok(builder);
+    };
+    use crate::delivery::tls;
+    use rustls::pki_types::{PrivateKeyDer, ServerName, pem::PemObject};
+    let mut roots = Vec::new();
+    for (field, pem) in &tls.roots {
+        roots
+            .extend(tls::pem_certificates(pem).ok_or_else(|| {
+                SendError::Tls(format!("{field} is not a valid PEM certificate"))
+            })?);
+    }
+    let others = tls::verifier(tls.verification, &roots).map_err(SendError::Tls)?;
+    let for_name = tls::verifier(*proxy_mode, &[]).map_err(SendError::Tls)?;
+    let name = ServerName::try_from(proxy_host.clone()).map_err(|_| {
+        SendError::InvalidConfig("the proxy URL's host is not a server name".into())
+    })?;
+    let config = rustls::ClientConfig::builder_with_provider(tls::provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| SendError::Tls(format!("TLS setup: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(tls::ByServerName {
+            name,
+            for_name,
+            others,
+        }));
+    let config = match tls.identity {
+        None => config.with_no_client_auth(),
+        Some((crt, key)) => {
+            let certs = tls::pem_certificates(&crt).ok_or_else(|| identity_error(()))?;
+            let key = PrivateKeyDer::from_pem_slice(&key).map_err(identity_error)?;
+            config
+                .with_client_auth_cert(certs, key)
+                .map_err(identity_error)?
+        }
+    };
+    Ok(builder.tls_backend_preconfigured(config))
+}
+
+fn identity_error(_: impl Sized) -> SendError {
+    SendError::Tls("secrets.crt and secrets.key are not a PEM certificate and private key".into())
 }
 
 /// `roots` are trusted beside the system's.

@@ -30,8 +30,8 @@ use url::Url;
 use crate::delivery::connector::Account;
 use crate::delivery::outcome::{HttpRequest, HttpResponse, Outcome};
 
-use account_client::AccountClients;
 pub use account_client::Verification;
+use account_client::{AccountClients, Tls};
 use resolver::PolicyResolver;
 pub use resolver::{InternalAddress, LookupError, lookup_allowed};
 
@@ -68,6 +68,51 @@ pub struct OutboundSettings {
     /// How every TLS connection without an account `verificationMode` is
     /// checked (Kibana's `ssl.verificationMode`).
     pub verification: Verification,
+    /// How the certificate of an `https://` `proxy` is checked (Kibana's
+    /// `ssl.proxyVerificationMode`); `None` checks it as `verification`.
+    pub proxy_verification: Option<Verification>,
+    /// Settings for one origin (Kibana's `customHostSettings`), first
+    /// match wins; they override the ones above for that origin.
+    pub custom_hosts: Vec<CustomHost>,
+}
+
+/// Kibana's `customHostSettings` entry, as the workers apply it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomHost {
+    /// `https` or `smtp` (`http` entries have nothing to apply).
+    pub scheme: String,
+    /// Lower case, no brackets around IPv6.
+    pub host: String,
+    pub port: u16,
+    pub verification: Option<Verification>,
+    /// PEM certificates trusted for this host besides the system's.
+    pub certificate_authorities: Vec<String>,
+    pub smtp_require_tls: Option<bool>,
+    pub smtp_ignore_tls: Option<bool>,
+}
+
+impl OutboundSettings {
+    /// The entry for `scheme://host:port` and its index, if one names it.
+    pub fn custom_host(&self, scheme: &str, host: &str, port: u16) -> Option<(usize, &CustomHost)> {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let host = host.trim_end_matches('.');
+        self.custom_hosts.iter().enumerate().find(|(_, custom)| {
+            custom.scheme.eq_ignore_ascii_case(scheme)
+                && custom.host.eq_ignore_ascii_case(host)
+                && custom.port == port
+        })
+    }
+
+    /// The proxy's host and the mode its certificate is checked in, when
+    /// the proxy is `https://` and that mode differs from the vendors'.
+    fn proxy_tls(&self, host: &str) -> Option<(String, Verification)> {
+        let proxy = self.proxy.as_deref()?;
+        let mode = self.proxy_verification?;
+        proxy
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+            .then(|| (host.to_owned(), mode))
+    }
 }
 
 impl Default for OutboundSettings {
@@ -83,6 +128,8 @@ impl Default for OutboundSettings {
             user_agent: concat!("herald/", env!("CARGO_PKG_VERSION")).to_owned(),
             public_base_url: None,
             verification: Verification::Full,
+            proxy_verification: None,
+            custom_hosts: Vec::new(),
         }
     }
 }
@@ -180,6 +227,9 @@ struct Inner {
     /// For accounts without TLS or proxy options: nearly all of them, so
     /// they all share its connection pool.
     shared: reqwest::Client,
+    /// The same for each `https` entry of `custom_hosts` (by index):
+    /// requests to that origin from accounts without options of their own.
+    host_clients: Vec<Option<reqwest::Client>>,
     accounts: AccountClients,
 }
 
@@ -190,24 +240,44 @@ impl Outbound {
             Some(proxy) => Some(global_proxy(proxy, &settings).map_err(OutboundError::Proxy)?),
             None => None,
         };
-        let mut builder =
-            account_client::verify(client_builder(&settings), settings.verification, Vec::new());
-        if let Some((proxy, _)) = &global_proxy {
-            builder = builder.proxy(proxy.clone());
+        let proxy_tls = global_proxy
+            .as_ref()
+            .and_then(|(_, host)| settings.proxy_tls(host));
+        let shared_client = |tls: Tls| -> Result<reqwest::Client, SendError> {
+            let mut builder = client_builder(&settings);
+            if let Some((proxy, _)) = &global_proxy {
+                builder = builder.proxy(proxy.clone());
+            }
+            builder = account_client::apply_tls(builder, tls, proxy_tls.as_ref())?;
+            builder
+                .dns_resolver(Arc::new(PolicyResolver {
+                    policy: Arc::clone(&policy),
+                    trusted: global_proxy.as_ref().map(|(_, host)| host.clone()),
+                }))
+                .build()
+                .map_err(|e| SendError::Tls(errors::describe(&e.without_url())))
+        };
+        let shared = shared_client(Tls::new(settings.verification))
+            .map_err(|e| OutboundError::Client(e.to_string()))?;
+        let mut host_clients = Vec::with_capacity(settings.custom_hosts.len());
+        for (index, custom) in settings.custom_hosts.iter().enumerate() {
+            if !custom.scheme.eq_ignore_ascii_case("https") {
+                host_clients.push(None);
+                continue;
+            }
+            let mut tls = Tls::new(custom.verification.unwrap_or(settings.verification));
+            tls.add_host_cas(custom);
+            let client = shared_client(tls)
+                .map_err(|e| OutboundError::Client(format!("custom_hosts[{index}]: {e}")))?;
+            host_clients.push(Some(client));
         }
-        let shared = builder
-            .dns_resolver(Arc::new(PolicyResolver {
-                policy: Arc::clone(&policy),
-                trusted: global_proxy.as_ref().map(|(_, host)| host.clone()),
-            }))
-            .build()
-            .map_err(|e| OutboundError::Client(errors::describe(&e.without_url())))?;
         Ok(Outbound {
             inner: Arc::new(Inner {
                 settings,
                 policy,
                 global_proxy,
                 shared,
+                host_clients,
                 accounts: AccountClients::default(),
             }),
         })
@@ -243,14 +313,31 @@ impl Outbound {
             )));
         }
         let host = checked_host(&inner.policy, &url)?;
-        let client = match account_client::options_of(account, inner.settings.verification) {
-            None => inner.shared.clone(),
-            Some(options) => inner.accounts.get_or_build(
+        // The operator's settings for this origin, if any: chosen per
+        // request, since one account reaches several hosts (a token
+        // endpoint and an API).
+        let custom = match url.scheme() {
+            "https" => url
+                .port_or_known_default()
+                .and_then(|port| inner.settings.custom_host("https", &host, port)),
+            _ => None,
+        };
+        let inherited = custom
+            .and_then(|(_, custom)| custom.verification)
+            .unwrap_or(inner.settings.verification);
+        let client = match (account_client::options_of(account, inherited), custom) {
+            (None, None) => inner.shared.clone(),
+            (None, Some((index, _))) => inner.host_clients[index]
+                .clone()
+                .unwrap_or_else(|| inner.shared.clone()),
+            (Some(options), custom) => inner.accounts.get_or_build(
                 account,
                 options,
+                custom,
                 || client_builder(&inner.settings),
                 &inner.policy,
                 inner.global_proxy.as_ref(),
+                inner.proxy_tls(),
             )?,
         };
 
@@ -274,6 +361,13 @@ impl Outbound {
             Err(error) => tracing::debug!(%host, %error, "outbound request failed"),
         }
         result
+    }
+}
+
+impl Inner {
+    fn proxy_tls(&self) -> Option<(String, Verification)> {
+        let (_, host) = self.global_proxy.as_ref()?;
+        self.settings.proxy_tls(host)
     }
 }
 

@@ -1225,3 +1225,228 @@ fn plain_other() -> Account {
     account.id = "plain".into();
     account
 }
+
+// ---- the operator's per-host settings and proxy mode ----
+
+/// A self-signed certificate for `names`: (certificate PEM, key PEM).
+fn self_signed(names: &[&str]) -> (String, String) {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let certified = rcgen::generate_simple_self_signed(names).expect("a certificate");
+    (certified.cert.pem(), certified.signing_key.serialize_pem())
+}
+
+fn with_hosts(custom_hosts: Vec<CustomHost>) -> Outbound {
+    let settings = OutboundSettings {
+        custom_hosts,
+        ..OutboundSettings::default()
+    };
+    Outbound::new(settings, policy(&["127.0.0.1"])).unwrap()
+}
+
+fn https_host(
+    addr: SocketAddr,
+    verification: Option<Verification>,
+    cas: Vec<String>,
+) -> CustomHost {
+    CustomHost {
+        scheme: "https".into(),
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        verification,
+        certificate_authorities: cas,
+        smtp_require_tls: None,
+        smtp_ignore_tls: None,
+    }
+}
+
+#[tokio::test]
+async fn a_custom_host_entry_applies_to_its_own_origin_only() {
+    let pki = TestPki::new();
+    // Issued by a CA only the host entry trusts, to another name.
+    let (cert, key) = pki.issue(&["other.test"]);
+    let listed = tls_server(&cert, &key, None).await;
+    let unlisted = tls_server(&cert, &key, None).await;
+    let outbound = with_hosts(vec![https_host(
+        listed,
+        Some(Verification::Certificate),
+        vec![pki.ca_pem().to_owned()],
+    )]);
+
+    // One account, two hosts: the entry is chosen per request URL.
+    let plain = tls_account(json!({}), json!({}));
+    let response = outbound
+        .send(&plain, get(format!("https://{listed}/")))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    let error = outbound
+        .send(&plain, get(format!("https://{unlisted}/")))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SendError::Tls(_)), "{error:?}");
+
+    // An account with options of its own gets the entry's CA and mode on
+    // that host only, one client per host.
+    let other = TestPki::new();
+    let mut with_ca = tls_account(json!({"ca": other.ca_pem()}), json!({}));
+    with_ca.id = "with-ca".into();
+    let response = outbound
+        .send(&with_ca, get(format!("https://{listed}/")))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    assert!(
+        outbound
+            .send(&with_ca, get(format!("https://{unlisted}/")))
+            .await
+            .is_err()
+    );
+    assert_eq!(outbound.inner.accounts.len(), 2);
+
+    // The account's own mode wins over the entry's.
+    let mut strict = tls_account(json!({"verificationMode": "full"}), json!({}));
+    strict.id = "strict".into();
+    let error = outbound
+        .send(&strict, get(format!("https://{listed}/")))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SendError::Tls(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_custom_host_with_verification_none_accepts_any_certificate_there() {
+    let (cert, key) = self_signed(&["other.test"]);
+    let listed = tls_server(&cert, &key, None).await;
+    let unlisted = tls_server(&cert, &key, None).await;
+    let outbound = with_hosts(vec![https_host(listed, Some(Verification::None), vec![])]);
+    let plain = tls_account(json!({}), json!({}));
+    let response = outbound
+        .send(&plain, get(format!("https://{listed}/")))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    assert!(
+        outbound
+            .send(&plain, get(format!("https://{unlisted}/")))
+            .await
+            .is_err()
+    );
+}
+
+#[test]
+fn an_unusable_custom_host_ca_stops_the_client_naming_the_entry() {
+    let settings = OutboundSettings {
+        custom_hosts: vec![https_host(
+            "127.0.0.1:443".parse().unwrap(),
+            None,
+            vec!["-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n".into()],
+        )],
+        ..OutboundSettings::default()
+    };
+    let error = Outbound::new(settings, policy(&["*"])).err().unwrap();
+    assert!(error.to_string().contains("custom_hosts[0]"), "{error}");
+}
+
+/// An HTTPS proxy on loopback answering CONNECT: TLS with `cert_pem`, then
+/// a tunnel to the requested address. Counts the tunnels it opened.
+async fn tls_connect_proxy(
+    cert_pem: &str,
+    key_pem: &str,
+) -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+    use rustls::pki_types::PrivateKeyDer;
+    use rustls::pki_types::pem::PemObject;
+    let config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            der_certs(cert_pem),
+            PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap(),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let tunnels = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = Arc::clone(&tunnels);
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            let counter = Arc::clone(&counter);
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 1];
+                while !seen.ends_with(b"\r\n\r\n") {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => seen.push(buf[0]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&seen).to_string();
+                let Some(target) = head
+                    .strip_prefix("CONNECT ")
+                    .and_then(|rest| rest.split_whitespace().next())
+                else {
+                    return;
+                };
+                let Ok(mut upstream) = tokio::net::TcpStream::connect(target).await else {
+                    return;
+                };
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if tls
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut upstream).await;
+            });
+        }
+    });
+    (addr, tunnels)
+}
+
+#[tokio::test]
+async fn the_proxy_verification_mode_checks_the_https_proxy_and_not_the_vendor() {
+    // The vendor's certificate is issued by a CA the account trusts; the
+    // proxy's is self-signed.
+    let pki = TestPki::new();
+    let (cert, key) = pki.issue(&["127.0.0.1"]);
+    let vendor = tls_server(&cert, &key, None).await;
+    let (proxy_cert, proxy_key) = self_signed(&["localhost"]);
+    let (proxy, tunnels) = tls_connect_proxy(&proxy_cert, &proxy_key).await;
+    let through = |proxy_verification| {
+        let settings = OutboundSettings {
+            proxy: Some(format!("https://localhost:{}", proxy.port())),
+            proxy_verification,
+            ..OutboundSettings::default()
+        };
+        Outbound::new(settings, policy(&["127.0.0.1"])).unwrap()
+    };
+    let url = format!("https://{vendor}/");
+    let trusting = tls_account(json!({"ca": pki.ca_pem()}), json!({}));
+
+    // Checked in full, the self-signed proxy is refused.
+    assert!(through(None).send(&trusting, get(&url)).await.is_err());
+    assert_eq!(tunnels.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+    let lenient = through(Some(Verification::None));
+    let response = lenient.send(&trusting, get(&url)).await.unwrap();
+    assert_eq!((response.status, &response.body[..]), (200, &b"ok"[..]));
+    // Accounts without options of their own go the same way.
+    let response = lenient
+        .send(
+            &tls_account(json!({}), json!({})),
+            get(format!("https://{vendor}/")),
+        )
+        .await;
+    assert!(
+        response.is_err(),
+        "the vendor is still checked: {response:?}"
+    );
+    assert_eq!(tunnels.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

@@ -82,7 +82,7 @@ impl Session {
                     return Err(Failure::new(
                         Step::StartTls,
                         Problem::Mismatch(
-                            "the server does not offer STARTTLS and config.requireTls is true"
+                            "the server does not offer STARTTLS and TLS is required (config.requireTls, or smtp.requireTLS in the host's customHostSettings)"
                                 .into(),
                         ),
                     ));

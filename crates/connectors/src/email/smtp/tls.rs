@@ -1,18 +1,22 @@
 //! The TLS client settings of one SMTP account: the system's roots plus
-//! `config.ca`; `trustAll` (any certificate); `trustedHosts` with Search
+//! `config.ca` and the operator's certificate authorities for the host,
+//! checked in the operator's `verificationMode` (the host's
+//! `customHostSettings` entry, or `ssl.verificationMode`); `trustAll` (any
+//! certificate); `trustedHosts` with Search
 //! Guard Signals' meaning: a certificate issued to one of these names is
 //! accepted whoever issued it, and no other is; it must still be within
 //! its validity period.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, Error, RootCertStore, SignatureScheme,
-};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, Error, SignatureScheme};
+
+use crate::delivery::http::Verification;
+use crate::delivery::tls::{self, provider};
 
 /// How the server's certificate is checked.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -21,19 +25,10 @@ pub struct TlsOptions {
     pub ca: Option<String>,
     pub trust_all: bool,
     pub trusted_hosts: Vec<String>,
-}
-
-fn provider() -> Arc<CryptoProvider> {
-    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    PROVIDER
-        .get_or_init(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .clone()
-}
-
-/// The system's roots, read once.
-fn system_roots() -> &'static [CertificateDer<'static>] {
-    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
-    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
+    /// Unless `trust_all` or `trusted_hosts` say otherwise.
+    pub verification: Verification,
+    /// PEM, the host's `customHostSettings` certificate authorities.
+    pub host_ca: Vec<String>,
 }
 
 /// A client config for these options; the error names the field at fault.
@@ -67,8 +62,7 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, String> 
             }))
             .with_no_client_auth()
     } else {
-        let mut roots = RootCertStore::empty();
-        roots.add_parsable_certificates(system_roots().iter().cloned());
+        let mut roots = Vec::new();
         if let Some(ca) = &options.ca {
             let certs = CertificateDer::pem_slice_iter(ca.as_bytes())
                 .collect::<Result<Vec<_>, _>>()
@@ -76,13 +70,18 @@ pub fn client_config(options: &TlsOptions) -> Result<Arc<ClientConfig>, String> 
             if certs.is_empty() {
                 return Err("config.ca holds no PEM certificate".into());
             }
-            for cert in certs {
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("config.ca: unusable certificate ({e})"))?;
-            }
+            roots.extend(certs);
         }
-        builder.with_root_certificates(roots).with_no_client_auth()
+        for pem in &options.host_ca {
+            roots.extend(tls::pem_certificates(pem.as_bytes()).ok_or_else(|| {
+                "customHostSettings ssl.certificateAuthorities is not valid PEM".to_owned()
+            })?);
+        }
+        let verifier = tls::verifier(options.verification, &roots)?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth()
     };
     Ok(Arc::new(config))
 }

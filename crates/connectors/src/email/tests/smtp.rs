@@ -232,7 +232,7 @@ async fn required_tls_fails_when_the_server_offers_no_starttls() {
     let (kind, reason) = testing::permanent(deliver(&Email::default(), account, params()).await);
     assert_eq!(kind, ErrorKind::InvalidConfig);
     assert!(
-        reason.contains("does not offer STARTTLS and config.requireTls is true"),
+        reason.contains("does not offer STARTTLS and TLS is required (config.requireTls"),
         "{reason}"
     );
 }
@@ -702,4 +702,136 @@ async fn a_socks_proxy_on_an_unlisted_internal_address_is_refused() {
     assert_eq!(kind, ErrorKind::Policy, "{reason}");
     assert!(reason.contains("SOCKS5 proxy"), "{reason}");
     assert!(server.messages().is_empty());
+}
+
+// ---- the operator's TLS settings: ssl.verificationMode, customHostSettings ----
+
+use crate::delivery::http::{CustomHost, OutboundSettings, Verification};
+
+async fn deliver_with(
+    settings: OutboundSettings,
+    account: crate::delivery::Account,
+) -> crate::delivery::Outcome {
+    use crate::delivery::Connector as _;
+    let outbound = crate::delivery::http::Outbound::new(
+        settings,
+        herald_catalog::Policy::default().with_loopback(),
+    )
+    .unwrap();
+    Email::default()
+        .deliver(&testing::delivery(account, params()), &outbound)
+        .await
+}
+
+fn smtp_host(port: u16) -> CustomHost {
+    CustomHost {
+        scheme: "smtp".into(),
+        host: "localhost".into(),
+        port,
+        verification: None,
+        certificate_authorities: Vec::new(),
+        smtp_require_tls: None,
+        smtp_ignore_tls: None,
+    }
+}
+
+#[tokio::test]
+async fn the_global_verification_mode_applies_to_smtp() {
+    // Issued by a CA the account trusts, to another name.
+    let (ca, cert, key) = ca_signed(&["other.test"]);
+    let server = SmtpServer::start(SmtpOptions {
+        tls: SmtpTls::Implicit,
+        cert_pem: cert,
+        key_pem: key,
+        ..Default::default()
+    });
+    let account = || account(server.port(), json!({"secure": true, "ca": ca}), json!({}));
+    let (kind, reason) =
+        testing::permanent(deliver_with(OutboundSettings::default(), account()).await);
+    assert_eq!(kind, ErrorKind::InvalidConfig, "{reason}");
+    assert!(server.messages().is_empty());
+
+    let certificate = OutboundSettings {
+        verification: Verification::Certificate,
+        ..OutboundSettings::default()
+    };
+    testing::delivered(deliver_with(certificate, account()).await);
+    assert!(one_mail(&server).await.tls);
+}
+
+#[tokio::test]
+async fn a_custom_host_entry_sets_the_mode_and_the_ca_of_its_smtp_server() {
+    let (ca, cert, key) = ca_signed(&["localhost"]);
+    let server = SmtpServer::start(SmtpOptions {
+        tls: SmtpTls::Implicit,
+        cert_pem: cert,
+        key_pem: key,
+        ..Default::default()
+    });
+    let account = || account(server.port(), json!({"secure": true}), json!({}));
+    // Not trusted by default; trusted through the host's entry.
+    let (kind, _) = testing::permanent(deliver_with(OutboundSettings::default(), account()).await);
+    assert_eq!(kind, ErrorKind::InvalidConfig);
+    let with_ca = OutboundSettings {
+        custom_hosts: vec![CustomHost {
+            certificate_authorities: vec![ca],
+            ..smtp_host(server.port())
+        }],
+        ..OutboundSettings::default()
+    };
+    testing::delivered(deliver_with(with_ca, account()).await);
+    assert_eq!(one_mail(&server).await.mail_from, "alerts@example.com");
+
+    // An entry for another port changes nothing; `none` on this one
+    // accepts the certificate over the global `full`.
+    let other_port = OutboundSettings {
+        custom_hosts: vec![CustomHost {
+            verification: Some(Verification::None),
+            ..smtp_host(server.port() + 1)
+        }],
+        ..OutboundSettings::default()
+    };
+    let (kind, _) = testing::permanent(deliver_with(other_port, account()).await);
+    assert_eq!(kind, ErrorKind::InvalidConfig);
+    let none = OutboundSettings {
+        custom_hosts: vec![CustomHost {
+            verification: Some(Verification::None),
+            ..smtp_host(server.port())
+        }],
+        ..OutboundSettings::default()
+    };
+    testing::delivered(deliver_with(none, account()).await);
+}
+
+#[tokio::test]
+async fn a_custom_host_entry_requires_or_ignores_starttls() {
+    // The server offers no STARTTLS: required by the host's entry, the
+    // send fails; the account did not ask for it.
+    let plain = SmtpServer::start(SmtpOptions::default());
+    let require = OutboundSettings {
+        custom_hosts: vec![CustomHost {
+            smtp_require_tls: Some(true),
+            ..smtp_host(plain.port())
+        }],
+        ..OutboundSettings::default()
+    };
+    let account_plain = account(plain.port(), json!({}), json!({}));
+    let (kind, reason) = testing::permanent(deliver_with(require, account_plain).await);
+    assert_eq!(kind, ErrorKind::InvalidConfig);
+    assert!(reason.contains("does not offer STARTTLS"), "{reason}");
+    assert!(plain.messages().is_empty());
+
+    // The server offers STARTTLS: ignored by the host's entry, the mail
+    // goes in plain text.
+    let offered = tls_server(SmtpTls::StartTls, &["localhost"], SmtpOptions::default());
+    let ignore = OutboundSettings {
+        custom_hosts: vec![CustomHost {
+            smtp_ignore_tls: Some(true),
+            ..smtp_host(offered.port())
+        }],
+        ..OutboundSettings::default()
+    };
+    let account_offered = account(offered.port(), json!({}), json!({}));
+    testing::delivered(deliver_with(ignore, account_offered).await);
+    assert!(!one_mail(&offered).await.tls);
 }
