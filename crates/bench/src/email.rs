@@ -258,7 +258,8 @@ async fn herald_pipeline(
             }
         })
     };
-    let first_submit = produce(&stack, o, &arrivals, "bench", params, Some(submitted)).await?;
+    let first_submit =
+        produce(&stack, o, &arrivals, "bench", params, Some(submitted), None).await?;
     arrivals
         .wait_all(o.actions, Duration::from_secs(600))
         .await?;

@@ -30,6 +30,9 @@ pub(crate) struct Options {
     pub(crate) concurrency: usize,
     /// `--baseline false` skips the bare pipeline (to profile Herald alone).
     pub(crate) baseline: bool,
+    /// `--lifecycle true` also runs events about alerts (see
+    /// [`lifecycle_alert`]) and prints their throughput beside the plain one.
+    pub(crate) lifecycle: bool,
 }
 
 /// What the receiver saw, indexed by action number.
@@ -168,6 +171,7 @@ impl Options {
             producers: 16,
             concurrency: 256,
             baseline: true,
+            lifecycle: false,
         }
     }
 
@@ -180,6 +184,7 @@ impl Options {
             "--producers" => self.producers = value.parse()?,
             "--concurrency" => self.concurrency = value.parse()?,
             "--baseline" => self.baseline = value.parse()?,
+            "--lifecycle" => self.lifecycle = value.parse()?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -221,14 +226,40 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
         false => None,
         true => Some(bare_pipeline(&nats, &o).await?),
     };
-    let herald = herald_pipeline(&nats, &o).await?;
+    let herald = herald_pipeline(&nats, &o, false).await?;
     if let (Some(baseline), 0) = (baseline, o.rate) {
         println!("ratio to baseline: {:.2}", herald / baseline);
+    }
+    if o.lifecycle {
+        let lifecycle = herald_pipeline(&nats, &o, true).await?;
+        if o.rate == 0 {
+            println!("lifecycle ratio to plain: {:.2}", lifecycle / herald);
+        }
     }
     Ok(())
 }
 
-async fn herald_pipeline(nats: &NatsServer, o: &Options) -> anyhow::Result<f64> {
+/// The alert of event `event` in lifecycle mode: of every ten events, eight
+/// fire a new alert, one repeats the alert of an event a hundred before
+/// (suppressed: within the repeat interval) and one resolves another's
+/// (sent, following what that one opened). A hundred events back is far
+/// enough that the earlier event has been taken by the time this one is.
+fn lifecycle_alert(event: usize) -> v1::Alert {
+    let (of, status) = match event % 10 {
+        7 if event >= 100 => (event - 100, v1::AlertStatus::Firing),
+        8 if event >= 100 => (event - 100, v1::AlertStatus::Resolved),
+        _ => (event, v1::AlertStatus::Firing),
+    };
+    v1::Alert {
+        key: format!("bench-alert-{of}"),
+        status: status as i32,
+        severity: "critical".into(),
+        summary: format!("bench alert {of}"),
+        ..Default::default()
+    }
+}
+
+async fn herald_pipeline(nats: &NatsServer, o: &Options, lifecycle: bool) -> anyhow::Result<f64> {
     let dir = tempfile::tempdir()?;
     let mut options = StackOptions::new(nats.url(), dir.path());
     // The receiver is on loopback, which `*` alone does not reach.
@@ -254,12 +285,18 @@ async fn herald_pipeline(nats: &NatsServer, o: &Options) -> anyhow::Result<f64> 
         "bench",
         |i| serde_json::json!({"message": i.to_string()}),
         None,
+        lifecycle.then_some(lifecycle_alert as fn(usize) -> v1::Alert),
     )
     .await?;
     arrivals
         .wait_all(o.actions, Duration::from_secs(600))
         .await?;
-    let rate = arrivals.report("herald", o.actions, first_submit);
+    let label = if lifecycle {
+        "herald lifecycle"
+    } else {
+        "herald"
+    };
+    let rate = arrivals.report(label, o.actions, first_submit);
     stack.stop().await?;
     Ok(rate)
 }
@@ -277,6 +314,7 @@ pub(crate) async fn produce(
     account: &str,
     params: fn(usize) -> serde_json::Value,
     submitted: Option<Submitted>,
+    alert: Option<fn(usize) -> v1::Alert>,
 ) -> anyhow::Result<u64> {
     let channel = tonic::transport::Endpoint::from_shared(stack.ingest.grpc_url())?
         .tcp_nodelay(true)
@@ -320,6 +358,7 @@ pub(crate) async fn produce(
                         idempotency_key: String::new(),
                         context: None,
                         actions,
+                        alert: alert.map(|alert| alert(event)),
                         ..Default::default()
                     });
                     request
@@ -332,8 +371,12 @@ pub(crate) async fn produce(
                         }
                     }
                     let accepted = arrivals.now();
-                    for i in range {
+                    for (i, action) in range.zip(&response.get_ref().actions) {
                         arrivals.accepted[i].store(accepted, Ordering::Relaxed);
+                        // Recorded, never sent: done when accepted.
+                        if action.state == v1::ActionState::Suppressed as i32 {
+                            arrivals.arrive_at(i, accepted);
+                        }
                     }
                 }
             })

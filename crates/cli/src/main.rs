@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod accounts;
 mod actions;
+mod alerts;
 mod client;
 mod dead;
 mod import;
@@ -130,6 +131,9 @@ enum Command {
     Send(actions::SendArgs),
     /// An action's status; --wait waits until it is delivered or failed.
     Status(actions::StatusArgs),
+    /// Alerts and their lifecycle: list, get, acknowledge.
+    #[command(subcommand)]
+    Alerts(alerts::Command),
     /// Actions that failed for good: list them, replay them after a fix.
     #[command(subcommand)]
     Dead(dead::Command),
@@ -172,6 +176,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Types => types::run(&g).await,
         Command::Send(args) => actions::send(&g, args).await,
         Command::Status(args) => actions::status(&g, args).await,
+        Command::Alerts(command) => alerts::run(&g, command).await,
         Command::Dead(command) => dead::run(&g, command).await,
         Command::Import(command) => import::run(&g, command).await,
         Command::Up(args) => up::run(&g, args).await,
