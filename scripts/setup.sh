@@ -3,7 +3,8 @@
 # with Rust already installed: nats-server, PostgreSQL, python3-venv,
 # python3-aiosmtpd (the e-mail tests' SMTP server), Postfix's smtp-sink (the
 # e-mail benchmark's sink; no Postfix MTA is configured or started),
-# cargo-nextest. Idempotent: what is there and answering is left alone, so on
+# prometheus-alertmanager (the intake tests run the real Alertmanager; its
+# service is not left running), cargo-nextest. Idempotent: what is there and answering is left alone, so on
 # a ready machine it only checks and prints. Never waits for input (sudo -n,
 # noninteractive apt), so it is safe in CI.
 #
@@ -42,6 +43,7 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 # /usr/bin/python3 unless HERALD_TEST_PYTHON says otherwise).
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
 [[ -x /usr/sbin/smtp-sink ]] || missing+=(postfix)
+command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 
 if ((${#missing[@]})); then
   say "installing Debian packages: ${missing[*]}"
@@ -53,8 +55,13 @@ if ((${#missing[@]})); then
   fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
     || die "apt-get install ${missing[*]} failed"
+  # The package starts its own Alertmanager on :9093; the tests start theirs
+  # on free ports and need nothing listening.
+  if [[ " ${missing[*]} " == *" prometheus-alertmanager "* ]] && command -v systemctl >/dev/null; then
+    as_root systemctl disable --now prometheus-alertmanager >/dev/null 2>&1 || true
+  fi
 else
-  say "Debian packages: nats-server, postgresql, python3 with venv, python3-aiosmtpd, postfix (smtp-sink) already installed"
+  say "Debian packages: nats-server, postgresql, python3 with venv, python3-aiosmtpd, postfix (smtp-sink), prometheus-alertmanager already installed"
 fi
 
 if cargo nextest --version >/dev/null 2>&1; then
