@@ -10,6 +10,7 @@ mod hostile;
 mod kibana_examples;
 mod openapi;
 mod preconfigured;
+mod routes;
 mod rest;
 mod secrets;
 mod signals;
