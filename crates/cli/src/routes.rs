@@ -55,13 +55,14 @@ impl PutArgs {
         let mut route = match &self.file {
             Some(file) => {
                 let value = client::read_document(file)?;
-                serde_path_to_error::deserialize::<_, RouteDocument>(value).map_err(|e| {
-                    Failure::usage(format!("{file}: {}: {}", e.path(), e.inner()))
-                })?
+                serde_path_to_error::deserialize::<_, RouteDocument>(value)
+                    .map_err(|e| Failure::usage(format!("{file}: {}: {}", e.path(), e.inner())))?
             }
             None => {
                 if self.params.len() > self.accounts.len() {
-                    return Err(Failure::usage("each --params follows the --account it is for"));
+                    return Err(Failure::usage(
+                        "each --params follows the --account it is for",
+                    ));
                 }
                 let mut actions = Vec::with_capacity(self.accounts.len());
                 for (i, account_id) in self.accounts.iter().enumerate() {
@@ -103,7 +104,11 @@ impl PutArgs {
             route.repeat_interval = r;
         }
         if let Some(g) = &self.grouping {
-            route.grouping = if g == "alert" { Grouping::Alert } else { Grouping::Group };
+            route.grouping = if g == "alert" {
+                Grouping::Alert
+            } else {
+                Grouping::Group
+            };
         }
         Ok(route)
     }

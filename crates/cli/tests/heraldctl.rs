@@ -742,20 +742,43 @@ async fn routes_put_from_a_file_or_flags_get_list_and_delete() {
     // From flags, with the interval and grouping given.
     let saved = env
         .json(&[
-            "routes", "put", "night", "--name", "Night", "--account", "log", "--params",
-            "{message: 'night: {{alert.summary}}'}", "--repeat-interval", "12h", "--grouping", "alert",
+            "routes",
+            "put",
+            "night",
+            "--name",
+            "Night",
+            "--account",
+            "log",
+            "--params",
+            "{message: 'night: {{alert.summary}}'}",
+            "--repeat-interval",
+            "12h",
+            "--grouping",
+            "alert",
         ])
         .await;
     assert_eq!(saved["repeat_interval"], "12h");
     assert_eq!(saved["grouping"], "alert");
     let got = env.json(&["routes", "get", "night"]).await;
-    assert_eq!(got["actions"][0]["params"]["message"], "night: {{alert.summary}}");
+    assert_eq!(
+        got["actions"][0]["params"]["message"],
+        "night: {{alert.summary}}"
+    );
     let list = env.json(&["routes", "list"]).await;
-    let ids: Vec<&str> = list.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["night", "ops"]);
     let table = env.run(&["routes", "list"]).await;
     assert_eq!(table.code, 0);
-    assert!(table.stdout.contains("night") && table.stdout.contains("12h"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains("night") && table.stdout.contains("12h"),
+        "{}",
+        table.stdout
+    );
 
     // Refused by the registry, naming the field: exit 2.
     let bad = env.file(
@@ -764,15 +787,27 @@ async fn routes_put_from_a_file_or_flags_get_list_and_delete() {
     );
     let run = env.run(&["routes", "put", "-f", &bad]).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("actions[0].params.message: required"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("actions[0].params.message: required"),
+        "{}",
+        run.stderr
+    );
     // Refused before sending: an unknown key names its path.
     let typo = env.file("typo.yaml", "id: t\nname: T\nactions: [{acount_id: log}]\n");
     let run = env.run(&["routes", "put", "-f", &typo]).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("actions[0].acount_id"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("actions[0].acount_id"),
+        "{}",
+        run.stderr
+    );
 
     env.json(&["routes", "delete", "ops"]).await;
     let gone = env.run(&["routes", "get", "ops"]).await;
     assert_eq!(gone.code, 3, "{}", gone.stderr);
-    assert!(gone.stderr.contains("route ops does not exist"), "{}", gone.stderr);
+    assert!(
+        gone.stderr.contains("route ops does not exist"),
+        "{}",
+        gone.stderr
+    );
 }

@@ -21,9 +21,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 pub use duration::{format_duration, parse_duration};
-pub use routes::{Grouping, RouteActionDocument, RouteDocument};
 pub use env::EnvError;
 pub use outbound::{CustomHost, OutboundConfig, ProxyConfig, VerificationMode};
+pub use routes::{Grouping, RouteActionDocument, RouteDocument};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

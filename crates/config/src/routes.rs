@@ -59,11 +59,7 @@ pub struct RouteActionDocument {
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub resolved_params: Map<String, Value>,
     /// Label name -> regular expression over the whole value ([`compile_match`]).
-    #[serde(
-        default,
-        rename = "match",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
+    #[serde(default, rename = "match", skip_serializing_if = "BTreeMap::is_empty")]
     pub matchers: BTreeMap<String, String>,
 }
 
@@ -89,7 +85,10 @@ pub fn compile_match(pattern: &str) -> Result<regex::Regex, String> {
         .map_err(|e| match e {
             regex::Error::Syntax(text) => format!(
                 "not a regular expression: {}",
-                text.lines().last().unwrap_or("").trim_start_matches("error: ")
+                text.lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ")
             ),
             regex::Error::CompiledTooBig(_) => "too large a regular expression".into(),
             other => other.to_string(),

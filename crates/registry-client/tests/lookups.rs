@@ -208,7 +208,13 @@ async fn cached_routes_are_dropped_when_announced_changed() {
     let nats = NatsServer::start();
     let dir = tempfile::tempdir().unwrap();
     let server = registry(dir.path(), Some(nats.url())).await;
-    put_slack(&server.url(), "ops", "https://hooks.slack.com/services/1", 0).await;
+    put_slack(
+        &server.url(),
+        "ops",
+        "https://hooks.slack.com/services/1",
+        0,
+    )
+    .await;
     put_route(&server.url(), "Team", 0).await;
 
     let client = RegistryClient::new(
@@ -231,7 +237,10 @@ async fn cached_routes_are_dropped_when_announced_changed() {
     let first = client.route("team").await.unwrap();
     assert_eq!((first.version, first.name.as_str()), (1, "Team"));
     // Served from the cache: the same value, no second call.
-    assert!(std::sync::Arc::ptr_eq(&first, &client.route("team").await.unwrap()));
+    assert!(std::sync::Arc::ptr_eq(
+        &first,
+        &client.route("team").await.unwrap()
+    ));
 
     put_route(&server.url(), "Team, renamed", 1).await;
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -241,7 +250,10 @@ async fn cached_routes_are_dropped_when_announced_changed() {
             assert_eq!(route.name, "Team, renamed");
             break;
         }
-        assert!(Instant::now() < deadline, "the cached version 1 was never dropped");
+        assert!(
+            Instant::now() < deadline,
+            "the cached version 1 was never dropped"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

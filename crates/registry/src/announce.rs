@@ -95,7 +95,8 @@ impl Announcer {
             deleted,
         }
         .encode_to_vec();
-        self.publish(&self.route_subject, payload, "route", id).await;
+        self.publish(&self.route_subject, payload, "route", id)
+            .await;
     }
 
     pub async fn account_changed(
@@ -128,7 +129,11 @@ impl Announcer {
                 tracing::warn!(%error, what, id, "could not announce a change")
             }
             Err(_) => {
-                tracing::warn!(what, id, "NATS is not taking messages; change not announced")
+                tracing::warn!(
+                    what,
+                    id,
+                    "NATS is not taking messages; change not announced"
+                )
             }
         }
     }

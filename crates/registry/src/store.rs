@@ -298,10 +298,16 @@ impl AccountStore {
     }
 
     /// Up to `limit` routes with an id after `after`, by id.
-    pub async fn list_routes(&self, after: &str, limit: i64) -> Result<Vec<StoredRoute>, StoreError> {
+    pub async fn list_routes(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<StoredRoute>, StoreError> {
         let sql = "SELECT id, name, definition, version, created_at, updated_at FROM routes \
                    WHERE id > $1 ORDER BY id LIMIT $2";
-        Ok(on_pool!(self, pool => sqlx::query_as(sql).bind(after).bind(limit).fetch_all(pool).await?))
+        Ok(
+            on_pool!(self, pool => sqlx::query_as(sql).bind(after).bind(limit).fetch_all(pool).await?),
+        )
     }
 
     /// Inserts a new route; false when the id is already taken.

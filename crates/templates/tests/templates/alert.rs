@@ -35,8 +35,10 @@ fn render(
 fn firing_and_resolved_render_their_own_params_over_the_alert() {
     let spec = catalog().get("pagerduty").unwrap();
     let config = Map::new();
-    let params = object(json!({"eventAction": "trigger", "summary": "{{alert.summary}} ({{alert.labels.instance}})",
-                               "dedupKey": "{{alert.key}}", "severity": "{{alert.severity}}"}));
+    let params = object(
+        json!({"eventAction": "trigger", "summary": "{{alert.summary}} ({{alert.labels.instance}})",
+                               "dedupKey": "{{alert.key}}", "severity": "{{alert.severity}}"}),
+    );
     let resolved = object(json!({"eventAction": "resolve", "dedupKey": "{{alert.key}}"}));
     let action = AlertAction {
         spec,
@@ -45,10 +47,16 @@ fn firing_and_resolved_render_their_own_params_over_the_alert() {
         resolved_params: &resolved,
     };
     let firing = render(&action, AlertPhase::Firing).unwrap();
-    assert_eq!(firing["summary"], "Error rate above 5% on web-1 (web-1:9090)");
+    assert_eq!(
+        firing["summary"],
+        "Error rate above 5% on web-1 (web-1:9090)"
+    );
     assert_eq!(firing["dedupKey"], "sample-alert");
     let done = render(&action, AlertPhase::Resolved).unwrap();
-    assert_eq!(done, object(json!({"eventAction": "resolve", "dedupKey": "sample-alert"})));
+    assert_eq!(
+        done,
+        object(json!({"eventAction": "resolve", "dedupKey": "sample-alert"}))
+    );
 
     // Without resolved params, the firing ones render with alert.status.
     let action = AlertAction {
@@ -56,7 +64,10 @@ fn firing_and_resolved_render_their_own_params_over_the_alert() {
         params: &object(json!({"eventAction": "trigger", "summary": "{{alert.status}}"})),
         ..action
     };
-    assert_eq!(render(&action, AlertPhase::Resolved).unwrap()["summary"], "resolved");
+    assert_eq!(
+        render(&action, AlertPhase::Resolved).unwrap()["summary"],
+        "resolved"
+    );
 }
 
 #[test]
@@ -64,7 +75,9 @@ fn errors_name_the_params_that_were_rendered() {
     let spec = catalog().get("pagerduty").unwrap();
     let config = Map::new();
     // Renders, but the schema refuses it: `web` is no PagerDuty severity.
-    let params = object(json!({"eventAction": "trigger", "summary": "s", "severity": "{{alert.labels.job}}"}));
+    let params = object(
+        json!({"eventAction": "trigger", "summary": "s", "severity": "{{alert.labels.job}}"}),
+    );
     let resolved = object(json!({"eventAction": "resolve", "dedupKey": "{{#alert}}"}));
     let action = AlertAction {
         spec,
@@ -74,7 +87,9 @@ fn errors_name_the_params_that_were_rendered() {
     };
     let firing = render(&action, AlertPhase::Firing).unwrap_err();
     assert!(
-        firing.iter().any(|v| v.path == "actions[1].params.severity"),
+        firing
+            .iter()
+            .any(|v| v.path == "actions[1].params.severity"),
         "{firing}"
     );
     let resolved = render(&action, AlertPhase::Resolved).unwrap_err();
@@ -106,7 +121,10 @@ fn empty_params_take_the_types_default_rendering() {
     fn message(alert: &AlertView, _: &Map<String, Value>) -> Map<String, Value> {
         let mut m = Map::new();
         if !alert.is_resolved() {
-            m.insert("message".into(), format!("{{{{not a template}}}} {}", alert.title()).into());
+            m.insert(
+                "message".into(),
+                format!("{{{{not a template}}}} {}", alert.title()).into(),
+            );
         }
         m
     }
@@ -115,7 +133,10 @@ fn empty_params_take_the_types_default_rendering() {
     let spec: &'static ConnectorSpec = Box::leak(Box::new(spec));
     let action = AlertAction { spec, ..action };
     let firing = render(&action, AlertPhase::Firing).unwrap();
-    assert_eq!(firing["message"], "{{not a template}} Error rate above 5% on web-1");
+    assert_eq!(
+        firing["message"],
+        "{{not a template}} Error rate above 5% on web-1"
+    );
     let resolved = render(&action, AlertPhase::Resolved).unwrap_err();
     assert_eq!(resolved.to_string(), "actions[1].params.message: required");
 }
