@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use herald_proto::v1::account_registry_client::AccountRegistryClient;
 use herald_proto::v1::ingest_client::IngestClient;
+use herald_proto::v1::route_registry_client::RouteRegistryClient;
 use herald_tls::{ClientTls, PemFile, cleartext_warning, error_chain};
 use serde_json::Value;
 use tonic::service::Interceptor;
@@ -93,6 +94,7 @@ impl Interceptor for Bearer {
 }
 
 pub type Registry = AccountRegistryClient<InterceptedService<Channel, Bearer>>;
+pub type Routes = RouteRegistryClient<InterceptedService<Channel, Bearer>>;
 pub type Ingest = IngestClient<InterceptedService<Channel, Bearer>>;
 
 /// The token from `--token` / `HERALD_TOKEN`, else the admin token that
@@ -149,6 +151,11 @@ async fn channel(g: &Global, url: &str, flag: &str) -> Result<Channel, Failure> 
 pub async fn registry(g: &Global) -> Result<Registry, Failure> {
     let channel = channel(g, &g.registry_url, "--registry-url").await?;
     Ok(AccountRegistryClient::with_interceptor(channel, token(g)?))
+}
+
+pub async fn routes(g: &Global) -> Result<Routes, Failure> {
+    let channel = channel(g, &g.registry_url, "--registry-url").await?;
+    Ok(RouteRegistryClient::with_interceptor(channel, token(g)?))
 }
 
 pub async fn ingest(g: &Global) -> Result<Ingest, Failure> {

@@ -12,6 +12,7 @@ mod client;
 mod dead;
 mod import;
 mod output;
+mod routes;
 mod types;
 mod up;
 
@@ -35,6 +36,7 @@ Examples:
   heraldctl accounts put ops-slack.yaml                # one account or a list, YAML or JSON
   heraldctl accounts list --type slack
   heraldctl accounts test ops-slack
+  heraldctl routes put -f route.yaml                   # or: routes put ops --name Ops --account ops-slack
   heraldctl send --account ops-slack --params '{\"message\": \"Disk full on {{context.host}}\"}' \\
       --context '{\"host\": \"db-1\"}' --wait
   heraldctl status 0f1c... --wait --timeout 1m
@@ -48,7 +50,7 @@ Examples:
 #[command(
     name = "heraldctl",
     version,
-    about = "Herald's command line: accounts, events, action status, dead letters, imports, and `up`",
+    about = "Herald's command line: accounts, routes, events, action status, dead letters, imports, and `up`",
     after_help = format!("{EXAMPLES}\n\n{EXIT_CODES}"),
 )]
 struct Cli {
@@ -125,6 +127,9 @@ enum Command {
     /// Register, read, list, delete and test accounts.
     #[command(subcommand)]
     Accounts(accounts::Command),
+    /// Create, read, list and delete routes (which accounts an alert goes to).
+    #[command(subcommand)]
+    Routes(routes::Command),
     /// Connector types with their fields; secret fields are marked.
     Types,
     /// Submit an event: one action per --account/--params pair, or a file.
@@ -173,6 +178,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let g = cli.global;
     match cli.command {
         Command::Accounts(command) => accounts::run(&g, command).await,
+        Command::Routes(command) => routes::run(&g, command).await,
         Command::Types => types::run(&g).await,
         Command::Send(args) => actions::send(&g, args).await,
         Command::Status(args) => actions::status(&g, args).await,

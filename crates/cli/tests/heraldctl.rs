@@ -721,3 +721,93 @@ async fn up(nats: &NatsServer, dir: &Path, demo: bool) -> String {
     assert!(status.success(), "up exited {status}:\n{printed}");
     printed
 }
+
+#[tokio::test]
+async fn routes_put_from_a_file_or_flags_get_list_and_delete() {
+    let env = Env::start().await;
+    env.stack
+        .put_account("log", "server-log", json!({}), json!({}))
+        .await
+        .unwrap();
+    let file = env.file(
+        "route.yaml",
+        "id: ops\nname: Ops\nthrottle: 5m\nactions:\n  - account_id: log\n    params: {message: '{{alert.summary}}'}\n    match: {severity: critical}\n",
+    );
+    let saved = env.json(&["routes", "put", "-f", &file]).await;
+    assert_eq!(
+        (saved["version"].as_i64(), saved["throttle"].as_str()),
+        (Some(1), Some("5m"))
+    );
+    assert_eq!(saved["actions"][0]["match"]["severity"], "critical");
+    // From flags, with the interval and grouping given.
+    let saved = env
+        .json(&[
+            "routes",
+            "put",
+            "night",
+            "--name",
+            "Night",
+            "--account",
+            "log",
+            "--params",
+            "{message: 'night: {{alert.summary}}'}",
+            "--repeat-interval",
+            "12h",
+            "--grouping",
+            "alert",
+        ])
+        .await;
+    assert_eq!(saved["repeat_interval"], "12h");
+    assert_eq!(saved["grouping"], "alert");
+    let got = env.json(&["routes", "get", "night"]).await;
+    assert_eq!(
+        got["actions"][0]["params"]["message"],
+        "night: {{alert.summary}}"
+    );
+    let list = env.json(&["routes", "list"]).await;
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["night", "ops"]);
+    let table = env.run(&["routes", "list"]).await;
+    assert_eq!(table.code, 0);
+    assert!(
+        table.stdout.contains("night") && table.stdout.contains("12h"),
+        "{}",
+        table.stdout
+    );
+
+    // Refused by the registry, naming the field: exit 2.
+    let bad = env.file(
+        "bad.yaml",
+        "id: bad\nname: Bad\nactions: [{account_id: log, params: {level: warn}}]\n",
+    );
+    let run = env.run(&["routes", "put", "-f", &bad]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("actions[0].params.message: required"),
+        "{}",
+        run.stderr
+    );
+    // Refused before sending: an unknown key names its path.
+    let typo = env.file("typo.yaml", "id: t\nname: T\nactions: [{acount_id: log}]\n");
+    let run = env.run(&["routes", "put", "-f", &typo]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("actions[0].acount_id"),
+        "{}",
+        run.stderr
+    );
+
+    env.json(&["routes", "delete", "ops"]).await;
+    let gone = env.run(&["routes", "get", "ops"]).await;
+    assert_eq!(gone.code, 3, "{}", gone.stderr);
+    assert!(
+        gone.stderr.contains("route ops does not exist"),
+        "{}",
+        gone.stderr
+    );
+}

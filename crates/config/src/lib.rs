@@ -7,6 +7,7 @@ mod duration;
 pub mod env;
 pub mod kibana;
 pub mod outbound;
+pub mod routes;
 mod secret_ref;
 
 use std::collections::BTreeMap;
@@ -19,9 +20,10 @@ use herald_connectors::catalog;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-pub use duration::parse_duration;
+pub use duration::{format_duration, parse_duration};
 pub use env::EnvError;
 pub use outbound::{CustomHost, OutboundConfig, ProxyConfig, VerificationMode};
+pub use routes::{Grouping, RouteActionDocument, RouteDocument};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -47,6 +49,9 @@ pub struct HeraldConfig {
     /// `server.publicBaseUrl`): the link of an e-mail's footer when its
     /// account sets no `publicBaseUrl` of its own.
     pub public_base_url: Option<String>,
+    /// Read-only routes (`routes:`), checked here as far as they can be
+    /// without the accounts; the registry checks them against those at start.
+    pub routes: Vec<RouteDocument>,
 }
 
 /// Kibana's preconfigured alert history index connector, by its id.
@@ -157,6 +162,8 @@ struct RawConfig {
     outbound: outbound::RawOutbound,
     public_base_url: Option<String>,
     preconfigured_alert_history: Option<AlertHistory>,
+    #[serde(default)]
+    routes: BTreeMap<String, RouteDocument>,
 }
 
 /// `preconfigured_alert_history`: where the alert history account writes.
@@ -273,6 +280,7 @@ pub fn parse(
         ));
     }
     let outbound = raw.outbound.read()?;
+    let routes = routes::read(raw.routes)?;
 
     for pattern in &raw.policy.enabled_connector_types {
         if pattern != "*" && catalog().get(pattern).is_none() {
@@ -317,6 +325,7 @@ pub fn parse(
         delivery,
         outbound,
         public_base_url: raw.public_base_url,
+        routes,
     })
 }
 

@@ -46,6 +46,11 @@ impl Subjects {
         format!("{}.account.changed", self.prefix)
     }
 
+    /// `herald.route.changed`
+    pub fn route_changed(&self) -> String {
+        format!("{}.route.changed", self.prefix)
+    }
+
     /// Stream and bucket names cannot hold dots: `herald` gives `HERALD_ACTIONS`.
     pub fn stream(&self, what: &str) -> String {
         format!(
@@ -77,6 +82,7 @@ mod tests {
         assert_eq!(s.result("slack"), "herald.result.slack");
         assert_eq!(s.dead_event(), "herald.dead.event");
         assert_eq!(s.account_changed(), "herald.account.changed");
+        assert_eq!(s.route_changed(), "herald.route.changed");
         assert_eq!(s.stream("ACTIONS"), "HERALD_ACTIONS");
         assert_eq!(
             Subjects::new("staging.eu").stream("DEAD"),

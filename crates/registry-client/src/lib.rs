@@ -1,4 +1,4 @@
-//! How ingest and workers read accounts from `herald-registry`: a gRPC
+//! How ingest and workers read accounts (and ingest routes) from `herald-registry`: a gRPC
 //! client authenticated as the `service` role, with a short-lived cache so
 //! a busy worker asks the registry once per account, not once per action.
 //! Cached entries are dropped when `herald.account.changed` names them and
@@ -13,7 +13,10 @@ use herald_metrics::{Histogram, Metrics};
 
 use futures::StreamExt;
 use herald_proto::json::opt_struct_to_json;
-use herald_proto::v1::{self, AccountChanged, account_registry_client::AccountRegistryClient};
+use herald_proto::v1::{
+    self, AccountChanged, RouteChanged, account_registry_client::AccountRegistryClient,
+    route_registry_client::RouteRegistryClient,
+};
 use herald_tls::ClientTls;
 use prost::Message;
 use serde_json::{Map, Value};
@@ -64,7 +67,8 @@ pub enum ClientError {
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LookupError {
-    #[error("account {0} does not exist")]
+    /// What was looked up: `account ops`, `route team-a`.
+    #[error("{0} does not exist")]
     NotFound(String),
     /// The registry did not answer; the caller should wait and retry.
     #[error("the registry is unavailable: {0}")]
@@ -87,17 +91,20 @@ pub enum Lookup {
     WithoutSecrets,
 }
 
-/// Accounts by id, with when they were fetched.
-type Cache = Arc<RwLock<HashMap<String, (Arc<Account>, Instant)>>>;
+/// Accounts (or routes) by id, with when they were fetched.
+type Cache<T = Account> = Arc<RwLock<HashMap<String, (Arc<T>, Instant)>>>;
 
 #[derive(Clone)]
 pub struct RegistryClient {
     client: AccountRegistryClient<Channel>,
+    routes: RouteRegistryClient<Channel>,
     authorization: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
     lookup: Lookup,
     cache: Cache,
+    route_cache: Cache<v1::Route>,
     ttl: Duration,
     calls: CallMetrics,
+    route_calls: CallMetrics,
 }
 
 /// `herald_registry_call_duration_seconds{call,outcome}`, resolved once per
@@ -112,17 +119,13 @@ struct CallMetrics {
 }
 
 impl CallMetrics {
-    fn new(metrics: &Metrics, lookup: Lookup) -> CallMetrics {
+    fn new(metrics: &Metrics, call: &str) -> CallMetrics {
         let family = metrics.histogram_vec(
             "herald_registry_call_duration_seconds",
-            "Account lookups from this process to herald-registry, by call and outcome.",
+            "Account and route lookups from this process to herald-registry, by call and outcome.",
             &["call", "outcome"],
             herald_metrics::CALL_BUCKETS,
         );
-        let call = match lookup {
-            Lookup::WithSecrets => "resolve_account",
-            Lookup::WithoutSecrets => "get_account",
-        };
         let outcome = |o: &str| family.with_label_values(&[call, o]);
         CallMetrics {
             ok: outcome("ok"),
@@ -171,20 +174,25 @@ impl RegistryClient {
         let authorization = format!("Bearer {service_token}")
             .parse()
             .map_err(ClientError::Token)?;
+        let channel = endpoint.connect_lazy();
         Ok(RegistryClient {
-            client: AccountRegistryClient::new(endpoint.connect_lazy()),
+            client: AccountRegistryClient::new(channel.clone()),
+            routes: RouteRegistryClient::new(channel),
             authorization,
             lookup,
             cache: Arc::default(),
+            route_cache: Arc::default(),
             ttl: DEFAULT_TTL,
             // Counted nowhere until `with_metrics` says where.
-            calls: CallMetrics::new(&Metrics::default(), lookup),
+            calls: CallMetrics::new(&Metrics::default(), account_call(lookup)),
+            route_calls: CallMetrics::new(&Metrics::default(), "get_route"),
         })
     }
 
     /// Times every lookup into `metrics`.
     pub fn with_metrics(mut self, metrics: &Metrics) -> RegistryClient {
-        self.calls = CallMetrics::new(metrics, self.lookup);
+        self.calls = CallMetrics::new(metrics, account_call(self.lookup));
+        self.route_calls = CallMetrics::new(metrics, "get_route");
         self
     }
 
@@ -208,6 +216,34 @@ impl RegistryClient {
         }
         cache.insert(id.to_owned(), (account.clone(), Instant::now()));
         Ok(account)
+    }
+
+    /// A route (`GetRoute`), cached like accounts: for the TTL, and until
+    /// `herald.route.changed` names it (see [`RegistryClient::drop_changed_routes`]).
+    pub async fn route(&self, id: &str) -> Result<Arc<v1::Route>, LookupError> {
+        if let Some((route, at)) = self.route_cache.read().expect("cache lock").get(id)
+            && at.elapsed() < self.ttl
+        {
+            return Ok(route.clone());
+        }
+        let started = Instant::now();
+        let result = Box::pin(self.call_route(id)).await;
+        self.route_calls.observe(&result, started.elapsed());
+        let route = Arc::new(result?);
+        let mut cache = self.route_cache.write().expect("cache lock");
+        if cache.len() > 100_000 {
+            cache.clear();
+        }
+        cache.insert(id.to_owned(), (route.clone(), Instant::now()));
+        Ok(route)
+    }
+
+    async fn call_route(&self, id: &str) -> Result<v1::Route, LookupError> {
+        let request = self.request(v1::GetRouteRequest { id: id.to_owned() });
+        let result = self.routes.clone().get_route(request).await;
+        result
+            .map(tonic::Response::into_inner)
+            .map_err(|status| lookup_error(&status, || format!("route {id}")))
     }
 
     pub fn forget(&self, id: &str) {
@@ -243,16 +279,7 @@ impl RegistryClient {
                 client.get_account(request).await
             }
         };
-        let account = result.map_err(|status| match status.code() {
-            tonic::Code::NotFound => LookupError::NotFound(id.to_owned()),
-            tonic::Code::Unauthenticated
-            | tonic::Code::PermissionDenied
-            | tonic::Code::InvalidArgument => LookupError::Refused(status.message().to_owned()),
-            tonic::Code::Internal | tonic::Code::DataLoss => {
-                LookupError::Internal(format!("{}: {}", status.code(), status.message()))
-            }
-            _ => LookupError::Unavailable(format!("{}: {}", status.code(), status.message())),
-        })?;
+        let account = result.map_err(|status| lookup_error(&status, || format!("account {id}")))?;
         let a = account.into_inner();
         Ok(Account {
             config: opt_struct_to_json(a.config.as_ref()),
@@ -274,6 +301,26 @@ impl RegistryClient {
         request
     }
 
+    /// Drops cached routes as `herald.route.changed` announces changes
+    /// (`Subjects::route_changed`), as [`RegistryClient::drop_changed`] does
+    /// for accounts.
+    pub async fn drop_changed_routes(
+        &self,
+        nats: &async_nats::Client,
+        subject: String,
+    ) -> Result<(), async_nats::SubscribeError> {
+        let mut changes = nats.subscribe(subject).await?;
+        let cache = self.route_cache.clone();
+        tokio::spawn(async move {
+            while let Some(message) = changes.next().await {
+                if let Ok(changed) = RouteChanged::decode(message.payload) {
+                    cache.write().expect("cache lock").remove(&changed.id);
+                }
+            }
+        });
+        Ok(())
+    }
+
     /// Drops cached accounts as `herald.account.changed` announces changes.
     /// Subscribes before returning, so no later change is missed; the
     /// watching runs until the NATS client closes.
@@ -292,5 +339,26 @@ impl RegistryClient {
             }
         });
         Ok(())
+    }
+}
+
+fn account_call(lookup: Lookup) -> &'static str {
+    match lookup {
+        Lookup::WithSecrets => "resolve_account",
+        Lookup::WithoutSecrets => "get_account",
+    }
+}
+
+/// A failed lookup as the caller acts on it; `what` names it (`account ops`).
+fn lookup_error(status: &tonic::Status, what: impl FnOnce() -> String) -> LookupError {
+    match status.code() {
+        tonic::Code::NotFound => LookupError::NotFound(what()),
+        tonic::Code::Unauthenticated
+        | tonic::Code::PermissionDenied
+        | tonic::Code::InvalidArgument => LookupError::Refused(status.message().to_owned()),
+        tonic::Code::Internal | tonic::Code::DataLoss => {
+            LookupError::Internal(format!("{}: {}", status.code(), status.message()))
+        }
+        _ => LookupError::Unavailable(format!("{}: {}", status.code(), status.message())),
     }
 }

@@ -178,3 +178,82 @@ async fn cached_accounts_are_dropped_when_announced_changed() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+async fn put_route(url: &str, name: &str, version: i64) {
+    let mut routes = v1::route_registry_client::RouteRegistryClient::connect(url.to_owned())
+        .await
+        .unwrap();
+    let route = v1::Route {
+        id: "team".into(),
+        name: name.into(),
+        version,
+        actions: vec![v1::RouteAction {
+            account_id: "ops".into(),
+            params: serde_json::json!({"message": "{{alert.summary}}"})
+                .as_object()
+                .map(json_to_struct),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let mut request = tonic::Request::new(v1::PutRouteRequest { route: Some(route) });
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {ADMIN}").parse().unwrap());
+    routes.put_route(request).await.unwrap();
+}
+
+#[tokio::test]
+async fn cached_routes_are_dropped_when_announced_changed() {
+    let nats = NatsServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = registry(dir.path(), Some(nats.url())).await;
+    put_slack(
+        &server.url(),
+        "ops",
+        "https://hooks.slack.com/services/1",
+        0,
+    )
+    .await;
+    put_route(&server.url(), "Team", 0).await;
+
+    let client = RegistryClient::new(
+        &server.url(),
+        SERVICE,
+        Lookup::WithoutSecrets,
+        &ClientTls::default(),
+    )
+    .unwrap()
+    .with_ttl(Duration::from_secs(3600));
+    let missing = client.route("nobody").await.unwrap_err();
+    assert!(matches!(missing, LookupError::NotFound(_)), "{missing:?}");
+    assert_eq!(missing.to_string(), "route nobody does not exist");
+    let nats_client = async_nats::connect(nats.url()).await.unwrap();
+    client
+        .drop_changed_routes(&nats_client, "herald.route.changed".into())
+        .await
+        .unwrap();
+    nats_client.flush().await.unwrap();
+    let first = client.route("team").await.unwrap();
+    assert_eq!((first.version, first.name.as_str()), (1, "Team"));
+    // Served from the cache: the same value, no second call.
+    assert!(std::sync::Arc::ptr_eq(
+        &first,
+        &client.route("team").await.unwrap()
+    ));
+
+    put_route(&server.url(), "Team, renamed", 1).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let route = client.route("team").await.unwrap();
+        if route.version == 2 {
+            assert_eq!(route.name, "Team, renamed");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the cached version 1 was never dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

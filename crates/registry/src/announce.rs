@@ -1,5 +1,6 @@
 //! Tells the rest of Herald that an account changed (`herald.account.changed`
-//! with its id and version, never its content), so ingest and workers drop
+//! with its id and version, never its content) or a route did
+//! (`herald.route.changed`), so ingest and workers drop
 //! their cached copy. NATS is optional for the registry: when it is down,
 //! saving still works and the announcement is queued by the client until it
 //! reconnects, or dropped after a short wait; caches elsewhere also expire
@@ -10,7 +11,7 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use herald_proto::v1::AccountChanged;
+use herald_proto::v1::{AccountChanged, RouteChanged};
 use prost::Message;
 
 use crate::cache::AccountCache;
@@ -21,6 +22,8 @@ const PUBLISH_WAIT: Duration = Duration::from_millis(250);
 pub struct Announcer {
     client: Option<async_nats::Client>,
     subject: String,
+    /// `herald.route.changed`
+    route_subject: String,
 }
 
 impl Announcer {
@@ -28,6 +31,7 @@ impl Announcer {
     /// delays announcements, never the registry.
     pub async fn connect(url: &str, subject_prefix: &str) -> Announcer {
         let subject = format!("{subject_prefix}.account.changed");
+        let route_subject = format!("{subject_prefix}.route.changed");
         let client = async_nats::ConnectOptions::new()
             .name("herald-registry")
             .retry_on_initial_connect()
@@ -37,12 +41,14 @@ impl Announcer {
             Ok(client) => Announcer {
                 client: Some(client),
                 subject,
+                route_subject,
             },
             Err(error) => {
                 tracing::warn!(%error, nats.url = %url, "account changes will not be announced");
                 Announcer {
                     client: None,
                     subject,
+                    route_subject,
                 }
             }
         }
@@ -53,6 +59,7 @@ impl Announcer {
         Announcer {
             client: None,
             subject: String::new(),
+            route_subject: String::new(),
         }
     }
 
@@ -81,6 +88,17 @@ impl Announcer {
         });
     }
 
+    pub async fn route_changed(&self, id: &str, version: i64, deleted: bool) {
+        let payload = RouteChanged {
+            id: id.to_owned(),
+            version,
+            deleted,
+        }
+        .encode_to_vec();
+        self.publish(&self.route_subject, payload, "route", id)
+            .await;
+    }
+
     pub async fn account_changed(
         &self,
         id: &str,
@@ -88,7 +106,6 @@ impl Announcer {
         connector_type: &str,
         deleted: bool,
     ) {
-        let Some(client) = &self.client else { return };
         let payload = AccountChanged {
             id: id.to_owned(),
             version,
@@ -96,18 +113,27 @@ impl Announcer {
             connector_type: connector_type.to_owned(),
         }
         .encode_to_vec();
+        self.publish(&self.subject, payload, "account", id).await;
+    }
+
+    async fn publish(&self, subject: &str, payload: Vec<u8>, what: &str, id: &str) {
+        let Some(client) = &self.client else { return };
         match tokio::time::timeout(
             PUBLISH_WAIT,
-            client.publish(self.subject.clone(), payload.into()),
+            client.publish(subject.to_owned(), payload.into()),
         )
         .await
         {
             Ok(Ok(())) => {}
             Ok(Err(error)) => {
-                tracing::warn!(%error, account.id = %id, "could not announce account change")
+                tracing::warn!(%error, what, id, "could not announce a change")
             }
             Err(_) => {
-                tracing::warn!(account.id = %id, "NATS is not taking messages; account change not announced")
+                tracing::warn!(
+                    what,
+                    id,
+                    "NATS is not taking messages; change not announced"
+                )
             }
         }
     }

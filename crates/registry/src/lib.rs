@@ -12,6 +12,7 @@ pub mod execute;
 pub mod http;
 pub mod metrics;
 pub mod registry;
+pub mod route_service;
 pub mod secret_box;
 pub mod service;
 pub mod settings;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 
 use herald_metrics::{ListenError, Metrics, Readiness};
 use herald_proto::v1::account_registry_server::AccountRegistryServer;
+use herald_proto::v1::route_registry_server::RouteRegistryServer;
 use herald_tls::ServerTls;
 use tokio::net::TcpListener;
 
@@ -50,11 +52,15 @@ pub async fn open_registry(settings: &Settings) -> Result<Registry, StartError> 
         settings.config.preconfigured.clone(),
         Arc::new(announcer),
     )
+    .map_err(StartError::Config)?
+    .with_routes(settings.config.routes.clone())
+    .await
     .map_err(StartError::Config)?;
     tracing::info!(
         database = %redact_url(&settings.database_url),
         backend = registry.store().backend(),
         preconfigured = settings.config.preconfigured.len(),
+        routes = settings.config.routes.len(),
         "registry store ready"
     );
     Ok(registry)
@@ -132,7 +138,7 @@ pub fn readiness(registry: &Arc<Registry>) -> Readiness {
     })
 }
 
-/// Serves `herald.v1.AccountRegistry` (behind bearer-token auth), plus
+/// Serves `herald.v1.AccountRegistry` and `herald.v1.RouteRegistry` (behind bearer-token auth), plus
 /// `grpc.health.v1.Health` and server reflection, which stay open; over
 /// TLS only when `tls` is given.
 pub async fn serve(
@@ -147,6 +153,9 @@ pub async fn serve(
     health_reporter
         .set_serving::<AccountRegistryServer<service::RegistryService>>()
         .await;
+    health_reporter
+        .set_serving::<RouteRegistryServer<route_service::RouteRegistryService>>()
+        .await;
     // v1 for current clients, v1alpha for older ones (grpcurl before 1.9,
     // Python's grpcio-reflection).
     let reflection = || {
@@ -154,8 +163,14 @@ pub async fn serve(
             .register_encoded_file_descriptor_set(herald_proto::v1::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .with_service_name("herald.v1.AccountRegistry")
+            .with_service_name("herald.v1.RouteRegistry")
             .with_service_name("grpc.health.v1.Health")
     };
+    let route_tokens = tokens.clone();
+    let routes = RouteRegistryServer::with_interceptor(
+        route_service::RouteRegistryService::new(registry.clone()),
+        move |request| auth::authenticate(&route_tokens, request),
+    );
     let accounts = AccountRegistryServer::with_interceptor(
         service::RegistryService::new(registry),
         move |request| auth::authenticate(&tokens, request),
@@ -174,7 +189,8 @@ pub async fn serve(
                 .build_v1alpha()
                 .expect(herald_proto::DESCRIPTORS_VALID),
         )
-        .add_service(accounts);
+        .add_service(accounts)
+        .add_service(routes);
     herald_tls::serve_grpc(router, listener, tls, shutdown).await
 }
 

@@ -19,6 +19,10 @@ use crate::cache::AccountCache;
 use crate::secret_box::{SealError, SecretBox};
 use crate::store::{AccountStore, StoreError, StoredAccount};
 
+mod routes;
+
+pub use routes::RouteView;
+
 pub const MAX_PAGE_SIZE: usize = 1000;
 const DEFAULT_PAGE_SIZE: usize = 100;
 
@@ -35,6 +39,14 @@ pub enum RegistryError {
         "account {0} is preconfigured in HERALD_CONFIG and cannot be changed or deleted through the API"
     )]
     Preconfigured(String),
+    #[error("invalid route: {0}")]
+    InvalidRoute(Violations),
+    #[error("route {} does not exist", echo(.0))]
+    RouteNotFound(String),
+    #[error(
+        "route {0} is preconfigured in HERALD_CONFIG and cannot be changed or deleted through the API"
+    )]
+    RoutePreconfigured(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("secrets of account {id} cannot be decrypted")]
@@ -48,10 +60,14 @@ pub enum RegistryError {
 impl ServiceError for RegistryError {
     fn code(&self) -> ErrorCode {
         match self {
-            RegistryError::Invalid(_) => ErrorCode::InvalidArgument,
-            RegistryError::NotFound(_) => ErrorCode::NotFound,
+            RegistryError::Invalid(_) | RegistryError::InvalidRoute(_) => {
+                ErrorCode::InvalidArgument
+            }
+            RegistryError::NotFound(_) | RegistryError::RouteNotFound(_) => ErrorCode::NotFound,
             RegistryError::Conflict(_) => ErrorCode::Aborted,
-            RegistryError::Preconfigured(_) => ErrorCode::FailedPrecondition,
+            RegistryError::Preconfigured(_) | RegistryError::RoutePreconfigured(_) => {
+                ErrorCode::FailedPrecondition
+            }
             RegistryError::Store(StoreError::Unavailable(_)) => ErrorCode::Unavailable,
             RegistryError::Store(_) | RegistryError::Seal { .. } => ErrorCode::Internal,
         }
@@ -107,6 +123,8 @@ pub struct Registry {
     preconfigured: BTreeMap<String, Preconfigured>,
     announcer: Arc<Announcer>,
     cache: Arc<AccountCache>,
+    /// HERALD_CONFIG's read-only routes, by id.
+    routes: BTreeMap<String, RouteView>,
 }
 
 impl Registry {
@@ -165,6 +183,7 @@ impl Registry {
             preconfigured: table,
             announcer,
             cache,
+            routes: BTreeMap::new(),
         })
     }
 

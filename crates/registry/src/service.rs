@@ -12,7 +12,7 @@ use crate::auth::{Role, require};
 use crate::registry::{AccountInput, AccountView, Registry, RegistryError};
 use herald_catalog::SecretMap;
 
-const READERS: &[Role] = &[Role::Admin, Role::Producer, Role::Service];
+pub(crate) const READERS: &[Role] = &[Role::Admin, Role::Producer, Role::Service];
 
 pub struct RegistryService {
     registry: Arc<Registry>,
@@ -25,7 +25,7 @@ impl RegistryService {
 }
 
 /// Logs what the caller will not see, once, where it is handled.
-fn status(error: RegistryError) -> Status {
+pub(crate) fn status(error: RegistryError) -> Status {
     if error.code() == ErrorCode::Internal || error.code() == ErrorCode::Unavailable {
         tracing::error!(error = %error, cause = ?std::error::Error::source(&error), "registry call failed");
     }
@@ -47,7 +47,7 @@ fn to_proto(view: AccountView) -> v1::Account {
     }
 }
 
-fn timestamp(ms: i64) -> Option<prost_types::Timestamp> {
+pub(crate) fn timestamp(ms: i64) -> Option<prost_types::Timestamp> {
     (ms > 0).then(|| prost_types::Timestamp {
         seconds: ms.div_euclid(1000),
         nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,

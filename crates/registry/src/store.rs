@@ -1,4 +1,4 @@
-//! Where registered accounts live: SQLite by default (a file under
+//! Where registered accounts and routes live: SQLite by default (a file under
 //! `herald-data/`, created on first start), PostgreSQL when the URL says so.
 //! The two backends share every SQL statement (`$n` placeholders work on
 //! both); only the migrations differ. Every write is conditional on the
@@ -102,6 +102,19 @@ impl TryFrom<AccountRow> for StoredAccount {
             updated_at: row.updated_at,
         })
     }
+}
+
+/// A route as stored: its document (without id and name) as JSON text,
+/// which the registry reads back into a `RouteDocument`.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StoredRoute {
+    pub id: String,
+    pub name: String,
+    pub definition: String,
+    pub version: i64,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
 /// A SELECT of every column, as the `&'static str` sqlx wants.
@@ -276,6 +289,51 @@ impl AccountStore {
         let done = on_pool!(self, pool => sqlx::query(sql)
             .bind(&new.bytes).bind(&new.key_id).bind(id).bind(version).bind(&old.key_id)
             .execute(pool).await?.rows_affected());
+        Ok(done == 1)
+    }
+
+    pub async fn get_route(&self, id: &str) -> Result<Option<StoredRoute>, StoreError> {
+        let sql = "SELECT id, name, definition, version, created_at, updated_at FROM routes WHERE id = $1";
+        Ok(on_pool!(self, pool => sqlx::query_as(sql).bind(id).fetch_optional(pool).await?))
+    }
+
+    /// Up to `limit` routes with an id after `after`, by id.
+    pub async fn list_routes(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<StoredRoute>, StoreError> {
+        let sql = "SELECT id, name, definition, version, created_at, updated_at FROM routes \
+                   WHERE id > $1 ORDER BY id LIMIT $2";
+        Ok(
+            on_pool!(self, pool => sqlx::query_as(sql).bind(after).bind(limit).fetch_all(pool).await?),
+        )
+    }
+
+    /// Inserts a new route; false when the id is already taken.
+    pub async fn insert_route(&self, r: &StoredRoute) -> Result<bool, StoreError> {
+        let sql = "INSERT INTO routes (id, name, definition, version, created_at, updated_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING";
+        let done = on_pool!(self, pool => sqlx::query(sql)
+            .bind(&r.id).bind(&r.name).bind(&r.definition).bind(r.version).bind(r.created_at).bind(r.updated_at)
+            .execute(pool).await?.rows_affected());
+        Ok(done == 1)
+    }
+
+    /// Replaces the route if its stored version is still `expected`.
+    pub async fn update_route(&self, r: &StoredRoute, expected: i64) -> Result<bool, StoreError> {
+        let sql = "UPDATE routes SET name = $2, definition = $3, version = $4, updated_at = $5 \
+                   WHERE id = $1 AND version = $6";
+        let done = on_pool!(self, pool => sqlx::query(sql)
+            .bind(&r.id).bind(&r.name).bind(&r.definition).bind(r.version).bind(r.updated_at).bind(expected)
+            .execute(pool).await?.rows_affected());
+        Ok(done == 1)
+    }
+
+    /// Deletes the route if its stored version is still `expected`.
+    pub async fn delete_route(&self, id: &str, expected: i64) -> Result<bool, StoreError> {
+        let sql = "DELETE FROM routes WHERE id = $1 AND version = $2";
+        let done = on_pool!(self, pool => sqlx::query(sql).bind(id).bind(expected).execute(pool).await?.rows_affected());
         Ok(done == 1)
     }
 

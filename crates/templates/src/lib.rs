@@ -16,6 +16,7 @@
 //! [`Budget`] of output bytes and steps that a caller can share across
 //! many strings (ingest: one per event).
 
+pub mod alert;
 mod error;
 mod escape;
 mod parse;
@@ -26,6 +27,7 @@ use herald_catalog::schema::join;
 use herald_catalog::{ConnectorSpec, Violations};
 use serde_json::{Map, Value};
 
+pub use alert::{AlertAction, render_alert_action_within};
 pub use error::{Position, TemplateError};
 pub use herald_catalog::Escape;
 pub use parse::MAX_SECTION_DEPTH;

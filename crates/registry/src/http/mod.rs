@@ -113,7 +113,9 @@ impl From<RegistryError> for ApiError {
             tracing::error!(error = %error, cause = ?std::error::Error::source(&error), "registry REST call failed");
         }
         let field = match &error {
-            RegistryError::Invalid(v) => v.iter().next().map(|v| v.path.clone()),
+            RegistryError::Invalid(v) | RegistryError::InvalidRoute(v) => {
+                v.iter().next().map(|v| v.path.clone())
+            }
             _ => None,
         };
         ApiError {

@@ -1,5 +1,6 @@
-//! Herald's own JSON: `/v1/accounts[/{id}]` and `/v1/connector-types`, the
-//! gRPC `AccountRegistry` calls over HTTP with the same fields.
+//! Herald's own JSON: `/v1/accounts[/{id}]`, `/v1/connector-types` and
+//! `/v1/routes[/{id}]`, the gRPC `AccountRegistry` and `RouteRegistry`
+//! calls over HTTP with the same fields (route durations as `5m`).
 
 use std::collections::HashMap;
 
@@ -15,7 +16,8 @@ use serde_json::{Map, Value, json};
 
 use super::{ApiError, AppState, READERS, authorize};
 use crate::auth::Role;
-use crate::registry::{AccountInput, AccountView, MAX_PAGE_SIZE};
+use crate::registry::{AccountInput, AccountView, MAX_PAGE_SIZE, RouteView};
+use herald_config::RouteDocument;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -25,6 +27,136 @@ pub(super) fn routes() -> Router<AppState> {
             get(get_account).put(put_account).delete(delete_account),
         )
         .route("/v1/connector-types", get(connector_types))
+        .route("/v1/routes", get(list_routes))
+        .route(
+            "/v1/routes/{id}",
+            get(get_route).put(put_route).delete(delete_route),
+        )
+}
+
+/// A route as readers see it: the route document (durations as `5m`)
+/// with what the registry adds.
+fn route_json(view: &RouteView) -> Value {
+    let mut body = serde_json::to_value(&view.route).expect("a route serializes");
+    let object = body.as_object_mut().expect("a route is an object");
+    object.insert("preconfigured".into(), view.preconfigured.into());
+    object.insert("version".into(), view.version.into());
+    object.insert("created_at".into(), time(view.created_at));
+    object.insert("updated_at".into(), time(view.updated_at));
+    body
+}
+
+async fn get_route(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, READERS, "read routes")?;
+    let view = state.registry.get_route(&id).await?;
+    Ok(axum::Json(route_json(&view)).into_response())
+}
+
+/// Creates or replaces: the route document, and optionally the `version`
+/// read before (0 or left out: unconditionally).
+async fn put_route(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, &[Role::Admin], "change routes")?;
+    let mut body = json_object(body)?;
+    let body_id = string_field(&mut body, "id")?;
+    if !body_id.is_empty() && body_id != id {
+        return Err(ApiError::invalid("id", "differs from the id in the path"));
+    }
+    let version = version_field(&mut body)?;
+    let mut route: RouteDocument =
+        serde_path_to_error::deserialize(Value::Object(body)).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." { "body".to_owned() } else { path };
+            ApiError::invalid(&field, e.inner().to_string())
+        })?;
+    route.id = id;
+    let created = version == 0 && state.registry.get_route(&route.id).await.is_err();
+    let view = state.registry.put_route(route, version).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(route_json(&view))).into_response())
+}
+
+async fn delete_route(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, &[Role::Admin], "delete routes")?;
+    let version = version_param(&query)?;
+    state.registry.delete_route(&id, version).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `?page_size=&page_token=`, as `ListRoutes`.
+async fn list_routes(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, READERS, "list routes")?;
+    for key in query.keys() {
+        if !matches!(key.as_str(), "page_size" | "page_token") {
+            return Err(ApiError::invalid(
+                herald_catalog::echo(key).as_ref(),
+                "unknown query parameter (page_size, page_token)",
+            ));
+        }
+    }
+    let param = |name: &str| query.get(name).map(String::as_str).unwrap_or("");
+    let page_size = page_size_param(param("page_size"))?;
+    let (routes, next_page_token) = state
+        .registry
+        .list_routes(page_size, param("page_token"))
+        .await?;
+    let routes: Vec<Value> = routes.iter().map(route_json).collect();
+    Ok(axum::Json(json!({"routes": routes, "next_page_token": next_page_token})).into_response())
+}
+
+/// The body's optional `version`, 0 when absent.
+fn version_field(body: &mut Map<String, Value>) -> Result<i64, ApiError> {
+    match body.remove("version") {
+        None | Some(Value::Null) => Ok(0),
+        Some(v) => v
+            .as_i64()
+            .filter(|v| *v >= 0)
+            .ok_or_else(|| ApiError::invalid("version", "must be a whole number, 0 or more")),
+    }
+}
+
+/// `?version=`, 0 when absent.
+fn version_param(query: &HashMap<String, String>) -> Result<i64, ApiError> {
+    match query.get("version") {
+        None => Ok(0),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|v| *v >= 0)
+            .ok_or_else(|| ApiError::invalid("version", "must be a whole number, 0 or more")),
+    }
+}
+
+fn page_size_param(text: &str) -> Result<usize, ApiError> {
+    match text {
+        "" => Ok(0),
+        text => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= MAX_PAGE_SIZE)
+            .ok_or_else(|| ApiError::invalid("page_size", format!("must be 0..{MAX_PAGE_SIZE}"))),
+    }
 }
 
 /// An account as readers see it: `secret_fields` names the secrets set,

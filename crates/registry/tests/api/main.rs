@@ -11,6 +11,7 @@ mod kibana_examples;
 mod openapi;
 mod preconfigured;
 mod rest;
+mod routes;
 mod secrets;
 mod signals;
 mod storage;

@@ -1,6 +1,7 @@
 //! The templates crate's public behaviour: one test binary, a module per
 //! area.
 
+mod alert;
 mod budget;
 mod errors;
 mod escapes;
