@@ -77,7 +77,7 @@ pub enum ServeError {
     Declare(#[source] MessagingError),
     #[error(transparent)]
     Registry(#[from] ClientError),
-    #[error("subscribing to account changes")]
+    #[error("subscribing to account and route changes")]
     WatchAccounts(#[source] async_nats::SubscribeError),
     #[error("{part} failed")]
     Part {
@@ -143,6 +143,10 @@ impl Server {
         .with_metrics(&metrics);
         registry
             .drop_changed(&nats, settings.messaging.subjects.account_changed())
+            .await
+            .map_err(ServeError::WatchAccounts)?;
+        registry
+            .drop_changed_routes(&nats, settings.messaging.subjects.route_changed())
             .await
             .map_err(ServeError::WatchAccounts)?;
         let readiness = Readiness::default().nats(nats).check("registry", {

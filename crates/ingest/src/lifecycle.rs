@@ -309,16 +309,17 @@ pub fn ack(record: &mut v1::AlertRecord, by: &str, now: SystemTime) -> bool {
     true
 }
 
-/// Whether a label's value matches a route matcher: the pattern anchored
-/// at both ends (`critical|error` matches `error`, not `errors`). Compiled
-/// patterns are kept, as every alert of a route asks the same ones.
-pub fn label_matches(pattern: &str, value: &str) -> Result<bool, regex::Error> {
+/// Whether a label's value matches a route matcher, anchored at both ends
+/// as the registry checked it on save (`critical|error` matches `error`,
+/// not `errors`). Compiled patterns are kept, as every alert of a route asks
+/// the same ones.
+pub fn label_matches(pattern: &str, value: &str) -> Result<bool, String> {
     static COMPILED: LazyLock<Mutex<HashMap<String, Regex>>> = LazyLock::new(Default::default);
     let mut compiled = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(re) = compiled.get(pattern) {
         return Ok(re.is_match(value));
     }
-    let re = Regex::new(&format!("^(?:{pattern})$"))?;
+    let re = herald_config::routes::compile_match(pattern)?;
     let hit = re.is_match(value);
     // Routes change seldom; a flood of distinct patterns only costs compiles.
     if compiled.len() >= 4096 {

@@ -16,6 +16,7 @@ use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::kv::{CreateErrorKind, UpdateErrorKind};
 use async_nats::jetstream::message::PublishMessage;
 use herald_catalog::account::{AccountId, ID_RULE};
+use herald_catalog::alert::AlertView;
 use herald_catalog::{ConnectorSpec, Policy, Violations, echo, schema::join};
 use herald_connectors::catalog;
 use herald_messaging::{ActionId, Declared, Outgoing, Publisher, new_traceparent};
@@ -24,7 +25,7 @@ use herald_proto::status::{ErrorCode, ServiceError};
 use herald_proto::v1;
 use herald_registry_client::{Account, LookupError, RegistryClient};
 use herald_telemetry::TraceContext;
-use herald_templates::{Budget, Spent};
+use herald_templates::{AlertAction, Budget, Spent};
 use prost::Message;
 use rand::RngCore;
 use serde_json::{Map, Value, json};
@@ -166,9 +167,18 @@ struct Prepared {
 /// of its route, each with the params it renders.
 struct Target<'a> {
     account_id: &'a str,
+    /// An event action's params templates.
     params: Cow<'a, Map<String, Value>>,
+    /// A route action's templates, rendered as the registry renders them.
+    route_action: Option<RouteTemplates>,
     /// Where its problems are reported: `actions[0]`, `route.actions[2]`.
-    at: Cow<'a, str>,
+    at: String,
+}
+
+/// A route action's params and resolved params, as JSON.
+struct RouteTemplates {
+    params: Map<String, Value>,
+    resolved_params: Map<String, Value>,
 }
 
 /// An alert event's part in [`prepare`]: the alert, the route it came by,
@@ -451,9 +461,7 @@ impl Ingestor {
 
     /// A route from the registry (cached); unknown is bad input at `route`.
     pub async fn route(&self, id: &str) -> Result<Arc<v1::Route>, IngestError> {
-        // MERGE: the registry-client route lookup lands with h14-routes.
-        let lookup: Result<Arc<v1::Route>, LookupError> = Err(LookupError::NotFound(id.to_owned()));
-        match lookup {
+        match self.inner.registry.route(id).await {
             Ok(route) => Ok(route),
             Err(LookupError::NotFound(_)) => Err(IngestError::invalid(
                 "route",
@@ -1041,29 +1049,25 @@ fn prepare(
         if let Some(view) = view {
             object.insert("alert".into(), view.to_value());
         }
-        let prefix = join(at, "params");
-        // Built from the variables' values, so they are not templates:
-        // a `{{` in a producer's context stays text.
-        let defaulted = match (
-            spec.extras.params_from_event,
-            spec.extras.alert_params,
-            view,
-        ) {
-            _ if !target.params.is_empty() => None,
-            (_, Some(render), Some(view)) => Some(render(view, &account.config)),
-            (Some(build), _, _) => build(&account.config, &vars),
-            _ => None,
-        };
-        let rendered = match defaulted.map(Ok).unwrap_or_else(|| {
-            herald_templates::render_connector_params_within(
-                spec,
-                &target.params,
-                &vars,
-                &prefix,
+        let checked = match (&target.route_action, view) {
+            // Rendered as the registry rendered it on save.
+            (Some(action), Some(view)) => herald_templates::render_alert_action_within(
+                &AlertAction {
+                    spec,
+                    account_config: &account.config,
+                    params: &action.params,
+                    resolved_params: &action.resolved_params,
+                },
+                view,
+                &mut vars,
+                &this.policy,
+                at,
                 &mut budget,
-            )
-        }) {
-            Ok(rendered) => rendered,
+            ),
+            _ => render_event_action(this, spec, account, target, view, &vars, &mut budget),
+        };
+        let params = match checked {
+            Ok(params) => params,
             Err(errors) => {
                 if budget.spent() == Some(Spent::Output) {
                     // Over the event's size: 413, however else it is wrong.
@@ -1073,20 +1077,6 @@ fn prepare(
                 continue;
             }
         };
-        let rendered = Value::Object(rendered);
-        if let Err(errors) = spec.validate_params(&rendered, &prefix, &this.policy) {
-            violations.0.extend(errors.0);
-            continue;
-        }
-        let Value::Object(params) = rendered else {
-            unreachable!("rendered params are an object")
-        };
-        let mut errors = Violations::new();
-        (spec.action_rules)(&params, &account.config, &prefix, &mut errors);
-        if !errors.is_empty() {
-            violations.0.extend(errors.0);
-            continue;
-        }
         let payload = v1::ActionRequest {
             action_id: id.clone(),
             account_id: account.id.clone(),
@@ -1117,9 +1107,52 @@ fn prepare(
     Ok(prepared)
 }
 
-/// The event's own actions, then its route's actions that match the alert,
-/// each with the params it renders (a route action's `resolved_params` for
-/// a resolved alert, when it has them).
+/// An event's own action: its params rendered (or, left empty, built by the
+/// type from the event or the alert), then checked against the type's
+/// schema, rules and policy.
+fn render_event_action(
+    this: &Inner,
+    spec: &'static ConnectorSpec,
+    account: &Account,
+    target: &Target<'_>,
+    view: Option<&AlertView>,
+    vars: &Value,
+    budget: &mut Budget,
+) -> Result<Map<String, Value>, Violations> {
+    let prefix = join(&target.at, "params");
+    // Built from the variables' values, so they are not templates: a `{{`
+    // in a producer's context stays text.
+    let defaulted = match (
+        spec.extras.params_from_event,
+        spec.extras.alert_params,
+        view,
+    ) {
+        _ if !target.params.is_empty() => None,
+        (_, Some(render), Some(view)) => Some(render(view, &account.config)),
+        (Some(build), _, _) => build(&account.config, vars),
+        _ => None,
+    };
+    let rendered = match defaulted {
+        Some(params) => params,
+        None => herald_templates::render_connector_params_within(
+            spec,
+            &target.params,
+            vars,
+            &prefix,
+            budget,
+        )?,
+    };
+    let rendered = Value::Object(rendered);
+    spec.validate_params(&rendered, &prefix, &this.policy)?;
+    let Value::Object(params) = rendered else {
+        unreachable!("rendered params are an object")
+    };
+    let mut errors = Violations::new();
+    (spec.action_rules)(&params, &account.config, &prefix, &mut errors);
+    errors.into_result().map(|()| params)
+}
+
+/// The event's own actions, then its route's actions that match the alert.
 fn targets<'a>(event: &'a Event, plan: Option<&'a AlertPlan>) -> Vec<Target<'a>> {
     let mut out: Vec<Target<'a>> = event
         .actions
@@ -1128,25 +1161,23 @@ fn targets<'a>(event: &'a Event, plan: Option<&'a AlertPlan>) -> Vec<Target<'a>>
         .map(|(index, action)| Target {
             account_id: &action.account_id,
             params: Cow::Borrowed(&action.params),
-            at: Cow::Owned(format!("actions[{index}]")),
+            route_action: None,
+            at: format!("actions[{index}]"),
         })
         .collect();
     if let Some(plan) = plan
         && let Some(route) = plan.route.as_deref()
     {
-        let resolved = plan.alert.status == v1::AlertStatus::Resolved as i32;
         for &index in &plan.matched {
             let action = &route.actions[index];
-            let params = match &action.resolved_params {
-                Some(resolved_params) if resolved && !resolved_params.fields.is_empty() => {
-                    Some(resolved_params)
-                }
-                _ => action.params.as_ref(),
-            };
             out.push(Target {
                 account_id: &action.account_id,
-                params: Cow::Owned(opt_struct_to_json(params)),
-                at: Cow::Owned(format!("route.actions[{index}]")),
+                params: Cow::Owned(Map::new()),
+                route_action: Some(RouteTemplates {
+                    params: opt_struct_to_json(action.params.as_ref()),
+                    resolved_params: opt_struct_to_json(action.resolved_params.as_ref()),
+                }),
+                at: format!("route.actions[{index}]"),
             });
         }
     }

@@ -271,3 +271,83 @@ async fn alert_blocks_and_routes_are_checked_and_named() {
         "route"
     );
 }
+
+async fn put_route(app: &TestApp, route: v1::Route) {
+    let url = app.registry.as_ref().expect("registry runs").url();
+    let mut client = v1::route_registry_client::RouteRegistryClient::connect(url)
+        .await
+        .unwrap();
+    client
+        .put_route(authed(ADMIN, v1::PutRouteRequest { route: Some(route) }))
+        .await
+        .expect("route saved");
+}
+
+fn route_event(key: &str, status: &str, severity: &str) -> Value {
+    json!({
+        "route": "ops",
+        "alert": {"key": key, "status": status, "summary": "Latency high", "labels": {"severity": severity}},
+    })
+}
+
+#[tokio::test]
+async fn a_route_adds_the_actions_whose_matchers_match_the_alert() {
+    let app = TestApp::start().await;
+    let params = |value: Value| {
+        Some(herald_proto::json::json_to_struct(
+            value.as_object().unwrap(),
+        ))
+    };
+    put_route(
+        &app,
+        v1::Route {
+            id: "ops".into(),
+            name: "Operations".into(),
+            actions: vec![
+                v1::RouteAction {
+                    account_id: "ops-slack".into(),
+                    params: params(json!({"message": "{{alert.summary}} ({{alert.labels.severity}}) via {{alert.route}}"})),
+                    ..Default::default()
+                },
+                v1::RouteAction {
+                    account_id: "ops-pd".into(),
+                    params: params(json!({"eventAction": "trigger", "summary": "{{alert.summary}}", "dedupKey": "{{alert.key}}"})),
+                    resolved_params: params(json!({"eventAction": "resolve", "dedupKey": "{{alert.key}}"})),
+                    r#match: [("severity".to_owned(), "critical|error".to_owned())].into(),
+                },
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+
+    let warning = post(&app, &route_event("latency-1", "firing", "warning")).await;
+    assert_eq!(warning["actions"].as_array().unwrap().len(), 1);
+    assert_eq!(warning["actions"][0]["account_id"], "ops-slack");
+    let slack = requests(&app, "slack").await;
+    assert_eq!(
+        slack[0].params.as_ref().unwrap().fields["message"].kind,
+        Some(prost_types::value::Kind::StringValue(
+            "Latency high (warning) via ops".into()
+        ))
+    );
+    assert_eq!(slack[0].route, "ops");
+
+    let critical = post(&app, &route_event("latency-2", "firing", "critical")).await;
+    assert_eq!(critical["actions"].as_array().unwrap().len(), 2);
+    let resolved = post(&app, &route_event("latency-2", "resolved", "critical")).await;
+    assert_eq!(states(&resolved), ["queued", "queued"]);
+    let pagerduty = requests(&app, "pagerduty").await;
+    assert_eq!(pagerduty.len(), 2);
+    let resolve = pagerduty[1].params.as_ref().unwrap();
+    assert_eq!(
+        resolve.fields["eventAction"].kind,
+        Some(prost_types::value::Kind::StringValue("resolve".into())),
+        "the resolved params of the route action"
+    );
+    assert_eq!(pagerduty[1].follows, pagerduty[0].action_id);
+
+    // The alert's record names the route it came by.
+    let (code, alert) = get_json(&app, "/v1/alerts/latency-1").await;
+    assert_eq!((code, alert["route"].as_str()), (200, Some("ops")));
+}
