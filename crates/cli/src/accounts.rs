@@ -50,6 +50,9 @@ pub struct AccountDoc {
     pub config: Map<String, Value>,
     #[serde(default)]
     pub secrets: Map<String, Value>,
+    /// Kibana's `exposeConfig: false`: readers see no config.
+    #[serde(default)]
+    pub config_hidden: bool,
 }
 
 impl AccountDoc {
@@ -60,6 +63,7 @@ impl AccountDoc {
             name: self.name.clone().unwrap_or_else(|| self.id.clone()),
             config: Some(json_to_struct(&self.config)),
             secrets: Some(json_to_struct(&self.secrets)),
+            config_hidden: self.config_hidden,
             ..Default::default()
         }
     }
@@ -71,6 +75,7 @@ impl AccountDoc {
             "connector_type": self.connector_type,
             "name": self.name.clone().unwrap_or_else(|| self.id.clone()),
             "config": self.config,
+            "config_hidden": self.config_hidden,
             "secret_fields": self.secrets.keys().collect::<Vec<_>>(),
         })
     }

@@ -344,6 +344,7 @@ fn signals_account(
         name: None,
         config: translation.config,
         secrets: translation.secrets,
+        config_hidden: false,
     })
 }
 
@@ -445,12 +446,6 @@ fn elasticsearch_host(doc: &Value) -> Option<&str> {
 /// preconfigured accounts (types, unknown keys, `${ENV}` secrets).
 fn kibana_account(id: &str, entry: &Value, item: &mut Item) -> Result<AccountDoc, String> {
     check_id(id)?;
-    let mut entry = entry.clone();
-    if let Some(expose) = entry.as_object_mut().and_then(|e| e.remove("exposeConfig")) {
-        item.not_translated.push(format!(
-            "exposeConfig: {expose}: no Herald equivalent (an account's config is shown to every reader)"
-        ));
-    }
     let text = json!({ "preconfigured": { id: entry } }).to_string();
     let config = herald_config::parse(&text, &|name| std::env::var(name).ok()).map_err(
         |(field, message)| format!("{}: {message}", field.trim_start_matches("preconfigured.")),
@@ -473,12 +468,18 @@ fn kibana_account(id: &str, entry: &Value, item: &mut Item) -> Result<AccountDoc
         item.translated
             .push(format!("secrets.{key} -> secrets.{key}"));
     }
+    // Kibana's default for a preconfigured connector is to hide its config.
+    item.translated.push(format!(
+        "exposeConfig {} -> config_hidden {}",
+        account.expose_config, !account.expose_config
+    ));
     Ok(AccountDoc {
         id: account.id.into_string(),
         connector_type: account.connector_type,
         name: Some(account.name),
         config: account.config,
         secrets: account.secrets.0,
+        config_hidden: !account.expose_config,
     })
 }
 

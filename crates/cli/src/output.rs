@@ -19,6 +19,7 @@ pub fn account(a: &v1::Account) -> Value {
         "config": opt_struct_to_json(a.config.as_ref()),
         "secret_fields": a.secret_fields,
         "preconfigured": a.preconfigured,
+        "config_hidden": a.config_hidden,
         "version": a.version,
         "created_at": ts(a.created_at.as_ref()),
         "updated_at": ts(a.updated_at.as_ref()),

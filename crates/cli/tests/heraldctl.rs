@@ -43,6 +43,27 @@ impl Env {
         Env { nats, stack, dir }
     }
 
+    /// An account's whole config, as the workers resolve it.
+    async fn resolved_config(&self, id: &str) -> Value {
+        let mut client = herald_proto::v1::account_registry_client::AccountRegistryClient::connect(
+            self.stack.registry_url().to_owned(),
+        )
+        .await
+        .unwrap();
+        let mut request =
+            tonic::Request::new(herald_proto::v1::ResolveAccountRequest { id: id.into() });
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {}", self.stack.service_token)
+                .parse()
+                .unwrap(),
+        );
+        let account = client.resolve_account(request).await.unwrap().into_inner();
+        Value::Object(herald_proto::json::opt_struct_to_json(
+            account.config.as_ref(),
+        ))
+    }
+
     fn file(&self, name: &str, text: &str) -> String {
         let path = self.dir.path().join(name);
         std::fs::write(&path, text).unwrap();
@@ -516,10 +537,17 @@ xpack.actions.preconfigured:
     let hook = by_source("webhook-service");
     assert_eq!(hook["result"], "imported");
     assert!(
-        hook["not_translated"][0]
-            .as_str()
+        hook["translated"]
+            .as_array()
             .unwrap()
-            .starts_with("exposeConfig")
+            .contains(&json!("exposeConfig true -> config_hidden false")),
+        "{hook}"
+    );
+    assert!(
+        by_source("my-slack1")["translated"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("exposeConfig false -> config_hidden true"))
     );
     let gpt = by_source("gpt");
     assert_eq!(gpt["result"], "not imported");
@@ -561,7 +589,12 @@ xpack.actions.preconfigured:
         (slack["name"].as_str(), slack["connector_type"].as_str()),
         (Some("Slack #xyz"), Some("slack"))
     );
+    // Kibana hides a preconfigured connector's config unless exposeConfig;
+    // imported, it stays hidden.
+    assert_eq!(slack["config_hidden"], true);
+    assert_eq!(slack["config"], json!({}));
     let hook = env.json(&["accounts", "get", "webhook-service"]).await;
+    assert_eq!(hook["config_hidden"], false);
     assert_eq!(hook["config"]["headers"], json!({"header1": "value1"}));
     assert_eq!(hook["secret_fields"], json!(["password", "user"]));
 }
@@ -621,7 +654,14 @@ async fn every_kibana_example_imports() {
             assert_eq!(got["connector_type"], want_type, "{name}");
             assert_eq!(got["name"], example["name"], "{name}");
             let config = example.get("config").cloned().unwrap_or(json!({}));
-            assert_eq!(got["config"], config, "{name}: {id}");
+            // Kibana shows a preconfigured connector's config only with
+            // exposeConfig; imported, the account keeps that, and the
+            // workers still resolve all of it.
+            let exposed = example["exposeConfig"] == true;
+            assert_eq!(got["config_hidden"], !exposed, "{name}: {id}");
+            let shown = if exposed { config.clone() } else { json!({}) };
+            assert_eq!(got["config"], shown, "{name}: {id}");
+            assert_eq!(env.resolved_config(id).await, config, "{name}: {id}");
             let mut fields: Vec<&str> = example["secrets"]
                 .as_object()
                 .map(|s| s.keys().map(String::as_str).collect())

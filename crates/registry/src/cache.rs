@@ -83,6 +83,7 @@ mod tests {
                 key_id: "k".into(),
                 bytes: vec![],
             },
+            config_hidden: false,
             version,
             created_at: 0,
             updated_at: 0,

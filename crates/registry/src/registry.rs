@@ -83,6 +83,8 @@ pub struct AccountView {
     pub config: Map<String, Value>,
     pub secret_fields: Vec<String>,
     pub preconfigured: bool,
+    /// Kibana's `exposeConfig: false`: readers get no `config`.
+    pub config_hidden: bool,
     pub version: i64,
     /// Milliseconds since the Unix epoch; 0 for preconfigured accounts.
     pub created_at: i64,
@@ -108,12 +110,16 @@ pub struct AccountInput {
     pub secrets: SecretMap,
     /// The version the caller read; 0 replaces unconditionally.
     pub version: i64,
+    /// Kibana's `exposeConfig: false` (see [`AccountView::config_hidden`]);
+    /// `None` keeps what is stored (false for a new account): Kibana's and
+    /// Signals' APIs have no such field.
+    pub config_hidden: Option<bool>,
 }
 
 struct Preconfigured {
+    /// With its config; [`public`] hides it unless `exposeConfig`.
     view: AccountView,
     secrets: SecretMap,
-    expose_config: bool,
 }
 
 pub struct Registry {
@@ -163,6 +169,7 @@ impl Registry {
                 config,
                 secret_fields: secret_fields(&secrets),
                 preconfigured: true,
+                config_hidden: !account.expose_config,
                 version: 1,
                 created_at: 0,
                 updated_at: 0,
@@ -170,7 +177,6 @@ impl Registry {
             let entry = Preconfigured {
                 view,
                 secrets: SecretMap(secrets),
-                expose_config: account.expose_config,
             };
             table.insert(account.id.into_string(), entry);
         }
@@ -264,6 +270,9 @@ impl Registry {
             connector_type: spec.id.to_owned(),
             name: input.name,
             config,
+            config_hidden: input
+                .config_hidden
+                .unwrap_or_else(|| current.as_ref().is_some_and(|c| c.config_hidden)),
             version: 1,
             created_at: now,
             updated_at: now,
@@ -287,7 +296,7 @@ impl Registry {
         self.announcer
             .account_changed(&stored.id, stored.version, spec.id, false)
             .await;
-        Ok(view_of(&stored, spec))
+        Ok(public(view_of(&stored, spec)))
     }
 
     fn spec_for_put(
@@ -321,10 +330,10 @@ impl Registry {
     pub async fn get(&self, id: &str) -> Result<AccountView, RegistryError> {
         check_lookup_id(id)?;
         if let Some(p) = self.preconfigured.get(id) {
-            return Ok(public_view(p));
+            return Ok(public(p.view.clone()));
         }
         let stored = self.load(id).await?;
-        Ok(view_of(&stored, Self::spec_of_stored(&stored)?))
+        Ok(public(view_of(&stored, Self::spec_of_stored(&stored)?)))
     }
 
     pub async fn resolve(&self, id: &str) -> Result<ResolvedAccount, RegistryError> {
@@ -400,10 +409,10 @@ impl Registry {
                 if stored.peek().is_some_and(|s| s.id == p.view.id) {
                     stored.next();
                 }
-                page.push(public_view(p));
+                page.push(public(p.view.clone()));
             } else {
                 let s = stored.next().expect("peeked");
-                page.push(view_of(&s, Self::spec_of_stored(&s)?));
+                page.push(public(view_of(&s, Self::spec_of_stored(&s)?)));
             }
         }
         let next = if page.len() > page_size {
@@ -584,16 +593,18 @@ fn view_of(stored: &StoredAccount, spec: &'static ConnectorSpec) -> AccountView 
         config: stored.config.clone(),
         secret_fields: stored.secret_fields.clone(),
         preconfigured: false,
+        config_hidden: stored.config_hidden,
         version: stored.version,
         created_at: stored.created_at,
         updated_at: stored.updated_at,
     }
 }
 
-/// Kibana hides a preconfigured connector's config unless `exposeConfig`.
-fn public_view(p: &Preconfigured) -> AccountView {
-    let mut view = p.view.clone();
-    if !p.expose_config {
+/// What readers see: no config when it is hidden (Kibana hides a
+/// preconfigured connector's config unless `exposeConfig`, and an imported
+/// one keeps that); the service role's resolve gets it all.
+fn public(mut view: AccountView) -> AccountView {
+    if view.config_hidden {
         view.config = Map::new();
     }
     view

@@ -41,6 +41,7 @@ fn to_proto(view: AccountView) -> v1::Account {
         secrets: None,
         secret_fields: view.secret_fields,
         preconfigured: view.preconfigured,
+        config_hidden: view.config_hidden,
         version: view.version,
         created_at: timestamp(view.created_at),
         updated_at: timestamp(view.updated_at),
@@ -72,6 +73,8 @@ impl AccountRegistry for RegistryService {
             connector_type: account.connector_type,
             name: account.name,
             version: account.version,
+            // PutAccount replaces the account, this flag too.
+            config_hidden: Some(account.config_hidden),
         };
         let view = self.registry.put(input).await.map_err(status)?;
         Ok(Response::new(to_proto(view)))

@@ -55,6 +55,8 @@ pub struct StoredAccount {
     pub config: Map<String, Value>,
     pub secret_fields: Vec<String>,
     pub secrets: Sealed,
+    /// Kibana's `exposeConfig: false`: readers see no config.
+    pub config_hidden: bool,
     pub version: i64,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
@@ -70,6 +72,7 @@ struct AccountRow {
     secret_fields: String,
     secrets: Vec<u8>,
     key_id: String,
+    config_hidden: bool,
     version: i64,
     created_at: i64,
     updated_at: i64,
@@ -97,6 +100,7 @@ impl TryFrom<AccountRow> for StoredAccount {
             id: row.id,
             connector_type: row.connector_type,
             name: row.name,
+            config_hidden: row.config_hidden,
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -121,7 +125,7 @@ pub struct StoredRoute {
 macro_rules! select_accounts {
     ($rest:literal) => {
         concat!(
-            "SELECT id, connector_type, name, config, secret_fields, secrets, key_id, version, created_at, updated_at FROM accounts ",
+            "SELECT id, connector_type, name, config, secret_fields, secrets, key_id, config_hidden, version, created_at, updated_at FROM accounts ",
             $rest
         )
     };
@@ -229,8 +233,8 @@ impl AccountStore {
 
     /// Inserts a new account; false when the id is already taken.
     pub async fn insert(&self, a: &StoredAccount) -> Result<bool, StoreError> {
-        let sql = "INSERT INTO accounts (id, connector_type, name, config, secret_fields, secrets, key_id, version, created_at, updated_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING";
+        let sql = "INSERT INTO accounts (id, connector_type, name, config, secret_fields, secrets, key_id, version, created_at, updated_at, config_hidden) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING";
         let (config, fields) = (
             Value::Object(a.config.clone()).to_string(),
             serde_json::to_string(&a.secret_fields).expect("strings serialize"),
@@ -238,6 +242,7 @@ impl AccountStore {
         let done = on_pool!(self, pool => sqlx::query(sql)
             .bind(&a.id).bind(&a.connector_type).bind(&a.name).bind(&config).bind(&fields)
             .bind(&a.secrets.bytes).bind(&a.secrets.key_id).bind(a.version).bind(a.created_at).bind(a.updated_at)
+            .bind(a.config_hidden)
             .execute(pool).await?.rows_affected());
         Ok(done == 1)
     }
@@ -246,7 +251,7 @@ impl AccountStore {
     /// false when someone else changed or deleted it meanwhile.
     pub async fn update(&self, a: &StoredAccount, expected: i64) -> Result<bool, StoreError> {
         let sql = "UPDATE accounts SET connector_type = $2, name = $3, config = $4, secret_fields = $5, secrets = $6, key_id = $7, \
-                   version = $8, updated_at = $9 WHERE id = $1 AND version = $10";
+                   version = $8, updated_at = $9, config_hidden = $11 WHERE id = $1 AND version = $10";
         let (config, fields) = (
             Value::Object(a.config.clone()).to_string(),
             serde_json::to_string(&a.secret_fields).expect("strings serialize"),
@@ -254,6 +259,7 @@ impl AccountStore {
         let done = on_pool!(self, pool => sqlx::query(sql)
             .bind(&a.id).bind(&a.connector_type).bind(&a.name).bind(&config).bind(&fields)
             .bind(&a.secrets.bytes).bind(&a.secrets.key_id).bind(a.version).bind(a.updated_at).bind(expected)
+            .bind(a.config_hidden)
             .execute(pool).await?.rows_affected());
         Ok(done == 1)
     }

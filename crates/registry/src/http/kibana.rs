@@ -125,6 +125,8 @@ async fn create_connector(
         secrets: SecretMap(object_field(&mut body, "secrets")?),
         id,
         version: 0,
+        // Not in Kibana's or Signals' documents: the stored flag stays.
+        config_hidden: None,
     };
     no_other_fields(&body)?;
     if input.connector_type.is_empty() {
@@ -163,6 +165,8 @@ async fn update_connector(
         config: object_field(&mut body, "config")?,
         secrets: SecretMap(object_field(&mut body, "secrets")?),
         version: current.version,
+        // Not in Kibana's or Signals' documents: the stored flag stays.
+        config_hidden: None,
         id,
     };
     no_other_fields(&body)?;

@@ -169,6 +169,7 @@ pub(super) fn account_json(view: &AccountView) -> Value {
         "config": view.config,
         "secret_fields": view.secret_fields,
         "preconfigured": view.preconfigured,
+        "config_hidden": view.config_hidden,
         "version": view.version,
         "created_at": time(view.created_at),
         "updated_at": time(view.updated_at),
@@ -241,8 +242,9 @@ async fn get_account(
     Ok(axum::Json(account_json(&view)).into_response())
 }
 
-/// Creates or replaces: `{connector_type, name, config, secrets, version}`.
-/// A secret left out keeps its stored value, `null` removes it.
+/// Creates or replaces: `{connector_type, name, config, secrets, version,
+/// config_hidden}`. A secret left out keeps its stored value, `null` removes
+/// it; `config_hidden` left out keeps the stored flag.
 async fn put_account(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -262,6 +264,11 @@ async fn put_account(
             .filter(|v| *v >= 0)
             .ok_or_else(|| ApiError::invalid("version", "must be a whole number, 0 or more"))?,
     };
+    let config_hidden = match body.remove("config_hidden") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(hidden)) => Some(hidden),
+        Some(_) => return Err(ApiError::invalid("config_hidden", "must be true or false")),
+    };
     let input = AccountInput {
         connector_type: string_field(&mut body, "connector_type")?,
         name: string_field(&mut body, "name")?,
@@ -269,6 +276,7 @@ async fn put_account(
         secrets: SecretMap(object_field(&mut body, "secrets")?),
         id,
         version,
+        config_hidden,
     };
     no_other_fields(&body)?;
     let created = input.version == 0 && state.registry.get(&input.id).await.is_err();

@@ -329,6 +329,8 @@ async fn put_account(
             .as_ref()
             .map_or_else(|| id.clone(), |c| c.name.clone()),
         version: current.as_ref().map_or(0, |c| c.version),
+        // Not in Kibana's or Signals' documents: the stored flag stays.
+        config_hidden: None,
         connector_type: spec.id.to_owned(),
         config: translation.config,
         secrets: SecretMap(translation.secrets),

@@ -6,6 +6,7 @@ mod helpers;
 mod announce;
 mod execute;
 mod grpc;
+mod hidden_config;
 mod hostile;
 mod kibana_examples;
 mod openapi;

@@ -23,6 +23,7 @@ fn row(id: &str, connector_type: &str, version: i64, key_id: &str) -> StoredAcco
             key_id: key_id.into(),
             bytes: vec![0, 1, 2, 255],
         },
+        config_hidden: id == "a",
         version,
         created_at: 1_700_000_000_123,
         updated_at: 1_700_000_000_456,

@@ -74,6 +74,7 @@ fn a_dry_run_reports_what_the_registry_would_refuse_without_values() {
             .as_object()
             .unwrap()
             .clone(),
+        config_hidden: false,
     };
     let refused = check_account(&doc).unwrap_err();
     assert!(
