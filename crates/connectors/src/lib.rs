@@ -7,6 +7,7 @@
 
 #[cfg(feature = "delivery")]
 pub mod delivery;
+pub mod alert_parts;
 pub mod schema_parts;
 
 #[cfg(feature = "delivery")]
