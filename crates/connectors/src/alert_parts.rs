@@ -30,8 +30,9 @@ impl Level {
             "warning" | "warn" | "medium" | "minor" | "average" | "p3" | "sev3" | "3" => {
                 Level::Warning
             }
-            "info" | "informational" | "information" | "notice" | "low" | "p4" | "sev4"
-            | "4" => Level::Info,
+            "info" | "informational" | "information" | "notice" | "low" | "p4" | "sev4" | "4" => {
+                Level::Info
+            }
             "debug" | "none" | "ok" | "p5" | "sev5" | "5" => Level::Low,
             _ => Level::Error,
         }
@@ -178,6 +179,50 @@ pub fn tags(alert: &AlertView, max: usize, max_len: usize) -> Vec<String> {
         .collect()
 }
 
+/// The follow-up of the `pushToService` types that update a record by its
+/// id (`externalId`): with the opener's `handle`, the push updates that
+/// record and adds a comment saying what happened, instead of opening a
+/// second one. Other params, or no handle, are left as they are.
+pub fn push_to_opened(
+    mut params: Map<String, Value>,
+    alert: &AlertView,
+    handles: &std::collections::BTreeMap<String, String>,
+    handle: &str,
+) -> Map<String, Value> {
+    let Some(id) = handles.get(handle).filter(|id| !id.is_empty()) else {
+        return params;
+    };
+    if params.get("subAction").and_then(Value::as_str) != Some("pushToService") {
+        return params;
+    }
+    let Some(Value::Object(push)) = params.get_mut("subActionParams") else {
+        return params;
+    };
+    let Some(Value::Object(incident)) = push.get_mut("incident") else {
+        return params;
+    };
+    incident.insert("externalId".into(), id.clone().into());
+    let comment = if alert.is_resolved() {
+        format!("Resolved: {}", alert.title())
+    } else {
+        format!(
+            "Still firing (received {} times): {}",
+            alert.count,
+            alert.title()
+        )
+    };
+    let comments = push
+        .entry("comments")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if !comments.is_array() {
+        *comments = Value::Array(Vec::new());
+    }
+    if let Value::Array(comments) = comments {
+        comments.push(serde_json::json!({"commentId": "herald", "comment": comment}));
+    }
+    params
+}
+
 /// `text`'s first `max` characters.
 pub fn cut(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
@@ -252,7 +297,12 @@ pub fn assert_valid(connector_type: &str, params: &Map<String, Value>, config: &
         .unwrap_or_else(|v| panic!("{connector_type}: {v}\n{value:#}"));
     let mut out = herald_catalog::Violations::new();
     let empty = Map::new();
-    (spec.action_rules)(params, config.as_object().unwrap_or(&empty), "params", &mut out);
+    (spec.action_rules)(
+        params,
+        config.as_object().unwrap_or(&empty),
+        "params",
+        &mut out,
+    );
     assert!(out.is_empty(), "{connector_type}: {out}");
 }
 

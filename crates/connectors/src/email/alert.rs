@@ -127,12 +127,14 @@ mod tests {
         );
         assert_valid("email", &firing, &config());
         let resolved = render("email", &AlertView::sample(AlertPhase::Resolved), &config());
-        assert_eq!(resolved["subject"], "[RESOLVED] Error rate above 5% on web-1");
+        assert_eq!(
+            resolved["subject"],
+            "[RESOLVED] Error rate above 5% on web-1"
+        );
         assert!(
-            resolved["message"]
-                .as_str()
-                .unwrap()
-                .contains("Started: 2026\\-01\\-01T00\\:00\\:00Z  \nEnded: 2026\\-01\\-01T00\\:10\\:00Z\n"),
+            resolved["message"].as_str().unwrap().contains(
+                "Started: 2026\\-01\\-01T00\\:00\\:00Z  \nEnded: 2026\\-01\\-01T00\\:10\\:00Z\n"
+            ),
             "{resolved:?}"
         );
         assert_valid("email", &resolved, &config());

@@ -61,7 +61,11 @@ pub fn follow_up(
     } else {
         (
             "herald-repeat",
-            format!("Still firing (received {} times).\n\n{}", alert.count, plain_text(alert)),
+            format!(
+                "Still firing (received {} times).\n\n{}",
+                alert.count,
+                plain_text(alert)
+            ),
         )
     };
     let comments = push.entry("comments").or_insert_with(|| json!([]));
@@ -93,7 +97,11 @@ mod tests {
         for phase in [AlertPhase::Firing, AlertPhase::Resolved] {
             let alert = AlertView::sample(phase);
             let params = render("jira", &alert, &config());
-            let word = if alert.is_resolved() { "RESOLVED" } else { "FIRING" };
+            let word = if alert.is_resolved() {
+                "RESOLVED"
+            } else {
+                "FIRING"
+            };
             assert_eq!(
                 Value::Object(params.clone()),
                 json!({"subAction": "pushToService", "subActionParams": {"incident": {

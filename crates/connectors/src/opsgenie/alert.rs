@@ -75,7 +75,11 @@ mod tests {
             }})
         );
         assert_valid("opsgenie", &firing, &json!({}));
-        let resolved = render("opsgenie", &AlertView::sample(AlertPhase::Resolved), &json!({}));
+        let resolved = render(
+            "opsgenie",
+            &AlertView::sample(AlertPhase::Resolved),
+            &json!({}),
+        );
         assert_eq!(
             Value::Object(resolved.clone()),
             json!({"subAction": "closeAlert", "subActionParams": {
@@ -88,11 +92,20 @@ mod tests {
 
     #[test]
     fn priorities_follow_the_severity() {
-        for (severity, priority) in [("critical", "P1"), ("error", "P2"), ("warning", "P3"), ("info", "P4"), ("debug", "P5")] {
+        for (severity, priority) in [
+            ("critical", "P1"),
+            ("error", "P2"),
+            ("warning", "P3"),
+            ("info", "P4"),
+            ("debug", "P5"),
+        ] {
             let mut alert = AlertView::sample(AlertPhase::Firing);
             alert.severity = severity.into();
             let params = render("opsgenie", &alert, &json!({}));
-            assert_eq!(params["subActionParams"]["priority"], priority, "{severity}");
+            assert_eq!(
+                params["subActionParams"]["priority"], priority,
+                "{severity}"
+            );
         }
     }
 }

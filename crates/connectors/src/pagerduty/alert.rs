@@ -39,7 +39,11 @@ pub fn params(alert: &AlertView, _config: &Map<String, Value>) -> Map<String, Va
         "source": source,
         "customDetails": details(alert),
     }));
-    for (field, label) in [("component", "job"), ("group", "cluster"), ("class", "alertname")] {
+    for (field, label) in [
+        ("component", "job"),
+        ("group", "cluster"),
+        ("class", "alertname"),
+    ] {
         if let Some(value) = alert.labels.get(label).filter(|v| !v.is_empty()) {
             params.insert(field.into(), value.clone().into());
         }
@@ -65,7 +69,11 @@ mod tests {
 
     #[test]
     fn firing_is_a_trigger_and_resolved_a_resolve_of_the_same_key() {
-        let firing = render("pagerduty", &AlertView::sample(AlertPhase::Firing), &json!({}));
+        let firing = render(
+            "pagerduty",
+            &AlertView::sample(AlertPhase::Firing),
+            &json!({}),
+        );
         assert_eq!(
             Value::Object(firing.clone()),
             json!({
@@ -87,7 +95,11 @@ mod tests {
             })
         );
         assert_valid("pagerduty", &firing, &json!({}));
-        let resolved = render("pagerduty", &AlertView::sample(AlertPhase::Resolved), &json!({}));
+        let resolved = render(
+            "pagerduty",
+            &AlertView::sample(AlertPhase::Resolved),
+            &json!({}),
+        );
         assert_eq!(
             Value::Object(resolved.clone()),
             json!({"eventAction": "resolve", "dedupKey": "sample-alert"})

@@ -40,10 +40,16 @@ pub fn params(alert: &AlertView, _config: &Map<String, Value>) -> Map<String, Va
     }));
     if let Some(instance) = alert.labels.get("instance").filter(|i| !i.is_empty()) {
         event.insert("resource".into(), instance.clone().into());
-        let node = instance.rsplit_once(':').map_or(instance.as_str(), |(host, _)| host);
+        let node = instance
+            .rsplit_once(':')
+            .map_or(instance.as_str(), |(host, _)| host);
         event.insert("node".into(), node.into());
     }
-    let at = if alert.is_resolved() { &alert.ends_at } else { &alert.starts_at };
+    let at = if alert.is_resolved() {
+        &alert.ends_at
+    } else {
+        &alert.starts_at
+    };
     if let Some(time) = event_time(at) {
         event.insert("time_of_event".into(), time.into());
     }
@@ -89,10 +95,17 @@ mod tests {
             }})
         );
         assert_valid("servicenow-itom", &firing, &config());
-        let resolved = render("servicenow-itom", &AlertView::sample(AlertPhase::Resolved), &config());
+        let resolved = render(
+            "servicenow-itom",
+            &AlertView::sample(AlertPhase::Resolved),
+            &config(),
+        );
         assert_eq!(resolved["subActionParams"]["severity"], "0");
         assert_eq!(resolved["subActionParams"]["message_key"], "sample-alert");
-        assert_eq!(resolved["subActionParams"]["time_of_event"], "2026-01-01 00:10:00");
+        assert_eq!(
+            resolved["subActionParams"]["time_of_event"],
+            "2026-01-01 00:10:00"
+        );
         assert_valid("servicenow-itom", &resolved, &config());
     }
 }

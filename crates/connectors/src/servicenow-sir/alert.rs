@@ -55,7 +55,11 @@ mod tests {
         for phase in [AlertPhase::Firing, AlertPhase::Resolved] {
             let alert = AlertView::sample(phase);
             let params = render("servicenow-sir", &alert, &config());
-            let word = if alert.is_resolved() { "RESOLVED" } else { "FIRING" };
+            let word = if alert.is_resolved() {
+                "RESOLVED"
+            } else {
+                "FIRING"
+            };
             assert_eq!(
                 Value::Object(params.clone()),
                 json!({"subAction": "pushToService", "subActionParams": {"incident": {
@@ -74,8 +78,15 @@ mod tests {
     fn a_resolve_updates_the_firing_incident() {
         let alert = AlertView::sample(AlertPhase::Resolved);
         let handles = BTreeMap::from([("sys_id".to_owned(), "abc123".to_owned())]);
-        let params = follow_up(render("servicenow-sir", &alert, &config()), &alert, &handles);
-        assert_eq!(params["subActionParams"]["incident"]["externalId"], "abc123");
+        let params = follow_up(
+            render("servicenow-sir", &alert, &config()),
+            &alert,
+            &handles,
+        );
+        assert_eq!(
+            params["subActionParams"]["incident"]["externalId"],
+            "abc123"
+        );
         assert_eq!(
             params["subActionParams"]["comments"],
             json!([{"commentId": "herald", "comment": format!("Resolved.\n\n{}", plain_text(&alert))}])

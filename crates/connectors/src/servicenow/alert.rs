@@ -139,7 +139,11 @@ mod tests {
             }}})
         );
         assert_valid("servicenow", &firing, &config());
-        let resolved = render("servicenow", &AlertView::sample(AlertPhase::Resolved), &config());
+        let resolved = render(
+            "servicenow",
+            &AlertView::sample(AlertPhase::Resolved),
+            &config(),
+        );
         assert_eq!(
             Value::Object(resolved.clone()),
             json!({"subAction": "closeIncident", "subActionParams": {"incident": {"correlation_id": "sample-alert"}}})
@@ -151,7 +155,11 @@ mod tests {
     fn the_follow_up_names_the_firing_incident_by_sys_id() {
         let handles = BTreeMap::from([("sys_id".to_owned(), "abc123".to_owned())]);
         let resolved = AlertView::sample(AlertPhase::Resolved);
-        let close = follow_up(render("servicenow", &resolved, &config()), &resolved, &handles);
+        let close = follow_up(
+            render("servicenow", &resolved, &config()),
+            &resolved,
+            &handles,
+        );
         assert_eq!(
             close["subActionParams"]["incident"],
             json!({"correlation_id": "sample-alert", "externalId": "abc123"})
@@ -161,7 +169,10 @@ mod tests {
         repeat.repeat = true;
         repeat.count = 3;
         let update = follow_up(render("servicenow", &repeat, &config()), &repeat, &handles);
-        assert_eq!(update["subActionParams"]["incident"]["externalId"], "abc123");
+        assert_eq!(
+            update["subActionParams"]["incident"]["externalId"],
+            "abc123"
+        );
         assert_eq!(
             update["subActionParams"]["comments"],
             json!([{"commentId": "herald", "comment": "Still firing (received 3 times)."}])

@@ -46,7 +46,10 @@ pub fn mrkdwn(alert: &AlertView) -> String {
         text.push_str(&format!("\n*{name}:* {}", escape(value)));
     }
     if !alert.source_url.is_empty() {
-        text.push_str(&format!("\n<{}|View in source>", alert.source_url.replace('|', "%7C")));
+        text.push_str(&format!(
+            "\n<{}|View in source>",
+            alert.source_url.replace('|', "%7C")
+        ));
     }
     text
 }
@@ -70,7 +73,11 @@ mod tests {
                 <https://prometheus.example.com/graph?g0.expr=errors|View in source>"})
         );
         assert_valid("slack", &firing, &json!({}));
-        let resolved = render("slack", &AlertView::sample(AlertPhase::Resolved), &json!({}));
+        let resolved = render(
+            "slack",
+            &AlertView::sample(AlertPhase::Resolved),
+            &json!({}),
+        );
         assert_eq!(
             Value::Object(resolved.clone()),
             json!({"message": ":large_green_circle: *[RESOLVED] Error rate above 5% on web-1*\n\
@@ -87,6 +94,11 @@ mod tests {
         let mut alert = AlertView::sample(AlertPhase::Firing);
         alert.summary = "<!channel> a & b".into();
         let message = render("slack", &alert, &json!({}));
-        assert!(message["message"].as_str().unwrap().contains("&lt;!channel&gt; a &amp; b"));
+        assert!(
+            message["message"]
+                .as_str()
+                .unwrap()
+                .contains("&lt;!channel&gt; a &amp; b")
+        );
     }
 }

@@ -30,7 +30,11 @@ pub fn params(alert: &AlertView, config: &Map<String, Value>) -> Map<String, Val
         .and_then(Value::as_array)
         .and_then(|channels| channels.first());
     if let Some(channel) = first {
-        if let Some(id) = channel.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()) {
+        if let Some(id) = channel
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
+        {
             sub.insert("channelIds".into(), json!([id]));
         } else if let Some(name) = channel.get("name").and_then(Value::as_str) {
             let name = format!("#{}", name.trim_start_matches('#'));
@@ -77,7 +81,9 @@ fn blocks(alert: &AlertView) -> Vec<Value> {
         .map(|(name, value)| format!("{name}: {}", escape(value)))
         .collect();
     if !when.is_empty() {
-        blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": when.join(" · ")}]}));
+        blocks.push(
+            json!({"type": "context", "elements": [{"type": "mrkdwn", "text": when.join(" · ")}]}),
+        );
     }
     if !alert.source_url.is_empty() {
         blocks.push(json!({"type": "actions", "elements": [{

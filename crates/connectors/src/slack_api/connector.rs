@@ -213,12 +213,23 @@ impl SlackApiParams {
             Params::PostBlockkit(message) => (message, true),
             Params::UpdateMessage(update) => {
                 let text = update.text.into_string();
-                return Ok(Self::update(update.channel_id, update.ts, Content::Text(text), update.thread_reply));
+                return Ok(Self::update(
+                    update.channel_id,
+                    update.ts,
+                    Content::Text(text),
+                    update.thread_reply,
+                ));
             }
             Params::UpdateBlockkit(update) => {
-                let blocks = blocks_of(&update.text.into_string())
-                    .ok_or_else(|| sub.refuse("text", "must be a JSON object with a \"blocks\" field"))?;
-                return Ok(Self::update(update.channel_id, update.ts, Content::Blocks(blocks), update.thread_reply));
+                let blocks = blocks_of(&update.text.into_string()).ok_or_else(|| {
+                    sub.refuse("text", "must be a JSON object with a \"blocks\" field")
+                })?;
+                return Ok(Self::update(
+                    update.channel_id,
+                    update.ts,
+                    Content::Blocks(blocks),
+                    update.thread_reply,
+                ));
             }
         };
         let thread_ts = message.thread_ts.map(NonEmpty::into_string);

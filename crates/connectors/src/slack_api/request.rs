@@ -76,7 +76,10 @@ pub fn calls(
         }
     };
     channel.check(&config.allowed_channels)?;
-    Ok((post(&config, &authorization, "chat.postMessage", &body), None))
+    Ok((
+        post(&config, &authorization, "chat.postMessage", &body),
+        None,
+    ))
 }
 
 fn post(config: &SlackApiConfig, authorization: &str, method: &str, body: &Value) -> HttpRequest {

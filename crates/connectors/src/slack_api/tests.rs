@@ -678,9 +678,10 @@ async fn update_blockkit_edits_the_message_then_replies_in_its_thread() {
         .and(body_json(json!({
             "channel": "C123", "thread_ts": "1700000000.000100", "text": "Resolved",
         })))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"ok": true, "channel": "C123", "ts": "1700000600.000200"}),
-        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "channel": "C123", "ts": "1700000600.000200"})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -741,7 +742,9 @@ async fn a_failed_thread_reply_is_reported_not_retried() {
             .await,
     );
     server.verify().await;
-    let failed = handles.iter().find(|(name, _)| name == "thread_reply_failed");
+    let failed = handles
+        .iter()
+        .find(|(name, _)| name == "thread_reply_failed");
     assert!(
         failed.is_some_and(|(_, reason)| reason.contains("is_archived")),
         "{handles:?}"

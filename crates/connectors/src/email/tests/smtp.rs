@@ -722,7 +722,11 @@ async fn a_resolved_mail_answers_the_firing_mail_by_its_message_id() {
     config.insert("defaultTo".into(), json!(["oncall@example.org"]));
     let firing = AlertView::sample(AlertPhase::Firing);
     let params = Value::Object(render(&firing, &config));
-    let mut account = account(server.port(), json!({"defaultTo": ["oncall@example.org"]}), json!({}));
+    let mut account = account(
+        server.port(),
+        json!({"defaultTo": ["oncall@example.org"]}),
+        json!({}),
+    );
     let handles: std::collections::BTreeMap<String, String> =
         testing::delivered(deliver(&email, account.clone(), params).await)
             .into_iter()
@@ -740,9 +744,15 @@ async fn a_resolved_mail_answers_the_firing_mail_by_its_message_id() {
     let mails = server.wait_for(2, Duration::from_secs(5)).await;
     assert_eq!(mails.len(), 2, "{mails:?}");
     let (first, second) = (&mails[0], &mails[1]);
-    assert_eq!(first.header("Subject").unwrap(), "[FIRING] Error rate above 5% on web-1");
+    assert_eq!(
+        first.header("Subject").unwrap(),
+        "[FIRING] Error rate above 5% on web-1"
+    );
     assert_eq!(first.header("In-Reply-To"), None);
-    assert_eq!(second.header("Subject").unwrap(), "[RESOLVED] Error rate above 5% on web-1");
+    assert_eq!(
+        second.header("Subject").unwrap(),
+        "[RESOLVED] Error rate above 5% on web-1"
+    );
     assert_eq!(second.header("Message-ID").unwrap(), "<act-2@example.com>");
     assert_eq!(second.header("In-Reply-To").unwrap(), "<act-1@example.com>");
     assert_eq!(second.header("References").unwrap(), "<act-1@example.com>");
@@ -754,7 +764,12 @@ async fn a_header_breaking_in_reply_to_is_refused() {
     let mut params = params();
     params["inReplyTo"] = json!("<a@b>\r\nBcc: eve@example.net");
     let (kind, reason) = testing::permanent(
-        deliver(&Email::default(), account(server.port(), json!({}), json!({})), params).await,
+        deliver(
+            &Email::default(),
+            account(server.port(), json!({}), json!({})),
+            params,
+        )
+        .await,
     );
     assert_eq!(kind, ErrorKind::InvalidParams);
     assert_eq!(reason, "inReplyTo: must be a Message-ID: <id@host>");
