@@ -205,11 +205,7 @@ pub fn push_to_opened(
     let comment = if alert.is_resolved() {
         format!("Resolved: {}", alert.title())
     } else {
-        format!(
-            "Still firing (received {} times): {}",
-            alert.count,
-            alert.title()
-        )
+        format!("{}: {}", still_firing(alert), alert.title())
     };
     let comments = push
         .entry("comments")
@@ -221,6 +217,15 @@ pub fn push_to_opened(
         comments.push(serde_json::json!({"commentId": "herald", "comment": comment}));
     }
     params
+}
+
+/// `Still firing`, with how many times it was received when known.
+pub fn still_firing(alert: &AlertView) -> String {
+    if alert.count > 1 {
+        format!("Still firing (received {} times)", alert.count)
+    } else {
+        "Still firing".to_owned()
+    }
 }
 
 /// `text`'s first `max` characters.

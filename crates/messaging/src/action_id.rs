@@ -32,6 +32,13 @@ impl ActionId {
         self.0
     }
 
+    /// The status bucket's key of the `queued` record of the event this
+    /// action belongs to (`event.<event id>`), which ingest writes before
+    /// publishing the event's actions; `None` for an id ingest did not make.
+    pub fn queued_event_key(&self) -> Option<String> {
+        self.parts().map(|(event, _)| format!("event.{event}"))
+    }
+
     /// The event id (32 hex digits) and index the id was made of; `None`
     /// for an id ingest did not make.
     pub fn parts(&self) -> Option<(&str, usize)> {

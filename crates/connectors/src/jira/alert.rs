@@ -62,8 +62,8 @@ pub fn follow_up(
         (
             "herald-repeat",
             format!(
-                "Still firing (received {} times).\n\n{}",
-                alert.count,
+                "{}.\n\n{}",
+                crate::alert_parts::still_firing(alert),
                 plain_text(alert)
             ),
         )

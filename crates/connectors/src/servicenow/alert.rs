@@ -95,7 +95,7 @@ pub(crate) fn by_sys_id(
             let note = if alert.is_resolved() {
                 format!("Resolved.\n\n{}", plain_text(alert))
             } else {
-                format!("Still firing (received {} times).", alert.count)
+                format!("{}.", crate::alert_parts::still_firing(alert))
             };
             let comments = sub.entry("comments").or_insert_with(|| json!([]));
             if !comments.is_array() {
