@@ -242,6 +242,34 @@ pub fn object(value: Value) -> Map<String, Value> {
     }
 }
 
+/// For the renderings' tests: `params` pass the type's schema, params
+/// rules and action rules against `config`, as ingest checks them.
+#[cfg(test)]
+pub fn assert_valid(connector_type: &str, params: &Map<String, Value>, config: &Value) {
+    let spec = crate::catalog().get(connector_type).expect("a known type");
+    let value = Value::Object(params.clone());
+    spec.validate_params(&value, "params", &herald_catalog::Policy::default())
+        .unwrap_or_else(|v| panic!("{connector_type}: {v}\n{value:#}"));
+    let mut out = herald_catalog::Violations::new();
+    let empty = Map::new();
+    (spec.action_rules)(
+        params,
+        config.as_object().unwrap_or(&empty),
+        "params",
+        &mut out,
+    );
+    assert!(out.is_empty(), "{connector_type}: {out}");
+}
+
+/// The type's registered rendering of `alert`.
+#[cfg(test)]
+pub fn render(connector_type: &str, alert: &AlertView, config: &Value) -> Map<String, Value> {
+    let spec = crate::catalog().get(connector_type).expect("a known type");
+    let render = spec.extras.alert_params.expect("a rendering");
+    let empty = Map::new();
+    render(alert, config.as_object().unwrap_or(&empty))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,32 +318,4 @@ mod tests {
              Source: https://prometheus.example.com/graph?g0.expr=errors"
         );
     }
-}
-
-/// For the renderings' tests: `params` pass the type's schema, params
-/// rules and action rules against `config`, as ingest checks them.
-#[cfg(test)]
-pub fn assert_valid(connector_type: &str, params: &Map<String, Value>, config: &Value) {
-    let spec = crate::catalog().get(connector_type).expect("a known type");
-    let value = Value::Object(params.clone());
-    spec.validate_params(&value, "params", &herald_catalog::Policy::default())
-        .unwrap_or_else(|v| panic!("{connector_type}: {v}\n{value:#}"));
-    let mut out = herald_catalog::Violations::new();
-    let empty = Map::new();
-    (spec.action_rules)(
-        params,
-        config.as_object().unwrap_or(&empty),
-        "params",
-        &mut out,
-    );
-    assert!(out.is_empty(), "{connector_type}: {out}");
-}
-
-/// The type's registered rendering of `alert`.
-#[cfg(test)]
-pub fn render(connector_type: &str, alert: &AlertView, config: &Value) -> Map<String, Value> {
-    let spec = crate::catalog().get(connector_type).expect("a known type");
-    let render = spec.extras.alert_params.expect("a rendering");
-    let empty = Map::new();
-    render(alert, config.as_object().unwrap_or(&empty))
 }
