@@ -51,11 +51,11 @@ pub async fn opener(status: &kv::Store, follows: &str) -> Result<Opener, kv::Ent
     let listed = queued
         .and_then(|bytes| QueuedEvent::decode(bytes).ok())
         .zip(id.parts())
-        .is_some_and(|(event, (_, index))| index < event.actions.len());
-    Ok(if listed {
-        Opener::Pending
-    } else {
-        Opener::Gone("it has no status (expired or never accepted)")
+        .and_then(|(event, (_, index))| event.actions.get(index).map(|action| action.state));
+    Ok(match listed {
+        Some(state) if state == ActionState::Suppressed as i32 => Opener::Gone("it was suppressed"),
+        Some(_) => Opener::Pending,
+        None => Opener::Gone("it has no status (expired or never accepted)"),
     })
 }
 

@@ -287,3 +287,63 @@ impl wiremock::Match for NoThread {
             .is_ok_and(|body| body.get("thread_ts").is_none())
     }
 }
+
+/// How the opener's state is read: its own record, else its event's
+/// `queued` record; an opener that failed, was suppressed or is not known
+/// at all will open nothing, and the follower goes as it is.
+#[tokio::test]
+async fn the_opener_is_read_from_its_record_or_its_queued_event() {
+    use herald_worker::follow::{Opener, opener};
+    let h = Harness::start(|_| {}).await;
+    let bucket = &h.declared.status;
+    let id = format!("{EVENT_FIRING}-0");
+    assert_eq!(
+        opener(bucket, &id).await.unwrap(),
+        Opener::Gone("it has no status (expired or never accepted)")
+    );
+    assert_eq!(
+        opener(bucket, "not an id").await.unwrap(),
+        Opener::Gone("its action id is not one ingest makes")
+    );
+    let queued = |state: ActionState| v1::QueuedEvent {
+        actions: vec![v1::QueuedAction {
+            state: state as i32,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let key = format!("event.{EVENT_FIRING}");
+    bucket
+        .put(&key, queued(ActionState::Queued).encode_to_vec().into())
+        .await
+        .unwrap();
+    assert_eq!(opener(bucket, &id).await.unwrap(), Opener::Pending);
+    bucket
+        .put(&key, queued(ActionState::Suppressed).encode_to_vec().into())
+        .await
+        .unwrap();
+    assert_eq!(
+        opener(bucket, &id).await.unwrap(),
+        Opener::Gone("it was suppressed")
+    );
+    let record = |state: ActionState| ActionStatusRecord {
+        action_id: id.clone(),
+        state: state as i32,
+        handles: [("ts".to_owned(), "1.2".to_owned())].into(),
+        ..Default::default()
+    };
+    for (state, expected) in [
+        (ActionState::Retrying, Opener::Pending),
+        (ActionState::Failed, Opener::Gone("it failed for good")),
+        (
+            ActionState::Delivered,
+            Opener::Delivered([("ts".to_owned(), "1.2".to_owned())].into()),
+        ),
+    ] {
+        bucket
+            .put(&id, record(state).encode_to_vec().into())
+            .await
+            .unwrap();
+        assert_eq!(opener(bucket, &id).await.unwrap(), expected, "{state:?}");
+    }
+}
