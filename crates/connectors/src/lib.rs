@@ -5,6 +5,7 @@
 //! adding a connector is its folder plus one line here. Registry, ingest
 //! and the CLI use the spec half only, without the HTTP and SMTP clients.
 
+pub mod alert_parts;
 #[cfg(feature = "delivery")]
 pub mod delivery;
 pub mod schema_parts;
@@ -228,6 +229,39 @@ mod tests {
         assert_eq!(
             paths,
             [format!("actions[0].params.k\\n{}…", "x".repeat(62))]
+        );
+    }
+
+    /// A route action may give only an account: every type renders an
+    /// alert but those whose params need what neither the alert nor the
+    /// account holds (a Tines story webhook) and the model calls. The
+    /// types with a follow-up are those whose params alone cannot reach
+    /// the object the firing opened.
+    #[test]
+    fn which_types_render_alerts_and_follow_up() {
+        let with = |pick: fn(&ConnectorSpec) -> bool| -> Vec<&str> {
+            catalog()
+                .all()
+                .iter()
+                .filter(|s| pick(s))
+                .map(|s| s.id)
+                .collect()
+        };
+        let without: Vec<&str> = with(|s| s.extras.alert_params.is_none());
+        assert_eq!(without, ["tines", "gen-ai", "bedrock"]);
+        assert_eq!(
+            with(|s| s.extras.follow_up.is_some()),
+            [
+                "email",
+                "slack_api",
+                "jira",
+                "servicenow",
+                "servicenow-sir",
+                "swimlane",
+                "resilient",
+                "thehive",
+                "cases-webhook"
+            ]
         );
     }
 

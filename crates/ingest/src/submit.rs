@@ -19,7 +19,9 @@ use herald_catalog::account::{AccountId, ID_RULE};
 use herald_catalog::alert::AlertView;
 use herald_catalog::{ConnectorSpec, Policy, Violations, echo, schema::join};
 use herald_connectors::catalog;
-use herald_messaging::{ActionId, Declared, Outgoing, Publisher, new_traceparent};
+use herald_messaging::{
+    ActionId, Declared, Outgoing, Publisher, new_traceparent, queued_event_key,
+};
 use herald_proto::json::{json_to_struct, opt_struct_to_json};
 use herald_proto::status::{ErrorCode, ServiceError};
 use herald_proto::v1;
@@ -243,11 +245,6 @@ pub fn event_id(seed: Option<&str>) -> String {
             hex(&b)
         }
     }
-}
-
-/// The status bucket's key for an event's `queued` record.
-fn queued_event_key(event_id: &str) -> String {
-    format!("event.{event_id}")
 }
 
 /// The idempotency bucket's key for an idempotency key: KV keys allow only

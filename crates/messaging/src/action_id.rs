@@ -32,6 +32,13 @@ impl ActionId {
         self.0
     }
 
+    /// The status bucket's key of the `queued` record of the event this
+    /// action belongs to (`event.<event id>`), which ingest writes before
+    /// publishing the event's actions; `None` for an id ingest did not make.
+    pub fn queued_event_key(&self) -> Option<String> {
+        self.parts().map(|(event, _)| queued_event_key(event))
+    }
+
     /// The event id (32 hex digits) and index the id was made of; `None`
     /// for an id ingest did not make.
     pub fn parts(&self) -> Option<(&str, usize)> {
@@ -46,6 +53,13 @@ impl std::fmt::Display for ActionId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// The status bucket's key of an event's `queued` record: one write per
+/// event holds the `queued` state of all its actions until a worker writes
+/// an action's own record.
+pub fn queued_event_key(event_id: &str) -> String {
+    format!("event.{event_id}")
 }
 
 #[cfg(test)]

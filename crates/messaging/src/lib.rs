@@ -13,7 +13,7 @@ mod declare;
 mod publish;
 mod subjects;
 
-pub use action_id::ActionId;
+pub use action_id::{ActionId, queued_event_key};
 pub use dead_letter::{DeadLetter, DeadLetterError};
 pub use declare::{Declared, MaxBytes, MessagingError, Settings, declare};
 pub use publish::{Outgoing, Publisher, new_traceparent};

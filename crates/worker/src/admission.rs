@@ -19,6 +19,8 @@ pub enum Deferral {
     RateLimit,
     /// Its account has `delivery.max_in_flight_per_account` in flight.
     AccountBusy,
+    /// It follows an action that has not ended yet (see `follow`).
+    Opener,
 }
 
 /// Deliveries in flight per account in this process, capped for accounts

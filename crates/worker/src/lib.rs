@@ -6,6 +6,7 @@
 
 pub mod admission;
 pub mod backoff;
+pub mod follow;
 mod metrics;
 pub mod rate_limit;
 pub mod retry;

@@ -24,6 +24,7 @@ pub(crate) struct TypeMetrics {
     dead_letters: IntCounter,
     deferred_rate_limit: IntCounter,
     deferred_account_busy: IntCounter,
+    deferred_opener: IntCounter,
     pub(crate) pending: IntGauge,
 }
 
@@ -90,6 +91,7 @@ impl WorkerMetrics {
                     dead_letters: dead_letters.with_label_values(&[t]),
                     deferred_rate_limit: deferred.with_label_values(&[t, "rate_limit"]),
                     deferred_account_busy: deferred.with_label_values(&[t, "account_busy"]),
+                    deferred_opener: deferred.with_label_values(&[t, "opener"]),
                     pending: pending.with_label_values(&[t]),
                 };
                 (t, metrics)
@@ -124,6 +126,7 @@ impl WorkerMetrics {
             match why {
                 Deferral::RateLimit => t.deferred_rate_limit.inc(),
                 Deferral::AccountBusy => t.deferred_account_busy.inc(),
+                Deferral::Opener => t.deferred_opener.inc(),
             }
         }
     }

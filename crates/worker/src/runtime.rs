@@ -11,7 +11,7 @@
 //! `herald_messaging::consume`'s, shared with ingest's intake; what an
 //! attempt's outcome means is `retry::decide`'s.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -312,6 +312,13 @@ impl Worker {
             .info()
             .map(|i| (i.delivered.max(1) as u64, i.stream_sequence))
             .unwrap_or((1, 0));
+        // An alert's repeat or resolve goes after the delivery that opened
+        // its vendor object, with that one's handles; until it has ended it
+        // waits in JetStream like a busy account, holding no permit.
+        let handles = match self.opener_handles(&request, delivered).await {
+            Ok(handles) => handles,
+            Err(after) => return self.defer(&request, Deferral::Opener, after),
+        };
         // Neither a busy account nor a rate-limit turn holds one of the
         // worker's permits while it waits: the message goes back to
         // JetStream and this permit serves another account.
@@ -332,7 +339,7 @@ impl Worker {
         tracing::Span::current().record("attempt", attempt);
         let started = SystemTime::now();
         let outcome = match self
-            .with_progress(message, self.attempt(&request, attempt))
+            .with_progress(message, self.attempt(&request, attempt, handles.as_ref()))
             .await
         {
             Some(outcome) => outcome,
@@ -362,6 +369,54 @@ impl Worker {
         Disposition::Deferred { after, why }
     }
 
+    /// The handles of the action `request` follows, once it has been
+    /// delivered; `Ok(None)` for an action that follows none, or whose
+    /// opener will open nothing (failed for good, unknown), or after
+    /// `opener_wait`: it is then delivered as it is, and why is logged.
+    /// `Err(after)` while the opener is queued or retrying.
+    async fn opener_handles(
+        &self,
+        request: &ActionRequest,
+        delivered: u64,
+    ) -> Result<Option<BTreeMap<String, String>>, Duration> {
+        if request.follows.is_empty() {
+            return Ok(None);
+        }
+        // Boxed, as a rarer path (see `herald_messaging::consume`).
+        let opener = Box::pin(crate::follow::opener(
+            &self.declared.status,
+            &request.follows,
+        ))
+        .await;
+        let why = match opener {
+            Ok(crate::follow::Opener::Delivered(handles)) => return Ok(Some(handles)),
+            Ok(crate::follow::Opener::Gone(why)) => {
+                tracing::info!(action.id = %request.action_id, follows = %request.follows, reason = why, "delivered without the opener's handles");
+                return Ok(None);
+            }
+            Ok(crate::follow::Opener::Pending) => "it has not ended",
+            Err(error) => {
+                tracing::warn!(%error, action.id = %request.action_id, "the opener's status not read");
+                "its status could not be read"
+            }
+        };
+        let waited = request
+            .accepted_at
+            .and_then(|t| SystemTime::try_from(t).ok())
+            .and_then(|at| at.elapsed().ok())
+            .unwrap_or_default();
+        if waited >= self.settings.opener_wait {
+            tracing::warn!(
+                action.id = %request.action_id,
+                follows = %request.follows,
+                waited = ?waited,
+                "delivered without the opener's handles: {why} within the opener wait (HERALD_WORKER_OPENER_WAIT)"
+            );
+            return Ok(None);
+        }
+        Err(crate::follow::wait_delay(delivered))
+    }
+
     /// Which attempt this is. A first delivery is attempt 1 without a
     /// lookup (the hot path); a redelivery reads the status record, which
     /// holds the attempts that ended (see `admission::attempt_number`).
@@ -388,7 +443,12 @@ impl Worker {
 
     /// Resolves the account, checks policy, waits for the rate limit and
     /// delivers.
-    async fn attempt(&self, request: &ActionRequest, attempt: u32) -> Outcome {
+    async fn attempt(
+        &self,
+        request: &ActionRequest,
+        attempt: u32,
+        opener: Option<&BTreeMap<String, String>>,
+    ) -> Outcome {
         let Some(connector) = self.connectors.get(request.connector_type.as_str()) else {
             return Outcome::permanent(
                 ErrorKind::InvalidConfig,
@@ -416,7 +476,8 @@ impl Worker {
                 format!("{} is disabled by policy", request.connector_type),
             );
         }
-        if let Some(spec) = catalog().get(&request.connector_type) {
+        let spec = catalog().get(&request.connector_type);
+        if let Some(spec) = spec {
             let (config, secrets) = (
                 serde_json::Value::Object(account.config.clone()),
                 serde_json::Value::Object(account.secrets.0.clone()),
@@ -425,14 +486,27 @@ impl Worker {
                 return Outcome::permanent(ErrorKind::Policy, violations.to_string());
             }
         }
+        let mut params = request
+            .params
+            .as_ref()
+            .map(struct_to_json)
+            .unwrap_or_default();
+        // Rewritten to reach what the opener created (its `ts`, issue id,
+        // Message-ID), by the type's own follow-up.
+        let follow_up = spec.and_then(|spec| spec.extras.follow_up);
+        if let (Some(follow_up), Some(handles), Some(alert)) =
+            (follow_up, opener, request.alert.as_ref())
+        {
+            // A firing that follows another is a repeat; the count is the
+            // lifecycle's, which the request does not carry.
+            let repeat = alert.status != herald_proto::v1::AlertStatus::Resolved as i32;
+            let view = herald_proto::alert::view(alert, &request.route, repeat, 0);
+            params = follow_up(params, &view, handles);
+        }
         let delivery = Delivery {
             action_id: request.action_id.clone(),
             attempt,
-            params: request
-                .params
-                .as_ref()
-                .map(struct_to_json)
-                .unwrap_or_default(),
+            params,
             account,
         };
         connector.deliver(&delivery, &self.http).await

@@ -35,6 +35,11 @@ pub struct WorkerSettings {
     pub shutdown_grace: Duration,
     /// HERALD_WORKER_ACCOUNT_TTL: how long a resolved account is reused.
     pub account_ttl: Duration,
+    /// HERALD_WORKER_OPENER_WAIT: how long an action that follows another
+    /// (an alert's repeat or resolve) waits for that one to end before it
+    /// is delivered without its handles. Longer than an opener's retries
+    /// usually take, so a resolve reaches what the firing opened.
+    pub opener_wait: Duration,
     pub outbound: OutboundSettings,
     /// HERALD_METRICS_ADDR: where `/metrics`, `/healthz` and `/readyz` are
     /// served; `None` serves none (the runtime inside `heraldctl up`).
@@ -92,6 +97,7 @@ impl WorkerSettings {
             ack_wait: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(25),
             account_ttl: herald_registry_client::DEFAULT_TTL,
+            opener_wait: Duration::from_secs(15 * 60),
             outbound: OutboundSettings::default(),
             metrics_addr: None,
         }
@@ -134,6 +140,7 @@ impl WorkerSettings {
             ("HERALD_WORKER_ACK_WAIT", &mut s.ack_wait),
             ("HERALD_WORKER_SHUTDOWN_GRACE", &mut s.shutdown_grace),
             ("HERALD_WORKER_ACCOUNT_TTL", &mut s.account_ttl),
+            ("HERALD_WORKER_OPENER_WAIT", &mut s.opener_wait),
         ] {
             if let Some(duration) = herald_config::env::duration(name)? {
                 *field = duration;

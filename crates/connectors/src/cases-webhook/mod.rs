@@ -11,6 +11,7 @@
 //! in URLs `{{{external.system.id}}}` and `{{{external.system.title}}}` are
 //! percent-encoded text.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

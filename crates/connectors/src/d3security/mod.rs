@@ -3,6 +3,7 @@
 //! its `severity` and `eventType` added; D3 answers with the `refid` of the
 //! event it recorded, which the result carries.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

@@ -43,7 +43,8 @@ impl Connector for Email {
             Ok(mail) => mail,
             Err(outcome) => return outcome,
         };
-        match account.transport {
+        let message_id = mail.message_id.clone();
+        let outcome = match account.transport {
             Transport::Smtp(mut settings) => {
                 settings.apply_outbound(http.settings());
                 if !http.policy().allows_host(&settings.host) {
@@ -74,6 +75,18 @@ impl Connector for Email {
                     .send(http, &delivery.account, &settings, &mail)
                     .await
             }
+        };
+        // The Message-ID is the handle a follow-up threads under
+        // (`In-Reply-To`, `References`).
+        match outcome {
+            Outcome::Delivered {
+                mut handles,
+                response,
+            } => {
+                handles.insert("message_id".into(), message_id);
+                Outcome::Delivered { handles, response }
+            }
+            other => other,
         }
     }
 }

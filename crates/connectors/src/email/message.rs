@@ -48,6 +48,9 @@ pub struct Mail {
     /// `<action id@sender domain>`: the same on every attempt, so that a
     /// duplicate delivery is recognisable.
     pub message_id: String,
+    /// The mail this one answers, and its thread (SMTP headers only).
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
 }
 
 /// Reads and checks the addresses in one field.
@@ -165,6 +168,21 @@ pub fn build(
         _ => markdown::to_html(&message),
     };
     let domain = from.email.domain().to_owned();
+    if let Some(id) = &params.in_reply_to
+        && !super::spec::is_message_id(id)
+    {
+        return Err(fields.refuse("inReplyTo", "must be a Message-ID: <id@host>"));
+    }
+    let references = params.references.unwrap_or_default();
+    if let Some(index) = references
+        .iter()
+        .position(|id| !super::spec::is_message_id(id))
+    {
+        return Err(fields.refuse(
+            &format!("references[{index}]"),
+            "must be a Message-ID: <id@host>",
+        ));
+    }
     Ok(Mail {
         from,
         to,
@@ -176,6 +194,8 @@ pub fn build(
         html,
         attachments: attachments(&fields, params.attachments)?,
         message_id: format!("<{action_id}@{domain}>"),
+        in_reply_to: params.in_reply_to,
+        references,
     })
 }
 
@@ -263,6 +283,12 @@ pub fn mime(mail: &Mail) -> Result<(Envelope, Vec<u8>), Outcome> {
         .subject(mail.subject.clone())
         .message_id(Some(mail.message_id.clone()))
         .date_now();
+    if let Some(id) = &mail.in_reply_to {
+        builder = builder.in_reply_to(id.clone());
+    }
+    if !mail.references.is_empty() {
+        builder = builder.references(mail.references.join(" "));
+    }
     for to in &mail.to {
         builder = builder.to(to.clone());
     }

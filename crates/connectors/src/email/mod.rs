@@ -3,6 +3,7 @@
 //! `message` builds the mail (a pure function), `smtp` and `graph` send it
 //! and classify what happened.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

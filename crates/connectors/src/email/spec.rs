@@ -129,6 +129,11 @@ pub struct Params {
     pub message_html: Option<String>,
     pub kibana_footer_link: Option<FooterLink>,
     pub attachments: Option<Vec<AttachmentParams>>,
+    /// Herald extension: the Message-ID this mail answers, <id@host> (SMTP; Microsoft Graph cannot set it)
+    pub in_reply_to: Option<String>,
+    /// Herald extension: the Message-IDs of the thread, oldest first, each <id@host> (SMTP)
+    #[schemars(length(max = 20))]
+    pub references: Option<Vec<String>>,
 }
 
 // The link back to the user interface under the message, when the
@@ -196,6 +201,8 @@ pub fn spec() -> ConnectorSpec {
         test_params: Some(|text| serde_json::json!({"subject": "Herald test", "message": text})),
         extras: Extras {
             signals: Some(&SIGNALS),
+            alert_params: Some(super::alert::params),
+            follow_up: Some(super::alert::follow_up),
             ..Extras::default()
         },
     }
@@ -291,6 +298,17 @@ fn account_rules(config: &Map<String, Value>, secrets: &Map<String, Value>, out:
 /// to, cc, bcc" and "a sender" rules are [`addressing_rules`], which ingest
 /// applies with the account (whose `defaultTo` and `from` may supply them).
 fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations) {
+    if let Some(id) = params.get("inReplyTo").and_then(Value::as_str)
+        && !is_message_id(id)
+    {
+        out.push(join(prefix, "inReplyTo"), MESSAGE_ID);
+    }
+    let references = params.get("references").and_then(Value::as_array);
+    for (index, id) in references.into_iter().flatten().enumerate() {
+        if !id.as_str().is_some_and(is_message_id) {
+            out.push(join(prefix, &format!("references[{index}]")), MESSAGE_ID);
+        }
+    }
     let attachments = params.get("attachments").and_then(Value::as_array);
     for (index, attachment) in attachments.into_iter().flatten().enumerate() {
         let encoding = attachment.get("encoding").and_then(Value::as_str);
@@ -345,6 +363,24 @@ pub fn addressing_rules(
             "no sender: give from, or set config.from on the account",
         );
     }
+}
+
+const MESSAGE_ID: &str = "must be a Message-ID: <id@host>";
+
+/// RFC 5322's `msg-id` as mail carries it: `<left@right>`, printable and
+/// without spaces or angle brackets inside, so that it cannot break the
+/// header it goes into.
+pub fn is_message_id(text: &str) -> bool {
+    let Some(inner) = text.strip_prefix('<').and_then(|t| t.strip_suffix('>')) else {
+        return false;
+    };
+    text.len() <= 998
+        && inner
+            .split_once('@')
+            .is_some_and(|(left, right)| !left.is_empty() && !right.is_empty())
+        && inner
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>'))
 }
 
 fn is_base64(text: &str) -> bool {

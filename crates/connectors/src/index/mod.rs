@@ -4,6 +4,7 @@
 //! API-key credentials say where and as whom. A 200 can still carry
 //! per-document failures (`errors: true`); they are reported, not hidden.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

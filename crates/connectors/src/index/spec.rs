@@ -66,6 +66,7 @@ pub fn spec() -> ConnectorSpec {
         action_rules: crate::schema_parts::no_action_rules,
         test_params: Some(|text| serde_json::json!({"documents": [{"message": text}]})),
         extras: Extras {
+            alert_params: Some(super::alert::params),
             params_from_event: Some(alert_history_params),
             ..Extras::default()
         },

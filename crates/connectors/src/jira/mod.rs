@@ -5,6 +5,7 @@
 //! its UI (issue types, fields, search) and deliver nothing, so they are
 //! refused.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

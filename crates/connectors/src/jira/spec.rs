@@ -85,6 +85,8 @@ pub fn spec() -> ConnectorSpec {
         ),
         extras: Extras {
             signals: Some(&SIGNALS),
+            alert_params: Some(super::alert::params),
+            follow_up: Some(super::alert::follow_up),
             ..Extras::default()
         },
     }

@@ -458,3 +458,57 @@ async fn no_outcome_shows_the_token() {
         assert_no_secret(&outcome, &[TOKEN, BASIC]);
     }
 }
+
+/// A resolve's follow-up, as the worker makes it from the firing's
+/// handles: the issue the firing opened is renamed and commented, at its
+/// own URL, and no issue is created.
+#[tokio::test]
+async fn a_resolve_follow_up_comments_on_the_firing_issue() {
+    use herald_catalog::alert::{AlertPhase, AlertView};
+    let spec = crate::catalog().get("jira").unwrap();
+    let alert = AlertView::sample(AlertPhase::Resolved);
+    let config = object(json!({"apiUrl": "https://x", "projectKey": "OPS"}));
+    let handles = std::collections::BTreeMap::from([("issue_id".to_owned(), "10042".to_owned())]);
+    let params = (spec.extras.follow_up.unwrap())(
+        (spec.extras.alert_params.unwrap())(&alert, &config),
+        &alert,
+        &handles,
+    );
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/rest/api/2/issue/10042"))
+        .and(header("authorization", BASIC))
+        .and(body_json(
+            json!({"fields": {"summary": "[RESOLVED] Error rate above 5% on web-1"}}),
+        ))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/2/issue/10042"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "10042", "key": "OPS-42"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/2/issue/10042/comment"))
+        .and(header("authorization", BASIC))
+        .and(body_json(
+            json!({"body": crate::alert_parts::plain_text(&alert)}),
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "7"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/2/issue"))
+        .respond_with(created())
+        .expect(0)
+        .mount(&server)
+        .await;
+    let outcome = deliver(&server, Value::Object(params)).await;
+    assert_eq!(delivered(outcome)[1], ("issue_key".into(), "OPS-42".into()));
+    server.verify().await;
+}

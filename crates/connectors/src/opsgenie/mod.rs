@@ -3,6 +3,7 @@
 //! (`https://api.eu.opsgenie.com`). Requests are asynchronous at Opsgenie:
 //! the result carries its `requestId` and the alert's alias.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

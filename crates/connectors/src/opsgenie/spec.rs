@@ -163,7 +163,13 @@ pub fn spec() -> ConnectorSpec {
         test_params: Some(
             |text| serde_json::json!({"subAction": "createAlert", "subActionParams": {"message": text}}),
         ),
-        extras: Extras::default(),
+        extras: Extras {
+            alert_params: Some(super::alert::params),
+            // Opsgenie deduplicates and closes by the alias, which is the
+            // alert key: no handle is needed.
+            follow_up: None,
+            ..Extras::default()
+        },
     }
 }
 

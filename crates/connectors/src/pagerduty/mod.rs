@@ -2,6 +2,7 @@
 //! `resolve`), with Kibana's params plus the Events v2 fields Kibana leaves
 //! out (`images`, `client`, `clientUrl`). The routing key is the credential.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

@@ -135,6 +135,9 @@ pub fn spec() -> ConnectorSpec {
         ),
         extras: Extras {
             signals: Some(&SIGNALS),
+            alert_params: Some(super::alert::params),
+            // The dedup key is the alert key: no handle is needed.
+            follow_up: None,
             ..Extras::default()
         },
     }

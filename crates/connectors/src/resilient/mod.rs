@@ -4,6 +4,7 @@
 //! Kibana offers. Basic auth with the API key id and secret. Results carry
 //! `incident_id` and `url`.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

@@ -123,7 +123,11 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: None,
-        extras: Extras::default(),
+        extras: Extras {
+            alert_params: Some(super::alert::params),
+            follow_up: Some(super::alert::follow_up),
+            ..Extras::default()
+        },
     }
 }
 

@@ -5,6 +5,7 @@
 //! message comes from alert values, so its control characters are escaped:
 //! a newline in it must not start a forged line of a text log.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

@@ -50,6 +50,9 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: Some(|text| serde_json::json!({"message": text})),
-        extras: Extras::default(),
+        extras: Extras {
+            alert_params: Some(super::alert::params),
+            ..Extras::default()
+        },
     }
 }

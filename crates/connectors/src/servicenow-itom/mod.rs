@@ -2,6 +2,7 @@
 //! (`POST /api/global/em/jsonv2`). Same account as `servicenow`, without
 //! `usesTableApi`.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

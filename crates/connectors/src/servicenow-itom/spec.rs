@@ -62,6 +62,11 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<ItomConfig, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: None,
-        extras: Extras::default(),
+        extras: Extras {
+            alert_params: Some(super::alert::params),
+            // The message key is the alert key: no handle is needed.
+            follow_up: None,
+            ..Extras::default()
+        },
     }
 }

@@ -2,6 +2,7 @@
 //! (`sn_si_incident`). Same account as `servicenow`; the incident adds
 //! observables and a priority.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

@@ -5,6 +5,7 @@
 //! JWT bearer grant whose token is cached per account (`auth`). Results
 //! carry the record's `number`, `sys_id` and `url`.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

@@ -956,3 +956,50 @@ async fn no_outcome_shows_a_secret() {
         }
     }
 }
+
+/// A resolve's follow-up, from the firing's `sys_id` handle: the firing's
+/// incident is read and closed by its sys_id, not looked up by
+/// correlation id (which would close the newest incident with it).
+#[tokio::test]
+async fn a_resolve_follow_up_closes_the_firing_incident_by_sys_id() {
+    use herald_catalog::alert::{AlertPhase, AlertView};
+    let spec = crate::catalog().get("servicenow").unwrap();
+    let alert = AlertView::sample(AlertPhase::Resolved);
+    let opened = std::collections::BTreeMap::from([("sys_id".to_owned(), SYS_ID.to_owned())]);
+    let params = (spec.extras.follow_up.unwrap())(
+        (spec.extras.alert_params.unwrap())(&alert, &serde_json::Map::new()),
+        &alert,
+        &opened,
+    );
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/now/v2/table/incident/{SYS_ID}")))
+        .and(header("authorization", BASIC))
+        .respond_with(ResponseTemplate::new(200).set_body_json(record("INC0010001", "2")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/now/v2/table/incident"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(format!("/api/now/v2/table/incident/{SYS_ID}")))
+        .and(body_json(json!({"state": "7", "close_code": "Closed/Resolved by Caller", "close_notes": "Closed by Caller"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(record("INC0010001", "7")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let outcome = deliver(
+        &connector(Flavour::Itsm),
+        basic("servicenow", &server.uri(), true),
+        Value::Object(params),
+    )
+    .await;
+    assert_eq!(
+        delivered(outcome),
+        handles(&server, "incident", "INC0010001")
+    );
+}

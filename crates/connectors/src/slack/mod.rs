@@ -3,6 +3,7 @@
 //! `channel`, `username` for Signals' `from`, `iconEmoji`), so both kinds of
 //! action move over. The webhook URL is the credential.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

@@ -63,6 +63,7 @@ pub fn spec() -> ConnectorSpec {
         test_params: Some(|text| serde_json::json!({"message": text})),
         extras: Extras {
             signals: Some(&SIGNALS),
+            alert_params: Some(super::alert::params),
             // Slack documents about one message per second per incoming
             // webhook, with short bursts allowed.
             default_rate_limit: Some(DefaultRateLimit {

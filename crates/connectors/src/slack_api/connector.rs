@@ -1,7 +1,8 @@
 //! The connector: reads the account and params it is given and makes
 //! the attempt.
 
-use crate::delivery::{Account, Delivery, HttpConnector, HttpRequest, HttpResponse, Outcome};
+use crate::delivery::http::Outbound;
+use crate::delivery::{Account, Connector, Delivery, Outcome};
 use herald_proto::v1::ErrorKind;
 use serde_json::{Map, Value};
 
@@ -11,22 +12,52 @@ use crate::delivery::fields::{Fields, Secret};
 use crate::delivery::typed;
 use herald_catalog::typed::NonEmpty;
 
-pub use super::request::build;
+pub use super::request::{build, calls};
 pub use super::response::classify;
 
 pub struct SlackApi;
 
-impl HttpConnector for SlackApi {
+/// One call, except an update with a `threadReply`: `chat.update`, then
+/// `chat.postMessage` in the message's thread. The reply is best effort
+/// once the update is done (as Jira's comments): a failed one is reported
+/// in the `thread_reply_failed` handle and logged, not retried, since the
+/// message itself already says what happened.
+#[async_trait::async_trait]
+impl Connector for SlackApi {
     fn connector_type(&self) -> &'static str {
         "slack_api"
     }
 
-    fn build(&self, delivery: &Delivery) -> Result<HttpRequest, Outcome> {
-        build(&delivery.params, &delivery.account)
-    }
-
-    fn classify(&self, response: &HttpResponse) -> Outcome {
-        classify(response)
+    async fn deliver(&self, delivery: &Delivery, http: &Outbound) -> Outcome {
+        let (first, reply) = match calls(&delivery.params, &delivery.account) {
+            Ok(calls) => calls,
+            Err(outcome) => return outcome,
+        };
+        let account = &delivery.account;
+        let outcome = crate::delivery::attempt::attempt(http, account, Ok(first), classify).await;
+        let Some(reply) = reply else {
+            return outcome;
+        };
+        let Outcome::Delivered {
+            mut handles,
+            response,
+        } = outcome
+        else {
+            return outcome;
+        };
+        match crate::delivery::attempt::attempt(http, account, Ok(reply), classify).await {
+            Outcome::Delivered { handles: reply, .. } => {
+                if let Some(ts) = reply.get("ts") {
+                    handles.insert("reply_ts".into(), ts.clone());
+                }
+            }
+            failed => {
+                let reason = crate::rest::reason_of(&failed).to_owned();
+                tracing::warn!(action.id = %delivery.action_id, %reason, "Slack thread reply not posted");
+                handles.insert("thread_reply_failed".into(), reason);
+            }
+        }
+        Outcome::Delivered { handles, response }
     }
 }
 
@@ -79,15 +110,32 @@ pub enum SlackApiParams {
     ValidChannelId {
         channel_id: String,
     },
+    /// `thread_ts`: a reply in that message's thread.
     PostMessage {
         channel: Channel,
         text: String,
+        thread_ts: Option<String>,
     },
     /// `blocks` is the top-level `blocks` of the JSON in `text`.
     PostBlockkit {
         channel: Channel,
         blocks: Value,
+        thread_ts: Option<String>,
     },
+    /// `chat.update` of the message `ts` in `channel_id`, then the reply.
+    Update {
+        channel_id: String,
+        ts: String,
+        content: Content,
+        thread_reply: Option<String>,
+    },
+}
+
+/// What a message says: mrkdwn text, or Block Kit blocks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Content {
+    Text(String),
+    Blocks(Value),
 }
 
 /// The one channel a message goes to, and which field named it: the
@@ -163,7 +211,28 @@ impl SlackApiParams {
             }
             Params::PostMessage(message) => (message, false),
             Params::PostBlockkit(message) => (message, true),
+            Params::UpdateMessage(update) => {
+                let text = update.text.into_string();
+                return Ok(Self::update(
+                    update.channel_id,
+                    update.ts,
+                    Content::Text(text),
+                    update.thread_reply,
+                ));
+            }
+            Params::UpdateBlockkit(update) => {
+                let blocks = blocks_of(&update.text.into_string()).ok_or_else(|| {
+                    sub.refuse("text", "must be a JSON object with a \"blocks\" field")
+                })?;
+                return Ok(Self::update(
+                    update.channel_id,
+                    update.ts,
+                    Content::Blocks(blocks),
+                    update.thread_reply,
+                ));
+            }
         };
+        let thread_ts = message.thread_ts.map(NonEmpty::into_string);
         // The first channel of a list, which must not be "".
         let first = |field: &str, channels: Option<Vec<String>>| match channels
             .and_then(|channels| channels.into_iter().next())
@@ -187,12 +256,39 @@ impl SlackApiParams {
         };
         let text = message.text.into_string();
         if !blockkit {
-            return Ok(SlackApiParams::PostMessage { channel, text });
+            return Ok(SlackApiParams::PostMessage {
+                channel,
+                text,
+                thread_ts,
+            });
         }
-        let blocks = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|mut json| json.get_mut("blocks").map(Value::take))
+        let blocks = blocks_of(&text)
             .ok_or_else(|| sub.refuse("text", "must be a JSON object with a \"blocks\" field"))?;
-        Ok(SlackApiParams::PostBlockkit { channel, blocks })
+        Ok(SlackApiParams::PostBlockkit {
+            channel,
+            blocks,
+            thread_ts,
+        })
     }
+
+    fn update(
+        channel_id: NonEmpty,
+        ts: NonEmpty,
+        content: Content,
+        thread_reply: Option<NonEmpty>,
+    ) -> SlackApiParams {
+        SlackApiParams::Update {
+            channel_id: channel_id.into_string(),
+            ts: ts.into_string(),
+            content,
+            thread_reply: thread_reply.map(NonEmpty::into_string),
+        }
+    }
+}
+
+/// The top-level `blocks` of the JSON document `text`.
+fn blocks_of(text: &str) -> Option<Value> {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|mut json| json.get_mut("blocks").map(Value::take))
 }

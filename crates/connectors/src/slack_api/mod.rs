@@ -3,6 +3,7 @@
 //! `validChannelId` (looks a channel up). Posts go to the first channel
 //! only, and only to `config.allowedChannels` when that list is set.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

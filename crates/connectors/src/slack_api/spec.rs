@@ -52,6 +52,8 @@ pub enum Params {
     ValidChannelId(ValidChannelId),
     PostMessage(Message),
     PostBlockkit(Message),
+    UpdateMessage(Update),
+    UpdateBlockkit(Update),
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -73,6 +75,27 @@ pub struct Message {
     pub channel_names: Option<Vec<ChannelName>>,
     /// Slack mrkdwn; for postBlockkit, JSON with a top-level "blocks" array
     pub text: NonEmpty,
+    /// Herald extension: post as a reply in the thread of this message (its ts)
+    pub thread_ts: Option<NonEmpty>,
+}
+
+/// `updateMessage` and `updateBlockkit`, Herald extensions: `chat.update`
+/// of a message the account posted (by its `ts` in its channel), then,
+/// with `threadReply`, a reply in its thread. Not checked against
+/// `allowedChannels`: Slack lets a bot edit only its own messages, which
+/// were checked when posted, and answers `channel` as an id the list may
+/// not name.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Update {
+    /// The channel id of the message, as chat.postMessage answered it
+    pub channel_id: NonEmpty,
+    /// The message's ts
+    pub ts: NonEmpty,
+    /// The new text: Slack mrkdwn; for updateBlockkit, JSON with a top-level "blocks" array
+    pub text: NonEmpty,
+    /// Slack mrkdwn posted as a reply in the message's thread after the update
+    pub thread_reply: Option<NonEmpty>,
 }
 
 /// A channel by name: `#`-prefixed.
@@ -105,6 +128,8 @@ pub fn spec() -> ConnectorSpec {
             ("validChannelId", schema_of::<ValidChannelId>()),
             ("postMessage", schema_of::<Message>()),
             ("postBlockkit", schema_of::<Message>()),
+            ("updateMessage", schema_of::<Update>()),
+            ("updateBlockkit", schema_of::<Update>()),
         ]),
         account_rules: no_account_rules,
         params_rules,
@@ -113,19 +138,26 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: None,
-        extras: Extras::default(),
+        extras: Extras {
+            alert_params: Some(super::alert::params),
+            follow_up: Some(super::alert::follow_up),
+            ..Extras::default()
+        },
     }
 }
 
 /// `text` is Slack mrkdwn for `postMessage` but a JSON document of blocks for
 /// `postBlockkit`.
 fn param_escape(params: &Map<String, Value>, path: &str) -> Escape {
+    if path == "subActionParams.threadReply" {
+        return Escape::Slack;
+    }
     if path != "subActionParams.text" {
         return Escape::None;
     }
     match params.get("subAction").and_then(Value::as_str) {
-        Some("postMessage") => Escape::Slack,
-        Some("postBlockkit") => Escape::Json,
+        Some("postMessage" | "updateMessage") => Escape::Slack,
+        Some("postBlockkit" | "updateBlockkit") => Escape::Json,
         _ => Escape::None,
     }
 }
@@ -134,6 +166,9 @@ fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations)
     let Some((name, sub_params)) = sub_action(params) else {
         return;
     };
+    if name == "updateBlockkit" {
+        check_blocks(sub_params, prefix, out);
+    }
     if !matches!(name, "postMessage" | "postBlockkit") {
         return;
     }
@@ -151,9 +186,13 @@ fn params_rules(params: &Map<String, Value>, prefix: &str, out: &mut Violations)
             "required: give channelIds or channelNames",
         );
     }
-    if name == "postBlockkit"
-        && let Some(text) = sub_params.get("text").and_then(Value::as_str)
-    {
+    if name == "postBlockkit" {
+        check_blocks(sub_params, prefix, out);
+    }
+}
+
+fn check_blocks(sub_params: &Map<String, Value>, prefix: &str, out: &mut Violations) {
+    if let Some(text) = sub_params.get("text").and_then(Value::as_str) {
         let blocks = serde_json::from_str::<Value>(text)
             .ok()
             .is_some_and(|body| body.get("blocks").is_some());

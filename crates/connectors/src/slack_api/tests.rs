@@ -198,7 +198,7 @@ fn bad_params_name_the_field() {
         (json!({}), "subAction: required"),
         (
             json!({"subAction": "deleteMessage"}),
-            "subAction: must be validChannelId, postMessage or postBlockkit",
+            "subAction: must be validChannelId, postMessage, postBlockkit, updateMessage or updateBlockkit",
         ),
         (
             json!({"subAction": "postMessage", "subActionParams": {"text": "hi"}}),
@@ -648,4 +648,118 @@ async fn no_outcome_shows_the_token() {
         .deliver(&delivery(refused, params), &outbound)
         .await;
     assert_no_secret(&outcome, &[TOKEN, "SECRETTOKEN"]);
+}
+
+// ------------------------------------------------------------- updates and threads (Herald extensions)
+
+/// A resolve's follow-up: `chat.update` of the first message by its `ts`
+/// in its channel, then a reply in its thread; the handles stay the first
+/// message's, with the reply's `ts` beside them.
+#[tokio::test]
+async fn update_blockkit_edits_the_message_then_replies_in_its_thread() {
+    let server = MockServer::start().await;
+    let blocks = json!([{"type": "section", "text": {"type": "mrkdwn", "text": "resolved"}}]);
+    Mock::given(method("POST"))
+        .and(path("/api/chat.update"))
+        .and(header("authorization", "Bearer xoxb-1234-SECRETTOKEN"))
+        .and(header("content-type", "application/json; charset=UTF-8"))
+        .and(body_json(
+            json!({"channel": "C123", "ts": "1700000000.000100", "blocks": blocks}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"ok": true, "channel": "C123", "ts": "1700000000.000100", "text": ""}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .and(header("authorization", "Bearer xoxb-1234-SECRETTOKEN"))
+        .and(body_json(json!({
+            "channel": "C123", "thread_ts": "1700000000.000100", "text": "Resolved",
+        })))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "channel": "C123", "ts": "1700000600.000200"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    // An allowlist that names the channel only by name: updates are not
+    // checked against it (see the spec).
+    let account = api_account(json!({
+        "apiUrl": format!("{}/api", server.uri()),
+        "allowedChannels": [{"name": "ops"}],
+    }));
+    let params = json!({"subAction": "updateBlockkit", "subActionParams": {
+        "channelId": "C123", "ts": "1700000000.000100",
+        "text": json!({"blocks": blocks}).to_string(), "threadReply": "Resolved",
+    }});
+    let outcome = SlackApi
+        .deliver(&delivery(account, params), &outbound())
+        .await;
+    server.verify().await;
+    assert_eq!(
+        delivered(outcome),
+        [
+            ("channel".into(), "C123".into()),
+            ("reply_ts".into(), "1700000600.000200".into()),
+            ("ts".into(), "1700000000.000100".into()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_failed_thread_reply_is_reported_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.update"))
+        .and(body_json(
+            json!({"channel": "C123", "ts": "1.2", "text": "done"}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "channel": "C123", "ts": "1.2"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"ok": false, "error": "is_archived"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let account = api_account(json!({"apiUrl": format!("{}/api", server.uri())}));
+    let params = json!({"subAction": "updateMessage", "subActionParams": {
+        "channelId": "C123", "ts": "1.2", "text": "done", "threadReply": "Resolved",
+    }});
+    let handles = delivered(
+        SlackApi
+            .deliver(&delivery(account, params), &outbound())
+            .await,
+    );
+    server.verify().await;
+    let failed = handles
+        .iter()
+        .find(|(name, _)| name == "thread_reply_failed");
+    assert!(
+        failed.is_some_and(|(_, reason)| reason.contains("is_archived")),
+        "{handles:?}"
+    );
+}
+
+#[test]
+fn thread_ts_posts_a_reply_in_the_thread() {
+    let params = json!({"subAction": "postMessage", "subActionParams": {
+        "channelIds": ["C123"], "text": "still firing", "threadTs": "1700000000.000100",
+    }});
+    let request = build(&object(params), &api_account(json!({}))).unwrap();
+    assert_eq!(request.url, "https://slack.com/api/chat.postMessage");
+    assert_eq!(
+        request_json(&request),
+        json!({"channel": "C123", "text": "still firing", "thread_ts": "1700000000.000100"})
+    );
 }

@@ -4,6 +4,7 @@
 //! carries the API token. Results carry `record_id`, the record's `name`
 //! (its tracking id) and `url`.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

@@ -48,6 +48,7 @@ impl TeamsSecrets {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TeamsParams {
     pub message: String,
+    pub adaptive_card: Option<Map<String, Value>>,
 }
 
 impl TeamsParams {
@@ -55,6 +56,7 @@ impl TeamsParams {
         let params: Params = typed::params(params)?;
         Ok(TeamsParams {
             message: params.message.into_string(),
+            adaptive_card: params.adaptive_card,
         })
     }
 }

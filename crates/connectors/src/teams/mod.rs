@@ -2,6 +2,7 @@
 //! Automate) URL, posted `{"text": message}` as Kibana does. The URL is the
 //! credential.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

@@ -2,6 +2,7 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use crate::schema_parts::{NoConfig, no_account_rules, no_params_rules, no_policy_rules};
 use herald_catalog::typed::{NonEmpty, schema_of};
@@ -22,7 +23,10 @@ pub struct Secrets {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Params {
+    /// The text; with adaptiveCard, the card's fallback text
     pub message: NonEmpty,
+    /// Herald extension: an Adaptive Card (its content: type AdaptiveCard, version, body), sent in the message envelope Teams documents for incoming webhooks and Workflows
+    pub adaptive_card: Option<Map<String, Value>>,
 }
 
 pub fn spec() -> ConnectorSpec {
@@ -40,6 +44,9 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: Some(|text| serde_json::json!({"message": text})),
-        extras: Extras::default(),
+        extras: Extras {
+            alert_params: Some(super::alert::params),
+            ..Extras::default()
+        },
     }
 }

@@ -288,3 +288,37 @@ async fn no_outcome_shows_the_webhook_url() {
         .await;
     assert_no_secret(&outcome, &[bad, "SIGSECRET"]);
 }
+
+/// An Adaptive Card goes in the envelope Microsoft documents for cards
+/// posted to incoming webhooks and Workflows, the text as its fallback.
+#[tokio::test]
+async fn an_adaptive_card_is_posted_in_the_message_envelope() {
+    let server = MockServer::start().await;
+    let card = json!({"type": "AdaptiveCard", "version": "1.4", "body": [{"type": "TextBlock", "text": "db-1 is down"}]});
+    Mock::given(method("POST"))
+        .and(path(SECRET_PATH))
+        .and(header("content-type", "application/json"))
+        .and(body_json(json!({
+            "type": "message",
+            "attachments": [{
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": null,
+                "content": {
+                    "type": "AdaptiveCard", "version": "1.4",
+                    "body": [{"type": "TextBlock", "text": "db-1 is down"}],
+                    "fallbackText": "db-1 is down (text)",
+                },
+            }],
+        })))
+        .respond_with(ResponseTemplate::new(202))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let url = format!("{}{SECRET_PATH}?sig=SIGSECRET", server.uri());
+    let params = json!({"message": "db-1 is down (text)", "adaptiveCard": card});
+    let outcome = Teams
+        .deliver(&delivery(teams_account(&url), params), &outbound())
+        .await;
+    server.verify().await;
+    assert_eq!(delivered(outcome), []);
+}

@@ -3,6 +3,7 @@
 //! token and the organisation in `X-Organisation`. Results carry the
 //! `case_id`, `case_number` and `url`, or the `alert_id`.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

@@ -139,6 +139,11 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: None,
+        // No default rendering of an alert: a run posts to one story's
+        // webhook (its path and secret), which neither the alert nor the
+        // account names, so a route to Tines gives its params
+        // (`{"subAction": "run", "subActionParams": {"webhookUrl": ...,
+        // "body": "{{alert}}"}}`).
         extras: Extras::default(),
     }
 }

@@ -1,6 +1,7 @@
 //! `torq`: posts the action's JSON body to a Torq webhook integration, the
 //! token in `X-Torq-Token`.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

@@ -50,7 +50,10 @@ pub fn spec() -> ConnectorSpec {
         readers: Readers::of::<Config, Secrets, Params>(),
         action_rules: crate::schema_parts::no_action_rules,
         test_params: None,
-        extras: Extras::default(),
+        extras: Extras {
+            alert_params: Some(super::alert::params),
+            ..Extras::default()
+        },
     }
 }
 

@@ -3,6 +3,7 @@
 //! client-credentials auth, client certificates and a custom CA (applied by
 //! the outbound client), and the rendered `body`.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

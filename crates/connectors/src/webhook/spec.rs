@@ -54,6 +54,9 @@ pub fn spec() -> ConnectorSpec {
         test_params: Some(
             |text| serde_json::json!({"body": serde_json::json!({"message": text}).to_string()}),
         ),
-        extras: Extras::default(),
+        extras: Extras {
+            alert_params: Some(super::alert::params),
+            ..Extras::default()
+        },
     }
 }

@@ -3,6 +3,7 @@
 //! API key (so that URL is a secret). The result carries xMatters'
 //! `request_id`.
 
+pub mod alert;
 pub mod spec;
 pub use spec::*;
 

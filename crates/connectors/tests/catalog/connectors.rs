@@ -327,7 +327,9 @@ fn slack_api() {
     );
     assert_violations(
         params("slack_api", json!({"subAction": "deleteMessage"})),
-        &["subAction: must be one of: validChannelId, postMessage, postBlockkit"],
+        &[
+            "subAction: must be one of: validChannelId, postMessage, postBlockkit, updateMessage, updateBlockkit",
+        ],
     );
 }
 

@@ -6,4 +6,5 @@ mod harness;
 mod admission;
 mod delivery;
 mod faults;
+mod follow;
 mod replicas;

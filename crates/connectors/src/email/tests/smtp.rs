@@ -835,3 +835,75 @@ async fn a_custom_host_entry_requires_or_ignores_starttls() {
     testing::delivered(deliver_with(ignore, account_offered).await);
     assert!(!one_mail(&offered).await.tls);
 }
+
+/// An alert's resolve lands in its firing's thread: the firing's mail is
+/// delivered with its Message-ID as a handle, and the resolve, rewritten
+/// by the type's follow-up from that handle, carries it in `In-Reply-To`
+/// and `References`.
+#[tokio::test]
+async fn a_resolved_mail_answers_the_firing_mail_by_its_message_id() {
+    use herald_catalog::alert::{AlertPhase, AlertView};
+    let server = SmtpServer::start(SmtpOptions::default());
+    let email = Email::default();
+    let spec = crate::catalog().get("email").unwrap();
+    let (render, follow_up) = (
+        spec.extras.alert_params.unwrap(),
+        spec.extras.follow_up.unwrap(),
+    );
+    let mut config = serde_json::Map::new();
+    config.insert("defaultTo".into(), json!(["oncall@example.org"]));
+    let firing = AlertView::sample(AlertPhase::Firing);
+    let params = Value::Object(render(&firing, &config));
+    let mut account = account(
+        server.port(),
+        json!({"defaultTo": ["oncall@example.org"]}),
+        json!({}),
+    );
+    let handles: std::collections::BTreeMap<String, String> =
+        testing::delivered(deliver(&email, account.clone(), params).await)
+            .into_iter()
+            .collect();
+    assert_eq!(handles["message_id"], "<act-1@example.com>");
+    let resolved = AlertView::sample(AlertPhase::Resolved);
+    let params = follow_up(render(&resolved, &config), &resolved, &handles);
+    account.id = "second".into();
+    let delivery = crate::delivery::Delivery {
+        action_id: "act-2".into(),
+        ..testing::delivery(account, Value::Object(params))
+    };
+    use crate::delivery::Connector as _;
+    testing::delivered(email.deliver(&delivery, &testing::outbound()).await);
+    let mails = server.wait_for(2, Duration::from_secs(5)).await;
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    let (first, second) = (&mails[0], &mails[1]);
+    assert_eq!(
+        first.header("Subject").unwrap(),
+        "[FIRING] Error rate above 5% on web-1"
+    );
+    assert_eq!(first.header("In-Reply-To"), None);
+    assert_eq!(
+        second.header("Subject").unwrap(),
+        "[RESOLVED] Error rate above 5% on web-1"
+    );
+    assert_eq!(second.header("Message-ID").unwrap(), "<act-2@example.com>");
+    assert_eq!(second.header("In-Reply-To").unwrap(), "<act-1@example.com>");
+    assert_eq!(second.header("References").unwrap(), "<act-1@example.com>");
+}
+
+#[tokio::test]
+async fn a_header_breaking_in_reply_to_is_refused() {
+    let server = SmtpServer::start(SmtpOptions::default());
+    let mut params = params();
+    params["inReplyTo"] = json!("<a@b>\r\nBcc: eve@example.net");
+    let (kind, reason) = testing::permanent(
+        deliver(
+            &Email::default(),
+            account(server.port(), json!({}), json!({})),
+            params,
+        )
+        .await,
+    );
+    assert_eq!(kind, ErrorKind::InvalidParams);
+    assert_eq!(reason, "inReplyTo: must be a Message-ID: <id@host>");
+    assert!(server.messages().is_empty());
+}
