@@ -5,6 +5,7 @@
 mod helpers;
 
 mod ai;
+mod alertmanager;
 mod egress;
 mod email;
 mod fairness;

@@ -281,8 +281,12 @@ async fn refused(routes: &mut RouteRegistryClient<Channel>, route: v1::Route) ->
 #[tokio::test]
 async fn every_validation_error_names_its_field() {
     let mut r = TestRegistry::start_with(|s| {
-        s.config.policy.enabled_connector_types =
-            vec!["server-log".into(), "slack".into(), "teams".into()];
+        s.config.policy.enabled_connector_types = vec![
+            "server-log".into(),
+            "slack".into(),
+            "teams".into(),
+            "tines".into(),
+        ];
     })
     .await;
     with_accounts(&mut r).await;
@@ -292,6 +296,15 @@ async fn every_validation_error_names_its_field() {
             "teams",
             json!({}),
             json!({"webhookUrl": "https://example.webhook.office.com/webhookb2/x"}),
+        )))
+        .await
+        .unwrap();
+    r.client
+        .put_account(put(account(
+            "story",
+            "tines",
+            json!({"url": "https://example.tines.com"}),
+            json!({"email": "ops@example.com", "token": "tines-api-token"}),
         )))
         .await
         .unwrap();
@@ -346,8 +359,8 @@ async fn every_validation_error_names_its_field() {
         ),
         // No params and no default rendering.
         (
-            "id: r\nname: N\nactions: [{account_id: log}]",
-            "actions[0].params: required: connector type server-log has no default alert rendering",
+            "id: r\nname: N\nactions: [{account_id: story}]",
+            "actions[0].params: required: connector type tines has no default alert rendering",
         ),
     ];
     for (yaml, expected) in cases {
