@@ -392,6 +392,8 @@ async fn json_logs_are_one_object_per_line_and_a_bad_format_is_refused() {
             .env("HERALD_LOG_FORMAT", format)
             .env("HERALD_LOG", "info")
             .env("HERALD_REGISTRY_ADDR", "127.0.0.1:0")
+            // Not the default 8081, which another test may hold.
+            .env("HERALD_REGISTRY_HTTP_ADDR", "127.0.0.1:0")
             .env(
                 "HERALD_DATABASE_URL",
                 format!("sqlite://{}/registry.db", dir.path().display()),
