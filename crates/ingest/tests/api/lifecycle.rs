@@ -351,3 +351,122 @@ async fn a_route_adds_the_actions_whose_matchers_match_the_alert() {
     let (code, alert) = get_json(&app, "/v1/alerts/latency-1").await;
     assert_eq!((code, alert["route"].as_str()), (200, Some("ops")));
 }
+
+/// Grafana's webhook contact point payload, as its docs show it.
+fn grafana(status: &str) -> Value {
+    json!({
+        "receiver": "herald",
+        "status": status,
+        "orgId": 1,
+        "alerts": [{
+            "status": status,
+            "labels": {"alertname": "HighCPU", "severity": "critical", "instance": "web-2"},
+            "annotations": {"summary": "CPU above 90% on web-2"},
+            "startsAt": "2026-12-04T10:00:00Z",
+            "endsAt": if status == "resolved" { "2026-12-04T10:20:00Z" } else { "0001-01-01T00:00:00Z" },
+            "generatorURL": "http://grafana.example/alerting/grafana/abc/view",
+            "fingerprint": "57c6d9296de2ad39",
+            "dashboardURL": "http://grafana.example/d/xyz",
+            "panelURL": "http://grafana.example/d/xyz?viewPanel=2",
+            "values": {"B": 93.1},
+        }],
+        "groupLabels": {"alertname": "HighCPU"},
+        "commonLabels": {"alertname": "HighCPU", "severity": "critical", "instance": "web-2"},
+        "commonAnnotations": {"summary": "CPU above 90% on web-2"},
+        "externalURL": "http://grafana.example/",
+        "version": "1",
+        "groupKey": "{}:{alertname=\"HighCPU\"}",
+        "truncatedAlerts": 0,
+        "title": "[FIRING:1] HighCPU",
+        "state": "alerting",
+        "message": "CPU above 90%",
+    })
+}
+
+#[tokio::test]
+async fn producers_webhooks_arrive_on_their_route() {
+    let app = TestApp::start().await;
+    let params = |value: Value| {
+        Some(herald_proto::json::json_to_struct(
+            value.as_object().unwrap(),
+        ))
+    };
+    put_route(
+        &app,
+        v1::Route {
+            id: "ops".into(),
+            name: "Operations".into(),
+            actions: vec![v1::RouteAction {
+                account_id: "ops-slack".into(),
+                params: params(json!({"message": "{{alert.status}} {{alert.summary}} from {{alert.source}}: {{alert.source_url}}"})),
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+    )
+    .await;
+    let intake =
+        |producer: &str, route: &str| app.http_url(&format!("/v1/intake/{producer}/{route}"));
+    let send = |url: String, body: Value, token: Option<&'static str>| {
+        let mut request = app.http.post(url).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+
+    let fired = send(intake("grafana", "ops"), grafana("firing"), Some(PRODUCER))
+        .await
+        .unwrap();
+    assert_eq!(fired.status(), 202);
+    let fired: Value = fired.json().await.unwrap();
+    let key = fired["alerts"][0]["key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("grafana-"), "{fired}");
+    assert_eq!(fired["alerts"][0]["actions"][0]["state"], "queued");
+    let resolved = send(
+        intake("grafana", "ops"),
+        grafana("resolved"),
+        Some(PRODUCER),
+    )
+    .await
+    .unwrap();
+    let resolved: Value = resolved.json().await.unwrap();
+    assert_eq!(
+        resolved["alerts"][0]["key"],
+        key.as_str(),
+        "the same group, the same alert"
+    );
+    let slack = requests(&app, "slack").await;
+    assert_eq!(slack.len(), 2);
+    assert_eq!(
+        slack[0].params.as_ref().unwrap().fields["message"].kind,
+        Some(prost_types::value::Kind::StringValue(
+            "firing CPU above 90% on web-2 from grafana: http://grafana.example/d/xyz?viewPanel=2"
+                .into()
+        ))
+    );
+    assert_eq!(slack[1].follows, slack[0].action_id);
+
+    let unknown = send(
+        intake("alertmanager", "nope"),
+        grafana("firing"),
+        Some(PRODUCER),
+    )
+    .await
+    .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let anonymous = send(intake("alertmanager", "ops"), grafana("firing"), None)
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let bad = send(
+        intake("alertmanager", "ops"),
+        json!({"version": "4", "alerts": [{"status": "burning"}]}),
+        Some(PRODUCER),
+    )
+    .await
+    .unwrap();
+    assert_eq!(bad.status(), 400);
+    let bad: Value = bad.json().await.unwrap();
+    assert_eq!(bad["error"]["field"], "alerts[0].status", "{bad}");
+}
