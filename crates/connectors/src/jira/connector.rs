@@ -49,10 +49,11 @@ pub fn parse(
     Ok((requests, PushToService::parse(params)?))
 }
 
-/// Create or update, then comment. Once the issue exists nothing is
-/// retried: a retry would open a second issue (or repeat comments), which
-/// costs more than a missing comment, so a failed comment is reported in
-/// the `comments_failed` handle and logged.
+/// Create or update, then comment, then the transition when the params
+/// name one. Once the issue exists nothing is retried: a retry would open a
+/// second issue (or repeat comments), which costs more than a missing
+/// comment or transition, so a failed one is reported in the
+/// `comments_failed` or `transition_failed` handle and logged.
 async fn push_to_service(
     requests: &JiraRequests,
     push: &PushToService,
@@ -98,6 +99,17 @@ async fn push_to_service(
     if !failed.is_empty() {
         tracing::warn!(issue = %issue.id, failed = ?failed, "Jira comments not added");
         handles.insert("comments_failed".into(), failed.join("; "));
+    }
+    if let Some(transition) = &push.transition_id {
+        let outcome = match send(http, account, requests.transition(&issue.id, transition)).await {
+            Ok(answer) => super::response::transitioned(&answer),
+            Err(outcome) => Err(outcome),
+        };
+        if let Err(outcome) = outcome {
+            let reason = crate::rest::reason_of(&outcome);
+            tracing::warn!(issue = %issue.id, transition = %transition, %reason, "Jira transition not made");
+            handles.insert("transition_failed".into(), reason.to_owned());
+        }
     }
     Ok(handles)
 }
@@ -147,6 +159,7 @@ pub struct PushToService {
     pub parent: Option<String>,
     pub other_fields: Map<String, Value>,
     pub comments: Vec<String>,
+    pub transition_id: Option<String>,
 }
 
 impl PushToService {
@@ -217,6 +230,7 @@ impl PushToService {
             parent: given(incident.parent),
             other_fields,
             comments,
+            transition_id: given(incident.transition_id),
         })
     }
 }

@@ -80,6 +80,13 @@ impl JiraRequests {
         let path = format!("issue/{}/comment", segment(id));
         self.request(http::Method::POST, &path, Some(&json!({"body": comment})))
     }
+
+    /// `POST issue/{id}/transitions`: moves the issue along its workflow.
+    pub fn transition(&self, id: &str, transition_id: &str) -> HttpRequest {
+        let path = format!("issue/{}/transitions", segment(id));
+        let body = json!({"transition": {"id": transition_id}});
+        self.request(http::Method::POST, &path, Some(&body))
+    }
 }
 
 /// The issue fields both create and update send; absent ones are left out

@@ -110,3 +110,7 @@ pub fn updated(response: &HttpResponse) -> Result<(), Outcome> {
 pub fn commented(response: &HttpResponse) -> Result<(), Outcome> {
     ok(response)
 }
+
+pub fn transitioned(response: &HttpResponse) -> Result<(), Outcome> {
+    ok(response)
+}

@@ -64,6 +64,10 @@ pub struct Incident {
     /// Further issue fields, by field id
     #[schemars(extend("type" = ["object", "string", "null"]))]
     pub other_fields: Option<Value>,
+    /// Herald: a workflow transition (its id) to apply once the issue is
+    /// created or updated, e.g. the one that resolves it in a route
+    /// action's `resolved_params`
+    pub transition_id: Option<String>,
 }
 
 pub fn spec() -> ConnectorSpec {

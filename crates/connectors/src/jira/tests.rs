@@ -512,3 +512,61 @@ async fn a_resolve_follow_up_comments_on_the_firing_issue() {
     assert_eq!(delivered(outcome)[1], ("issue_key".into(), "OPS-42".into()));
     server.verify().await;
 }
+
+/// A resolve whose action names a transition (`transitionId`, e.g. in a
+/// route action's `resolved_params`) comments on the firing's issue, then
+/// moves it; a refused transition is reported in a handle, not retried.
+#[tokio::test]
+async fn a_resolve_naming_a_transition_moves_the_firing_issue() {
+    use herald_catalog::alert::{AlertPhase, AlertView};
+    let spec = crate::catalog().get("jira").unwrap();
+    let alert = AlertView::sample(AlertPhase::Resolved);
+    let config = object(json!({"apiUrl": "https://x", "projectKey": "OPS"}));
+    let handles = std::collections::BTreeMap::from([("issue_id".to_owned(), "10042".to_owned())]);
+    let mut resolved = (spec.extras.alert_params.unwrap())(&alert, &config);
+    resolved["subActionParams"]["incident"]["transitionId"] = json!("31");
+    let params = (spec.extras.follow_up.unwrap())(resolved, &alert, &handles);
+    assert!(
+        spec.validate_params(
+            &Value::Object(params.clone()),
+            "params",
+            &herald_catalog::Policy::default()
+        )
+        .is_ok()
+    );
+    for (status, failed) in [(204, false), (400, true)] {
+        let server = MockServer::start().await;
+        Mock::given(method("PUT"))
+            .and(path("/rest/api/2/issue/10042"))
+            .respond_with(ResponseTemplate::new(204))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/rest/api/2/issue/10042"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"id": "10042", "key": "OPS-42"})),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/rest/api/2/issue/10042/comment"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "7"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/rest/api/2/issue/10042/transitions"))
+            .and(header("authorization", BASIC))
+            .and(header("content-type", "application/json"))
+            .and(body_json(json!({"transition": {"id": "31"}})))
+            .respond_with(ResponseTemplate::new(status).set_body_json(json!({"errorMessages": ["It seems that you have tried to perform an illegal workflow operation."], "errors": {}})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let handles = delivered(deliver(&server, Value::Object(params.clone())).await);
+        let transition_failed = handles.iter().find(|(k, _)| k == "transition_failed");
+        assert_eq!(transition_failed.is_some(), failed, "{handles:?}");
+        server.verify().await;
+    }
+}
