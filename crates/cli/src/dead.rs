@@ -1,21 +1,18 @@
 //! `heraldctl dead`: dead letters (`DeadLetter` on `herald.dead.<type>` in
-//! the DEAD stream), read straight from NATS. A replay republishes the
-//! stored `ActionRequest` on `herald.action.<type>` under a new
-//! `Nats-Msg-Id`, sets the action's status back to queued, and then deletes
-//! the dead letter, so a second replay of it is refused (not found).
+//! the DEAD stream), read straight from NATS through
+//! `herald_messaging::dead_letters`, as the registry's `/v1/dead-letters`
+//! reads them. A replayed dead letter is removed, so a second replay of it
+//! is refused (not found).
 
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer::pull, stream::Stream};
 use clap::{ArgGroup, Subcommand};
-use futures::StreamExt;
-use herald_messaging::{Outgoing, Publisher, Subjects};
-use herald_proto::v1::{ActionState, ActionStatusRecord, DeadLetter};
-use prost::Message as _;
+use herald_messaging::Subjects;
+use herald_messaging::dead_letters::{DeadLetters, StoredDeadLetter};
 use serde_json::{Value, json};
 
 use crate::client::Failure;
-use crate::{Format, Global, actions, output};
+use crate::{Format, Global, output};
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -41,163 +38,48 @@ pub enum Command {
     },
 }
 
-struct Dead {
-    sequence: u64,
-    letter: DeadLetter,
+async fn open(g: &Global) -> Result<DeadLetters, Failure> {
+    let subjects =
+        Subjects::new(std::env::var("HERALD_SUBJECT_PREFIX").unwrap_or_else(|_| "herald".into()));
+    let client = async_nats::ConnectOptions::new()
+        .connection_timeout(Duration::from_secs(5))
+        .connect(&g.nats_url)
+        .await
+        .map_err(|e| {
+            Failure::herald(format!(
+                "cannot reach NATS at {} (--nats-url): {e}",
+                g.nats_url
+            ))
+        })?;
+    Ok(DeadLetters::new(client, subjects))
 }
 
-struct DeadStream {
-    js: jetstream::Context,
-    stream: Stream,
-    subjects: Subjects,
-}
-
-impl DeadStream {
-    async fn open(g: &Global) -> Result<DeadStream, Failure> {
-        let subjects = Subjects::new(
-            std::env::var("HERALD_SUBJECT_PREFIX").unwrap_or_else(|_| "herald".into()),
-        );
-        let client = async_nats::ConnectOptions::new()
-            .connection_timeout(Duration::from_secs(5))
-            .connect(&g.nats_url)
-            .await
-            .map_err(|e| {
-                Failure::herald(format!(
-                    "cannot reach NATS at {} (--nats-url): {e}",
-                    g.nats_url
-                ))
-            })?;
-        let js = jetstream::new(client);
-        let name = subjects.stream("DEAD");
-        let stream = js
-            .get_stream(&name)
-            .await
-            .map_err(|e| Failure::herald(format!("stream {name}: {e}")))?;
-        Ok(DeadStream {
-            js,
-            stream,
-            subjects,
-        })
+async fn read(
+    dead: &DeadLetters,
+    connector_type: Option<&str>,
+    limit: usize,
+) -> Result<Vec<StoredDeadLetter>, Failure> {
+    let listing = dead
+        .list(connector_type, limit)
+        .await
+        .map_err(|e| Failure::herald(e.to_string()))?;
+    for (sequence, reason) in &listing.undecodable {
+        eprintln!("heraldctl: dead letter #{sequence} cannot be decoded: {reason}");
     }
-
-    /// Dead letters of `connector_type` (all types when `None`), oldest first.
-    async fn read(&self, connector_type: Option<&str>, limit: usize) -> Result<Vec<Dead>, Failure> {
-        let fail =
-            |e: &dyn std::fmt::Display| Failure::herald(format!("reading dead letters: {e}"));
-        let filter_subject = match connector_type {
-            Some(t) => self.subjects.dead(t),
-            None => format!("{}.dead.>", self.subjects.prefix()),
-        };
-        let mut consumer = self
-            .stream
-            .create_consumer(pull::OrderedConfig {
-                filter_subject,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| fail(&e))?;
-        let pending = consumer.info().await.map_err(|e| fail(&e))?.num_pending;
-        let mut messages = consumer.messages().await.map_err(|e| fail(&e))?;
-        let dead_event = self.subjects.dead_event();
-        let mut out = Vec::new();
-        for _ in 0..pending {
-            if out.len() >= limit {
-                break;
-            }
-            let message = match messages.next().await {
-                Some(m) => m.map_err(|e| fail(&e))?,
-                None => break,
-            };
-            if message.subject.as_str() == dead_event {
-                continue; // events, not actions: DeadEvent, nothing to replay here
-            }
-            let sequence = message.info().map_err(|e| fail(&e))?.stream_sequence;
-            match DeadLetter::decode(message.payload.clone()) {
-                Ok(letter) => out.push(Dead { sequence, letter }),
-                Err(e) => eprintln!("heraldctl: dead letter #{sequence} cannot be decoded: {e}"),
-            }
-        }
-        Ok(out)
-    }
-
-    /// Republishes the action, queues its status, deletes the dead letter.
-    async fn replay(&self, dead: &Dead) -> Result<(), String> {
-        let request = dead
-            .letter
-            .request
-            .as_ref()
-            .ok_or("the message could not be decoded when it died; nothing to replay")?;
-        // Read before publishing, written after only if nobody wrote in
-        // between: the worker may finish the replay before this update, and
-        // its record must win.
-        let status = self.queued_status(&request.action_id).await;
-        Publisher::new(self.js.clone())
-            .publish(
-                Outgoing {
-                    subject: self.subjects.action(&request.connector_type),
-                    // New, so JetStream does not drop it as a duplicate of the
-                    // original; per dead letter, so retrying a replay is not.
-                    msg_id: format!("{}:replay:{}", request.action_id, dead.sequence),
-                    payload: request.encode_to_vec().into(),
-                },
-                None,
-            )
-            .await
-            .map_err(|e| format!("cannot publish: {e}"))?;
-        if let Some((kv, queued, revision)) = status {
-            let _ = kv.update(&request.action_id, queued.into(), revision).await;
-        }
-        self.stream
-            .delete_message(dead.sequence)
-            .await
-            .map_err(|e| format!("replayed, but the dead letter was not removed: {e}"))?;
-        Ok(())
-    }
-
-    /// The action's status record set back to queued, and the revision it
-    /// replaces, so `status --wait` waits for the replay instead of
-    /// reporting the old failure.
-    async fn queued_status(&self, action_id: &str) -> Option<(jetstream::kv::Store, Vec<u8>, u64)> {
-        let kv = self
-            .js
-            .get_key_value(self.subjects.bucket("status"))
-            .await
-            .ok()?;
-        let entry = kv.entry(action_id).await.ok()??;
-        let mut record = ActionStatusRecord::decode(entry.value).ok()?;
-        record.state = ActionState::Queued as i32;
-        Some((kv, record.encode_to_vec(), entry.revision))
-    }
-}
-
-fn row(d: &Dead) -> Value {
-    let request = d.letter.request.clone().unwrap_or_default();
-    json!({
-        "action_id": request.action_id,
-        "connector_type": request.connector_type,
-        "account_id": request.account_id,
-        "attempts": d.letter.attempts,
-        "error_kind": herald_proto::v1::ErrorKind::try_from(d.letter.error_kind).unwrap_or_default().as_str_name(),
-        "reason": d.letter.reason,
-        "dead_at": output::ts(d.letter.dead_at.as_ref()),
-        "vendor_response": actions::vendor_response(d.letter.vendor_response.as_ref()),
-        "subject": d.letter.subject,
-        "sequence": d.sequence,
-    })
+    Ok(listing.letters)
 }
 
 pub async fn run(g: &Global, command: Command) -> Result<(), Failure> {
-    let dead = DeadStream::open(g).await?;
+    let dead = open(g).await?;
     match command {
         Command::List {
             connector_type,
             limit,
         } => {
-            let rows: Vec<Value> = dead
-                .read(connector_type.as_deref(), limit)
+            let rows: Vec<Value> = read(&dead, connector_type.as_deref(), limit)
                 .await?
                 .iter()
-                .map(row)
+                .map(StoredDeadLetter::to_json)
                 .collect();
             output::list(
                 g.output,
@@ -218,14 +100,9 @@ pub async fn run(g: &Global, command: Command) -> Result<(), Failure> {
             id,
             all: _,
         } => {
-            let mut letters = dead.read(connector_type.as_deref(), usize::MAX).await?;
+            let mut letters = read(&dead, connector_type.as_deref(), usize::MAX).await?;
             if let Some(id) = &id {
-                letters.retain(|d| {
-                    d.letter
-                        .request
-                        .as_ref()
-                        .is_some_and(|r| &r.action_id == id)
-                });
+                letters.retain(|d| d.action_id() == Some(id.as_str()));
                 if letters.is_empty() {
                     return Err(Failure::not_found(format!(
                         "no dead letter for action {id} (already replayed?)"
@@ -239,7 +116,7 @@ pub async fn run(g: &Global, command: Command) -> Result<(), Failure> {
             let mut replayed = Vec::new();
             let mut errors = Vec::new();
             for d in &letters {
-                let action_id = d.letter.request.as_ref().map(|r| r.action_id.clone());
+                let action_id = d.action_id().map(str::to_owned);
                 match dead.replay(d).await {
                     Ok(()) => replayed.push(action_id.unwrap_or_default()),
                     Err(e) => errors

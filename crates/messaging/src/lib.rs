@@ -9,6 +9,7 @@
 mod action_id;
 pub mod consume;
 mod dead_letter;
+pub mod dead_letters;
 mod declare;
 mod publish;
 mod subjects;

@@ -21,6 +21,8 @@ const PUBLISH_WAIT: Duration = Duration::from_millis(250);
 
 pub struct Announcer {
     client: Option<async_nats::Client>,
+    /// `herald` (HERALD_SUBJECT_PREFIX).
+    prefix: String,
     subject: String,
     /// `herald.route.changed`
     route_subject: String,
@@ -40,6 +42,7 @@ impl Announcer {
         match client {
             Ok(client) => Announcer {
                 client: Some(client),
+                prefix: subject_prefix.to_owned(),
                 subject,
                 route_subject,
             },
@@ -47,6 +50,7 @@ impl Announcer {
                 tracing::warn!(%error, nats.url = %url, "account changes will not be announced");
                 Announcer {
                     client: None,
+                    prefix: subject_prefix.to_owned(),
                     subject,
                     route_subject,
                 }
@@ -58,9 +62,20 @@ impl Announcer {
     pub fn disabled() -> Announcer {
         Announcer {
             client: None,
+            prefix: String::new(),
             subject: String::new(),
             route_subject: String::new(),
         }
+    }
+
+    /// The DEAD stream, through the same NATS connection; `None` for a
+    /// registry run without NATS.
+    pub fn dead_letters(&self) -> Option<herald_messaging::dead_letters::DeadLetters> {
+        let client = self.client.clone()?;
+        Some(herald_messaging::dead_letters::DeadLetters::new(
+            client,
+            herald_messaging::Subjects::new(self.prefix.clone()),
+        ))
     }
 
     /// Drops cached accounts that any registry replica announces as changed.

@@ -197,6 +197,11 @@ impl Registry {
         &self.store
     }
 
+    /// The dead letters, when the registry has NATS.
+    pub fn dead_letters(&self) -> Option<herald_messaging::dead_letters::DeadLetters> {
+        self.announcer.dead_letters()
+    }
+
     pub fn policy(&self) -> &Policy {
         &self.policy
     }

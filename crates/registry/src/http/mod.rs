@@ -4,6 +4,7 @@
 //! ingest's body, `{"error":{"code","message","field"}}`, with the status
 //! `herald_proto::status` gives their code. Secrets are write-only here.
 
+mod dead;
 mod kibana;
 mod native;
 mod signals;
@@ -39,6 +40,7 @@ struct AppState {
 /// Every REST surface of the registry.
 pub fn router(registry: Arc<Registry>, tokens: Tokens, executor: Arc<Executor>) -> Router {
     native::routes()
+        .merge(dead::routes())
         .merge(kibana::routes())
         .merge(signals::routes())
         .route("/v1/openapi.json", axum::routing::get(openapi))

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod announce;
+mod dead_letters;
 mod execute;
 mod grpc;
 mod hidden_config;
