@@ -71,6 +71,7 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
         metrics_addr: None,
         tls: None,
         execute: Default::default(),
+        history: Default::default(),
     };
     let server = Server::start(settings.clone()).await?;
     let mut channels = Vec::new();

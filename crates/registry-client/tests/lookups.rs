@@ -27,6 +27,7 @@ async fn registry(dir: &std::path::Path, nats_url: Option<String>) -> Server {
         metrics_addr: None,
         tls: None,
         execute: Default::default(),
+        history: Default::default(),
     })
     .await
     .unwrap()

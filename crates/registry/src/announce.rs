@@ -68,6 +68,12 @@ impl Announcer {
         }
     }
 
+    /// The connection and the subject prefix; `None` without NATS.
+    pub fn nats(&self) -> Option<(async_nats::Client, herald_messaging::Subjects)> {
+        let client = self.client.clone()?;
+        Some((client, herald_messaging::Subjects::new(self.prefix.clone())))
+    }
+
     /// The DEAD stream, through the same NATS connection; `None` for a
     /// registry run without NATS.
     pub fn dead_letters(&self) -> Option<herald_messaging::dead_letters::DeadLetters> {

@@ -9,6 +9,7 @@ pub mod announce;
 pub mod auth;
 pub mod cache;
 pub mod execute;
+pub mod history;
 pub mod http;
 pub mod metrics;
 pub mod registry;
@@ -55,7 +56,8 @@ pub async fn open_registry(settings: &Settings) -> Result<Registry, StartError> 
     .map_err(StartError::Config)?
     .with_routes(settings.config.routes.clone())
     .await
-    .map_err(StartError::Config)?;
+    .map_err(StartError::Config)?
+    .with_history(&settings.history);
     tracing::info!(
         database = %redact_url(&settings.database_url),
         backend = registry.store().backend(),

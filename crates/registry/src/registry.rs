@@ -131,6 +131,8 @@ pub struct Registry {
     cache: Arc<AccountCache>,
     /// HERALD_CONFIG's read-only routes, by id.
     routes: BTreeMap<String, RouteView>,
+    /// The delivery history's writer and pruner, while the registry lives.
+    history: Option<crate::history::History>,
 }
 
 impl Registry {
@@ -190,11 +192,26 @@ impl Registry {
             announcer,
             cache,
             routes: BTreeMap::new(),
+            history: None,
         })
     }
 
     pub fn store(&self) -> &AccountStore {
         &self.store
+    }
+
+    /// Starts writing the delivery history from the RESULTS stream, when
+    /// the registry has NATS.
+    pub fn with_history(mut self, settings: &crate::history::HistorySettings) -> Registry {
+        if let Some((client, subjects)) = self.announcer.nats() {
+            self.history = Some(crate::history::History::start(
+                self.store.clone(),
+                client,
+                subjects,
+                settings,
+            ));
+        }
+        self
     }
 
     /// The dead letters, when the registry has NATS.

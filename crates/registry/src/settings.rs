@@ -39,6 +39,8 @@ pub struct Settings {
     /// HERALD_INGEST_URL, HERALD_EXECUTE_TIMEOUT and the client TLS
     /// variables: how Kibana's `_execute` reaches ingest.
     pub execute: ExecuteSettings,
+    /// HERALD_HISTORY_TTL: how long delivery history is kept.
+    pub history: crate::history::HistorySettings,
 }
 
 impl Settings {
@@ -64,6 +66,10 @@ impl Settings {
                 ingest_url: var("HERALD_INGEST_URL", DEFAULT_INGEST_URL),
                 tls: ClientTls::from_env()?,
                 timeout: execute_timeout()?,
+            },
+            history: crate::history::HistorySettings {
+                ttl: herald_config::env::duration("HERALD_HISTORY_TTL")?
+                    .unwrap_or(crate::history::DEFAULT_TTL),
             },
         })
     }

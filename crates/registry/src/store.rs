@@ -148,6 +148,10 @@ macro_rules! on_pool {
     };
 }
 
+// After `on_pool!`, which it uses.
+mod deliveries;
+pub use deliveries::{After, DeliveryFilter, DeliveryRow};
+
 impl AccountStore {
     /// Opens (creating when needed) and migrates the database at `url`:
     /// `sqlite://path`, `sqlite::memory:` or `postgres://...`.

@@ -186,6 +186,7 @@ impl Stack {
                 tls: options.client_tls.clone(),
                 ..Default::default()
             },
+            history: Default::default(),
         };
         let metrics = Metrics::default();
         let registry =

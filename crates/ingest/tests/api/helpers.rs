@@ -62,6 +62,7 @@ impl TestApp {
             metrics_addr: None,
             tls: None,
             execute: Default::default(),
+            history: Default::default(),
         };
         let registry = herald_registry::Server::start(registry_settings.clone())
             .await

@@ -5,6 +5,7 @@
 //! `herald_proto::status` gives their code. Secrets are write-only here.
 
 mod dead;
+mod history;
 mod kibana;
 mod native;
 mod signals;
@@ -41,6 +42,7 @@ struct AppState {
 pub fn router(registry: Arc<Registry>, tokens: Tokens, executor: Arc<Executor>) -> Router {
     native::routes()
         .merge(dead::routes())
+        .merge(history::routes())
         .merge(kibana::routes())
         .merge(signals::routes())
         .route("/v1/openapi.json", axum::routing::get(openapi))

@@ -34,6 +34,7 @@ pub fn settings_in(dir: &std::path::Path) -> Settings {
         metrics_addr: None,
         tls: None,
         execute: Default::default(),
+        history: Default::default(),
     }
 }
 

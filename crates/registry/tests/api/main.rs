@@ -8,6 +8,7 @@ mod dead_letters;
 mod execute;
 mod grpc;
 mod hidden_config;
+mod history;
 mod hostile;
 mod kibana_examples;
 mod openapi;

@@ -79,6 +79,7 @@ impl Harness {
             metrics_addr: None,
             tls: None,
             execute: Default::default(),
+            history: Default::default(),
         };
         let registry = herald_registry::Server::start(registry_settings.clone())
             .await

@@ -1,0 +1,136 @@
+//! The delivery history's rows: one per ended attempt, keyed by action id
+//! and attempt number, so that a result delivered twice is stored once.
+
+use super::{AccountStore, StoreError};
+
+/// One ended attempt, as stored (times in milliseconds since the epoch).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub action_id: String,
+    pub attempt: i64,
+    pub event_id: String,
+    pub account_id: String,
+    pub connector_type: String,
+    /// Empty when the action is not about an alert.
+    pub alert_key: String,
+    /// `delivered`, `retrying`, `failed`.
+    pub state: String,
+    /// `network`, `vendor_rejected`, ...; empty when delivered.
+    pub error_kind: String,
+    pub error: String,
+    /// HTTP status or SMTP reply code; 0 when the vendor did not answer.
+    pub vendor_status: i64,
+    /// The first bytes of the vendor's answer (the worker never puts
+    /// credentials there), capped again here.
+    pub vendor_excerpt: String,
+    /// JSON object of the vendor's handles.
+    pub handles: String,
+    pub latency_ms: i64,
+    pub trace_id: String,
+    pub started_at: i64,
+    pub finished_at: i64,
+}
+
+/// What `GET /v1/deliveries` filters on; empty strings and zeros are "any".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeliveryFilter {
+    pub account_id: String,
+    pub connector_type: String,
+    pub state: String,
+    pub alert_key: String,
+    /// Finished at or after (ms); 0 = any.
+    pub since: i64,
+    /// Finished before (ms); 0 = any.
+    pub until: i64,
+}
+
+/// Where a page ends, newest first: the last row's finish time, action id
+/// and attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct After {
+    pub finished_at: i64,
+    pub action_id: String,
+    pub attempt: i64,
+}
+
+/// A SELECT of every column, as the `&'static str` sqlx wants.
+macro_rules! select_deliveries {
+    ($rest:literal) => {
+        concat!(
+            "SELECT action_id, attempt, event_id, account_id, connector_type, alert_key, state, ",
+            "error_kind, error, vendor_status, vendor_excerpt, handles, latency_ms, trace_id, ",
+            "started_at, finished_at FROM deliveries ",
+            $rest
+        )
+    };
+}
+
+impl AccountStore {
+    /// Stores `rows` in one transaction; a row already stored (the same
+    /// action and attempt) is left as it is. Returns how many were new.
+    pub async fn insert_deliveries(&self, rows: &[DeliveryRow]) -> Result<u64, StoreError> {
+        let sql = "INSERT INTO deliveries (action_id, attempt, event_id, account_id, connector_type, \
+                   alert_key, state, error_kind, error, vendor_status, vendor_excerpt, handles, latency_ms, \
+                   trace_id, started_at, finished_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                   ON CONFLICT (action_id, attempt) DO NOTHING";
+        let added = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut added = 0;
+            for r in rows {
+                added += sqlx::query(sql)
+                    .bind(&r.action_id).bind(r.attempt).bind(&r.event_id).bind(&r.account_id)
+                    .bind(&r.connector_type).bind(&r.alert_key).bind(&r.state).bind(&r.error_kind)
+                    .bind(&r.error).bind(r.vendor_status).bind(&r.vendor_excerpt).bind(&r.handles)
+                    .bind(r.latency_ms).bind(&r.trace_id).bind(r.started_at).bind(r.finished_at)
+                    .execute(&mut *tx).await?.rows_affected();
+            }
+            tx.commit().await?;
+            added
+        });
+        Ok(added)
+    }
+
+    /// Attempts matching `filter`, newest first, after `after`, at most `limit`.
+    pub async fn deliveries(
+        &self,
+        filter: &DeliveryFilter,
+        after: Option<&After>,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        let sql = select_deliveries!(
+            "WHERE ($1 = '' OR account_id = $1) AND ($2 = '' OR connector_type = $2) \
+             AND ($3 = '' OR state = $3) AND ($4 = '' OR alert_key = $4) \
+             AND ($5 = 0 OR finished_at >= $5) AND ($6 = 0 OR finished_at < $6) \
+             AND ($7 = 0 OR finished_at < $7 OR (finished_at = $7 AND (action_id < $8 OR (action_id = $8 AND attempt < $9)))) \
+             ORDER BY finished_at DESC, action_id DESC, attempt DESC LIMIT $10"
+        );
+        let (t, a, n) = after.map_or((0, "", 0), |a| {
+            (a.finished_at, a.action_id.as_str(), a.attempt)
+        });
+        let f = filter;
+        let rows: Vec<DeliveryRow> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(&f.account_id).bind(&f.connector_type).bind(&f.state).bind(&f.alert_key)
+            .bind(f.since).bind(f.until).bind(t).bind(a).bind(n).bind(limit)
+            .fetch_all(pool).await?);
+        Ok(rows)
+    }
+
+    /// Every stored attempt of one action, first first.
+    pub async fn attempts(&self, action_id: &str) -> Result<Vec<DeliveryRow>, StoreError> {
+        let sql = select_deliveries!("WHERE action_id = $1 ORDER BY attempt");
+        let rows: Vec<DeliveryRow> =
+            on_pool!(self, pool => sqlx::query_as(sql).bind(action_id).fetch_all(pool).await?);
+        Ok(rows)
+    }
+
+    /// Deletes at most `limit` rows finished before `before` (ms); returns
+    /// how many, so a pruner can go on in small batches until none is left.
+    pub async fn prune_deliveries(&self, before: i64, limit: i64) -> Result<u64, StoreError> {
+        let sql = "DELETE FROM deliveries WHERE (action_id, attempt) IN \
+                   (SELECT action_id, attempt FROM deliveries WHERE finished_at < $1 LIMIT $2)";
+        let done = on_pool!(self, pool => sqlx::query(sql).bind(before).bind(limit)
+            .execute(pool).await?.rows_affected());
+        Ok(done)
+    }
+}
