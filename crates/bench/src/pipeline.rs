@@ -33,6 +33,9 @@ pub(crate) struct Options {
     /// `--lifecycle true` also runs events about alerts (see
     /// [`lifecycle_alert`]) and prints their throughput beside the plain one.
     pub(crate) lifecycle: bool,
+    /// `--history-off true` also runs the plain pipeline without the
+    /// registry's delivery history and prints the ratio of on to off.
+    pub(crate) history_off: bool,
 }
 
 /// What the receiver saw, indexed by action number.
@@ -172,6 +175,7 @@ impl Options {
             concurrency: 256,
             baseline: true,
             lifecycle: false,
+            history_off: false,
         }
     }
 
@@ -185,6 +189,7 @@ impl Options {
             "--concurrency" => self.concurrency = value.parse()?,
             "--baseline" => self.baseline = value.parse()?,
             "--lifecycle" => self.lifecycle = value.parse()?,
+            "--history-off" => self.history_off = value.parse()?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -226,14 +231,20 @@ pub async fn main(args: Vec<String>) -> anyhow::Result<()> {
         false => None,
         true => Some(bare_pipeline(&nats, &o).await?),
     };
-    let herald = herald_pipeline(&nats, &o, false).await?;
+    let herald = herald_pipeline(&nats, &o, false, true).await?;
     if let (Some(baseline), 0) = (baseline, o.rate) {
         println!("ratio to baseline: {:.2}", herald / baseline);
     }
     if o.lifecycle {
-        let lifecycle = herald_pipeline(&nats, &o, true).await?;
+        let lifecycle = herald_pipeline(&nats, &o, true, true).await?;
         if o.rate == 0 {
             println!("lifecycle ratio to plain: {:.2}", lifecycle / herald);
+        }
+    }
+    if o.history_off {
+        let without = herald_pipeline(&nats, &o, false, false).await?;
+        if o.rate == 0 {
+            println!("history on / off: {:.2}", herald / without);
         }
     }
     Ok(())
@@ -259,9 +270,15 @@ fn lifecycle_alert(event: usize) -> v1::Alert {
     }
 }
 
-async fn herald_pipeline(nats: &NatsServer, o: &Options, lifecycle: bool) -> anyhow::Result<f64> {
+async fn herald_pipeline(
+    nats: &NatsServer,
+    o: &Options,
+    lifecycle: bool,
+    history: bool,
+) -> anyhow::Result<f64> {
     let dir = tempfile::tempdir()?;
     let mut options = StackOptions::new(nats.url(), dir.path());
+    options.history = history;
     // The receiver is on loopback, which `*` alone does not reach.
     options.config.policy = herald_catalog::Policy::default().with_loopback();
     let concurrency = o.concurrency;
@@ -291,10 +308,10 @@ async fn herald_pipeline(nats: &NatsServer, o: &Options, lifecycle: bool) -> any
     arrivals
         .wait_all(o.actions, Duration::from_secs(600))
         .await?;
-    let label = if lifecycle {
-        "herald lifecycle"
-    } else {
-        "herald"
+    let label = match (lifecycle, history) {
+        (true, _) => "herald lifecycle",
+        (false, true) => "herald",
+        (false, false) => "herald, history off",
     };
     let rate = arrivals.report(label, o.actions, first_submit);
     stack.stop().await?;

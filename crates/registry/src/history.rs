@@ -30,11 +30,16 @@ const MAX_EXCERPT: usize = 1024;
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistorySettings {
     pub ttl: Duration,
+    /// False runs no writer and no pruner (the benchmark's comparison).
+    pub enabled: bool,
 }
 
 impl Default for HistorySettings {
     fn default() -> HistorySettings {
-        HistorySettings { ttl: DEFAULT_TTL }
+        HistorySettings {
+            ttl: DEFAULT_TTL,
+            enabled: true,
+        }
     }
 }
 

@@ -203,7 +203,7 @@ impl Registry {
     /// Starts writing the delivery history from the RESULTS stream, when
     /// the registry has NATS.
     pub fn with_history(mut self, settings: &crate::history::HistorySettings) -> Registry {
-        if let Some((client, subjects)) = self.announcer.nats() {
+        if let Some((client, subjects)) = self.announcer.nats().filter(|_| settings.enabled) {
             self.history = Some(crate::history::History::start(
                 self.store.clone(),
                 client,

@@ -70,6 +70,7 @@ impl Settings {
             history: crate::history::HistorySettings {
                 ttl: herald_config::env::duration("HERALD_HISTORY_TTL")?
                     .unwrap_or(crate::history::DEFAULT_TTL),
+                enabled: true,
             },
         })
     }

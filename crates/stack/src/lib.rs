@@ -56,6 +56,8 @@ pub struct StackOptions {
     pub worker: Box<dyn FnOnce(&mut WorkerSettings) + Send>,
     /// False when the worker runs elsewhere (a separate process).
     pub run_worker: bool,
+    /// The registry's delivery history (on by default).
+    pub history: bool,
     /// `HERALD_MASTER_KEY`'s form; a fresh key when `None`.
     pub master_key: Option<String>,
     /// Fresh random tokens when `None`.
@@ -119,6 +121,7 @@ impl StackOptions {
             config: HeraldConfig::default(),
             worker: Box::new(|_| {}),
             run_worker: true,
+            history: true,
             master_key: None,
             tokens: None,
             registry_addr: ANY_PORT,
@@ -186,7 +189,10 @@ impl Stack {
                 tls: options.client_tls.clone(),
                 ..Default::default()
             },
-            history: Default::default(),
+            history: herald_registry::history::HistorySettings {
+                enabled: options.history,
+                ..Default::default()
+            },
         };
         let metrics = Metrics::default();
         let registry =
