@@ -96,6 +96,11 @@ impl Herald {
                 "herald-registry",
                 &[
                     ("HERALD_REGISTRY_ADDR", registry_addr.clone()),
+                    // Not the default 8081: tests run side by side.
+                    (
+                        "HERALD_REGISTRY_HTTP_ADDR",
+                        format!("127.0.0.1:{}", free_port()),
+                    ),
                     ("HERALD_DATABASE_URL", database),
                     ("HERALD_MASTER_KEY", MASTER_KEY.into()),
                 ],
