@@ -66,27 +66,28 @@ macro_rules! select_deliveries {
 }
 
 impl AccountStore {
-    /// Stores `rows` in one transaction; a row already stored (the same
+    /// Stores `rows` with one statement; a row already stored (the same
     /// action and attempt) is left as it is. Returns how many were new.
     pub async fn insert_deliveries(&self, rows: &[DeliveryRow]) -> Result<u64, StoreError> {
-        let sql = "INSERT INTO deliveries (action_id, attempt, event_id, account_id, connector_type, \
-                   alert_key, state, error_kind, error, vendor_status, vendor_excerpt, handles, latency_ms, \
-                   trace_id, started_at, finished_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-                   ON CONFLICT (action_id, attempt) DO NOTHING";
+        if rows.is_empty() {
+            return Ok(0);
+        }
         let added = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let mut added = 0;
-            for r in rows {
-                added += sqlx::query(sql)
-                    .bind(&r.action_id).bind(r.attempt).bind(&r.event_id).bind(&r.account_id)
-                    .bind(&r.connector_type).bind(&r.alert_key).bind(&r.state).bind(&r.error_kind)
-                    .bind(&r.error).bind(r.vendor_status).bind(&r.vendor_excerpt).bind(&r.handles)
-                    .bind(r.latency_ms).bind(&r.trace_id).bind(r.started_at).bind(r.finished_at)
-                    .execute(&mut *tx).await?.rows_affected();
-            }
-            tx.commit().await?;
-            added
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO deliveries (action_id, attempt, event_id, account_id, connector_type, \
+                 alert_key, state, error_kind, error, vendor_status, vendor_excerpt, handles, latency_ms, \
+                 trace_id, started_at, finished_at) ",
+            );
+            insert.push_values(rows, |mut b, r| {
+                b.push_bind(&r.action_id).push_bind(r.attempt).push_bind(&r.event_id)
+                    .push_bind(&r.account_id).push_bind(&r.connector_type).push_bind(&r.alert_key)
+                    .push_bind(&r.state).push_bind(&r.error_kind).push_bind(&r.error)
+                    .push_bind(r.vendor_status).push_bind(&r.vendor_excerpt).push_bind(&r.handles)
+                    .push_bind(r.latency_ms).push_bind(&r.trace_id).push_bind(r.started_at)
+                    .push_bind(r.finished_at);
+            });
+            insert.push(" ON CONFLICT (action_id, attempt) DO NOTHING");
+            insert.build().execute(pool).await?.rows_affected()
         });
         Ok(added)
     }
