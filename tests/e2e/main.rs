@@ -9,6 +9,7 @@ mod alertmanager;
 mod egress;
 mod email;
 mod fairness;
+mod history;
 mod hostile_ingest;
 mod incident;
 mod metrics;
