@@ -29,7 +29,7 @@ const QUERY: &[&str] = &[
     "page_size",
     "page_token",
 ];
-const STATES: &[&str] = &["delivered", "retrying", "failed"];
+pub(super) const STATES: &[&str] = &["delivered", "retrying", "failed"];
 
 fn time(ms: i64) -> Value {
     let t = prost_types::Timestamp {
@@ -70,11 +70,11 @@ fn millis(field: &str, text: &str) -> Result<i64, ApiError> {
 }
 
 /// `<finished ms>.<attempt>.<action id>` of the page's last row.
-fn page_token(r: &DeliveryRow) -> String {
+pub(super) fn page_token(r: &DeliveryRow) -> String {
     format!("{}.{}.{}", r.finished_at, r.attempt, r.action_id)
 }
 
-fn after(token: &str) -> Result<After, ApiError> {
+pub(super) fn after(token: &str) -> Result<After, ApiError> {
     let bad = || ApiError::invalid("page_token", "not a page token this API gave");
     let mut parts = token.splitn(3, '.');
     let finished_at = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
