@@ -17,7 +17,7 @@ use herald_proto::status::ServiceError;
 use super::super::AppState;
 use super::html::{self, Nav, csrf_field, esc, url_part};
 use super::session::Session;
-use super::{FormData, deliveries, form};
+use super::{FormData, deliveries, form, redact};
 use crate::registry::{AccountInput, AccountView, RegistryError};
 use crate::store::DeliveryFilter;
 
@@ -226,6 +226,7 @@ pub(super) async fn show(
         }
         Err(error) => tracing::warn!(%error, "console: deliveries not read"),
     }
+    let body = redact(&state, [view.id.as_str()], body).await;
     html::page(Some(&session), Nav::Accounts, &view.name, &body)
 }
 

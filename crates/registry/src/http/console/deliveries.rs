@@ -13,6 +13,7 @@ use super::super::AppState;
 use super::super::history::{STATES, after, page_token};
 use super::accounts::registry_error;
 use super::html::{self, Nav, esc, url_part};
+use super::redact;
 use super::session::Session;
 use crate::store::{DeliveryFilter, DeliveryRow};
 
@@ -201,6 +202,7 @@ pub(super) async fn list(
             esc(&url_part(&next)),
         ));
     }
+    let body = redact(&state, rows.iter().map(|r| r.account_id.as_str()), body).await;
     html::page(Some(&session), Nav::Deliveries, "Deliveries", &body)
 }
 
@@ -281,5 +283,6 @@ pub(super) async fn action(
         count = rows.len(),
         attempts = attempts_table(&rows),
     );
+    let body = redact(&state, [last.account_id.as_str()], body).await;
     html::page(Some(&session), Nav::Deliveries, &title, &body)
 }

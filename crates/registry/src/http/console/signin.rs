@@ -49,20 +49,22 @@ fn signin_page(state: &AppState, status: StatusCode, problem: Option<&str>) -> R
 }
 
 /// Whether the request's `Origin`, when the browser sent one, is this
-/// console's own (the `Host` it was asked for).
+/// console's own: the `Host` it was asked for, or the `X-Forwarded-Host` a
+/// reverse proxy in front of it names.
 fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
         return true;
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
     let origin_host = origin
         .strip_prefix("https://")
         .or_else(|| origin.strip_prefix("http://"))
         .unwrap_or_default();
-    !host.is_empty() && origin_host == host
+    [header::HOST.as_str(), "x-forwarded-host"].iter().any(|name| {
+        headers
+            .get(*name)
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|host| !host.is_empty() && host == origin_host)
+    })
 }
 
 pub(super) async fn submit(
@@ -129,4 +131,24 @@ pub(super) async fn sign_out(session: Session, State(state): State<AppState>, bo
         HeaderValue::from_static("\"cache\""),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cross_site_origin_is_refused() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, "127.0.0.1:8081".parse().unwrap());
+        assert!(same_origin(&headers), "no Origin: the cookie decides");
+        headers.insert(header::ORIGIN, "http://127.0.0.1:8081".parse().unwrap());
+        assert!(same_origin(&headers));
+        headers.insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+        assert!(!same_origin(&headers));
+        headers.insert("x-forwarded-host", "evil.example".parse().unwrap());
+        assert!(same_origin(&headers), "a proxy named the public host");
+        headers.insert(header::ORIGIN, "null".parse().unwrap());
+        assert!(!same_origin(&headers));
+    }
 }

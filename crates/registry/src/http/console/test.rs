@@ -18,7 +18,7 @@ use super::accounts::registry_error;
 use super::deliveries::{attempts_table, state_word};
 use super::html::{self, Nav, csrf_field, esc, url_part};
 use super::session::Session;
-use super::{FormData, form};
+use super::{FormData, form, redact};
 use crate::execute::{Execution, Run};
 use crate::registry::AccountView;
 use crate::store::DeliveryRow;
@@ -220,6 +220,7 @@ pub(super) async fn send(
         id = esc(&action_id),
         count = rows.len(),
     );
+    let result = redact(&state, [view.id.as_str()], result).await;
     tracing::info!(account = %view.id, action = %action_id, "console: test sent");
     test_page(&session, &view, &values, &HashMap::new(), &result, StatusCode::OK)
 }
