@@ -10,6 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "herald/v1/registry.proto",
         "herald/v1/ingest.proto",
         "herald/v1/delivery.proto",
+        "herald/v1/history.proto",
     ];
     let fds = protox::compile(files, [&root])?;
 

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cache;
 pub mod execute;
 pub mod history;
+pub mod history_service;
 pub mod http;
 pub mod metrics;
 pub mod registry;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 
 use herald_metrics::{ListenError, Metrics, Readiness};
 use herald_proto::v1::account_registry_server::AccountRegistryServer;
+use herald_proto::v1::history_server::HistoryServer;
 use herald_proto::v1::route_registry_server::RouteRegistryServer;
 use herald_tls::ServerTls;
 use tokio::net::TcpListener;
@@ -140,7 +142,8 @@ pub fn readiness(registry: &Arc<Registry>) -> Readiness {
     })
 }
 
-/// Serves `herald.v1.AccountRegistry` and `herald.v1.RouteRegistry` (behind bearer-token auth), plus
+/// Serves `herald.v1.AccountRegistry`, `herald.v1.RouteRegistry` and
+/// `herald.v1.History` (behind bearer-token auth), plus
 /// `grpc.health.v1.Health` and server reflection, which stay open; over
 /// TLS only when `tls` is given.
 pub async fn serve(
@@ -158,6 +161,9 @@ pub async fn serve(
     health_reporter
         .set_serving::<RouteRegistryServer<route_service::RouteRegistryService>>()
         .await;
+    health_reporter
+        .set_serving::<HistoryServer<history_service::HistoryService>>()
+        .await;
     // v1 for current clients, v1alpha for older ones (grpcurl before 1.9,
     // Python's grpcio-reflection).
     let reflection = || {
@@ -166,9 +172,15 @@ pub async fn serve(
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .with_service_name("herald.v1.AccountRegistry")
             .with_service_name("herald.v1.RouteRegistry")
+            .with_service_name("herald.v1.History")
             .with_service_name("grpc.health.v1.Health")
     };
     let route_tokens = tokens.clone();
+    let history_tokens = tokens.clone();
+    let history = HistoryServer::with_interceptor(
+        history_service::HistoryService::new(registry.clone()),
+        move |request| auth::authenticate(&history_tokens, request),
+    );
     let routes = RouteRegistryServer::with_interceptor(
         route_service::RouteRegistryService::new(registry.clone()),
         move |request| auth::authenticate(&route_tokens, request),
@@ -192,7 +204,8 @@ pub async fn serve(
                 .expect(herald_proto::DESCRIPTORS_VALID),
         )
         .add_service(accounts)
-        .add_service(routes);
+        .add_service(routes)
+        .add_service(history);
     herald_tls::serve_grpc(router, listener, tls, shutdown).await
 }
 

@@ -19,8 +19,10 @@ use crate::cache::AccountCache;
 use crate::secret_box::{SealError, SecretBox};
 use crate::store::{AccountStore, StoreError, StoredAccount};
 
+mod history;
 mod routes;
 
+pub use history::{HISTORY_STATES, HistoryPage};
 pub use routes::RouteView;
 
 pub const MAX_PAGE_SIZE: usize = 1000;
@@ -47,6 +49,16 @@ pub enum RegistryError {
         "route {0} is preconfigured in HERALD_CONFIG and cannot be changed or deleted through the API"
     )]
     RoutePreconfigured(String),
+    /// A delivery-history query the registry cannot run; `field` names the
+    /// part of the request at fault.
+    #[error("{field}: {message}")]
+    BadQuery { field: String, message: String },
+    /// The history holds no attempt of this action.
+    #[error(
+        "the history holds no attempt of action {} (unknown, not ended yet, or past HERALD_HISTORY_TTL)",
+        echo(.0)
+    )]
+    NoAttempts(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("secrets of account {id} cannot be decrypted")]
@@ -63,7 +75,10 @@ impl ServiceError for RegistryError {
             RegistryError::Invalid(_) | RegistryError::InvalidRoute(_) => {
                 ErrorCode::InvalidArgument
             }
-            RegistryError::NotFound(_) | RegistryError::RouteNotFound(_) => ErrorCode::NotFound,
+            RegistryError::NotFound(_)
+            | RegistryError::RouteNotFound(_)
+            | RegistryError::NoAttempts(_) => ErrorCode::NotFound,
+            RegistryError::BadQuery { .. } => ErrorCode::InvalidArgument,
             RegistryError::Conflict(_) => ErrorCode::Aborted,
             RegistryError::Preconfigured(_) | RegistryError::RoutePreconfigured(_) => {
                 ErrorCode::FailedPrecondition

@@ -150,7 +150,7 @@ macro_rules! on_pool {
 
 // After `on_pool!`, which it uses.
 mod deliveries;
-pub use deliveries::{After, DeliveryFilter, DeliveryRow};
+pub use deliveries::{After, CountBy, DeliveryCount, DeliveryFilter, DeliveryRow, SeriesPoint};
 
 impl AccountStore {
     /// Opens (creating when needed) and migrates the database at `url`:

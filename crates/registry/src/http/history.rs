@@ -1,5 +1,9 @@
 //! The delivery history over REST: `GET /v1/deliveries` (filtered, newest
-//! first, a page at a time) and `GET /v1/actions/{id}/attempts`.
+//! first, a page at a time), `GET /v1/deliveries/counts` (per account or
+//! connector type over a window) and `GET /v1/actions/{id}/attempts`. The
+//! checks are the registry's ([`Registry::deliveries`]), as on gRPC.
+//!
+//! [`Registry::deliveries`]: crate::registry::Registry::deliveries
 
 use std::collections::HashMap;
 
@@ -11,11 +15,12 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::{ApiError, AppState, READERS, authorize};
-use crate::store::{After, DeliveryFilter, DeliveryRow};
+use crate::store::{CountBy, DeliveryCount, DeliveryFilter, DeliveryRow};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/deliveries", get(deliveries))
+        .route("/v1/deliveries/counts", get(counts))
         .route("/v1/actions/{id}/attempts", get(attempts))
 }
 
@@ -29,7 +34,10 @@ const QUERY: &[&str] = &[
     "page_size",
     "page_token",
 ];
-pub(super) const STATES: &[&str] = &["delivered", "retrying", "failed"];
+const COUNT_QUERY: &[&str] = &["by", "since", "until"];
+
+/// The counts' window when the caller gives no `since`.
+const DEFAULT_WINDOW_MS: i64 = 3600 * 1000;
 
 fn time(ms: i64) -> Value {
     let t = prost_types::Timestamp {
@@ -39,7 +47,7 @@ fn time(ms: i64) -> Value {
     Value::String(t.to_string())
 }
 
-fn row_json(r: &DeliveryRow) -> Value {
+pub(super) fn row_json(r: &DeliveryRow) -> Value {
     let handles: Value = serde_json::from_str(&r.handles).unwrap_or_else(|_| json!({}));
     json!({
         "action_id": r.action_id,
@@ -61,30 +69,40 @@ fn row_json(r: &DeliveryRow) -> Value {
     })
 }
 
+fn count_json(c: &DeliveryCount) -> Value {
+    json!({
+        "key": c.key,
+        "delivered": c.delivered,
+        "retrying": c.retrying,
+        "failed": c.failed,
+        "avg_latency_ms": c.avg_latency_ms,
+        "max_latency_ms": c.max_latency_ms,
+    })
+}
+
 /// An RFC 3339 time as milliseconds; the field is named when it is not one.
-fn millis(field: &str, text: &str) -> Result<i64, ApiError> {
+pub(super) fn millis(field: &str, text: &str) -> Result<i64, ApiError> {
     let t: prost_types::Timestamp = text
         .parse()
         .map_err(|_| ApiError::invalid(field, "not an RFC 3339 time (2026-01-31T08:00:00Z)"))?;
     Ok(t.seconds * 1000 + i64::from(t.nanos) / 1_000_000)
 }
 
-/// `<finished ms>.<attempt>.<action id>` of the page's last row.
-pub(super) fn page_token(r: &DeliveryRow) -> String {
-    format!("{}.{}.{}", r.finished_at, r.attempt, r.action_id)
+/// Refuses a query parameter not in `known`, naming it.
+fn only(query: &HashMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
+    match query.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(key) => Err(ApiError::invalid(
+            herald_catalog::echo(key).as_ref(),
+            format!("unknown query parameter ({})", known.join(", ")),
+        )),
+        None => Ok(()),
+    }
 }
 
-pub(super) fn after(token: &str) -> Result<After, ApiError> {
-    let bad = || ApiError::invalid("page_token", "not a page token this API gave");
-    let mut parts = token.splitn(3, '.');
-    let finished_at = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let attempt = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-    let action_id = parts.next().filter(|p| !p.is_empty()).ok_or_else(bad)?;
-    Ok(After {
-        finished_at,
-        action_id: action_id.to_owned(),
-        attempt,
-    })
+/// `since` and `until` in milliseconds, 0 when absent.
+fn window(query: &HashMap<String, String>) -> Result<(i64, i64), ApiError> {
+    let at = |name: &str| query.get(name).map_or(Ok(0), |t| millis(name, t));
+    Ok((at("since")?, at("until")?))
 }
 
 /// `{"deliveries": [...], "next_page_token"}`, newest first.
@@ -94,67 +112,70 @@ async fn deliveries(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, READERS, "read delivery history")?;
-    if let Some(key) = query.keys().find(|k| !QUERY.contains(&k.as_str())) {
-        return Err(ApiError::invalid(
-            herald_catalog::echo(key).as_ref(),
-            format!("unknown query parameter ({})", QUERY.join(", ")),
-        ));
-    }
+    only(&query, QUERY)?;
     let text = |name: &str| query.get(name).cloned().unwrap_or_default();
-    let state_filter = text("state");
-    if !state_filter.is_empty() && !STATES.contains(&state_filter.as_str()) {
-        return Err(ApiError::invalid(
-            "state",
-            format!("one of {}", STATES.join(", ")),
-        ));
-    }
-    let connector_type = match text("connector_type").as_str() {
-        "" => String::new(),
-        t => herald_connectors::catalog()
-            .get(t)
-            .map(|spec| spec.id.to_owned())
-            .ok_or_else(|| ApiError::invalid("connector_type", "unknown connector type"))?,
-    };
+    let (since, until) = window(&query)?;
     let filter = DeliveryFilter {
         account_id: text("account_id"),
-        connector_type,
-        state: state_filter,
+        connector_type: text("connector_type"),
+        state: text("state"),
         alert_key: text("alert_key"),
-        since: match query.get("since") {
-            Some(t) => millis("since", t)?,
-            None => 0,
-        },
-        until: match query.get("until") {
-            Some(t) => millis("until", t)?,
-            None => 0,
-        },
+        since,
+        until,
     };
-    let page_size: i64 = match query.get("page_size") {
-        None => 100,
+    let page_size = match query.get("page_size") {
+        None => 0,
         Some(text) => text
             .parse()
             .ok()
-            .filter(|n| (1..=1000).contains(n))
+            .filter(|n| (1..=crate::registry::MAX_PAGE_SIZE).contains(n))
             .ok_or_else(|| ApiError::invalid("page_size", "must be 1..1000"))?,
     };
-    let after = match query.get("page_token").filter(|t| !t.is_empty()) {
-        Some(token) => Some(self::after(token)?),
-        None => None,
-    };
-    let mut rows = state
+    let page = state
         .registry
-        .store()
-        .deliveries(&filter, after.as_ref(), page_size + 1)
-        .await
-        .map_err(crate::registry::RegistryError::from)?;
-    let next = if rows.len() as i64 > page_size {
-        rows.truncate(page_size as usize);
-        rows.last().map(page_token).unwrap_or_default()
-    } else {
-        String::new()
+        .deliveries(filter, page_size, &text("page_token"))
+        .await?;
+    let deliveries: Vec<Value> = page.rows.iter().map(row_json).collect();
+    Ok(
+        axum::Json(json!({"deliveries": deliveries, "next_page_token": page.next_page_token}))
+            .into_response(),
+    )
+}
+
+/// `{"by", "since", "until", "counts": [...]}`, most attempts first; the
+/// window is the last hour unless `since` says otherwise.
+async fn counts(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, READERS, "read delivery history")?;
+    only(&query, COUNT_QUERY)?;
+    let (by, by_name) = match query.get("by").map(String::as_str) {
+        Some("account" | "account_id") => (CountBy::Account, "account"),
+        Some("connector_type") => (CountBy::ConnectorType, "connector_type"),
+        _ => return Err(ApiError::invalid("by", "account or connector_type")),
     };
-    let deliveries: Vec<Value> = rows.iter().map(row_json).collect();
-    Ok(axum::Json(json!({"deliveries": deliveries, "next_page_token": next})).into_response())
+    let (since, until) = window(&query)?;
+    let end = if until == 0 {
+        crate::history::now_ms()
+    } else {
+        until
+    };
+    let since = if query.contains_key("since") {
+        since
+    } else {
+        end - DEFAULT_WINDOW_MS
+    };
+    let counts = state.registry.delivery_counts(by, since, until).await?;
+    let counts: Vec<Value> = counts.iter().map(count_json).collect();
+    Ok(axum::Json(json!({
+        "by": by_name,
+        "since": time(since),
+        "until": time(end),
+        "counts": counts,
+    }))
+    .into_response())
 }
 
 /// `{"action_id", "attempts": [...]}`, first attempt first; 404 when the
@@ -165,22 +186,7 @@ async fn attempts(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, READERS, "read delivery history")?;
-    let rows = state
-        .registry
-        .store()
-        .attempts(&id)
-        .await
-        .map_err(crate::registry::RegistryError::from)?;
-    if rows.is_empty() {
-        return Err(ApiError {
-            code: herald_proto::status::ErrorCode::NotFound,
-            message: format!(
-                "the history holds no attempt of action {} (unknown, not ended yet, or past HERALD_HISTORY_TTL)",
-                herald_catalog::echo(&id)
-            ),
-            field: String::new(),
-        });
-    }
+    let rows = state.registry.attempts(&id).await?;
     let attempts: Vec<Value> = rows.iter().map(row_json).collect();
     Ok(axum::Json(json!({"action_id": id, "attempts": attempts})).into_response())
 }

@@ -135,6 +135,7 @@ impl From<RegistryError> for ApiError {
             RegistryError::Invalid(v) | RegistryError::InvalidRoute(v) => {
                 v.iter().next().map(|v| v.path.clone())
             }
+            RegistryError::BadQuery { field, .. } => Some(field.clone()),
             _ => None,
         };
         ApiError {

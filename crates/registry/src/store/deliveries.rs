@@ -53,6 +53,65 @@ pub struct After {
     pub attempt: i64,
 }
 
+impl After {
+    /// The page token of a page whose last row is `row`:
+    /// `<finished ms>.<attempt>.<action id>`.
+    pub fn token(row: &DeliveryRow) -> String {
+        format!("{}.{}.{}", row.finished_at, row.attempt, row.action_id)
+    }
+
+    /// A token [`After::token`] made; `None` for anything else.
+    pub fn parse(token: &str) -> Option<After> {
+        let mut parts = token.splitn(3, '.');
+        let finished_at = parts.next()?.parse().ok()?;
+        let attempt = parts.next()?.parse().ok()?;
+        let action_id = parts.next().filter(|p| !p.is_empty())?;
+        Some(After {
+            finished_at,
+            action_id: action_id.to_owned(),
+            attempt,
+        })
+    }
+}
+
+/// What [`AccountStore::delivery_counts`] groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountBy {
+    Account,
+    ConnectorType,
+}
+
+/// The attempts of one account or connector type in a window.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DeliveryCount {
+    /// The account id or the connector type.
+    pub key: String,
+    pub delivered: i64,
+    pub retrying: i64,
+    pub failed: i64,
+    pub avg_latency_ms: f64,
+    pub max_latency_ms: i64,
+}
+
+/// The attempts that finished in one bucket of time.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SeriesPoint {
+    /// The bucket's start (ms since the epoch).
+    pub start: i64,
+    pub delivered: i64,
+    pub retrying: i64,
+    pub failed: i64,
+}
+
+/// The per-state sums both aggregates select.
+macro_rules! state_sums {
+    () => {
+        "SUM(CASE WHEN state = 'delivered' THEN 1 ELSE 0 END) AS delivered, \
+         SUM(CASE WHEN state = 'retrying' THEN 1 ELSE 0 END) AS retrying, \
+         SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed"
+    };
+}
+
 /// A SELECT of every column, as the `&'static str` sqlx wants.
 macro_rules! select_deliveries {
     ($rest:literal) => {
@@ -122,6 +181,61 @@ impl AccountStore {
         let sql = select_deliveries!("WHERE action_id = $1 ORDER BY attempt");
         let rows: Vec<DeliveryRow> =
             on_pool!(self, pool => sqlx::query_as(sql).bind(action_id).fetch_all(pool).await?);
+        Ok(rows)
+    }
+
+    /// Attempts per account or connector type that finished in
+    /// `[since, until)` (ms; `until` 0 = no end), most attempts first.
+    pub async fn delivery_counts(
+        &self,
+        by: CountBy,
+        since: i64,
+        until: i64,
+    ) -> Result<Vec<DeliveryCount>, StoreError> {
+        macro_rules! counts {
+            ($column:literal) => {
+                concat!(
+                    "SELECT ",
+                    $column,
+                    " AS key, ",
+                    state_sums!(),
+                    ", ",
+                    "CAST(AVG(latency_ms) AS DOUBLE PRECISION) AS avg_latency_ms, ",
+                    "MAX(latency_ms) AS max_latency_ms FROM deliveries ",
+                    "WHERE finished_at >= $1 AND ($2 = 0 OR finished_at < $2) ",
+                    "GROUP BY ",
+                    $column,
+                    " ORDER BY COUNT(*) DESC, ",
+                    $column
+                )
+            };
+        }
+        let sql = match by {
+            CountBy::Account => counts!("account_id"),
+            CountBy::ConnectorType => counts!("connector_type"),
+        };
+        let rows: Vec<DeliveryCount> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(since).bind(until).fetch_all(pool).await?);
+        Ok(rows)
+    }
+
+    /// Attempts per `bucket_ms` of finish time in `[since, until)` (ms;
+    /// `until` 0 = no end), oldest first; buckets without attempts are left
+    /// out.
+    pub async fn delivery_series(
+        &self,
+        since: i64,
+        until: i64,
+        bucket_ms: i64,
+    ) -> Result<Vec<SeriesPoint>, StoreError> {
+        let sql = concat!(
+            "SELECT (finished_at / $3) * $3 AS start, ",
+            state_sums!(),
+            " FROM deliveries WHERE finished_at >= $1 AND ($2 = 0 OR finished_at < $2) ",
+            "GROUP BY 1 ORDER BY 1"
+        );
+        let rows: Vec<SeriesPoint> = on_pool!(self, pool => sqlx::query_as(sql)
+            .bind(since).bind(until).bind(bucket_ms.max(1)).fetch_all(pool).await?);
         Ok(rows)
     }
 

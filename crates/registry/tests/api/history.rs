@@ -6,8 +6,9 @@
 use std::time::{Duration, Instant};
 
 use herald_proto::v1;
+use herald_proto::v1::history_client::HistoryClient;
 use herald_registry::history::row;
-use herald_registry::store::{AccountStore, After, DeliveryFilter};
+use herald_registry::store::{AccountStore, After, CountBy, DeliveryFilter};
 use herald_test_support::{NatsServer, postgres_database};
 use prost::Message;
 use serde_json::{Value, json};
@@ -124,6 +125,42 @@ async fn store_conforms(store: AccountStore) {
         ..Default::default()
     };
     assert_eq!(store.deliveries(&window, None, 10).await.unwrap().len(), 2);
+
+    // Counts: three slack rows (even indexes), two pagerduty; a window.
+    let by_type = store
+        .delivery_counts(CountBy::ConnectorType, 1_800_000_000_000, 0)
+        .await
+        .unwrap();
+    let summary: Vec<(&str, i64, i64)> = by_type
+        .iter()
+        .map(|c| (c.key.as_str(), c.delivered, c.failed))
+        .collect();
+    assert_eq!(summary, [("slack", 3, 0), ("pagerduty", 2, 0)]);
+    assert_eq!(by_type[0].avg_latency_ms, 40.0);
+    assert_eq!(by_type[0].max_latency_ms, 40);
+    let by_account = store
+        .delivery_counts(CountBy::Account, 1_800_000_000_001, 1_800_000_000_003)
+        .await
+        .unwrap();
+    let summary: Vec<(&str, i64)> = by_account
+        .iter()
+        .map(|c| (c.key.as_str(), c.delivered))
+        .collect();
+    assert_eq!(summary, [("ops-pd", 1), ("ops-slack", 1)]);
+    // Series: buckets of 2 ms hold rows 0-1, 2-3 and 4.
+    let series = store
+        .delivery_series(1_800_000_000_000, 0, 2)
+        .await
+        .unwrap();
+    let points: Vec<(i64, i64)> = series.iter().map(|p| (p.start, p.delivered)).collect();
+    assert_eq!(
+        points,
+        [
+            (1_800_000_000_000, 2),
+            (1_800_000_000_002, 2),
+            (1_800_000_000_004, 1)
+        ]
+    );
     assert_eq!(
         store.prune_deliveries(1_800_000_000_002, 1).await.unwrap(),
         1
@@ -282,6 +319,185 @@ async fn results_become_history_queried_over_rest() {
     assert_eq!(states, ["retrying", "delivered"]);
     let (code, _) = get(format!("{base}/v1/actions/no-such-action/attempts")).await;
     assert_eq!(code, 404);
+    // Counts over the last hour (the default window).
+    let (code, counts) = get(format!("{base}/v1/deliveries/counts?by=account")).await;
+    assert_eq!(code, 200, "{counts}");
+    let counts: Vec<(String, i64, i64)> = counts["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["key"].as_str().unwrap().to_owned(),
+                c["delivered"].as_i64().unwrap(),
+                c["retrying"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [("ops-pd".to_owned(), 3, 3), ("ops-slack".to_owned(), 3, 3)]
+    );
+    for bad in [
+        "by=colour",
+        "",
+        "by=account&since=now",
+        "by=account&colour=red",
+    ] {
+        let (code, body) = get(format!("{base}/v1/deliveries/counts?{bad}")).await;
+        assert_eq!(code, 400, "{bad}: {body}");
+    }
+
+    // The same over gRPC, herald.v1.History.
+    let mut grpc = HistoryClient::new(
+        tonic::transport::Channel::from_shared(r.server.url())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap(),
+    );
+    let page = grpc
+        .list_deliveries(authed(
+            PRODUCER,
+            v1::ListDeliveriesRequest {
+                filter: Some(v1::DeliveryFilter {
+                    connector_type: "pagerduty".into(),
+                    state: v1::ActionState::Retrying as i32,
+                    ..Default::default()
+                }),
+                page_size: 2,
+                page_token: String::new(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.deliveries.len(), 2);
+    assert!(!page.next_page_token.is_empty());
+    let first = &page.deliveries[0];
+    assert_eq!(first.error_kind, v1::ErrorKind::VendorTemporary as i32);
+    assert_eq!(first.vendor_response.as_ref().unwrap().status, 503);
+    assert_eq!(first.handles["ts"], "1.2");
+    assert_eq!(first.latency_ms, 40);
+    let rest = grpc
+        .list_deliveries(authed(
+            PRODUCER,
+            v1::ListDeliveriesRequest {
+                filter: Some(v1::DeliveryFilter {
+                    connector_type: "pagerduty".into(),
+                    state: v1::ActionState::Retrying as i32,
+                    ..Default::default()
+                }),
+                page_size: 2,
+                page_token: page.next_page_token.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (rest.deliveries.len(), rest.next_page_token.as_str()),
+        (1, "")
+    );
+    let attempts = grpc
+        .list_attempts(authed(
+            SERVICE,
+            v1::ListAttemptsRequest {
+                action_id: "0123456789abcdef0123456789abcdef-3".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let states: Vec<i32> = attempts.attempts.iter().map(|a| a.state).collect();
+    assert_eq!(
+        states,
+        [
+            v1::ActionState::Retrying as i32,
+            v1::ActionState::Delivered as i32
+        ]
+    );
+    assert_eq!(attempts.attempts[0].alert_key, "disk-db-1");
+    let missing = grpc
+        .list_attempts(authed(
+            PRODUCER,
+            v1::ListAttemptsRequest {
+                action_id: "no-such-action".into(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+    let counts = grpc
+        .count_deliveries(authed(
+            ADMIN,
+            v1::CountDeliveriesRequest {
+                by: v1::CountBy::ConnectorType as i32,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let counts: Vec<(&str, u64, u64)> = counts
+        .counts
+        .iter()
+        .map(|c| (c.key.as_str(), c.delivered, c.retrying))
+        .collect();
+    assert_eq!(counts, [("pagerduty", 3, 3), ("slack", 3, 3)]);
+    for (request, field) in [
+        (
+            v1::ListDeliveriesRequest {
+                filter: Some(v1::DeliveryFilter {
+                    state: v1::ActionState::Queued as i32,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            "filter.state",
+        ),
+        (
+            v1::ListDeliveriesRequest {
+                filter: Some(v1::DeliveryFilter {
+                    connector_type: "carrier-pigeon".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            "connector_type",
+        ),
+        (
+            v1::ListDeliveriesRequest {
+                page_size: 5000,
+                ..Default::default()
+            },
+            "page_size",
+        ),
+        (
+            v1::ListDeliveriesRequest {
+                page_token: "forged".into(),
+                ..Default::default()
+            },
+            "page_token",
+        ),
+    ] {
+        let error = grpc
+            .list_deliveries(authed(PRODUCER, request))
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), tonic::Code::InvalidArgument, "{field}");
+        assert!(
+            error.message().starts_with(field),
+            "{field}: {}",
+            error.message()
+        );
+    }
+    let unauthenticated = grpc
+        .count_deliveries(tonic::Request::new(v1::CountDeliveriesRequest::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(unauthenticated.code(), tonic::Code::Unauthenticated);
+
     for bad in [
         "state=lost",
         "since=yesterday",

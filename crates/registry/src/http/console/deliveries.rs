@@ -10,14 +10,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::super::AppState;
-use super::super::history::{STATES, after, page_token};
 use super::accounts::registry_error;
 use super::html::{self, Nav, esc, url_part};
 use super::redact;
 use super::session::Session;
+use crate::registry::HISTORY_STATES;
 use crate::store::{DeliveryFilter, DeliveryRow};
 
-const PAGE_SIZE: i64 = 50;
+const PAGE_SIZE: usize = 50;
 
 /// The time windows the filter offers: (value, label, milliseconds).
 const WINDOWS: &[(&str, &str, i64)] = &[
@@ -122,49 +122,28 @@ pub(super) async fn list(
     );
     // A window left out is the last 24 hours; "Any time" is an empty one.
     let window = query.get("window").map_or("24h", String::as_str);
-    let bad = |message: &str| html::error_page(Some(&session), StatusCode::BAD_REQUEST, message);
-    if !state_filter.is_empty() && !STATES.contains(&state_filter) {
-        return bad(&format!("state: one of {}", STATES.join(", ")));
-    }
-    let connector_type = match connector_type {
-        "" => String::new(),
-        t => match herald_connectors::catalog().get(t) {
-            Some(spec) => spec.id.to_owned(),
-            None => return bad("connector_type: unknown connector type"),
-        },
-    };
     let Some((_, _, span)) = WINDOWS.iter().find(|(value, _, _)| *value == window) else {
-        return bad("window: one of 15m, 1h, 6h, 24h, 7d or empty");
+        return html::error_page(
+            Some(&session),
+            StatusCode::BAD_REQUEST,
+            "window: one of 15m, 1h, 6h, 24h, 7d or empty",
+        );
     };
-    let after = match page {
-        "" => None,
-        token => match after(token) {
-            Ok(after) => Some(after),
-            Err(_) => return bad("page: not a page this console gave"),
-        },
-    };
+    // The registry checks the type and the state, as for REST and gRPC.
     let filter = DeliveryFilter {
         account_id: account_id.to_owned(),
-        connector_type: connector_type.clone(),
+        connector_type: connector_type.to_owned(),
         state: state_filter.to_owned(),
         since: if *span > 0 { html::now_ms() - span } else { 0 },
         ..Default::default()
     };
-    let mut rows = match state
-        .registry
-        .store()
-        .deliveries(&filter, after.as_ref(), PAGE_SIZE + 1)
-        .await
-    {
-        Ok(rows) => rows,
-        Err(error) => return registry_error(&session, error.into()),
+    let (rows, next) = match state.registry.deliveries(filter, PAGE_SIZE, page).await {
+        Ok(page) => (page.rows, page.next_page_token),
+        Err(error) => return registry_error(&session, error),
     };
-    let next = if rows.len() as i64 > PAGE_SIZE {
-        rows.truncate(PAGE_SIZE as usize);
-        rows.last().map(page_token).unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let connector_type = herald_connectors::catalog()
+        .get(connector_type)
+        .map_or("", |spec| spec.id);
     let mut types: Vec<(&str, &str)> = vec![("", "Any type")];
     types.extend(
         herald_connectors::catalog()
@@ -173,7 +152,7 @@ pub(super) async fn list(
             .map(|spec| (spec.id, spec.id)),
     );
     let mut states: Vec<(&str, &str)> = vec![("", "Any state")];
-    states.extend(STATES.iter().map(|s| (*s, *s)));
+    states.extend(HISTORY_STATES.iter().map(|s| (*s, *s)));
     let windows: Vec<(&str, &str)> = WINDOWS.iter().map(|(v, l, _)| (*v, *l)).collect();
     let mut body = format!(
         "<form class=\"card filters\" method=\"get\" action=\"/deliveries\">\
@@ -181,7 +160,7 @@ pub(super) async fn list(
          <input type=\"text\" id=\"account_id\" name=\"account_id\" value=\"{}\"></div>{}{}{}\
          <button type=\"submit\">Filter</button></form>",
         esc(account_id),
-        select("connector_type", "Type", &types, &connector_type),
+        select("connector_type", "Type", &types, connector_type),
         select("state", "State", &states, state_filter),
         select("window", "Finished", &windows, window),
     );
@@ -196,7 +175,7 @@ pub(super) async fn list(
         body.push_str(&format!(
             "<p class=\"actions\"><a class=\"button\" href=\"/deliveries?account_id={}&amp;connector_type={}&amp;state={}&amp;window={}&amp;page={}\">Older</a></p>",
             esc(&url_part(account_id)),
-            esc(&url_part(&connector_type)),
+            esc(&url_part(connector_type)),
             esc(&url_part(state_filter)),
             esc(&url_part(window)),
             esc(&url_part(&next)),

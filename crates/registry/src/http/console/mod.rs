@@ -17,7 +17,6 @@ mod dead;
 mod deliveries;
 mod form;
 mod html;
-#[cfg(any())] // TEMP until main's delivery counts are merged
 mod overview;
 mod session;
 mod signin;
@@ -32,7 +31,7 @@ pub(crate) use session::SessionKeys;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { html::see_other("/accounts") })) // TEMP
+        .route("/", get(overview::page))
         .route("/sign-in", get(signin::form).post(signin::submit))
         .route("/sign-out", post(signin::sign_out))
         .route("/accounts", get(accounts::list))

@@ -152,15 +152,16 @@ pub(super) async fn page(session: Session, State(state): State<AppState>) -> Res
     // Whole minutes, so each bar is one minute of the clock.
     let until = (now / BUCKET_MS + 1) * BUCKET_MS;
     let since = until - CHART_HOURS * 3_600_000;
-    let store = state.registry.store();
-    let series = store
+    let series = state
+        .registry
         .delivery_series(since, until, BUCKET_MS)
         .await
         .unwrap_or_else(|error| {
             tracing::warn!(%error, "console: delivery series not read");
             Vec::new()
         });
-    let counts = store
+    let counts = state
+        .registry
         .delivery_counts(CountBy::Account, now - ACCOUNTS_SPAN_MS, 0)
         .await
         .unwrap_or_else(|error| {
