@@ -86,6 +86,9 @@ impl Browser {
                 ],
             }),
         );
+        // The workspace builds rustls with two providers; fantoccini's
+        // connector needs one chosen (it talks plain HTTP to chromedriver).
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let deadline = Instant::now() + Duration::from_secs(20);
         let client = loop {
             let connected = ClientBuilder::rustls()

@@ -181,7 +181,8 @@ pub(super) async fn list(
             esc(&url_part(&next)),
         ));
     }
-    let body = redact(&state, rows.iter().map(|r| r.account_id.as_str()), body).await;
+    let accounts: Vec<&str> = rows.iter().map(|r| r.account_id.as_str()).collect();
+    let body = redact(&state, accounts, body).await;
     html::page(Some(&session), Nav::Deliveries, "Deliveries", &body)
 }
 

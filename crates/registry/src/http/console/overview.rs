@@ -32,7 +32,7 @@ struct Backlog {
 async fn backlog(state: &AppState) -> Option<Vec<Backlog>> {
     let (client, subjects) = state.registry.nats()?;
     let js = async_nats::jetstream::new(client);
-    let mut stream = match js.get_stream(subjects.stream("ACTIONS")).await {
+    let stream = match js.get_stream(subjects.stream("ACTIONS")).await {
         Ok(stream) => stream,
         Err(error) => {
             tracing::warn!(%error, "console: the ACTIONS stream is not readable");
