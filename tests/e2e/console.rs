@@ -99,7 +99,10 @@ impl Browser {
             match connected {
                 Ok(client) => break client,
                 Err(error) => {
-                    assert!(Instant::now() < deadline, "chromedriver never answered: {error}");
+                    assert!(
+                        Instant::now() < deadline,
+                        "chromedriver never answered: {error}"
+                    );
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
@@ -129,7 +132,15 @@ impl Browser {
         html
     }
 
+    /// A PNG of the page from its top, with nothing focused.
     async fn screenshot(&self, name: &str) {
+        let _ = self
+            .client
+            .execute(
+                "window.scrollTo(0, 0); if (document.activeElement) document.activeElement.blur();",
+                Vec::new(),
+            )
+            .await;
         let png = self.client.screenshot().await.unwrap();
         std::fs::write(artifacts().join(format!("{name}.png")), png).unwrap();
     }
@@ -189,14 +200,12 @@ impl Browser {
 
 /// The action id a page links to first after `marker`.
 fn action_id_after(html: &str, marker: &str) -> String {
-    let from = html.find(marker).unwrap_or_else(|| panic!("no {marker} in {html}"));
+    let from = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} in {html}"));
     let rest = &html[from..];
     let start = rest.find("/actions/").expect("an action link") + "/actions/".len();
-    rest[start..]
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
+    rest[start..].split('"').next().unwrap().to_owned()
 }
 
 /// The CSRF token in a signed-in page (every page's sign-out form has one).
@@ -233,38 +242,76 @@ async fn console_admin_and_producer_in_a_real_browser() {
     // Admin: sign in, create a Slack account with the generated form.
     let mut admin = Browser::start(&base).await;
     let page = admin.open("/accounts").await;
-    assert!(page.contains("name=\"token\""), "not signed in: the sign-in page");
+    assert!(
+        page.contains("name=\"token\""),
+        "not signed in: the sign-in page"
+    );
     let page = admin.sign_in(&env.stack.admin_token).await;
     assert!(page.contains("Sign out"), "{page}");
     let page = admin.open("/accounts").await;
     assert!(page.contains("No accounts yet"), "{page}");
     admin.screenshot("accounts").await;
     admin
-        .click("a[href='/accounts/_new']", "a[href='/accounts/_new?type=slack']")
+        .click(
+            "a[href='/accounts/_new']",
+            "a[href='/accounts/_new?type=slack']",
+        )
         .await;
     let page = admin
         .click("a[href='/accounts/_new?type=slack']", "#f-id")
         .await;
-    assert!(page.contains("type=\"password\""), "the webhook URL is a secret input: {page}");
+    assert!(
+        page.contains("type=\"password\""),
+        "the webhook URL is a secret input: {page}"
+    );
     admin.fill("#f-id", "console-slack").await;
     admin.fill("#f-name", "Console Slack").await;
     admin.fill("#f-secrets_webhookUrl", &good).await;
     admin.screenshot("account-form").await;
     let page = admin
-        .click("form button.primary", "a[href='/accounts/console-slack/test']")
+        .click(
+            "form button.primary",
+            "a[href='/accounts/console-slack/test']",
+        )
         .await;
     assert!(page.contains("Saved."), "{page}");
     assert!(page.contains("webhookUrl set"), "{page}");
+    // Richer types' generated forms: numbers, booleans, choices.
+    let page = admin.open("/accounts/_new?type=webhook").await;
+    assert!(page.contains("<select id=\"f-config_method\""), "{page}");
+    let page = admin.open("/accounts/_new?type=email").await;
+    for control in [
+        "type=\"number\"",
+        "type=\"checkbox\"",
+        "type=\"password\"",
+        "<span class=\"req\">",
+    ] {
+        assert!(
+            page.contains(control),
+            "no {control} in the e-mail form: {page}"
+        );
+    }
+    admin.screenshot("account-form-email").await;
+    admin.open("/accounts/console-slack").await;
 
     // Test: through ingest and the worker to the mock, and the vendor's answer.
     let page = admin
-        .click("a[href='/accounts/console-slack/test']", "#f-params_message")
+        .click(
+            "a[href='/accounts/console-slack/test']",
+            "#f-params_message",
+        )
         .await;
-    assert!(page.contains("Test message from the Herald console"), "{page}");
+    assert!(
+        page.contains("Test message from the Herald console"),
+        "{page}"
+    );
     let page = admin.click("form[data-busy] button", "#result").await;
     admin.screenshot("test").await;
     assert!(page.contains("state-delivered"), "{page}");
-    assert!(page.contains("200 <pre>ok</pre>"), "the vendor's status and answer: {page}");
+    assert!(
+        page.contains("200 <pre>ok</pre>"),
+        "the vendor's status and answer: {page}"
+    );
     let delivered = action_id_after(&page, "id=\"result\"");
 
     // Deliveries, then the action's attempts.
@@ -281,7 +328,10 @@ async fn console_admin_and_producer_in_a_real_browser() {
     admin.open("/accounts/console-slack/edit").await;
     admin.fill("#f-secrets_webhookUrl", &gone).await;
     admin
-        .click("form button.primary", "a[href='/accounts/console-slack/test']")
+        .click(
+            "form button.primary",
+            "a[href='/accounts/console-slack/test']",
+        )
         .await;
     admin.open("/accounts/console-slack/test").await;
     let page = admin.click("form[data-busy] button", "#result").await;
@@ -295,7 +345,10 @@ async fn console_admin_and_producer_in_a_real_browser() {
             assert!(page.contains("no_service"), "{page}");
             break;
         }
-        assert!(Instant::now() < deadline, "no dead letter for {dead}: {page}");
+        assert!(
+            Instant::now() < deadline,
+            "no dead letter for {dead}: {page}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     admin.screenshot("dead-letters").await;
@@ -304,7 +357,10 @@ async fn console_admin_and_producer_in_a_real_browser() {
     admin.open("/accounts/console-slack/edit").await;
     admin.fill("#f-secrets_webhookUrl", &good).await;
     admin
-        .click("form button.primary", "a[href='/accounts/console-slack/test']")
+        .click(
+            "form button.primary",
+            "a[href='/accounts/console-slack/test']",
+        )
         .await;
     admin.open("/dead-letters").await;
     let page = admin
@@ -338,7 +394,10 @@ async fn console_admin_and_producer_in_a_real_browser() {
     // A POST without its CSRF token, or with another, changes nothing.
     let cookie = admin.session_cookie().await;
     let delete = format!("{base}/accounts/console-slack/delete");
-    for body in ["version=0", "version=0&csrf=00112233445566778899aabbccddeeff"] {
+    for body in [
+        "version=0",
+        "version=0&csrf=00112233445566778899aabbccddeeff",
+    ] {
         let refused = http
             .post(&delete)
             .header("cookie", &cookie)
@@ -358,7 +417,10 @@ async fn console_admin_and_producer_in_a_real_browser() {
     assert_eq!(still.status(), 200);
     // Every console answer carries the strict policy.
     let csp = still.headers()["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
     assert_eq!(still.headers()["cache-control"], "no-store");
     let mut pages = admin.close().await;
 
@@ -370,10 +432,20 @@ async fn console_admin_and_producer_in_a_real_browser() {
     producer.sign_in(&env.stack.producer_token).await;
     let page = producer.open("/accounts").await;
     assert!(page.contains("console-slack"), "{page}");
-    assert!(!page.contains("/edit") && !page.contains("/accounts/_new"), "{page}");
+    assert!(
+        !page.contains("/edit") && !page.contains("/accounts/_new"),
+        "{page}"
+    );
     let page = producer.open("/accounts/console-slack").await;
-    assert!(!page.contains("/edit") && !page.contains("/delete"), "{page}");
-    for form in ["/accounts/_new?type=slack", "/accounts/console-slack/edit", "/accounts/console-slack/delete"] {
+    assert!(
+        !page.contains("/edit") && !page.contains("/delete"),
+        "{page}"
+    );
+    for form in [
+        "/accounts/_new?type=slack",
+        "/accounts/console-slack/edit",
+        "/accounts/console-slack/delete",
+    ] {
         let page = producer.open(form).await;
         assert!(page.contains("only admin may"), "{form}: {page}");
     }

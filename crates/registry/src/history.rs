@@ -148,7 +148,7 @@ async fn write_from(
             })
             .collect();
         let mut rows = rows;
-        let stored = match renumber_replays(&store, &mut rows).await {
+        let stored = match renumber_replays(store, &mut rows).await {
             Ok(()) => store.insert_deliveries(&rows).await,
             Err(error) => Err(error),
         };
@@ -173,7 +173,10 @@ async fn write_from(
 /// attempt 1 of a replay after 5 failed ones is stored as attempt 6. A
 /// result read twice gets the same number both times, so it is still
 /// stored once.
-async fn renumber_replays(store: &AccountStore, rows: &mut [DeliveryRow]) -> Result<(), StoreError> {
+async fn renumber_replays(
+    store: &AccountStore,
+    rows: &mut [DeliveryRow],
+) -> Result<(), StoreError> {
     let mut ids: Vec<&str> = rows.iter().map(|r| r.action_id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();

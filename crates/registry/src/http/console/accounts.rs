@@ -171,7 +171,8 @@ pub(super) async fn show(
     if query.contains_key("saved") {
         body.push_str("<p class=\"notice\" role=\"status\">Saved.</p>");
     }
-    let mut actions = format!("<a class=\"button primary\" href=\"/accounts/{path}/test\">Test</a>");
+    let mut actions =
+        format!("<a class=\"button primary\" href=\"/accounts/{path}/test\">Test</a>");
     if session.is_admin() && !view.preconfigured {
         actions.push_str(&format!(
             " <a class=\"button\" href=\"/accounts/{path}/edit\">Edit</a> \
@@ -369,7 +370,7 @@ pub(super) async fn new_form(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     if let Err(refused) = session.require_admin("create accounts") {
-        return refused;
+        return *refused;
     }
     match query.get("type").and_then(|t| spec_of(t)) {
         Some(spec) => account_form(
@@ -454,7 +455,11 @@ async fn save(
                 return html::see_other(&format!("/accounts/{}?saved=1", url_part(&view.id)));
             }
             Err(RegistryError::Invalid(violations)) => {
-                errors.extend(violations.iter().map(|v| (v.path.clone(), v.message.clone())));
+                errors.extend(
+                    violations
+                        .iter()
+                        .map(|v| (v.path.clone(), v.message.clone())),
+                );
             }
             Err(error @ (RegistryError::Conflict(_) | RegistryError::Preconfigured(_))) => {
                 errors.push((String::new(), error.public_message()));
@@ -482,11 +487,11 @@ pub(super) async fn create(
     body: Bytes,
 ) -> Response {
     if let Err(refused) = session.require_admin("create accounts") {
-        return refused;
+        return *refused;
     }
     let form = FormData::parse(&body);
     if let Err(refused) = session.check_csrf(form.get("csrf")) {
-        return refused;
+        return *refused;
     }
     let Some(spec) = query.get("type").and_then(|t| spec_of(t)) else {
         return html::error_page(
@@ -511,22 +516,26 @@ pub(super) async fn create(
 }
 
 /// The stored account for a changing form, or the page that says why not.
-async fn changeable(session: &Session, state: &AppState, id: &str) -> Result<AccountView, Response> {
+async fn changeable(
+    session: &Session,
+    state: &AppState,
+    id: &str,
+) -> Result<AccountView, Box<Response>> {
     session.require_admin("change accounts")?;
     let view = state
         .registry
         .get(id)
         .await
-        .map_err(|e| registry_error(session, e))?;
+        .map_err(|e| Box::new(registry_error(session, e)))?;
     if view.preconfigured {
-        return Err(html::error_page(
+        return Err(Box::new(html::error_page(
             Some(session),
             StatusCode::CONFLICT,
             &format!(
                 "Account {} is preconfigured in HERALD_CONFIG: it is read-only here; change it in that file.",
                 view.id
             ),
-        ));
+        )));
     }
     Ok(view)
 }
@@ -538,10 +547,14 @@ pub(super) async fn edit_form(
 ) -> Response {
     let view = match changeable(&session, &state, &id).await {
         Ok(view) => view,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let Some(spec) = spec_of(view.connector_type) else {
-        return html::error_page(Some(&session), StatusCode::INTERNAL_SERVER_ERROR, "unknown type");
+        return html::error_page(
+            Some(&session),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unknown type",
+        );
     };
     let mut values = HashMap::from([("name".to_owned(), view.name.clone())]);
     form::values(
@@ -566,22 +579,35 @@ pub(super) async fn update(
     body: Bytes,
 ) -> Response {
     if let Err(refused) = session.require_admin("change accounts") {
-        return refused;
+        return *refused;
     }
     let form = FormData::parse(&body);
     if let Err(refused) = session.check_csrf(form.get("csrf")) {
-        return refused;
+        return *refused;
     }
     let view = match changeable(&session, &state, &id).await {
         Ok(view) => view,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let Some(spec) = spec_of(view.connector_type) else {
-        return html::error_page(Some(&session), StatusCode::INTERNAL_SERVER_ERROR, "unknown type");
+        return html::error_page(
+            Some(&session),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "unknown type",
+        );
     };
     let mut errors = Vec::new();
     let input = input_of(spec, view.id.clone(), &form, &mut errors);
-    save(&session, &state, spec, Mode::Edit(&view), input, form, errors).await
+    save(
+        &session,
+        &state,
+        spec,
+        Mode::Edit(&view),
+        input,
+        form,
+        errors,
+    )
+    .await
 }
 
 pub(super) async fn confirm_delete(
@@ -591,7 +617,7 @@ pub(super) async fn confirm_delete(
 ) -> Response {
     let view = match changeable(&session, &state, &id).await {
         Ok(view) => view,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let body = format!(
         "<form class=\"card narrow\" method=\"post\" action=\"/accounts/{path}/delete\">{csrf}\
@@ -606,7 +632,12 @@ pub(super) async fn confirm_delete(
         id = esc(&view.id),
         name = esc(&view.name),
     );
-    html::page(Some(&session), Nav::Accounts, &format!("Delete {}", view.name), &body)
+    html::page(
+        Some(&session),
+        Nav::Accounts,
+        &format!("Delete {}", view.name),
+        &body,
+    )
 }
 
 pub(super) async fn delete(
@@ -616,13 +647,16 @@ pub(super) async fn delete(
     body: Bytes,
 ) -> Response {
     if let Err(refused) = session.require_admin("delete accounts") {
-        return refused;
+        return *refused;
     }
     let form = FormData::parse(&body);
     if let Err(refused) = session.check_csrf(form.get("csrf")) {
-        return refused;
+        return *refused;
     }
-    let version = form.get("version").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let version = form
+        .get("version")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     match state.registry.delete(&id, version).await {
         Ok(()) => {
             tracing::info!(account = %id, "console: account deleted");

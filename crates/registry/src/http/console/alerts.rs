@@ -12,10 +12,10 @@ use axum::response::Response;
 use herald_proto::v1;
 
 use super::super::AppState;
+use super::FormData;
 use super::accounts::registry_error;
 use super::html::{self, Nav, csrf_field, esc, url_part};
 use super::session::Session;
-use super::FormData;
 use crate::registry::MAX_PAGE_SIZE;
 
 /// "5m", "2h", "0s": a duration as HERALD_CONFIG writes it.
@@ -31,12 +31,12 @@ fn duration(d: std::time::Duration) -> String {
     }
 }
 
-async fn routes_section(session: &Session, state: &AppState) -> Result<String, Response> {
+async fn routes_section(session: &Session, state: &AppState) -> Result<String, Box<Response>> {
     let (routes, _) = state
         .registry
         .list_routes(MAX_PAGE_SIZE, "")
         .await
-        .map_err(|e| registry_error(session, e))?;
+        .map_err(|e| Box::new(registry_error(session, e)))?;
     if routes.is_empty() {
         return Ok("<p class=\"empty\">No routes yet. A route sends an alert from Alertmanager or Grafana \
                    (<code>POST /v1/intake/alertmanager/{route}</code>) to its accounts; create one with \
@@ -192,7 +192,7 @@ pub(super) async fn page(
 ) -> Response {
     let routes = match routes_section(&session, &state).await {
         Ok(html) => html,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let all = query.get("alerts").is_some_and(|v| v == "all");
     let alerts = alerts_section(&session, &state, all).await;
@@ -211,7 +211,7 @@ pub(super) async fn page(
 pub(super) async fn ack(session: Session, State(state): State<AppState>, body: Bytes) -> Response {
     let form = FormData::parse(&body);
     if let Err(refused) = session.check_csrf(form.get("csrf")) {
-        return refused;
+        return *refused;
     }
     let key = form.get("key").unwrap_or_default();
     let Some(bearer) = session.bearer() else {

@@ -37,7 +37,11 @@ pub(super) async fn list(
         Ok(listing) => listing,
         Err(error) => {
             tracing::error!(%error, "console: dead letters not read");
-            return html::error_page(Some(&session), StatusCode::SERVICE_UNAVAILABLE, &error.to_string());
+            return html::error_page(
+                Some(&session),
+                StatusCode::SERVICE_UNAVAILABLE,
+                &error.to_string(),
+            );
         }
     };
     let mut body = String::new();
@@ -72,7 +76,9 @@ pub(super) async fn list(
             .letter
             .vendor_response
             .as_ref()
-            .map_or("—".to_owned(), |r| vendor_answer(i64::from(r.status), &r.body));
+            .map_or("—".to_owned(), |r| {
+                vendor_answer(i64::from(r.status), &r.body)
+            });
         let replay = if session.is_admin() {
             format!(
                 "<form class=\"inline\" method=\"post\" action=\"/dead-letters/replay\">{}\
@@ -112,7 +118,7 @@ pub(super) async fn list(
                 format!(
                     "<form class=\"inline\" method=\"post\" action=\"/dead-letters/replay\">{}\
                      <input type=\"hidden\" name=\"connector_type\" value=\"{ty}\">\
-                     <button type=\"submit\">Replay all {count} of <code>{ty}</code></button></form>",
+                     <button type=\"submit\">Replay every <code>{ty}</code> letter ({count})</button></form>",
                     csrf_field(&session),
                     ty = esc(ty),
                 )
@@ -150,11 +156,11 @@ pub(super) async fn replay(
     body: Bytes,
 ) -> Response {
     if let Err(refused) = session.require_admin("replay dead letters") {
-        return refused;
+        return *refused;
     }
     let form = FormData::parse(&body);
     if let Err(refused) = session.check_csrf(form.get("csrf")) {
-        return refused;
+        return *refused;
     }
     let Some(dead) = state.registry.dead_letters() else {
         return html::error_page(
@@ -164,17 +170,16 @@ pub(super) async fn replay(
         );
     };
     let action_id = form.get("action_id").filter(|s| !s.is_empty());
-    let connector_type =
-        match super::super::dead::connector_type(form.get("connector_type")) {
-            Ok(t) => t,
-            Err(_) => {
-                return html::error_page(
-                    Some(&session),
-                    StatusCode::BAD_REQUEST,
-                    "connector_type: unknown connector type",
-                );
-            }
-        };
+    let connector_type = match super::super::dead::connector_type(form.get("connector_type")) {
+        Ok(t) => t,
+        Err(_) => {
+            return html::error_page(
+                Some(&session),
+                StatusCode::BAD_REQUEST,
+                "connector_type: unknown connector type",
+            );
+        }
+    };
     if action_id.is_some() == connector_type.is_some() {
         return html::error_page(
             Some(&session),
@@ -186,7 +191,11 @@ pub(super) async fn replay(
         Ok(listing) => listing.letters,
         Err(error) => {
             tracing::error!(%error, "console: dead letters not read");
-            return html::error_page(Some(&session), StatusCode::SERVICE_UNAVAILABLE, &error.to_string());
+            return html::error_page(
+                Some(&session),
+                StatusCode::SERVICE_UNAVAILABLE,
+                &error.to_string(),
+            );
         }
     };
     if let Some(id) = action_id {
@@ -213,5 +222,7 @@ pub(super) async fn replay(
         }
     }
     tracing::info!(replayed, failed, "console: dead letters replayed");
-    html::see_other(&format!("/dead-letters?replayed={replayed}&failed={failed}"))
+    html::see_other(&format!(
+        "/dead-letters?replayed={replayed}&failed={failed}"
+    ))
 }

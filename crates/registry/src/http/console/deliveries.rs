@@ -31,10 +31,7 @@ const WINDOWS: &[(&str, &str, i64)] = &[
 
 /// A state as a styled word.
 pub(super) fn state_word(state: &str) -> String {
-    format!(
-        "<span class=\"state-{0}\">{0}</span>",
-        esc(state)
-    )
+    format!("<span class=\"state-{0}\">{0}</span>", esc(state))
 }
 
 /// The vendor's answer: its status and the excerpt the history keeps.

@@ -173,8 +173,16 @@ fn kind(schema: &Value, key: &str, templated: bool, depth: usize) -> Kind {
 /// `params`); a schema without properties of its own (a choice of several
 /// shapes) is one JSON field named `prefix`.
 pub(crate) fn fields(schema: &Value, prefix: &str, templated: bool) -> Vec<Field> {
+    // An object that takes nothing (`additionalProperties: false`, no
+    // properties): no field at all.
+    let closed = type_of(schema) == Some("object")
+        && schema.get("additionalProperties") == Some(&Value::Bool(false))
+        && ["anyOf", "oneOf", "allOf"]
+            .iter()
+            .all(|k| schema.get(*k).is_none());
     match object_fields(schema, prefix, templated, 0) {
         Some(fields) => fields,
+        None if closed => Vec::new(),
         None => vec![Field {
             name: prefix.to_owned(),
             key: prefix.to_owned(),
@@ -185,7 +193,12 @@ pub(crate) fn fields(schema: &Value, prefix: &str, templated: bool) -> Vec<Field
     }
 }
 
-fn object_fields(schema: &Value, prefix: &str, templated: bool, depth: usize) -> Option<Vec<Field>> {
+fn object_fields(
+    schema: &Value,
+    prefix: &str,
+    templated: bool,
+    depth: usize,
+) -> Option<Vec<Field>> {
     let schema = non_null(schema);
     let properties = schema.get("properties")?.as_object()?;
     let required: Vec<&str> = schema
@@ -247,7 +260,11 @@ pub(crate) fn field_of(fields: &[Field], path: &str) -> Option<String> {
 }
 
 /// A document's values as the form's inputs hold them.
-pub(crate) fn values(fields: &[Field], document: &Map<String, Value>, out: &mut HashMap<String, String>) {
+pub(crate) fn values(
+    fields: &[Field],
+    document: &Map<String, Value>,
+    out: &mut HashMap<String, String>,
+) {
     for field in fields {
         let value = if fields.len() == 1 && field.name == field.key {
             // The whole document as one JSON field.
@@ -285,7 +302,11 @@ pub(crate) fn values(fields: &[Field], document: &Map<String, Value>, out: &mut 
 
 /// The document a posted form describes; a value that cannot be read (a
 /// number that is not one, JSON that is not JSON) is an error at its field.
-pub(crate) fn read(fields: &[Field], form: &FormData, errors: &mut Vec<(String, String)>) -> Map<String, Value> {
+pub(crate) fn read(
+    fields: &[Field],
+    form: &FormData,
+    errors: &mut Vec<(String, String)>,
+) -> Map<String, Value> {
     let mut out = Map::new();
     for field in fields {
         let text = form.get(&field.name).unwrap_or_default();
@@ -316,7 +337,11 @@ pub(crate) fn read(fields: &[Field], form: &FormData, errors: &mut Vec<(String, 
                         .map(Value::Number)
                 };
                 if parsed.is_none() {
-                    let what = if *integer { "a whole number" } else { "a number" };
+                    let what = if *integer {
+                        "a whole number"
+                    } else {
+                        "a number"
+                    };
                     errors.push((field.name.clone(), format!("must be {what}")));
                 }
                 parsed
@@ -354,7 +379,10 @@ pub(crate) fn read(fields: &[Field], form: &FormData, errors: &mut Vec<(String, 
 /// `id` attributes: the name with characters an id selector dislikes
 /// replaced.
 pub(crate) fn input_id(name: &str) -> String {
-    format!("f-{}", name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_"))
+    format!(
+        "f-{}",
+        name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")
+    )
 }
 
 /// "webhookUrl" as "Webhook url": the label's words.
@@ -429,7 +457,11 @@ fn hint_and_error(field: &Field, errors: &HashMap<String, String>) -> (String, S
 
 /// The HTML of `fields`, prefilled from `values`, with `errors` beside the
 /// fields they name.
-pub(crate) fn render(fields: &[Field], values: &HashMap<String, String>, errors: &HashMap<String, String>) -> String {
+pub(crate) fn render(
+    fields: &[Field],
+    values: &HashMap<String, String>,
+    errors: &HashMap<String, String>,
+) -> String {
     let mut out = String::new();
     for field in fields {
         let id = input_id(&field.name);
@@ -523,7 +555,11 @@ pub(crate) fn render(fields: &[Field], values: &HashMap<String, String>, errors:
 /// The secret inputs of a type: password inputs that are never filled.
 /// A secret that is `set` shows so, and its input replaces it (empty keeps
 /// it); an optional one that is set can be removed.
-pub(crate) fn render_secrets(fields: &[Field], set: &[String], errors: &HashMap<String, String>) -> String {
+pub(crate) fn render_secrets(
+    fields: &[Field],
+    set: &[String],
+    errors: &HashMap<String, String>,
+) -> String {
     let mut out = String::new();
     for field in fields {
         let id = input_id(&field.name);
@@ -578,7 +614,11 @@ pub(crate) fn render_secrets(fields: &[Field], set: &[String], errors: &HashMap<
 
 /// The secrets a posted form changes: a value replaces, a ticked "remove"
 /// is `null`, an empty input keeps what is stored (it is left out).
-pub(crate) fn read_secrets(fields: &[Field], form: &FormData, errors: &mut Vec<(String, String)>) -> Map<String, Value> {
+pub(crate) fn read_secrets(
+    fields: &[Field],
+    form: &FormData,
+    errors: &mut Vec<(String, String)>,
+) -> Map<String, Value> {
     let mut out = Map::new();
     for field in fields {
         if form.get(&format!("{}.remove", field.name)).is_some() {
@@ -647,7 +687,10 @@ mod tests {
         assert!(fields.iter().find(|f| f.key == "port").unwrap().required);
         let html = render(&fields, &HashMap::new(), &HashMap::new());
         assert!(html.contains("SMTP &lt;host&gt;"), "{html}");
-        assert!(html.contains("<select id=\"f-config_mode\" name=\"config.mode\">"), "{html}");
+        assert!(
+            html.contains("<select id=\"f-config_mode\" name=\"config.mode\">"),
+            "{html}"
+        );
         assert!(html.contains("type=\"number\""), "{html}");
         assert!(html.contains("type=\"checkbox\""), "{html}");
         assert!(html.contains("<label for=\"f-config_to\">"), "{html}");
@@ -682,8 +725,14 @@ mod tests {
         let mut named: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
         named.sort();
         assert_eq!(named, ["config.headers", "config.port"]);
-        assert_eq!(field_of(&fields, "config.to[1]").as_deref(), Some("config.to"));
-        assert_eq!(field_of(&fields, "config.auth.user").as_deref(), Some("config.auth.user"));
+        assert_eq!(
+            field_of(&fields, "config.to[1]").as_deref(),
+            Some("config.to")
+        );
+        assert_eq!(
+            field_of(&fields, "config.auth.user").as_deref(),
+            Some("config.auth.user")
+        );
         assert_eq!(field_of(&fields, "config.hostname"), None);
     }
 
@@ -694,7 +743,11 @@ mod tests {
             "token": {"type": "string"}
         }});
         let fields = fields(&schema, "secrets", false);
-        let html = render_secrets(&fields, &["webhookUrl".into(), "token".into()], &HashMap::new());
+        let html = render_secrets(
+            &fields,
+            &["webhookUrl".into(), "token".into()],
+            &HashMap::new(),
+        );
         assert!(html.contains("type=\"password\""));
         assert!(html.contains("set</span>"));
         // The only values are the "remove" checkboxes'.
@@ -703,7 +756,10 @@ mod tests {
             html.matches("value=\"true\"").count(),
             "{html}"
         );
-        assert!(!html.contains(" required"), "a set secret is not asked for again: {html}");
+        assert!(
+            !html.contains(" required"),
+            "a set secret is not asked for again: {html}"
+        );
         let mut errors = Vec::new();
         let read = read_secrets(
             &fields,
@@ -711,6 +767,14 @@ mod tests {
             &mut errors,
         );
         assert_eq!(Value::Object(read), json!({"token": null}));
+    }
+
+    #[test]
+    fn a_closed_empty_object_has_no_fields_and_a_free_one_is_json() {
+        let closed = json!({"type": "object", "additionalProperties": false});
+        assert!(fields(&closed, "config", false).is_empty());
+        let free = json!({"type": "object", "additionalProperties": true});
+        assert_eq!(fields(&free, "config", false)[0].kind, Kind::Json);
     }
 
     #[test]
@@ -723,7 +787,11 @@ mod tests {
         assert_eq!(fields.len(), 1);
         assert_eq!(fields[0].kind, Kind::Json);
         let mut errors = Vec::new();
-        let read = read(&fields, &form(&[("params", "{\"subAction\": \"a\"}")]), &mut errors);
+        let read = read(
+            &fields,
+            &form(&[("params", "{\"subAction\": \"a\"}")]),
+            &mut errors,
+        );
         assert_eq!(Value::Object(read), json!({"subAction": "a"}));
     }
 }

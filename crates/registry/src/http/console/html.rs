@@ -158,7 +158,10 @@ pub(crate) fn error_page(session: Option<&Session>, status: StatusCode, message:
         session,
         Nav::None,
         title,
-        &format!("<p class=\"error\" role=\"alert\">{}</p>{next}", esc(message)),
+        &format!(
+            "<p class=\"error\" role=\"alert\">{}</p>{next}",
+            esc(message)
+        ),
     )
 }
 
@@ -180,7 +183,10 @@ pub(crate) const CSP: &str = "default-src 'none'; script-src 'self'; style-src '
 /// which set their own caching) are never stored.
 pub(crate) async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

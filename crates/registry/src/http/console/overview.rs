@@ -89,7 +89,11 @@ pub(crate) fn chart(points: &[SeriesPoint], since: i64, until: i64) -> String {
             }
         );
         bars.push_str(&format!("<g><title>{}</title>", esc(&label)));
-        for (count, colour) in [(*failed, "#b3261e"), (*retrying, "#e0a030"), (*delivered, "#1e7a3c")] {
+        for (count, colour) in [
+            (*failed, "#b3261e"),
+            (*retrying, "#e0a030"),
+            (*delivered, "#1e7a3c"),
+        ] {
             if count == 0 {
                 continue;
             }
@@ -169,7 +173,8 @@ pub(super) async fn page(session: Session, State(state): State<AppState>) -> Res
             Vec::new()
         });
     let sum = |f: fn(&SeriesPoint) -> i64| series.iter().map(f).sum::<i64>();
-    let (delivered, retrying, failed) = (sum(|p| p.delivered), sum(|p| p.retrying), sum(|p| p.failed));
+    let (delivered, retrying, failed) =
+        (sum(|p| p.delivered), sum(|p| p.retrying), sum(|p| p.failed));
     let dead = match state.registry.dead_letters() {
         None => "unknown".to_owned(),
         Some(dead) => match dead.list(None, 1000).await {
@@ -234,7 +239,10 @@ pub(super) async fn page(session: Session, State(state): State<AppState>) -> Res
         }
     }
     body.push_str("</section>");
-    let mut slowest: Vec<&DeliveryCount> = counts.iter().filter(|c| c.delivered + c.failed > 0).collect();
+    let mut slowest: Vec<&DeliveryCount> = counts
+        .iter()
+        .filter(|c| c.delivered + c.failed > 0)
+        .collect();
     slowest.sort_by(|a, b| b.avg_latency_ms.total_cmp(&a.avg_latency_ms));
     slowest.truncate(TOP);
     let mut failing: Vec<&DeliveryCount> = counts.iter().filter(|c| c.failed > 0).collect();

@@ -172,7 +172,11 @@ impl SessionKeys {
     }
 
     /// The configured token of the claims' role that has their fingerprint.
-    pub(crate) fn token_of(&self, tokens: &Tokens, claims: &Claims) -> Result<Secret, SessionError> {
+    pub(crate) fn token_of(
+        &self,
+        tokens: &Tokens,
+        claims: &Claims,
+    ) -> Result<Secret, SessionError> {
         tokens
             .of_role(claims.role)
             .find(|token| {
@@ -235,7 +239,7 @@ impl SessionKeys {
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
@@ -294,30 +298,30 @@ impl Session {
 
     /// Refuses a form (403) whose `csrf` field is missing or not this
     /// session's.
-    pub(crate) fn check_csrf(&self, presented: Option<&str>) -> Result<(), Response> {
+    pub(crate) fn check_csrf(&self, presented: Option<&str>) -> Result<(), Box<Response>> {
         match presented {
             Some(token) if self.keys.csrf_matches(&self.nonce, token) => Ok(()),
-            _ => Err(html::error_page(
+            _ => Err(Box::new(html::error_page(
                 Some(self),
                 StatusCode::FORBIDDEN,
                 "This form is missing its CSRF token or carries another session's: nothing was changed. Reload the page and try again.",
-            )),
+            ))),
         }
     }
 
     /// Refuses (403) a page or form that only the admin role may use.
-    pub(crate) fn require_admin(&self, what: &str) -> Result<(), Response> {
+    pub(crate) fn require_admin(&self, what: &str) -> Result<(), Box<Response>> {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(html::error_page(
+            Err(Box::new(html::error_page(
                 Some(self),
                 StatusCode::FORBIDDEN,
                 &format!(
                     "The {} role reads and tests; only admin may {what}.",
                     self.role.name()
                 ),
-            ))
+            )))
         }
     }
 }
@@ -374,13 +378,20 @@ mod tests {
         let claims = keys.verify(&cookie, 1_000).unwrap();
         assert_eq!(claims.role, Role::Admin);
         assert_eq!(claims.expires, 1_000 + SESSION_SECONDS);
-        assert_eq!(keys.verify(&cookie, 1_000 + SESSION_SECONDS - 1), Ok(claims));
+        assert_eq!(
+            keys.verify(&cookie, 1_000 + SESSION_SECONDS - 1),
+            Ok(claims)
+        );
         assert_eq!(
             keys.verify(&cookie, 1_000 + SESSION_SECONDS),
             Err(SessionError::Expired)
         );
         // Another replica with the same key accepts it; another key does not.
-        assert!(SessionKeys::new([7; 32], true).verify(&cookie, 1_000).is_ok());
+        assert!(
+            SessionKeys::new([7; 32], true)
+                .verify(&cookie, 1_000)
+                .is_ok()
+        );
         assert_eq!(
             SessionKeys::new([8; 32], false).verify(&cookie, 1_000),
             Err(SessionError::Forged)
@@ -399,11 +410,22 @@ mod tests {
             keys.verify(&format!("{later}.{}", "0".repeat(64)), 1_000),
             Err(SessionError::Forged)
         );
-        for bad in ["", "v1", "v1.admin.1.2.3.zz", "no dots at all", &cookie[1..]] {
+        for bad in [
+            "",
+            "v1",
+            "v1.admin.1.2.3.zz",
+            "no dots at all",
+            &cookie[1..],
+        ] {
             assert!(keys.verify(bad, 1_000).is_err(), "{bad}");
         }
         // A service cookie cannot be made: not even a correctly signed one.
-        let body = format!("v1.service.{}.{}.{}", 9_999_999, "ab".repeat(16), keys.fingerprint(S));
+        let body = format!(
+            "v1.service.{}.{}.{}",
+            9_999_999,
+            "ab".repeat(16),
+            keys.fingerprint(S)
+        );
         let signed = format!("{body}.{}", keys.mac_hex("session", body.as_bytes(), 32));
         assert_eq!(keys.verify(&signed, 1_000), Err(SessionError::Malformed));
     }
@@ -413,7 +435,9 @@ mod tests {
         let keys = keys();
         let next = "admin-token-next-0123456789";
         let both = Tokens::new(&format!("{A},{next}"), P, S).unwrap();
-        let claims = keys.verify(&keys.issue(Role::Admin, A, 1_000), 1_000).unwrap();
+        let claims = keys
+            .verify(&keys.issue(Role::Admin, A, 1_000), 1_000)
+            .unwrap();
         assert_eq!(keys.token_of(&both, &claims).unwrap().expose(), A);
         let rotated = Tokens::new(next, P, S).unwrap();
         assert_eq!(
@@ -431,8 +455,12 @@ mod tests {
     #[test]
     fn csrf_tokens_belong_to_one_session() {
         let keys = keys();
-        let a = keys.verify(&keys.issue(Role::Admin, A, 1_000), 1_000).unwrap();
-        let b = keys.verify(&keys.issue(Role::Admin, A, 1_000), 1_000).unwrap();
+        let a = keys
+            .verify(&keys.issue(Role::Admin, A, 1_000), 1_000)
+            .unwrap();
+        let b = keys
+            .verify(&keys.issue(Role::Admin, A, 1_000), 1_000)
+            .unwrap();
         let token = keys.csrf(&a.nonce);
         assert!(keys.csrf_matches(&a.nonce, &token));
         assert!(!keys.csrf_matches(&b.nonce, &token));
@@ -449,7 +477,9 @@ mod tests {
         let plain = keys().session_cookie("v");
         assert_eq!(
             plain.to_str().unwrap(),
-            format!("herald_session=v; Max-Age={SESSION_SECONDS}; Path=/; HttpOnly; SameSite=Strict")
+            format!(
+                "herald_session=v; Max-Age={SESSION_SECONDS}; Path=/; HttpOnly; SameSite=Strict"
+            )
         );
         let tls = SessionKeys::new([7; 32], true).cookie(SESSION_COOKIE, "", 0);
         assert!(tls.to_str().unwrap().ends_with("; Secure"));

@@ -59,12 +59,14 @@ fn same_origin(headers: &HeaderMap) -> bool {
         .strip_prefix("https://")
         .or_else(|| origin.strip_prefix("http://"))
         .unwrap_or_default();
-    [header::HOST.as_str(), "x-forwarded-host"].iter().any(|name| {
-        headers
-            .get(*name)
-            .and_then(|h| h.to_str().ok())
-            .is_some_and(|host| !host.is_empty() && host == origin_host)
-    })
+    [header::HOST.as_str(), "x-forwarded-host"]
+        .iter()
+        .any(|name| {
+            headers
+                .get(*name)
+                .and_then(|h| h.to_str().ok())
+                .is_some_and(|host| !host.is_empty() && host == origin_host)
+        })
 }
 
 pub(super) async fn submit(
@@ -102,14 +104,18 @@ pub(super) async fn submit(
         Ok(Role::Service) => signin_page(
             &state,
             StatusCode::FORBIDDEN,
-            Some("The service token is for ingest and workers: sign in with the admin or producer token."),
+            Some(
+                "The service token is for ingest and workers: sign in with the admin or producer token.",
+            ),
         ),
         Err(_) => {
             tracing::info!("console sign-in refused: unknown token");
             signin_page(
                 &state,
                 StatusCode::UNAUTHORIZED,
-                Some("This token is not one of the registry's (HERALD_ADMIN_TOKEN, HERALD_PRODUCER_TOKEN)."),
+                Some(
+                    "This token is not one of the registry's (HERALD_ADMIN_TOKEN, HERALD_PRODUCER_TOKEN).",
+                ),
             )
         }
     }
@@ -117,15 +123,20 @@ pub(super) async fn submit(
 
 /// Clears the session cookie; a CSRF-protected POST, so another site
 /// cannot sign anyone out.
-pub(super) async fn sign_out(session: Session, State(state): State<AppState>, body: Bytes) -> Response {
+pub(super) async fn sign_out(
+    session: Session,
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Response {
     let form = FormData::parse(&body);
     if let Err(refused) = session.check_csrf(form.get("csrf")) {
-        return refused;
+        return *refused;
     }
     let mut response = html::see_other("/sign-in");
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, state.console.cookie(SESSION_COOKIE, "", 0));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        state.console.cookie(SESSION_COOKIE, "", 0),
+    );
     response.headers_mut().insert(
         header::HeaderName::from_static("clear-site-data"),
         HeaderValue::from_static("\"cache\""),

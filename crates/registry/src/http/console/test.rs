@@ -75,12 +75,20 @@ pub(super) async fn form(
     };
     let spec = herald_connectors::catalog().get(view.connector_type);
     let mut values = HashMap::new();
-    if let Some(Value::Object(params)) =
-        spec.and_then(|s| s.test_params).map(|p| p("Test message from the Herald console"))
+    if let Some(Value::Object(params)) = spec
+        .and_then(|s| s.test_params)
+        .map(|p| p("Test message from the Herald console"))
     {
         form::values(&params_fields(&view), &params, &mut values);
     }
-    test_page(&session, &view, &values, &HashMap::new(), "", StatusCode::OK)
+    test_page(
+        &session,
+        &view,
+        &values,
+        &HashMap::new(),
+        "",
+        StatusCode::OK,
+    )
 }
 
 /// The history's attempts of `action_id` once the last one has ended the
@@ -112,7 +120,7 @@ pub(super) async fn send(
 ) -> Response {
     let form = FormData::parse(&body);
     if let Err(refused) = session.check_csrf(form.get("csrf")) {
-        return refused;
+        return *refused;
     }
     let view = match state.registry.get(&id).await {
         Ok(view) => view,
@@ -132,7 +140,14 @@ pub(super) async fn send(
     };
     if !problems.is_empty() {
         let errors = placed(&problems);
-        return test_page(&session, &view, &values, &errors, "", StatusCode::UNPROCESSABLE_ENTITY);
+        return test_page(
+            &session,
+            &view,
+            &values,
+            &errors,
+            "",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
     let Some(bearer) = session.bearer() else {
         return html::error_page(
@@ -145,7 +160,11 @@ pub(super) async fn send(
         Ok(run) => run,
         Err(error) => {
             tracing::warn!(%error, account = %view.id, "console test not run");
-            return html::error_page(Some(&session), StatusCode::SERVICE_UNAVAILABLE, &error.to_string());
+            return html::error_page(
+                Some(&session),
+                StatusCode::SERVICE_UNAVAILABLE,
+                &error.to_string(),
+            );
         }
     };
     let Run {
@@ -171,7 +190,12 @@ pub(super) async fn send(
         } => (
             format!(
                 "{} after {attempts} attempt(s), still going on{}",
-                state_word(&pending.as_str_name().trim_start_matches("ACTION_STATE_").to_lowercase()),
+                state_word(
+                    &pending
+                        .as_str_name()
+                        .trim_start_matches("ACTION_STATE_")
+                        .to_lowercase()
+                ),
                 if last_error.is_empty() {
                     String::new()
                 } else {
@@ -195,7 +219,14 @@ pub(super) async fn send(
             "<div class=\"problems\" role=\"alert\"><p><strong>Not sent.</strong> Ingest refused it: {}</p></div>",
             esc(&reason)
         );
-        return test_page(&session, &view, &values, &errors, &result, StatusCode::UNPROCESSABLE_ENTITY);
+        return test_page(
+            &session,
+            &view,
+            &values,
+            &errors,
+            &result,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     };
     let rows = attempts(&state, &action_id, settled).await;
     let vendor = match (rows.last(), vendor_message) {
@@ -222,5 +253,12 @@ pub(super) async fn send(
     );
     let result = redact(&state, [view.id.as_str()], result).await;
     tracing::info!(account = %view.id, action = %action_id, "console: test sent");
-    test_page(&session, &view, &values, &HashMap::new(), &result, StatusCode::OK)
+    test_page(
+        &session,
+        &view,
+        &values,
+        &HashMap::new(),
+        &result,
+        StatusCode::OK,
+    )
 }
