@@ -266,6 +266,20 @@ async fn console_admin_and_producer_in_a_real_browser() {
     );
     admin.fill("#f-id", "console-slack").await;
     admin.fill("#f-name", "Console Slack").await;
+    // The registry's violation is shown beside the field it names, and
+    // the secret typed is not sent back.
+    admin
+        .fill("#f-secrets_webhookUrl", "not a webhook url")
+        .await;
+    let page = admin
+        .click("form button.primary", "#f-secrets_webhookUrl-error")
+        .await;
+    assert!(page.contains("Not saved."), "{page}");
+    assert!(!page.contains("not a webhook url"), "{page}");
+    assert!(
+        page.contains("value=\"console-slack\""),
+        "the id is kept: {page}"
+    );
     admin.fill("#f-secrets_webhookUrl", &good).await;
     admin.screenshot("account-form").await;
     let page = admin
@@ -441,6 +455,9 @@ async fn console_admin_and_producer_in_a_real_browser() {
         !page.contains("/edit") && !page.contains("/delete"),
         "{page}"
     );
+    // A producer tests.
+    let page = producer.open("/accounts/console-slack/test").await;
+    assert!(page.contains("Send test"), "{page}");
     for form in [
         "/accounts/_new?type=slack",
         "/accounts/console-slack/edit",
