@@ -13,7 +13,7 @@ use herald_messaging::{ActionId, Subjects};
 use herald_proto::v1;
 use prost::Message as _;
 
-use crate::store::{AccountStore, DeliveryRow, StoreError};
+use crate::store::{AccountStore, DeliveryRow};
 
 /// HERALD_HISTORY_TTL: how long an attempt stays in the history.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -147,12 +147,7 @@ async fn write_from(
                 }
             })
             .collect();
-        let mut rows = rows;
-        let stored = match renumber_replays(store, &mut rows).await {
-            Ok(()) => store.insert_deliveries(&rows).await,
-            Err(error) => Err(error),
-        };
-        if let Err(error) = stored {
+        if let Err(error) = store.insert_deliveries(&rows).await {
             // Not acked: JetStream hands the batch out again after ack_wait.
             tracing::warn!(%error, rows = rows.len(), "delivery history: batch not stored; it will be read again");
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -163,42 +158,6 @@ async fn write_from(
                 tracing::debug!(%error, "delivery history: ack lost; the row is stored once anyway");
             }
         }
-    }
-}
-
-/// A replayed dead letter is a new message whose attempts count from 1
-/// again, so its results would collide with the attempts that failed
-/// (`(action_id, attempt)` is stored once). Each replay's attempts are
-/// stored after the last failed attempt that ended before they started:
-/// attempt 1 of a replay after 5 failed ones is stored as attempt 6. A
-/// result read twice gets the same number both times, so it is still
-/// stored once.
-async fn renumber_replays(
-    store: &AccountStore,
-    rows: &mut [DeliveryRow],
-) -> Result<(), StoreError> {
-    let mut ids: Vec<&str> = rows.iter().map(|r| r.action_id.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let failed = store.failed_attempts(&ids).await?;
-    renumber(rows, &failed);
-    Ok(())
-}
-
-/// [`renumber_replays`] over the failed attempts `(action_id, attempt,
-/// finished_at)` already stored.
-fn renumber(rows: &mut [DeliveryRow], failed: &[(String, i64, i64)]) {
-    if failed.is_empty() {
-        return;
-    }
-    for row in rows {
-        let offset = failed
-            .iter()
-            .filter(|(id, _, finished)| *id == row.action_id && *finished <= row.started_at)
-            .map(|(_, attempt, _)| *attempt)
-            .max()
-            .unwrap_or(0);
-        row.attempt += offset;
     }
 }
 
@@ -262,50 +221,5 @@ async fn prune(store: AccountStore, ttl: Duration) {
             }
         }
         tokio::time::sleep(PRUNE_EVERY).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn attempt(action_id: &str, attempt: i64, started_at: i64) -> DeliveryRow {
-        DeliveryRow {
-            action_id: action_id.into(),
-            attempt,
-            event_id: String::new(),
-            account_id: "a".into(),
-            connector_type: "slack".into(),
-            alert_key: String::new(),
-            state: "delivered".into(),
-            error_kind: String::new(),
-            error: String::new(),
-            vendor_status: 200,
-            vendor_excerpt: String::new(),
-            handles: "{}".into(),
-            latency_ms: 1,
-            trace_id: String::new(),
-            started_at,
-            finished_at: started_at + 1,
-        }
-    }
-
-    #[test]
-    fn a_replay_is_numbered_after_the_attempts_that_failed() {
-        // Action x failed for good at attempt 3 (t=100), then a replay's
-        // attempts 1 and 2 started at t=200 and t=300; a second replay
-        // after the first failed again at attempt 5 (t=301).
-        let failed = vec![("x".to_owned(), 3, 100), ("x".to_owned(), 5, 301)];
-        let mut rows = vec![
-            attempt("x", 1, 200),
-            attempt("x", 2, 300),
-            attempt("x", 1, 400),
-            // Read again: the first run's own attempt keeps its number.
-            attempt("x", 3, 99),
-            attempt("y", 1, 500),
-        ];
-        renumber(&mut rows, &failed);
-        let numbers: Vec<i64> = rows.iter().map(|r| r.attempt).collect();
-        assert_eq!(numbers, [4, 5, 6, 3, 1]);
     }
 }

@@ -176,30 +176,6 @@ impl AccountStore {
         Ok(rows)
     }
 
-    /// The attempts that ended any of `action_ids` for good (state
-    /// `failed`): `(action_id, attempt, finished_at)`. A replayed action's
-    /// attempts are numbered after them (see `crate::history`).
-    pub async fn failed_attempts(
-        &self,
-        action_ids: &[&str],
-    ) -> Result<Vec<(String, i64, i64)>, StoreError> {
-        if action_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<(String, i64, i64)> = on_pool!(self, pool => {
-            let mut select = sqlx::QueryBuilder::new(
-                "SELECT action_id, attempt, finished_at FROM deliveries WHERE state = 'failed' AND action_id IN (",
-            );
-            let mut ids = select.separated(", ");
-            for id in action_ids {
-                ids.push_bind(*id);
-            }
-            select.push(")");
-            select.build_query_as().fetch_all(pool).await?
-        });
-        Ok(rows)
-    }
-
     /// Every stored attempt of one action, first first.
     pub async fn attempts(&self, action_id: &str) -> Result<Vec<DeliveryRow>, StoreError> {
         let sql = select_deliveries!("WHERE action_id = $1 ORDER BY attempt");
