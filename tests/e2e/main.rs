@@ -10,6 +10,7 @@ mod console;
 mod egress;
 mod email;
 mod fairness;
+mod history;
 mod hostile_ingest;
 mod incident;
 mod metrics;

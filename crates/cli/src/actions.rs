@@ -44,6 +44,10 @@ pub struct StatusArgs {
     wait: bool,
     #[arg(long, default_value = "30s", value_parser = duration, requires = "wait")]
     timeout: Duration,
+    /// Also every attempt the delivery history holds: its state, the
+    /// vendor's answer, the error (from the registry's `herald.v1.History`).
+    #[arg(long)]
+    attempts: bool,
 }
 
 /// `30s`, `2m`, `500ms`.
@@ -165,7 +169,12 @@ pub async fn status(g: &Global, args: StatusArgs) -> Result<(), Failure> {
     } else {
         fetch(&mut ingest, &args.action_id).await?
     };
-    report(g.output, &status)
+    let attempts = if args.attempts {
+        Some(crate::deliveries::attempts(g, &args.action_id).await?)
+    } else {
+        None
+    };
+    report_with(g.output, &status, attempts)
 }
 
 async fn fetch(ingest: &mut Ingest, action_id: &str) -> Result<v1::ActionStatus, Failure> {
@@ -228,6 +237,16 @@ pub fn vendor_response(r: Option<&v1::VendorResponse>) -> Value {
 
 /// Prints the status; a failed action is an error (exit 4).
 pub fn report(format: Format, s: &v1::ActionStatus) -> Result<(), Failure> {
+    report_with(format, s, None)
+}
+
+/// [`report`], with the history's attempts when given: in JSON under
+/// `attempt_history`, in a table after the status.
+fn report_with(
+    format: Format,
+    s: &v1::ActionStatus,
+    attempts: Option<Vec<Value>>,
+) -> Result<(), Failure> {
     let last = s.history.last();
     let kind = v1::ErrorKind::try_from(s.last_error_kind).unwrap_or_default();
     let value = json!({
@@ -243,7 +262,23 @@ pub fn report(format: Format, s: &v1::ActionStatus) -> Result<(), Failure> {
         "handles": s.handles,
         "vendor_response": vendor_response(last.and_then(|a| a.vendor_response.as_ref())),
     });
-    output::object(format, &value);
+    match (format, attempts) {
+        (_, None) => output::object(format, &value),
+        (Format::Json, Some(attempts)) => {
+            let mut value = value;
+            value["attempt_history"] = Value::Array(attempts);
+            output::object(format, &value);
+        }
+        (Format::Table, Some(attempts)) => {
+            output::object(format, &value);
+            println!();
+            if attempts.is_empty() {
+                println!("(the history holds no ended attempt yet)");
+            } else {
+                output::list(format, &attempts, crate::deliveries::ATTEMPT_COLUMNS);
+            }
+        }
+    }
     if s.state() == ActionState::Failed {
         return Err(Failure {
             exit: Exit::ActionFailed,

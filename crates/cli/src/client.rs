@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use herald_proto::v1::account_registry_client::AccountRegistryClient;
+use herald_proto::v1::history_client::HistoryClient;
 use herald_proto::v1::ingest_client::IngestClient;
 use herald_proto::v1::route_registry_client::RouteRegistryClient;
 use herald_tls::{ClientTls, PemFile, cleartext_warning, error_chain};
@@ -95,6 +96,7 @@ impl Interceptor for Bearer {
 
 pub type Registry = AccountRegistryClient<InterceptedService<Channel, Bearer>>;
 pub type Routes = RouteRegistryClient<InterceptedService<Channel, Bearer>>;
+pub type History = HistoryClient<InterceptedService<Channel, Bearer>>;
 pub type Ingest = IngestClient<InterceptedService<Channel, Bearer>>;
 
 /// The token from `--token` / `HERALD_TOKEN`, else the admin token that
@@ -156,6 +158,11 @@ pub async fn registry(g: &Global) -> Result<Registry, Failure> {
 pub async fn routes(g: &Global) -> Result<Routes, Failure> {
     let channel = channel(g, &g.registry_url, "--registry-url").await?;
     Ok(RouteRegistryClient::with_interceptor(channel, token(g)?))
+}
+
+pub async fn history(g: &Global) -> Result<History, Failure> {
+    let channel = channel(g, &g.registry_url, "--registry-url").await?;
+    Ok(HistoryClient::with_interceptor(channel, token(g)?))
 }
 
 pub async fn ingest(g: &Global) -> Result<Ingest, Failure> {

@@ -10,6 +10,7 @@ mod actions;
 mod alerts;
 mod client;
 mod dead;
+mod deliveries;
 mod import;
 mod output;
 mod routes;
@@ -139,6 +140,9 @@ enum Command {
     /// Alerts and their lifecycle: list, get, acknowledge.
     #[command(subcommand)]
     Alerts(alerts::Command),
+    /// The delivery history: every attempt, what the vendor answered, counts.
+    #[command(subcommand)]
+    Deliveries(deliveries::Command),
     /// Actions that failed for good: list them, replay them after a fix.
     #[command(subcommand)]
     Dead(dead::Command),
@@ -183,6 +187,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Send(args) => actions::send(&g, args).await,
         Command::Status(args) => actions::status(&g, args).await,
         Command::Alerts(command) => alerts::run(&g, command).await,
+        Command::Deliveries(command) => deliveries::run(&g, command).await,
         Command::Dead(command) => dead::run(&g, command).await,
         Command::Import(command) => import::run(&g, command).await,
         Command::Up(args) => up::run(&g, args).await,

@@ -349,6 +349,79 @@ async fn a_dead_letter_is_replayed_and_delivered_after_its_account_is_fixed() {
     assert_eq!(again.code, 3, "{}", again.stderr);
     let received = fixed.received_requests().await.unwrap();
     assert_eq!(String::from_utf8_lossy(&received[0].body), "disk full");
+
+    // The delivery history holds all three attempts, numbered on across
+    // the replays: refused, refused again, delivered.
+    let mut history = Value::Null;
+    for _ in 0..100 {
+        history = env.json(&["status", &action_id, "--attempts"]).await;
+        if history["attempt_history"].as_array().map_or(0, Vec::len) >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let attempts: Vec<(u64, &str, Value)> = history["attempt_history"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no attempt history: {history}"))
+        .iter()
+        .map(|a| {
+            (
+                a["attempt"].as_u64().unwrap(),
+                a["state"].as_str().unwrap(),
+                a["vendor_status"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            (1, "failed", json!(400)),
+            (2, "failed", json!(400)),
+            (3, "delivered", json!(200))
+        ]
+    );
+    let table = env
+        .run(&["--output", "table", "status", &action_id, "--attempts"])
+        .await;
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    assert!(
+        table.stdout.contains("ATTEMPT") && table.stdout.contains("delivered"),
+        "{}",
+        table.stdout
+    );
+    let listed = env
+        .json(&[
+            "deliveries",
+            "list",
+            "--account",
+            "hook",
+            "--state",
+            "failed",
+        ])
+        .await;
+    let listed: Vec<u64> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["attempt"].as_u64().unwrap())
+        .collect();
+    assert_eq!(listed, [2, 1], "newest first");
+    let counts = env
+        .json(&["deliveries", "counts", "--by", "type", "--since", "1h"])
+        .await;
+    assert_eq!(counts[0]["key"], "webhook", "{counts}");
+    assert_eq!(
+        (
+            counts[0]["delivered"].as_u64(),
+            counts[0]["failed"].as_u64()
+        ),
+        (Some(1), Some(2))
+    );
+    let bad = env
+        .run(&["deliveries", "list", "--since", "yesterday"])
+        .await;
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--since"), "{}", bad.stderr);
 }
 
 async fn wait_for_dead(env: &Env, n: usize) -> Value {

@@ -1087,6 +1087,7 @@ fn prepare(
             alert: plan.map(|p| p.alert.clone()),
             follows: follows.unwrap_or_default(),
             route: route_id.to_owned(),
+            attempts_before: 0,
         }
         .encode_to_vec();
         prepared.push(Prepared {

@@ -126,11 +126,13 @@ impl DeadLetters {
 
     /// Republishes the action, queues its status, deletes the dead letter.
     pub async fn replay(&self, dead: &StoredDeadLetter) -> Result<(), String> {
-        let request = dead
+        let mut request = dead
             .letter
             .request
-            .as_ref()
+            .clone()
             .ok_or("the message could not be decoded when it died; nothing to replay")?;
+        // Its attempts are numbered on from the ones that ended.
+        request.attempts_before = request.attempts_before.max(dead.letter.attempts);
         // Read before publishing, written after only if nobody wrote in
         // between: the worker may finish the replay before this update, and
         // its record must win.

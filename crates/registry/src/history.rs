@@ -21,9 +21,13 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Results taken per batch, and the longest a batch waits to fill.
 const BATCH: usize = 500;
 const BATCH_WAIT: Duration = Duration::from_millis(500);
-/// Rows deleted per pruning statement, and how often pruning runs.
+/// Rows deleted per pruning statement, and how often pruning runs at most
+/// (a short TTL is pruned more often: a quarter of it, at least a second).
 const PRUNE_BATCH: i64 = 1000;
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// How long a batch may take to be stored before JetStream hands it out
+/// again (to this replica or another): a stored batch takes milliseconds.
+const ACK_WAIT: Duration = Duration::from_secs(10);
 /// The vendor's answer is kept to this many characters.
 const MAX_EXCERPT: usize = 1024;
 
@@ -107,7 +111,7 @@ async fn write_from(
                 description: Some("herald-registry: the delivery history".into()),
                 filter_subject: format!("{}.result.>", subjects.prefix()),
                 ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                ack_wait: Duration::from_secs(30),
+                ack_wait: ACK_WAIT,
                 max_ack_pending: (BATCH * 4) as i64,
                 ..Default::default()
             },
@@ -206,7 +210,12 @@ pub fn row(result: &v1::ActionResult, traceparent: Option<&str>) -> DeliveryRow 
     }
 }
 
-/// Deletes what is past the TTL, in small batches, every minute.
+fn prune_every(ttl: Duration) -> Duration {
+    (ttl / 4).clamp(Duration::from_secs(1), PRUNE_EVERY)
+}
+
+/// Deletes what is past the TTL, in small batches, every minute (or more
+/// often for a TTL under four minutes).
 async fn prune(store: AccountStore, ttl: Duration) {
     loop {
         let before = now_ms() - ttl.as_millis() as i64;
@@ -220,6 +229,6 @@ async fn prune(store: AccountStore, ttl: Duration) {
                 }
             }
         }
-        tokio::time::sleep(PRUNE_EVERY).await;
+        tokio::time::sleep(prune_every(ttl)).await;
     }
 }

@@ -202,18 +202,23 @@ pub fn busy_delay(delivered: u64) -> Duration {
 /// attempt has ended yet), `Err(())` when it could not be read, in which
 /// case `delivered` stands in. That can only overcount, so `max_attempts`
 /// still ends a message that keeps coming back.
-pub fn attempt_number(delivered: u64, recorded: Result<Option<&ActionStatusRecord>, ()>) -> u32 {
+pub fn attempt_number(
+    before: u32,
+    delivered: u64,
+    recorded: Result<Option<&ActionStatusRecord>, ()>,
+) -> u32 {
+    let first = before.saturating_add(1);
     if delivered <= 1 {
-        return 1;
+        return first;
     }
     match recorded {
         // A failed action's record is from before this message: only a
         // replay (a new message) delivers an action that had failed.
         Ok(Some(record)) if record.state != ActionState::Failed as i32 => {
-            record.attempts.saturating_add(1)
+            record.attempts.saturating_add(1).max(first)
         }
-        Ok(_) => 1,
-        Err(()) => delivered.min(u32::MAX as u64) as u32,
+        Ok(_) => first,
+        Err(()) => before.saturating_add(delivered.min(u32::MAX as u64) as u32),
     }
 }
 
@@ -310,26 +315,42 @@ mod tests {
     #[test]
     fn attempts_count_what_ended_not_how_often_jetstream_delivered() {
         // A first delivery never reads the record.
-        assert_eq!(attempt_number(1, Err(())), 1);
-        assert_eq!(attempt_number(0, Ok(None)), 1);
+        assert_eq!(attempt_number(0, 1, Err(())), 1);
+        assert_eq!(attempt_number(0, 0, Ok(None)), 1);
         // Sent back 40 times for its rate-limit turn, no attempt ended yet.
-        assert_eq!(attempt_number(41, Ok(None)), 1);
+        assert_eq!(attempt_number(0, 41, Ok(None)), 1);
         // Two attempts ended (retrying), then deferrals: the third.
         assert_eq!(
-            attempt_number(9, Ok(Some(&record(ActionState::Retrying, 2)))),
+            attempt_number(0, 9, Ok(Some(&record(ActionState::Retrying, 2)))),
             3
         );
         // Delivered but the ack was lost: counted on.
         assert_eq!(
-            attempt_number(2, Ok(Some(&record(ActionState::Delivered, 1)))),
+            attempt_number(0, 2, Ok(Some(&record(ActionState::Delivered, 1)))),
             2
         );
-        // A replay of a failed action starts again at 1.
+        // A failed record is from before this message: the first of it.
         assert_eq!(
-            attempt_number(2, Ok(Some(&record(ActionState::Failed, 5)))),
+            attempt_number(0, 2, Ok(Some(&record(ActionState::Failed, 5)))),
             1
         );
         // Unreadable record: JetStream's count, which can only overcount.
-        assert_eq!(attempt_number(7, Err(())), 7);
+        assert_eq!(attempt_number(0, 7, Err(())), 7);
+        // A replay of an action whose five attempts ended numbers on from 6,
+        // whether its record was set back to queued or not.
+        assert_eq!(attempt_number(5, 1, Err(())), 6);
+        assert_eq!(
+            attempt_number(5, 2, Ok(Some(&record(ActionState::Failed, 5)))),
+            6
+        );
+        assert_eq!(
+            attempt_number(5, 3, Ok(Some(&record(ActionState::Retrying, 6)))),
+            7
+        );
+        assert_eq!(
+            attempt_number(5, 3, Ok(Some(&record(ActionState::Queued, 5)))),
+            6
+        );
+        assert_eq!(attempt_number(5, 2, Err(())), 7);
     }
 }

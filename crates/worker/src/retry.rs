@@ -231,7 +231,7 @@ mod tests {
     fn deferrals_do_not_use_up_attempts() {
         // Sent back 40 times for its rate-limit turn before its first
         // attempt ended: still attempt 1 of 2, so a failure is retried.
-        let attempt = attempt_number(41, Ok(None));
+        let attempt = attempt_number(0, 41, Ok(None));
         assert!(matches!(
             decide(transient(None), attempt, &policy(2)),
             Decision::Retry { wait: Wait::Backoff { ceiling }, .. } if ceiling == Duration::from_secs(1)

@@ -422,7 +422,7 @@ impl Worker {
     /// holds the attempts that ended (see `admission::attempt_number`).
     async fn attempt_number(&self, request: &ActionRequest, delivered: u64) -> u32 {
         if delivered <= 1 {
-            return 1;
+            return request.attempts_before.saturating_add(1);
         }
         // Boxed, as a rarer path (see `herald_messaging::consume`).
         let recorded = match Box::pin(self.declared.status.get(&request.action_id)).await {
@@ -436,6 +436,7 @@ impl Worker {
             }
         };
         admission::attempt_number(
+            request.attempts_before,
             delivered,
             recorded.as_ref().map(Option::as_ref).map_err(|_| ()),
         )
@@ -589,7 +590,9 @@ impl Worker {
             finished_at: Some(SystemTime::now().into()),
             ..Default::default()
         };
-        let disposition = match decide(outcome, attempt, &policy) {
+        // A replay's retry budget counts its own attempts only.
+        let tries = attempt.saturating_sub(request.attempts_before).max(1);
+        let disposition = match decide(outcome, tries, &policy) {
             Decision::Delivered { handles, response } => {
                 result.state = ActionState::Delivered as i32;
                 result.handles = handles.into_iter().collect();
