@@ -4,7 +4,8 @@
 # python3-aiosmtpd (the e-mail tests' SMTP server), Postfix's smtp-sink (the
 # e-mail benchmark's sink; no Postfix MTA is configured or started),
 # prometheus-alertmanager (the intake tests run the real Alertmanager; its
-# service is not left running), cargo-nextest. Idempotent: what is there and answering is left alone, so on
+# service is not left running), chromium and chromium-driver (the console's
+# browser tests drive headless Chromium over WebDriver), cargo-nextest. Idempotent: what is there and answering is left alone, so on
 # a ready machine it only checks and prints. Never waits for input (sudo -n,
 # noninteractive apt), so it is safe in CI.
 #
@@ -44,6 +45,8 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
 [[ -x /usr/sbin/smtp-sink ]] || missing+=(postfix)
 command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 
 if ((${#missing[@]})); then
   say "installing Debian packages: ${missing[*]}"
@@ -61,7 +64,7 @@ if ((${#missing[@]})); then
     as_root systemctl disable --now prometheus-alertmanager >/dev/null 2>&1 || true
   fi
 else
-  say "Debian packages: nats-server, postgresql, python3 with venv, python3-aiosmtpd, postfix (smtp-sink), prometheus-alertmanager already installed"
+  say "Debian packages: nats-server, postgresql, python3 with venv, python3-aiosmtpd, postfix (smtp-sink), prometheus-alertmanager, chromium, chromium-driver already installed"
 fi
 
 if cargo nextest --version >/dev/null 2>&1; then

@@ -6,6 +6,7 @@ mod helpers;
 
 mod ai;
 mod alertmanager;
+mod console;
 mod egress;
 mod email;
 mod fairness;

@@ -109,6 +109,9 @@ pub async fn run(g: &Global, args: UpArgs) -> Result<(), Failure> {
     println!("Herald is up; data in {}", dir.display());
     println!("  registry gRPC  {}", stack.registry_url());
     println!("  registry REST  {}", stack.registry_http_url());
+    // The console is served by the registry's REST listener; sign in with
+    // the admin or producer token below.
+    println!("  console        {}/", stack.registry_http_url());
     println!("  ingest gRPC    {}", stack.ingest.grpc_url());
     println!("  ingest HTTP    {}", stack.ingest.http_url());
     println!(

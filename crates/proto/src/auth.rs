@@ -95,6 +95,15 @@ impl Tokens {
         self.entries.iter().any(|(_, r)| *r == role)
     }
 
+    /// Every configured token of `role` (several while one is rotated), for
+    /// a caller that must check a token it saw before is still configured.
+    pub fn of_role(&self, role: Role) -> impl Iterator<Item = &Secret> + '_ {
+        self.entries
+            .iter()
+            .filter(move |(_, r)| *r == role)
+            .map(|(token, _)| token)
+    }
+
     pub fn role_of(&self, presented: &[u8]) -> Option<Role> {
         let mut found = None;
         for (token, role) in &self.entries {

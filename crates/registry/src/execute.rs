@@ -141,6 +141,20 @@ impl Executor {
         account_id: &str,
         params: &Map<String, Value>,
     ) -> Result<Execution, ExecuteError> {
+        Ok(self
+            .run_action(authorization, account_id, params)
+            .await?
+            .execution)
+    }
+
+    /// As [`Executor::run`], with the action's id when ingest accepted it
+    /// (the console's Test page shows its attempts from the history).
+    pub async fn run_action(
+        &self,
+        authorization: &MetadataValue<Ascii>,
+        account_id: &str,
+        params: &Map<String, Value>,
+    ) -> Result<Run, ExecuteError> {
         let deadline = Instant::now() + self.timeout;
         let (url, mut client) = self.client();
         let request = |message| as_caller(authorization, message);
@@ -169,9 +183,12 @@ impl Executor {
                     tonic::Code::InvalidArgument | tonic::Code::FailedPrecondition
                 ) =>
             {
-                return Ok(Execution::Failed {
-                    reason: status.message().to_owned(),
-                    vendor_message: None,
+                return Ok(Run {
+                    action_id: None,
+                    execution: Execution::Failed {
+                        reason: status.message().to_owned(),
+                        vendor_message: None,
+                    },
                 });
             }
             Ok(Err(status)) => return Err(call_error(&url, status)),
@@ -201,33 +218,93 @@ impl Executor {
                 .and_then(|attempt| attempt.vendor_response.as_ref())
                 .map(|response| response.body.trim().to_owned())
                 .filter(|body| !body.is_empty());
-            match status.state() {
-                ActionState::Delivered => {
-                    return Ok(Execution::Delivered {
-                        handles: status.handles,
-                    });
+            let execution = match status.state() {
+                ActionState::Delivered => Execution::Delivered {
+                    handles: status.handles,
+                },
+                ActionState::Failed => Execution::Failed {
+                    reason: status.last_error,
+                    vendor_message,
+                },
+                state if Instant::now() + wait >= deadline => Execution::Pending {
+                    action_id: action_id.clone(),
+                    state,
+                    attempts: status.attempts,
+                    last_error: status.last_error,
+                    vendor_message,
+                },
+                _ => {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(MAX_POLL);
+                    continue;
                 }
-                ActionState::Failed => {
-                    return Ok(Execution::Failed {
-                        reason: status.last_error,
-                        vendor_message,
-                    });
-                }
-                state if Instant::now() + wait >= deadline => {
-                    return Ok(Execution::Pending {
-                        action_id,
-                        state,
-                        attempts: status.attempts,
-                        last_error: status.last_error,
-                        vendor_message,
-                    });
-                }
-                _ => {}
-            }
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(MAX_POLL);
+            };
+            return Ok(Run {
+                action_id: Some(action_id),
+                execution,
+            });
         }
     }
+
+    /// The alerts ingest's `herald_alerts` bucket holds (open ones only
+    /// when `open_only`), most recently received first, as the holder of
+    /// `authorization` reads them through ingest's `ListAlerts`.
+    pub async fn list_alerts(
+        &self,
+        authorization: &MetadataValue<Ascii>,
+        open_only: bool,
+    ) -> Result<Vec<v1::AlertState>, ExecuteError> {
+        let (url, mut client) = self.client();
+        let call = client.list_alerts(as_caller(
+            authorization,
+            v1::ListAlertsRequest { open_only },
+        ));
+        match tokio::time::timeout(self.timeout, call).await {
+            Err(_) => Err(ExecuteError::Unavailable {
+                url,
+                message: format!("no answer to ListAlerts within {:?}", self.timeout),
+            }),
+            Ok(answer) => Ok(answer
+                .map_err(|status| call_error(&url, status))?
+                .into_inner()
+                .alerts),
+        }
+    }
+
+    /// Acknowledges a firing alert through ingest's `AckAlert` (admin or
+    /// producer, ingest's rule); `by` is recorded in its history.
+    pub async fn ack_alert(
+        &self,
+        authorization: &MetadataValue<Ascii>,
+        key: &str,
+        by: &str,
+    ) -> Result<v1::AlertState, ExecuteError> {
+        let (url, mut client) = self.client();
+        let call = client.ack_alert(as_caller(
+            authorization,
+            v1::AckAlertRequest {
+                key: key.to_owned(),
+                by: by.to_owned(),
+            },
+        ));
+        match tokio::time::timeout(self.timeout, call).await {
+            Err(_) => Err(ExecuteError::Unavailable {
+                url,
+                message: format!("no answer to AckAlert within {:?}", self.timeout),
+            }),
+            Ok(answer) => Ok(answer
+                .map_err(|status| call_error(&url, status))?
+                .into_inner()),
+        }
+    }
+}
+
+/// An action run by [`Executor::run_action`]: its id, once ingest accepted
+/// it, and how it ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    pub action_id: Option<String>,
+    pub execution: Execution,
 }
 
 /// A call carrying the caller's own `authorization`.

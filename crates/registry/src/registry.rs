@@ -229,9 +229,21 @@ impl Registry {
         self
     }
 
+    /// The NATS connection and subject names, when the registry has NATS
+    /// (the console reads the workers' backlog through it).
+    pub fn nats(&self) -> Option<(async_nats::Client, herald_messaging::Subjects)> {
+        self.announcer.nats()
+    }
+
     /// The dead letters, when the registry has NATS.
     pub fn dead_letters(&self) -> Option<herald_messaging::dead_letters::DeadLetters> {
         self.announcer.dead_letters()
+    }
+
+    /// The key that signs the console's session cookies: derived from the
+    /// current master key, so every replica accepts the cookies of the others.
+    pub fn console_key(&self) -> [u8; 32] {
+        self.secret_box.derive("herald console sessions v1")
     }
 
     pub fn policy(&self) -> &Policy {

@@ -53,6 +53,9 @@ struct MasterKey {
 pub struct SecretBox {
     /// The first key seals; all of them open.
     keys: Vec<MasterKey>,
+    /// A hash of the first key under its own label, from which [`SecretBox::derive`]
+    /// makes keys for other purposes (never used to seal).
+    derive_root: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -82,16 +85,35 @@ impl SecretBox {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        if keys.is_empty() {
+        let Some(first) = spec.split(',').map(str::trim).find(|s| !s.is_empty()) else {
             return Err(KeyError::Missing);
-        }
-        Ok(SecretBox { keys })
+        };
+        let first = base64::engine::general_purpose::STANDARD
+            .decode(first)
+            .map_err(|_| KeyError::Malformed { index: 0 })?;
+        let derive_root = Sha256::new_with_prefix(b"herald master key derivation\0")
+            .chain_update(&first)
+            .finalize()
+            .into();
+        Ok(SecretBox { keys, derive_root })
     }
 
     /// A fresh random key, base64, as HERALD_MASTER_KEY expects it.
     pub fn generate_key() -> String {
         let key = Aes256Gcm::generate_key(OsRng);
         base64::engine::general_purpose::STANDARD.encode(key)
+    }
+
+    /// A 32-byte key for another purpose than sealing (the console's
+    /// session cookies), the same on every replica that has the same current
+    /// master key: HMAC-SHA256 of `label` under a hash of that key. Distinct
+    /// labels give unrelated keys, and none of them reveals the master key.
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        use hmac::Mac;
+        let mut mac = <hmac::Hmac<Sha256> as Mac>::new_from_slice(&self.derive_root)
+            .expect("HMAC takes a key of any length");
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     pub fn current_key_id(&self) -> &str {
@@ -189,6 +211,17 @@ mod tests {
             only_new.open(&sealed, b"aad"),
             Err(SealError::UnknownKey(_))
         ));
+    }
+
+    #[test]
+    fn derived_keys_follow_the_current_key_and_the_label() {
+        let (old, new) = (SecretBox::generate_key(), SecretBox::generate_key());
+        let a = SecretBox::from_spec(&old).unwrap();
+        let b = SecretBox::from_spec(&format!("{old},{new}")).unwrap();
+        assert_eq!(a.derive("console"), b.derive("console"));
+        assert_ne!(a.derive("console"), a.derive("other"));
+        let rotated = SecretBox::from_spec(&format!("{new},{old}")).unwrap();
+        assert_ne!(rotated.derive("console"), a.derive("console"));
     }
 
     #[test]

@@ -80,7 +80,7 @@ async fn list(
 }
 
 /// A catalog type id, dotted or not; unknown is bad input.
-fn connector_type(text: Option<&str>) -> Result<Option<&'static str>, ApiError> {
+pub(super) fn connector_type(text: Option<&str>) -> Result<Option<&'static str>, ApiError> {
     match text {
         None | Some("") => Ok(None),
         Some(text) => herald_connectors::catalog()

@@ -334,7 +334,7 @@ fn execute_error(error: ExecuteError) -> KibanaError {
 }
 
 /// Every string among the secrets' values (nested ones too).
-fn secret_texts(secrets: &SecretMap) -> Vec<String> {
+pub(super) fn secret_texts(secrets: &SecretMap) -> Vec<String> {
     fn collect(value: &Value, into: &mut Vec<String>) {
         match value {
             Value::String(s) if !s.is_empty() => into.push(s.clone()),

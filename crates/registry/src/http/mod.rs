@@ -3,7 +3,10 @@
 //! One file per surface; `native.rs` is Herald's own JSON. Errors answer
 //! ingest's body, `{"error":{"code","message","field"}}`, with the status
 //! `herald_proto::status` gives their code. Secrets are write-only here.
+//! The web console (`console/`) shares the listener: pages at `/`, not
+//! REST API.
 
+mod console;
 mod dead;
 mod history;
 mod kibana;
@@ -36,21 +39,32 @@ struct AppState {
     tokens: Tokens,
     /// Runs Kibana's `_execute` through ingest.
     executor: Arc<Executor>,
+    /// Signs the console's session cookies.
+    console: console::SessionKeys,
 }
 
-/// Every REST surface of the registry.
-pub fn router(registry: Arc<Registry>, tokens: Tokens, executor: Arc<Executor>) -> Router {
+/// Every REST surface of the registry, and the console; `tls` says the
+/// listener serves HTTPS (the console's cookies are then `Secure`).
+pub fn router(
+    registry: Arc<Registry>,
+    tokens: Tokens,
+    executor: Arc<Executor>,
+    tls: bool,
+) -> Router {
+    let console_keys = console::SessionKeys::new(registry.console_key(), tls);
     native::routes()
         .merge(dead::routes())
         .merge(history::routes())
         .merge(kibana::routes())
         .merge(signals::routes())
+        .merge(console::routes())
         .route("/v1/openapi.json", axum::routing::get(openapi))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(AppState {
             registry,
             tokens,
             executor,
+            console: console_keys,
         })
 }
 
@@ -72,7 +86,8 @@ pub async fn serve(
     tls: Option<ServerTls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    herald_tls::serve_http(router(registry, tokens, executor), listener, tls, shutdown).await
+    let router = router(registry, tokens, executor, tls.is_some());
+    herald_tls::serve_http(router, listener, tls, shutdown).await
 }
 
 /// An error answer in ingest's body; `field` names the part of the request
