@@ -11,9 +11,6 @@ use crate::registry::Registry;
 use crate::service::{READERS, status, timestamp};
 use crate::store::{CountBy, DeliveryFilter, DeliveryRow};
 
-/// The counts' window when the caller gives no `since`.
-const DEFAULT_WINDOW_MS: i64 = 3600 * 1000;
-
 pub struct HistoryService {
     registry: Arc<Registry>,
 }
@@ -146,17 +143,8 @@ impl history_server::History for HistoryService {
             }
         };
         let until = millis(r.until.as_ref());
-        let since = match r.since.as_ref() {
-            Some(t) => millis(Some(t)),
-            None => {
-                let end = if until == 0 {
-                    crate::history::now_ms()
-                } else {
-                    until
-                };
-                end - DEFAULT_WINDOW_MS
-            }
-        };
+        let (since, _) =
+            crate::registry::counts_window(r.since.as_ref().map(|t| millis(Some(t))), until);
         let counts = self
             .registry
             .delivery_counts(by, since, until)

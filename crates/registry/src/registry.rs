@@ -22,7 +22,7 @@ use crate::store::{AccountStore, StoreError, StoredAccount};
 mod history;
 mod routes;
 
-pub use history::{HISTORY_STATES, HistoryPage};
+pub use history::{HISTORY_STATES, HistoryPage, counts_window};
 pub use routes::RouteView;
 
 pub const MAX_PAGE_SIZE: usize = 1000;

@@ -36,9 +36,6 @@ const QUERY: &[&str] = &[
 ];
 const COUNT_QUERY: &[&str] = &["by", "since", "until"];
 
-/// The counts' window when the caller gives no `since`.
-const DEFAULT_WINDOW_MS: i64 = 3600 * 1000;
-
 fn time(ms: i64) -> Value {
     let t = prost_types::Timestamp {
         seconds: ms.div_euclid(1000),
@@ -157,16 +154,8 @@ async fn counts(
         _ => return Err(ApiError::invalid("by", "account or connector_type")),
     };
     let (since, until) = window(&query)?;
-    let end = if until == 0 {
-        crate::history::now_ms()
-    } else {
-        until
-    };
-    let since = if query.contains_key("since") {
-        since
-    } else {
-        end - DEFAULT_WINDOW_MS
-    };
+    let (since, end) =
+        crate::registry::counts_window(query.contains_key("since").then_some(since), until);
     let counts = state.registry.delivery_counts(by, since, until).await?;
     let counts: Vec<Value> = counts.iter().map(count_json).collect();
     Ok(axum::Json(json!({

@@ -20,6 +20,20 @@ pub struct HistoryPage {
     pub next_page_token: String,
 }
 
+/// The counts' window when the caller gives no start: the last hour.
+const DEFAULT_WINDOW_MS: i64 = 3600 * 1000;
+
+/// A counts window as callers give it (`until` 0 = now, no `since` = an
+/// hour before the end) as `(since, end)` in milliseconds.
+pub fn counts_window(since: Option<i64>, until: i64) -> (i64, i64) {
+    let end = if until == 0 {
+        crate::history::now_ms()
+    } else {
+        until
+    };
+    (since.unwrap_or(end - DEFAULT_WINDOW_MS), end)
+}
+
 fn bad(field: &str, message: impl Into<String>) -> RegistryError {
     RegistryError::BadQuery {
         field: field.to_owned(),
