@@ -489,10 +489,10 @@ pub(super) async fn create(
     if let Err(refused) = session.require_admin("create accounts") {
         return *refused;
     }
-    let form = FormData::parse(&body);
-    if let Err(refused) = session.check_csrf(form.get("csrf")) {
-        return *refused;
-    }
+    let form = match session.posted_form(&body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     let Some(spec) = query.get("type").and_then(|t| spec_of(t)) else {
         return html::error_page(
             Some(&session),
@@ -581,10 +581,10 @@ pub(super) async fn update(
     if let Err(refused) = session.require_admin("change accounts") {
         return *refused;
     }
-    let form = FormData::parse(&body);
-    if let Err(refused) = session.check_csrf(form.get("csrf")) {
-        return *refused;
-    }
+    let form = match session.posted_form(&body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     let view = match changeable(&session, &state, &id).await {
         Ok(view) => view,
         Err(refused) => return *refused,
@@ -649,10 +649,10 @@ pub(super) async fn delete(
     if let Err(refused) = session.require_admin("delete accounts") {
         return *refused;
     }
-    let form = FormData::parse(&body);
-    if let Err(refused) = session.check_csrf(form.get("csrf")) {
-        return *refused;
-    }
+    let form = match session.posted_form(&body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     let version = form
         .get("version")
         .and_then(|v| v.parse().ok())

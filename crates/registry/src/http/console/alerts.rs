@@ -12,7 +12,7 @@ use axum::response::Response;
 use herald_proto::v1;
 
 use super::super::AppState;
-use super::FormData;
+
 use super::accounts::registry_error;
 use super::html::{self, Nav, csrf_field, esc, url_part};
 use super::session::Session;
@@ -209,10 +209,10 @@ pub(super) async fn page(
 
 /// `key=`: acknowledges the alert through ingest, as the signed-in role.
 pub(super) async fn ack(session: Session, State(state): State<AppState>, body: Bytes) -> Response {
-    let form = FormData::parse(&body);
-    if let Err(refused) = session.check_csrf(form.get("csrf")) {
-        return *refused;
-    }
+    let form = match session.posted_form(&body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     let key = form.get("key").unwrap_or_default();
     let Some(bearer) = session.bearer() else {
         return html::error_page(

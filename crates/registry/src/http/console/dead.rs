@@ -14,8 +14,8 @@ use herald_proto::v1::ErrorKind;
 use super::super::AppState;
 use super::deliveries::vendor_answer;
 use super::html::{self, Nav, csrf_field, esc, url_part};
+use super::redact;
 use super::session::Session;
-use super::{FormData, redact};
 
 /// The most letters one page lists.
 const LIMIT: usize = 200;
@@ -158,10 +158,10 @@ pub(super) async fn replay(
     if let Err(refused) = session.require_admin("replay dead letters") {
         return *refused;
     }
-    let form = FormData::parse(&body);
-    if let Err(refused) = session.check_csrf(form.get("csrf")) {
-        return *refused;
-    }
+    let form = match session.posted_form(&body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     let Some(dead) = state.registry.dead_letters() else {
         return html::error_page(
             Some(&session),

@@ -298,7 +298,15 @@ impl Session {
 
     /// Refuses a form (403) whose `csrf` field is missing or not this
     /// session's.
-    pub(crate) fn check_csrf(&self, presented: Option<&str>) -> Result<(), Box<Response>> {
+    /// A posted form's fields, once its CSRF token is this session's: the
+    /// one way a handler reads a form, so none can skip the check.
+    pub(crate) fn posted_form(&self, body: &[u8]) -> Result<super::FormData, Box<Response>> {
+        let form = super::FormData::parse(body);
+        self.check_csrf(form.get("csrf"))?;
+        Ok(form)
+    }
+
+    fn check_csrf(&self, presented: Option<&str>) -> Result<(), Box<Response>> {
         match presented {
             Some(token) if self.keys.csrf_matches(&self.nonce, token) => Ok(()),
             _ => Err(Box::new(html::error_page(

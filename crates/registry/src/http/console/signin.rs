@@ -128,8 +128,7 @@ pub(super) async fn sign_out(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Response {
-    let form = FormData::parse(&body);
-    if let Err(refused) = session.check_csrf(form.get("csrf")) {
+    if let Err(refused) = session.posted_form(&body) {
         return *refused;
     }
     let mut response = html::see_other("/sign-in");

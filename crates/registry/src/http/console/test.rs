@@ -18,7 +18,7 @@ use super::accounts::registry_error;
 use super::deliveries::{attempts_table, state_word};
 use super::html::{self, Nav, csrf_field, esc, url_part};
 use super::session::Session;
-use super::{FormData, form, redact};
+use super::{form, redact};
 use crate::execute::{Execution, Run};
 use crate::registry::AccountView;
 use crate::store::DeliveryRow;
@@ -118,10 +118,10 @@ pub(super) async fn send(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form = FormData::parse(&body);
-    if let Err(refused) = session.check_csrf(form.get("csrf")) {
-        return *refused;
-    }
+    let form = match session.posted_form(&body) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
+    };
     let view = match state.registry.get(&id).await {
         Ok(view) => view,
         Err(error) => return registry_error(&session, error),
